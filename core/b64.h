@@ -1,0 +1,17 @@
+/* base64url without padding (RFC 4648 §5), as JOSE and join tokens use it. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Encodes len bytes; *out is a NUL-terminated string the caller frees. */
+int spn_b64url_encode(const uint8_t *in, size_t len, char **out);
+
+/* Decodes a canonical unpadded base64url string of inlen characters into a
+ * buffer the caller frees; *outlen receives its size. Refuses padding,
+ * characters outside the alphabet and non-zero trailing bits. */
+int spn_b64url_decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen);
+
+/* Standard base64 with padding, for PEM-like payloads in JSON. */
+int spn_b64_encode(const uint8_t *in, size_t len, char **out);
+int spn_b64_decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen);

@@ -1,0 +1,113 @@
+/* The group's certificate authority, run by the PSP: the root key and
+ * certificate, issuance from CSRs and pseudo-CSRs under join tokens and the
+ * group's policy, revocation, holds and the CRL, all recorded in the ledger.
+ * doc/ca.md describes it for operators. */
+#pragma once
+
+#include <gnutls/x509.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "ident.h"
+#include "ledger.h"
+#include "pki_csr.h"
+#include "pki_key.h"
+
+typedef struct spn_ca spn_ca_t;
+
+/* A certificate profile: one per role, from [profile.<role>]. */
+typedef struct {
+	unsigned long validity;  /* seconds */
+	unsigned key_usage;      /* GNUTLS_KEY_* bits */
+	bool server_auth, client_auth;
+} spn_ca_profile_t;
+
+/* The group's policy, from [ca]. */
+typedef struct {
+	unsigned admin_threshold;  /* minimum trust level of an admin */
+	unsigned max_children;     /* nodes one admin may accept */
+	unsigned long token_ttl;   /* longest lifetime of a join token */
+	unsigned long crl_validity;
+	spn_key_type_t generated_key_type; /* for CA-generated keys */
+} spn_ca_policy_t;
+
+/* What spnctl init asks for. */
+typedef struct {
+	const char *dir;        /* state directory, created */
+	const char *group;
+	const char *psp_id;     /* the PSP's node id */
+	spn_key_type_t key_type;
+	const char *passphrase; /* for the root key; NULL leaves it unencrypted */
+	spn_names_t names;      /* where the PSP serves HTTPS */
+	unsigned long root_validity;
+} spn_ca_init_t;
+
+/* A freshly issued certificate. Clear with spn_ca_issued_clear. */
+typedef struct {
+	char serial[SPN_SERIAL_HEX];
+	spn_ident_t id;
+	time_t not_after;
+	char *cert_pem;
+	/* pseudo-CSR without a public key: the CA-generated key and certificate
+	 * as PKCS#12 (DER), and its passphrase */
+	unsigned char *p12;
+	size_t p12_len;
+	char *p12_pass;
+} spn_ca_issued_t;
+
+/* The configuration keys of [ca] and [profile.*]. */
+extern const spn_conf_key_t spn_ca_conf_keys[];
+extern const size_t spn_ca_conf_nkeys;
+
+/* Creates a new group in p->dir: root key and certificate, the PSP's node
+ * key and certificate, the ledger, the CRL and spnd.conf. Refuses to touch a
+ * directory that already holds a group. */
+int spn_ca_init(const spn_ca_init_t *p);
+
+/* Opens the CA described by conf: the root certificate, the ledger, the
+ * policy and the profiles, and with with_key the root key too (asking for its
+ * passphrase through [ca] passphrase_env or the terminal). Without the root
+ * key the CA can mint tokens but not sign. */
+int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out);
+void spn_ca_close(spn_ca_t *ca);
+
+spn_ledger_t *spn_ca_ledger(spn_ca_t *ca);
+gnutls_x509_crt_t spn_ca_root(spn_ca_t *ca);
+const spn_ca_policy_t *spn_ca_policy(spn_ca_t *ca);
+const char *spn_ca_group(spn_ca_t *ca);
+
+/* Reads [ca] and [profile.*] from conf. */
+int spn_ca_policy_load(const spn_conf_t *conf, spn_ca_policy_t *policy);
+int spn_ca_profile_load(const spn_conf_t *conf, spn_role_t role, spn_ca_profile_t *profile);
+
+/* Mints a join token with the PSP's own node key, recorded in the ledger. */
+int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, char **token);
+
+/* Issues a certificate for a CSR under a join token, after every check:
+ * token signature, minter, expiry, one use, group, node id, the admin
+ * threshold and the minter's child limit. Nothing is recorded on refusal. */
+int spn_ca_enroll_csr(spn_ca_t *ca, const char *csr, size_t csr_len, const char *token, size_t token_len,
+		      spn_ca_issued_t *out);
+
+/* The same for a JSON pseudo-CSR (doc/ca.md); without a public key in it,
+ * the CA generates the key and returns it as PKCS#12 protected by pass (or a
+ * generated passphrase when pass is NULL). */
+int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const char *token, size_t token_len,
+			 const char *pass, spn_ca_issued_t *out);
+
+void spn_ca_issued_clear(spn_ca_issued_t *out);
+
+/* Revocation (final), hold and release; each regenerates the CRL. */
+int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason);
+int spn_ca_hold(spn_ca_t *ca, const char *serial);
+int spn_ca_release(spn_ca_t *ca, const char *serial);
+
+/* Signs a fresh CRL from the ledger and writes it to the configured file;
+ * *pem (optional) is the caller's to free. */
+int spn_ca_crl_update(spn_ca_t *ca, char **pem);
+
+/* Builds a PKCS#12 bundle of key, certificate and root, encrypted and
+ * MAC-protected with pass. *der is the caller's (gnutls_free). */
+int spn_ca_p12(gnutls_x509_privkey_t key, gnutls_x509_crt_t crt, gnutls_x509_crt_t root, const char *name,
+	       const char *pass, gnutls_datum_t *der);

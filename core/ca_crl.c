@@ -1,0 +1,140 @@
+/* Revocation, holds and the signed CRL. GnuTLS writes no per-entry
+ * extensions, so CRL entries carry no reason code: the reason is recorded in
+ * the ledger, and a held certificate is listed exactly like a revoked one
+ * until it is released. */
+#include "config.h"
+
+#include <gnutls/abstract.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ca_internal.h"
+#include "clock.h"
+#include "error.h"
+#include "file.h"
+#include "log.h"
+
+static int hex_to_bin(const char *hex, unsigned char *out, size_t cap, size_t *n)
+{
+	size_t len = strlen(hex);
+
+	if (len % 2 || len / 2 > cap)
+		return SPN_EINVAL;
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return SPN_EINVAL;
+		out[i] = (unsigned char)v;
+	}
+	*n = len / 2;
+	return 0;
+}
+
+static int add_entry(const spn_ledger_cert_t *c, void *user)
+{
+	gnutls_x509_crl_t crl = user;
+	unsigned char serial[20];
+	size_t n;
+
+	if (hex_to_bin(c->serial, serial, sizeof(serial), &n) != 0)
+		return spn_err(SPN_ELEDGER, "ledger: bad serial %s", c->serial);
+	if (gnutls_x509_crl_set_crt_serial(crl, serial, n, c->revoked_at) < 0)
+		return spn_err(SPN_ECRYPTO, "cannot add %s to the CRL", c->serial);
+	return 0;
+}
+
+int spn_ca_crl_update(spn_ca_t *ca, char **pem_out)
+{
+	gnutls_x509_crl_t crl;
+	gnutls_privkey_t signer = NULL;
+	gnutls_datum_t pem = {NULL, 0};
+	unsigned char kid[64], number[8];
+	size_t kid_len = sizeof(kid);
+	uint64_t crl_number;
+	time_t now = spn_clock_now();
+	int rc;
+
+	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_next_crl_number(ca->ledger, &crl_number)))
+		return rc;
+	for (int i = 7; i >= 0; i--) {
+		number[i] = (unsigned char)(crl_number & 0xff);
+		crl_number >>= 8;
+	}
+	if (gnutls_x509_crl_init(&crl) < 0 || gnutls_privkey_init(&signer) < 0)
+		return SPN_ENOMEM;
+	rc = gnutls_privkey_import_x509(signer, ca->key, 0);
+	if (rc >= 0) rc = gnutls_x509_crl_set_version(crl, 2);
+	if (rc >= 0) rc = gnutls_x509_crl_set_this_update(crl, now);
+	if (rc >= 0) rc = gnutls_x509_crl_set_next_update(crl, now + (time_t)ca->policy.crl_validity);
+	if (rc >= 0) rc = gnutls_x509_crt_get_subject_key_id(ca->root, kid, &kid_len, NULL);
+	if (rc >= 0) rc = gnutls_x509_crl_set_authority_key_id(crl, kid, kid_len);
+	if (rc >= 0) rc = gnutls_x509_crl_set_number(crl, number, sizeof(number));
+	if (rc < 0) {
+		rc = spn_err(SPN_ECRYPTO, "cannot build the CRL: %s", gnutls_strerror(rc));
+		goto out;
+	}
+	if ((rc = spn_ledger_cert_each_revoked(ca->ledger, now, add_entry, crl)))
+		goto out;
+	rc = gnutls_x509_crl_privkey_sign(crl, ca->root, signer,
+					  spn_pki_sign_digest(gnutls_x509_privkey_get_pk_algorithm(ca->key)), 0);
+	if (rc >= 0)
+		rc = gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem);
+	if (rc < 0) {
+		rc = spn_err(SPN_ECRYPTO, "cannot sign the CRL: %s", gnutls_strerror(rc));
+		goto out;
+	}
+	if ((rc = spn_file_write(ca->crl_path, pem.data, pem.size, 0644)))
+		goto out;
+	if (pem_out && !(*pem_out = strndup((char *)pem.data, pem.size)))
+		rc = SPN_ENOMEM;
+out:
+	gnutls_free(pem.data);
+	gnutls_privkey_deinit(signer);
+	gnutls_x509_crl_deinit(crl);
+	return rc;
+}
+
+static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason)
+{
+	spn_ledger_cert_t c;
+	time_t now = spn_clock_now();
+	int rc;
+
+	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
+		return rc;
+	if (strcmp(kind, "revoke") == 0)
+		rc = spn_ledger_cert_revoke(ca->ledger, serial, reason, now);
+	else if (strcmp(kind, "hold") == 0)
+		rc = spn_ledger_cert_hold(ca->ledger, serial, now);
+	else
+		rc = spn_ledger_cert_release(ca->ledger, serial, now);
+	if (rc == 0 && (rc = spn_ledger_cert_get(ca->ledger, serial, &c)) == 0) {
+		rc = spn_ledger_event(ca->ledger, now, kind, serial, c.id.node_id,
+				      strcmp(kind, "revoke") == 0 ? spn_crl_reason_name(reason) : "");
+		spn_ledger_cert_clear(ca->ledger, &c);
+	}
+	if (rc == 0)
+		rc = spn_ledger_commit(ca->ledger);
+	if (rc) {
+		spn_ledger_rollback(ca->ledger);
+		return rc;
+	}
+	spn_log_info("certificate %s: %s%s%s", serial, kind, reason ? " " : "", reason ? spn_crl_reason_name(reason) : "");
+	return spn_ca_crl_update(ca, NULL);
+}
+
+int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason)
+{
+	return change(ca, serial, "revoke", reason);
+}
+
+int spn_ca_hold(spn_ca_t *ca, const char *serial)
+{
+	return change(ca, serial, "hold", 0);
+}
+
+int spn_ca_release(spn_ca_t *ca, const char *serial)
+{
+	return change(ca, serial, "release", 0);
+}

@@ -1,0 +1,35 @@
+/* What the CA's files share: the CA object and the one function that signs
+ * a certificate. */
+#pragma once
+
+#include <gnutls/abstract.h>
+
+#include "ca.h"
+
+struct spn_ca {
+	spn_conf_t *conf; /* not owned */
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t root;
+	gnutls_x509_privkey_t node_key; /* the PSP's node key, for tokens */
+	char psp_id[SPN_NAME_MAX + 1];
+	char group[SPN_NAME_MAX + 1];
+	char *crl_path;
+	char *crl_url;
+	spn_ledger_t *ledger;
+	spn_ca_policy_t policy;
+	spn_ca_profile_t profiles[4];
+};
+
+/* SPN_ESTATE unless the CA was opened with its root key. */
+int spn_ca_need_key(const spn_ca_t *ca);
+
+/* Signs a certificate for pub binding id and names under profile, with a
+ * fresh serial, issued by (root, key); *serial receives the hex serial. */
+int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey_t pub, const spn_ident_t *id,
+		const spn_names_t *names, const spn_ca_profile_t *profile, const char *crl_url, time_t now,
+		gnutls_x509_crt_t *out, char *serial);
+
+/* Records crt in the ledger and returns it in out; inside the caller's
+ * transaction. */
+int spn_ca_record(spn_ca_t *ca, gnutls_x509_crt_t crt, const spn_ident_t *id, const char *parent,
+		  const char *token_id, time_t now, spn_ca_issued_t *out);

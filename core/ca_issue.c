@@ -1,0 +1,326 @@
+/* Issuance: join tokens checked against the ledger and the group's policy,
+ * then a certificate signed and recorded in one transaction. */
+#include "config.h"
+
+#include <gnutls/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "ca_internal.h"
+#include "clock.h"
+#include "error.h"
+#include "json.h"
+#include "log.h"
+#include "mem.h"
+#include "pki_cert.h"
+#include "token.h"
+
+/* Tolerated clock skew for a token's issue time. */
+#define SKEW 300
+
+int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, char **out)
+{
+	spn_token_t t;
+	spn_ledger_token_t rec;
+	time_t now = spn_clock_now();
+	int rc;
+
+	if (ttl == 0 || ttl > ca->policy.token_ttl)
+		return spn_err(SPN_EPOLICY, "token lifetime must be between 1s and %lus ([ca] token_ttl)",
+			       ca->policy.token_ttl);
+	if (!spn_name_is_valid(node->node_id))
+		return spn_err(SPN_EINVAL, "invalid node id '%.80s'", node->node_id);
+	if (node->role == SPN_ROLE_PSP)
+		return spn_err(SPN_EPOLICY, "there is one PSP; a token can only be for an admin, spn or client");
+	if (node->role == SPN_ROLE_ADMIN && node->trust < ca->policy.admin_threshold)
+		return spn_err(SPN_EPOLICY, "trust level %u is under the admin threshold %u", node->trust,
+			       ca->policy.admin_threshold);
+	memset(&t, 0, sizeof(t));
+	if ((rc = spn_token_new_id(&t)))
+		return rc;
+	t.node = *node;
+	strcpy(t.node.group, ca->group);
+	strcpy(t.minted_by, ca->psp_id);
+	t.issued_at = now;
+	t.expires = now + (time_t)ttl;
+	memset(&rec, 0, sizeof(rec));
+	strcpy(rec.id, t.id);
+	strcpy(rec.node_id, node->node_id);
+	strcpy(rec.minted_by, ca->psp_id);
+	rec.expires = t.expires;
+	if ((rc = spn_token_mint(&t, ca->node_key, out)))
+		return rc;
+	if ((rc = spn_ledger_token_add(ca->ledger, &rec, now)) == 0)
+		rc = spn_ledger_event(ca->ledger, now, "token", "", node->node_id, t.id);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Everything about a token that can be checked before the transaction. */
+static int token_check(spn_ca_t *ca, const char *text, size_t len, time_t now, spn_token_t *t,
+		       spn_ledger_cert_t *minter)
+{
+	gnutls_x509_crt_t crt;
+	int rc;
+
+	if ((rc = spn_token_decode(text, len, t)))
+		return rc;
+	if (strcmp(t->node.group, ca->group) != 0)
+		return spn_err(SPN_ETOKEN, "join token is for group '%s', this is '%s'", t->node.group, ca->group);
+	if ((rc = spn_ledger_cert_current(ca->ledger, t->minted_by, now, minter)))
+		return spn_err(SPN_ETOKEN, "join token minted by '%s', which holds no valid certificate here",
+			       t->minted_by);
+	rc = spn_pki_cert_import(minter->pem, strlen(minter->pem), &crt);
+	if (rc == 0) {
+		rc = spn_token_verify(text, t, crt);
+		gnutls_x509_crt_deinit(crt);
+	}
+	if (rc)
+		return rc;
+	/* Only checked once the signature holds, so forged claims say nothing. */
+	if (!spn_role_is_admin(minter->id.role))
+		return spn_err(SPN_EDENIED, "'%s' is a %s and cannot accept members", t->minted_by,
+			       spn_role_name(minter->id.role));
+	if (t->expires <= now)
+		return spn_err(SPN_ETOKENEXPIRED, "join token for %s expired %lds ago", t->node.node_id,
+			       (long)(now - t->expires));
+	if (t->issued_at > now + SKEW || t->expires - t->issued_at > (time_t)ca->policy.token_ttl)
+		return spn_err(SPN_ETOKEN, "join token lifetime exceeds the group's token_ttl of %lus",
+			       ca->policy.token_ttl);
+	if (t->node.role == SPN_ROLE_ADMIN && t->node.trust < ca->policy.admin_threshold)
+		return spn_err(SPN_EPOLICY, "trust level %u is under the admin threshold %u", t->node.trust,
+			       ca->policy.admin_threshold);
+	if (minter->id.role == SPN_ROLE_ADMIN && t->node.trust > minter->id.trust)
+		return spn_err(SPN_EPOLICY, "admin %s (trust %u) cannot grant trust %u", t->minted_by,
+			       minter->id.trust, t->node.trust);
+	return 0;
+}
+
+/* Signs and records under the token, in one transaction. */
+static int issue(spn_ca_t *ca, const spn_token_t *t, const spn_ledger_cert_t *minter, gnutls_pubkey_t pub,
+		 const spn_names_t *names, time_t now, spn_ca_issued_t *out, gnutls_x509_crt_t *crt_out)
+{
+	spn_ledger_token_t use;
+	gnutls_x509_crt_t crt = NULL;
+	char serial[SPN_SERIAL_HEX];
+	unsigned children = 0;
+	bool in_use = false;
+	int rc, tries;
+
+	memset(&use, 0, sizeof(use));
+	strcpy(use.id, t->id);
+	strcpy(use.node_id, t->node.node_id);
+	strcpy(use.minted_by, t->minted_by);
+	use.expires = t->expires;
+
+	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
+		return rc;
+	if ((rc = spn_ledger_node_in_use(ca->ledger, t->node.node_id, now, &in_use)))
+		goto fail;
+	if (in_use) {
+		rc = spn_err(SPN_EEXIST, "node id '%s' already holds a valid certificate", t->node.node_id);
+		goto fail;
+	}
+	if (minter->id.role == SPN_ROLE_ADMIN) {
+		if ((rc = spn_ledger_children(ca->ledger, minter->id.node_id, now, &children)))
+			goto fail;
+		if (children >= ca->policy.max_children) {
+			rc = spn_err(SPN_ELIMIT, "admin %s already has %u members (max_children = %u)",
+				     minter->id.node_id, children, ca->policy.max_children);
+			goto fail;
+		}
+	}
+	/* A serial collision is astronomically unlikely; the primary key makes
+	 * it harmless, and a retry draws a fresh one. */
+	for (tries = 0; tries < 3; tries++) {
+		if ((rc = spn_ca_sign(ca->root, ca->key, pub, &t->node, names, &ca->profiles[t->node.role], ca->crl_url,
+				      now, &crt, serial)))
+			goto fail;
+		rc = spn_ca_record(ca, crt, &t->node, minter->id.node_id, t->id, now, out);
+		if (rc != SPN_EEXIST)
+			break;
+		gnutls_x509_crt_deinit(crt);
+		crt = NULL;
+	}
+	if (rc)
+		goto fail;
+	if ((rc = spn_ledger_token_use(ca->ledger, &use, serial, now)) || (rc = spn_ledger_commit(ca->ledger))) {
+		spn_ca_issued_clear(out);
+		goto fail;
+	}
+	spn_log_info("issued %s to %s (%s, trust %u) accepted by %s", serial, t->node.node_id,
+		     spn_role_name(t->node.role), t->node.trust, minter->id.node_id);
+	if (crt_out)
+		*crt_out = crt;
+	else
+		gnutls_x509_crt_deinit(crt);
+	return 0;
+fail:
+	spn_ledger_rollback(ca->ledger);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+int spn_ca_enroll_csr(spn_ca_t *ca, const char *csr, size_t csr_len, const char *token, size_t token_len,
+		      spn_ca_issued_t *out)
+{
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_pubkey_t pub = NULL;
+	spn_token_t t;
+	spn_ledger_cert_t minter;
+	spn_names_t names;
+	char cn[SPN_NAME_MAX + 1];
+	time_t now = spn_clock_now();
+	int rc;
+
+	memset(&minter, 0, sizeof(minter));
+	memset(out, 0, sizeof(*out));
+	if ((rc = spn_pki_csr_parse(csr, csr_len, &crq)) || (rc = spn_pki_csr_node_id(crq, cn, sizeof(cn))) ||
+	    (rc = spn_pki_csr_names(crq, &names)))
+		goto out;
+	if ((rc = token_check(ca, token, token_len, now, &t, &minter)))
+		goto out;
+	if (strcmp(cn, t.node.node_id) != 0) {
+		rc = spn_err(SPN_ETOKEN, "join token is for node '%s' but the CSR asks for '%s'", t.node.node_id, cn);
+		goto out;
+	}
+	if (gnutls_pubkey_init(&pub) < 0 || gnutls_pubkey_import_x509_crq(pub, crq, 0) < 0) {
+		rc = spn_err(SPN_EBADCSR, "cannot read the CSR's public key");
+		goto out;
+	}
+	rc = issue(ca, &t, &minter, pub, &names, now, out, NULL);
+out:
+	spn_ledger_cert_clear(ca->ledger, &minter);
+	if (pub)
+		gnutls_pubkey_deinit(pub);
+	if (crq)
+		gnutls_x509_crq_deinit(crq);
+	return rc;
+}
+
+#define PSEUDO_MAX (16 * 1024)
+
+/* A passphrase of 144 random bits, base64url. */
+static int random_pass(char **out)
+{
+	unsigned char raw[18];
+	int rc;
+
+	if (gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw)) < 0)
+		return spn_err(SPN_ECRYPTO, "no randomness");
+	rc = spn_b64url_encode(raw, sizeof(raw), out);
+	spn_wipe(raw, sizeof(raw));
+	return rc;
+}
+
+int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const char *token, size_t token_len,
+			 const char *pass, spn_ca_issued_t *out)
+{
+	static const char *const allowed[] = {"node_id", "dns", "ip", "public_key", NULL};
+	json_object *o = NULL;
+	const char *node_id, *pubkey_pem, **dns = NULL, **ip = NULL;
+	size_t ndns = 0, nip = 0;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t der = {NULL, 0};
+	spn_token_t t;
+	spn_ledger_cert_t minter;
+	spn_names_t names;
+	time_t now = spn_clock_now();
+	int rc;
+
+	memset(&minter, 0, sizeof(minter));
+	memset(&names, 0, sizeof(names));
+	memset(out, 0, sizeof(*out));
+	if (json_len > PSEUDO_MAX)
+		return spn_err(SPN_ETOOBIG, "pseudo-CSR larger than %d bytes", PSEUDO_MAX);
+	if ((rc = spn_json_parse(json, json_len, &o)) || (rc = spn_json_only(o, "pseudo-CSR", allowed)) ||
+	    (rc = spn_json_str(o, "node_id", true, SPN_NAME_MAX, &node_id)) ||
+	    (rc = spn_json_str(o, "public_key", false, 8192, &pubkey_pem)) ||
+	    (rc = spn_json_strs(o, "dns", false, SPN_SAN_MAX, SPN_DNS_MAX, &dns, &ndns)) ||
+	    (rc = spn_json_strs(o, "ip", false, SPN_SAN_MAX, 45, &ip, &nip))) {
+		rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s", spn_err_detail(rc));
+		goto out;
+	}
+	if (!pubkey_pem && pass && strlen(pass) < 8) {
+		rc = spn_err(SPN_EINVAL, "PKCS#12 passphrase must have at least 8 characters");
+		goto out;
+	}
+	for (size_t i = 0; i < ndns + nip; i++) {
+		const char *name = i < ndns ? dns[i] : ip[i - ndns];
+		if ((rc = spn_names_add(&names, name))) {
+			rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s", spn_err_detail(rc));
+			goto out;
+		}
+	}
+	if ((rc = token_check(ca, token, token_len, now, &t, &minter)))
+		goto out;
+	if (strcmp(node_id, t.node.node_id) != 0) {
+		rc = spn_err(SPN_ETOKEN, "join token is for node '%s' but the pseudo-CSR asks for '%s'",
+			     t.node.node_id, node_id);
+		goto out;
+	}
+	if (pubkey_pem) {
+		gnutls_datum_t d = {(unsigned char *)pubkey_pem, (unsigned)strlen(pubkey_pem)};
+		unsigned bits = 0;
+		spn_key_type_t type;
+		if (gnutls_pubkey_init(&pub) < 0) {
+			rc = SPN_ENOMEM;
+			goto out;
+		}
+		if (gnutls_pubkey_import(pub, &d, GNUTLS_X509_FMT_PEM) < 0) {
+			rc = spn_err(SPN_EBADCSR, "pseudo-CSR: public_key is not a PEM SubjectPublicKeyInfo");
+			goto out;
+		}
+		if ((rc = spn_pki_key_type_of((gnutls_pk_algorithm_t)gnutls_pubkey_get_pk_algorithm(pub, &bits), bits,
+					      &type)))
+			goto out;
+	} else {
+		/* The constrained-device flow: the key is made here and leaves
+		 * only inside the passphrase-protected bundle. */
+		if ((rc = spn_pki_key_generate(ca->policy.generated_key_type, &key)))
+			goto out;
+		if ((rc = spn_pki_key_pubkey(key, &pub)))
+			goto out;
+	}
+	if ((rc = issue(ca, &t, &minter, pub, &names, now, out, &crt)))
+		goto out;
+	if (key) {
+		if (pass) {
+			out->p12_pass = strdup(pass);
+			rc = out->p12_pass ? 0 : SPN_ENOMEM;
+		} else {
+			rc = random_pass(&out->p12_pass);
+		}
+		if (rc == 0)
+			rc = spn_ca_p12(key, crt, ca->root, node_id, out->p12_pass, &der);
+		if (rc) {
+			/* The certificate is recorded but its key is lost: revoke
+			 * it so that nothing accepted is left dangling. */
+			spn_ca_revoke(ca, out->serial, 5);
+			spn_ca_issued_clear(out);
+			goto out;
+		}
+		out->p12 = der.data;
+		out->p12_len = der.size;
+	}
+out:
+	spn_ledger_cert_clear(ca->ledger, &minter);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (key)
+		gnutls_x509_privkey_deinit(key);
+	if (pub)
+		gnutls_pubkey_deinit(pub);
+	free(dns);
+	free(ip);
+	json_object_put(o);
+	return rc;
+}

@@ -1,0 +1,132 @@
+/* Certificate profiles per role and the CA's policy, read from the
+ * configuration with defaults that keep certificates short-lived. */
+#include "config.h"
+
+#include <gnutls/x509.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ca.h"
+#include "error.h"
+
+const spn_conf_key_t spn_ca_conf_keys[] = {
+	{"ca", "key", SPN_CONF_STR, 1, 0, NULL},
+	{"ca", "cert", SPN_CONF_STR, 1, 0, NULL},
+	{"ca", "ledger", SPN_CONF_STR, 1, 0, NULL},
+	{"ca", "crl", SPN_CONF_STR, 1, 0, NULL},
+	{"ca", "crl_url", SPN_CONF_STR, 0, 0, NULL},
+	{"ca", "passphrase_env", SPN_CONF_STR, 1, 0, NULL},
+	{"ca", "admin_threshold", SPN_CONF_UINT, 0, SPN_TRUST_MAX, NULL},
+	{"ca", "max_children", SPN_CONF_UINT, 0, 1000000, NULL},
+	{"ca", "token_ttl", SPN_CONF_DURATION, 60, 30 * 86400, NULL},
+	{"ca", "crl_validity", SPN_CONF_DURATION, 60, 365 * 86400, NULL},
+	{"ca", "generated_key_type", SPN_CONF_ENUM, 0, 0, "ed25519|p256|rsa2048|rsa3072|rsa4096"},
+	{"profile.*", "validity", SPN_CONF_DURATION, 60, 10 * 365 * 86400UL, NULL},
+	{"profile.*", "key_usage", SPN_CONF_LIST, 1, 0, NULL},
+	{"profile.*", "ext_key_usage", SPN_CONF_LIST, 0, 0, NULL},
+};
+const size_t spn_ca_conf_nkeys = sizeof(spn_ca_conf_keys) / sizeof(spn_ca_conf_keys[0]);
+
+int spn_ca_policy_load(const spn_conf_t *c, spn_ca_policy_t *p)
+{
+	unsigned long u;
+	int rc;
+
+	if ((rc = spn_conf_uint(c, "ca", "admin_threshold", 7, 0, SPN_TRUST_MAX, &u)))
+		return rc;
+	p->admin_threshold = (unsigned)u;
+	if ((rc = spn_conf_uint(c, "ca", "max_children", 16, 0, 1000000, &u)))
+		return rc;
+	p->max_children = (unsigned)u;
+	if ((rc = spn_conf_duration(c, "ca", "token_ttl", 3600, &p->token_ttl)) ||
+	    (rc = spn_conf_duration(c, "ca", "crl_validity", 86400, &p->crl_validity)))
+		return rc;
+	return spn_key_type_parse(spn_conf_str(c, "ca", "generated_key_type", "ed25519"), &p->generated_key_type);
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} usages[] = {
+	{"digital_signature", GNUTLS_KEY_DIGITAL_SIGNATURE},
+	{"non_repudiation", GNUTLS_KEY_NON_REPUDIATION},
+	{"key_encipherment", GNUTLS_KEY_KEY_ENCIPHERMENT},
+	{"key_agreement", GNUTLS_KEY_KEY_AGREEMENT},
+};
+
+/* Splits "a, b" and calls fn on each trimmed word. */
+static int each_word(const char *list, int (*fn)(const char *w, void *u), void *u)
+{
+	char word[64];
+	const char *p = list;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 || n >= sizeof(word))
+			return SPN_EINVAL;
+		memcpy(word, p, n);
+		word[n] = '\0';
+		int rc = fn(word, u);
+		if (rc)
+			return rc;
+		p = comma ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+static int add_usage(const char *w, void *u)
+{
+	spn_ca_profile_t *p = u;
+
+	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++) {
+		if (strcmp(w, usages[i].name) == 0) {
+			p->key_usage |= usages[i].bit;
+			return 0;
+		}
+	}
+	return SPN_EINVAL;
+}
+
+static int add_eku(const char *w, void *u)
+{
+	spn_ca_profile_t *p = u;
+
+	if (strcmp(w, "server_auth") == 0)
+		p->server_auth = true;
+	else if (strcmp(w, "client_auth") == 0)
+		p->client_auth = true;
+	else
+		return SPN_EINVAL;
+	return 0;
+}
+
+int spn_ca_profile_load(const spn_conf_t *c, spn_role_t role, spn_ca_profile_t *p)
+{
+	/* Short-lived by default: nodes renew well before expiry. */
+	static const unsigned long validity[] = {30 * 86400, 7 * 86400, 3 * 86400, 86400};
+	char section[32];
+	const char *v;
+	int rc;
+
+	snprintf(section, sizeof(section), "profile.%s", spn_role_name(role));
+	memset(p, 0, sizeof(*p));
+	if ((rc = spn_conf_duration(c, section, "validity", validity[role], &p->validity)))
+		return rc;
+	v = spn_conf_str(c, section, "key_usage", "digital_signature");
+	if (each_word(v, add_usage, p) != 0)
+		return spn_err(SPN_ECONFIG, "%s: [%s] key_usage: '%s' is not a list of digital_signature, "
+				      "non_repudiation, key_encipherment, key_agreement",
+			       spn_conf_file(c), section, v);
+	v = spn_conf_str(c, section, "ext_key_usage", role == SPN_ROLE_CLIENT ? "client_auth" : "server_auth, client_auth");
+	if (each_word(v, add_eku, p) != 0)
+		return spn_err(SPN_ECONFIG, "%s: [%s] ext_key_usage: '%s' is not a list of server_auth, client_auth",
+			       spn_conf_file(c), section, v);
+	return 0;
+}

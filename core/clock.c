@@ -1,0 +1,50 @@
+/* A pinnable clock shared with GnuTLS's certificate verification. */
+#include "config.h"
+
+#include <gnutls/gnutls.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+
+static _Atomic time_t pinned;
+
+time_t spn_clock_now(void)
+{
+	time_t t = atomic_load(&pinned);
+
+	return t ? t : time(NULL);
+}
+
+static time_t gnutls_clock(time_t *t)
+{
+	time_t now = spn_clock_now();
+
+	if (t)
+		*t = now;
+	return now;
+}
+
+void spn_clock_pin(time_t t)
+{
+	atomic_store(&pinned, t);
+	gnutls_global_set_time_function(t ? gnutls_clock : NULL);
+}
+
+int spn_clock_init_from_env(void)
+{
+	const char *s = getenv("SPN_FAKE_TIME");
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return 0;
+	v = strtoll(s, &end, 10);
+	if (*end || v <= 0)
+		return spn_err(SPN_EINVAL, "SPN_FAKE_TIME must be seconds since the epoch, got '%s'", s);
+	spn_clock_pin((time_t)v);
+	spn_log_warn("clock pinned to %lld by SPN_FAKE_TIME (testing only)", v);
+	return 0;
+}

@@ -1,0 +1,16 @@
+/* The one clock libspn reads. Tests pin it (as GnuTLS's test suite does with
+ * its time function) so that certificates in fixtures never expire; GnuTLS's
+ * own certificate checks follow the same clock. */
+#pragma once
+
+#include <time.h>
+
+/* Seconds since the epoch, or the pinned time. */
+time_t spn_clock_now(void);
+
+/* Pins the clock to t, or unpins it with t == 0. */
+void spn_clock_pin(time_t t);
+
+/* Pins the clock from SPN_FAKE_TIME (seconds since the epoch) when set, for
+ * test runs of the programs; logs a warning when it does. */
+int spn_clock_init_from_env(void);

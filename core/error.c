@@ -1,0 +1,79 @@
+/* Error codes, their words, and the per-thread detail message. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "error.h"
+
+static const struct {
+	const char *name;
+	const char *words;
+} errors[] = {
+	[0] = {"ok", "success"},
+	[-SPN_ENOMEM] = {"no_memory", "out of memory"},
+	[-SPN_EINVAL] = {"invalid", "invalid input"},
+	[-SPN_EIO] = {"io", "input/output error"},
+	[-SPN_ECONFIG] = {"config", "bad configuration"},
+	[-SPN_ECRYPTO] = {"crypto", "cryptographic operation failed"},
+	[-SPN_EBADCSR] = {"bad_csr", "malformed or unverifiable certificate request"},
+	[-SPN_EBADCERT] = {"bad_certificate", "malformed or unacceptable certificate"},
+	[-SPN_EBADSIG] = {"bad_signature", "signature does not verify"},
+	[-SPN_EUNSUPPORTED] = {"unsupported", "unsupported algorithm or feature"},
+	[-SPN_ETOOBIG] = {"too_big", "input exceeds its size limit"},
+	[-SPN_ETOKEN] = {"bad_token", "join token is malformed or not valid"},
+	[-SPN_ETOKENUSED] = {"token_used", "join token was already used"},
+	[-SPN_ETOKENEXPIRED] = {"token_expired", "join token has expired"},
+	[-SPN_EPOLICY] = {"policy", "refused by the group's policy"},
+	[-SPN_ELIMIT] = {"limit", "a configured limit is reached"},
+	[-SPN_EEXIST] = {"exists", "already exists"},
+	[-SPN_ENOTFOUND] = {"not_found", "not found"},
+	[-SPN_ELEDGER] = {"ledger", "ledger error"},
+	[-SPN_EPASSPHRASE] = {"passphrase", "passphrase missing or wrong"},
+	[-SPN_EREVOKED] = {"revoked", "certificate is revoked"},
+	[-SPN_EEXPIRED] = {"expired", "expired or not yet valid"},
+	[-SPN_EDENIED] = {"denied", "not authorised"},
+	[-SPN_ESTATE] = {"state", "operation not possible in this state"},
+};
+
+static _Thread_local char detail[512];
+
+static int known(int code)
+{
+	return code <= 0 && code > SPN_ELAST;
+}
+
+const char *spn_strerror(int code)
+{
+	return known(code) ? errors[-code].words : "unknown error";
+}
+
+const char *spn_errname(int code)
+{
+	return known(code) ? errors[-code].name : "unknown";
+}
+
+int spn_verr(int code, const char *fmt, va_list ap)
+{
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	return code;
+}
+
+int spn_err(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	spn_verr(code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *spn_err_detail(int code)
+{
+	return detail[0] ? detail : spn_strerror(code);
+}
+
+void spn_err_clear(void)
+{
+	detail[0] = '\0';
+}

@@ -1,0 +1,33 @@
+/* JSON helpers on json-c: strict parsing with limits, and field reads whose
+ * errors name the field. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPN_JSON_DEPTH 16
+
+/* Parses exactly len bytes as one strict JSON value, no trailing data.
+ * The caller releases *out with json_object_put. */
+int spn_json_parse(const char *buf, size_t len, json_object **out);
+
+/* Refuses any member of obj not listed in allowed (NULL-terminated). */
+int spn_json_only(json_object *obj, const char *what, const char *const *allowed);
+
+/* String member; *out is NULL when absent and not required. Valid while obj
+ * lives. max_len bounds its length. */
+int spn_json_str(json_object *obj, const char *key, bool required, size_t max_len, const char **out);
+
+/* Integer member within [min, max]; *out untouched when absent and optional. */
+int spn_json_int(json_object *obj, const char *key, bool required, int64_t min, int64_t max,
+		 int64_t *out);
+
+/* Array of strings; the pointers stay valid while obj lives, the array is
+ * the caller's to free. */
+int spn_json_strs(json_object *obj, const char *key, bool required, size_t max_items,
+		  size_t max_len, const char ***out, size_t *n);
+
+/* Serialises without whitespace; valid while obj lives. */
+const char *spn_json_text(json_object *obj, size_t *len);

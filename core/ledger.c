@@ -1,0 +1,512 @@
+/* The ledger on SQLite. */
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "ledger.h"
+
+struct spn_ledger {
+	sqlite3 *db;
+	char *path;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS certs("
+	" serial TEXT PRIMARY KEY, node_id TEXT NOT NULL, grp TEXT NOT NULL,"
+	" role TEXT NOT NULL, trust INTEGER NOT NULL, services TEXT NOT NULL,"
+	" parent TEXT NOT NULL, token_id TEXT NOT NULL,"
+	" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, issued_at INTEGER NOT NULL,"
+	" status INTEGER NOT NULL DEFAULT 0 CHECK(status IN (0,1,2)),"
+	" reason INTEGER NOT NULL DEFAULT 0, revoked_at INTEGER NOT NULL DEFAULT 0,"
+	" pem TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS certs_node ON certs(node_id);"
+	"CREATE INDEX IF NOT EXISTS certs_parent ON certs(parent);"
+	"CREATE TABLE IF NOT EXISTS tokens("
+	" id TEXT PRIMARY KEY, node_id TEXT NOT NULL, minted_by TEXT NOT NULL,"
+	" expires INTEGER NOT NULL, minted_at INTEGER NOT NULL,"
+	" used_at INTEGER NOT NULL DEFAULT 0, used_by TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE IF NOT EXISTS events("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, kind TEXT NOT NULL,"
+	" serial TEXT NOT NULL DEFAULT '', node_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');"
+	"INSERT OR IGNORE INTO meta VALUES('schema', '1');"
+	"INSERT OR IGNORE INTO meta VALUES('crl_number', '0');";
+
+static int db_err(spn_ledger_t *l, const char *what)
+{
+	return spn_err(SPN_ELEDGER, "ledger %s: %s: %s", l->path, what, sqlite3_errmsg(l->db));
+}
+
+static int exec(spn_ledger_t *l, const char *sql, const char *what)
+{
+	return sqlite3_exec(l->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_err(l, what);
+}
+
+int spn_ledger_open(const char *path, spn_ledger_t **out)
+{
+	spn_ledger_t *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l || !(l->path = strdup(path))) {
+		free(l);
+		return SPN_ENOMEM;
+	}
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = db_err(l, "cannot open");
+		spn_ledger_close(l);
+		return rc;
+	}
+	sqlite3_busy_timeout(l->db, 10000);
+	/* WAL + FULL: a committed issuance survives a crash or power loss. */
+	if ((rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+		       "cannot configure")) ||
+	    (rc = exec(l, schema, "cannot create schema"))) {
+		spn_ledger_close(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+void spn_ledger_close(spn_ledger_t *l)
+{
+	if (!l)
+		return;
+	sqlite3_close(l->db);
+	free(l->path);
+	free(l);
+}
+
+int spn_ledger_begin(spn_ledger_t *l)
+{
+	return exec(l, "BEGIN IMMEDIATE", "cannot begin transaction");
+}
+
+int spn_ledger_commit(spn_ledger_t *l)
+{
+	return exec(l, "COMMIT", "cannot commit");
+}
+
+void spn_ledger_rollback(spn_ledger_t *l)
+{
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int prepare(spn_ledger_t *l, const char *sql, sqlite3_stmt **st)
+{
+	return sqlite3_prepare_v2(l->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : db_err(l, "cannot prepare");
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT);
+}
+
+/* Steps a statement that returns no rows and finalises it. */
+static int run(spn_ledger_t *l, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_CONSTRAINT)
+		return spn_err(SPN_EEXIST, "ledger: %s: already recorded", what);
+	return db_err(l, what);
+}
+
+int spn_ledger_meta_get(spn_ledger_t *l, const char *key, char *buf, size_t cap)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, "SELECT value FROM meta WHERE key = ?", &st)))
+		return rc;
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? spn_err(SPN_ENOTFOUND, "ledger: no '%s' recorded", key) : db_err(l, "meta");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int spn_ledger_meta_set(spn_ledger_t *l, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, "INSERT OR REPLACE INTO meta VALUES(?, ?)", &st)))
+		return rc;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	return run(l, st, "meta");
+}
+
+int spn_ledger_token_add(spn_ledger_t *l, const spn_ledger_token_t *t, time_t now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, "INSERT INTO tokens(id, node_id, minted_by, expires, minted_at) VALUES(?,?,?,?,?)", &st)))
+		return rc;
+	bind_text(st, 1, t->id);
+	bind_text(st, 2, t->node_id);
+	bind_text(st, 3, t->minted_by);
+	sqlite3_bind_int64(st, 4, t->expires);
+	sqlite3_bind_int64(st, 5, now);
+	return run(l, st, "token");
+}
+
+int spn_ledger_token_use(spn_ledger_t *l, const spn_ledger_token_t *t, const char *serial, time_t now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, "INSERT INTO tokens(id, node_id, minted_by, expires, minted_at) VALUES(?,?,?,?,?) "
+			     "ON CONFLICT(id) DO NOTHING",
+			  &st)))
+		return rc;
+	bind_text(st, 1, t->id);
+	bind_text(st, 2, t->node_id);
+	bind_text(st, 3, t->minted_by);
+	sqlite3_bind_int64(st, 4, t->expires);
+	sqlite3_bind_int64(st, 5, now);
+	if ((rc = run(l, st, "token")))
+		return rc;
+	if ((rc = prepare(l, "UPDATE tokens SET used_at = ?, used_by = ? WHERE id = ? AND used_at = 0", &st)))
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, serial);
+	bind_text(st, 3, t->id);
+	if ((rc = run(l, st, "token")))
+		return rc;
+	if (sqlite3_changes(l->db) != 1)
+		return spn_err(SPN_ETOKENUSED, "join token %s was already used", t->id);
+	return 0;
+}
+
+int spn_ledger_cert_add(spn_ledger_t *l, const spn_ledger_cert_t *c)
+{
+	char svc[SPN_SERVICES_MAX * (SPN_SERVICE_MAX + 1) + 1];
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, "INSERT INTO certs(serial, node_id, grp, role, trust, services, parent, token_id,"
+			     " not_before, not_after, issued_at, pem) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+			  &st)))
+		return rc;
+	bind_text(st, 1, c->serial);
+	bind_text(st, 2, c->id.node_id);
+	bind_text(st, 3, c->id.group);
+	bind_text(st, 4, spn_role_name(c->id.role));
+	sqlite3_bind_int(st, 5, (int)c->id.trust);
+	bind_text(st, 6, spn_ident_services_str(&c->id, svc, sizeof(svc)));
+	bind_text(st, 7, c->parent);
+	bind_text(st, 8, c->token_id);
+	sqlite3_bind_int64(st, 9, c->not_before);
+	sqlite3_bind_int64(st, 10, c->not_after);
+	sqlite3_bind_int64(st, 11, c->issued_at);
+	bind_text(st, 12, c->pem);
+	return run(l, st, "certificate");
+}
+
+#define CERT_COLS                                                                                          \
+	"serial, node_id, grp, role, trust, services, parent, token_id, not_before, not_after, issued_at,"  \
+	" status, reason, revoked_at, pem"
+
+static void copy(char *dst, size_t cap, const unsigned char *src)
+{
+	snprintf(dst, cap, "%s", src ? (const char *)src : "");
+}
+
+static int row_to_cert(sqlite3_stmt *st, spn_ledger_cert_t *c)
+{
+	memset(c, 0, sizeof(*c));
+	copy(c->serial, sizeof(c->serial), sqlite3_column_text(st, 0));
+	copy(c->id.node_id, sizeof(c->id.node_id), sqlite3_column_text(st, 1));
+	copy(c->id.group, sizeof(c->id.group), sqlite3_column_text(st, 2));
+	if (spn_role_parse((const char *)sqlite3_column_text(st, 3), &c->id.role) != 0)
+		return spn_err(SPN_ELEDGER, "ledger: certificate %s has an unknown role", c->serial);
+	c->id.trust = (unsigned)sqlite3_column_int(st, 4);
+	if (spn_ident_set_services(&c->id, (const char *)sqlite3_column_text(st, 5)) != 0)
+		return spn_err(SPN_ELEDGER, "ledger: certificate %s has bad services", c->serial);
+	copy(c->parent, sizeof(c->parent), sqlite3_column_text(st, 6));
+	copy(c->token_id, sizeof(c->token_id), sqlite3_column_text(st, 7));
+	c->not_before = (time_t)sqlite3_column_int64(st, 8);
+	c->not_after = (time_t)sqlite3_column_int64(st, 9);
+	c->issued_at = (time_t)sqlite3_column_int64(st, 10);
+	c->status = (spn_cert_status_t)sqlite3_column_int(st, 11);
+	c->reason = sqlite3_column_int(st, 12);
+	c->revoked_at = (time_t)sqlite3_column_int64(st, 13);
+	c->pem = strdup((const char *)sqlite3_column_text(st, 14));
+	return c->pem ? 0 : SPN_ENOMEM;
+}
+
+static int one_cert(spn_ledger_t *l, sqlite3_stmt *st, spn_ledger_cert_t *c, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		rc = row_to_cert(st, c);
+	else if (rc == SQLITE_DONE)
+		rc = spn_err(SPN_ENOTFOUND, "no certificate %s in the ledger", what);
+	else
+		rc = db_err(l, "certificate lookup");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int spn_ledger_cert_get(spn_ledger_t *l, const char *serial, spn_ledger_cert_t *c)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, "SELECT " CERT_COLS " FROM certs WHERE serial = ?", &st)))
+		return rc;
+	bind_text(st, 1, serial);
+	return one_cert(l, st, c, serial);
+}
+
+int spn_ledger_cert_current(spn_ledger_t *l, const char *node_id, time_t now, spn_ledger_cert_t *c)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, "SELECT " CERT_COLS " FROM certs WHERE node_id = ? AND status = 0 AND not_after > ?"
+			     " ORDER BY issued_at DESC, rowid DESC LIMIT 1",
+			  &st)))
+		return rc;
+	bind_text(st, 1, node_id);
+	sqlite3_bind_int64(st, 2, now);
+	return one_cert(l, st, c, node_id);
+}
+
+void spn_ledger_cert_clear(spn_ledger_t *l, spn_ledger_cert_t *c)
+{
+	(void)l;
+	free(c->pem);
+	c->pem = NULL;
+}
+
+static int count(spn_ledger_t *l, const char *sql, const char *arg, time_t now, unsigned *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, sql, &st)))
+		return rc;
+	bind_text(st, 1, arg);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = (unsigned)sqlite3_column_int(st, 0);
+		rc = 0;
+	} else {
+		rc = db_err(l, "count");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int spn_ledger_node_in_use(spn_ledger_t *l, const char *node_id, time_t now, bool *in_use)
+{
+	unsigned n = 0;
+	int rc = count(l, "SELECT COUNT(*) FROM certs WHERE node_id = ? AND status != 1 AND not_after > ?", node_id,
+		       now, &n);
+
+	*in_use = n > 0;
+	return rc;
+}
+
+int spn_ledger_children(spn_ledger_t *l, const char *parent, time_t now, unsigned *n)
+{
+	return count(l,
+		     "SELECT COUNT(DISTINCT node_id) FROM certs WHERE parent = ? AND status != 1 AND not_after > ?",
+		     parent, now, n);
+}
+
+static int set_status(spn_ledger_t *l, const char *serial, const char *sql, int reason, time_t now,
+		      const char *refusal)
+{
+	sqlite3_stmt *st;
+	spn_ledger_cert_t c;
+	int rc;
+
+	if ((rc = spn_ledger_cert_get(l, serial, &c)))
+		return rc;
+	spn_ledger_cert_clear(l, &c);
+	if ((rc = prepare(l, sql, &st)))
+		return rc;
+	sqlite3_bind_int(st, 1, reason);
+	sqlite3_bind_int64(st, 2, now);
+	bind_text(st, 3, serial);
+	if ((rc = run(l, st, "status")))
+		return rc;
+	if (sqlite3_changes(l->db) != 1)
+		return spn_err(SPN_ESTATE, "certificate %s %s", serial, refusal);
+	return 0;
+}
+
+int spn_ledger_cert_revoke(spn_ledger_t *l, const char *serial, int reason, time_t now)
+{
+	return set_status(l, serial, "UPDATE certs SET status = 1, reason = ?1, revoked_at = ?2 WHERE serial = ?3 AND status != 1",
+			  reason, now, "is already revoked");
+}
+
+int spn_ledger_cert_hold(spn_ledger_t *l, const char *serial, time_t now)
+{
+	return set_status(l, serial, "UPDATE certs SET status = 2, reason = ?1, revoked_at = ?2 WHERE serial = ?3 AND status = 0",
+			  6, now, "is not valid (only a valid certificate can be put on hold)");
+}
+
+int spn_ledger_cert_release(spn_ledger_t *l, const char *serial, time_t now)
+{
+	/* The hold time stays recorded in the events; the row is valid again. */
+	return set_status(l, serial, "UPDATE certs SET status = 0, reason = ?1, revoked_at = 0 * ?2 WHERE serial = ?3 AND status = 2",
+			  0, now, "is not on hold");
+}
+
+static int each(spn_ledger_t *l, const char *sql, time_t now, bool all, spn_ledger_cert_fn fn, void *user)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, sql, &st)))
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	if (sqlite3_bind_parameter_count(st) > 1)
+		sqlite3_bind_int(st, 2, all);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		spn_ledger_cert_t c;
+		if ((rc = row_to_cert(st, &c)) == 0)
+			rc = fn(&c, user);
+		spn_ledger_cert_clear(l, &c);
+		if (rc) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(l, "listing");
+}
+
+int spn_ledger_cert_each(spn_ledger_t *l, bool all, time_t now, spn_ledger_cert_fn fn, void *user)
+{
+	return each(l, "SELECT " CERT_COLS " FROM certs WHERE ?2 OR not_after > ?1 ORDER BY issued_at, rowid", now,
+		    all, fn, user);
+}
+
+int spn_ledger_cert_each_revoked(spn_ledger_t *l, time_t now, spn_ledger_cert_fn fn, void *user)
+{
+	return each(l, "SELECT " CERT_COLS " FROM certs WHERE status != 0 AND not_after > ? ORDER BY revoked_at, rowid",
+		    now, false, fn, user);
+}
+
+int spn_ledger_next_crl_number(spn_ledger_t *l, uint64_t *out)
+{
+	char buf[32];
+	int rc;
+
+	if ((rc = exec(l, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'crl_number'", "crl number")) ||
+	    (rc = spn_ledger_meta_get(l, "crl_number", buf, sizeof(buf))))
+		return rc;
+	*out = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+int spn_ledger_event(spn_ledger_t *l, time_t now, const char *kind, const char *serial, const char *node_id,
+		     const char *detail)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, "INSERT INTO events(at, kind, serial, node_id, detail) VALUES(?,?,?,?,?)", &st)))
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, serial);
+	bind_text(st, 4, node_id);
+	bind_text(st, 5, detail);
+	return run(l, st, "event");
+}
+
+int spn_ledger_event_each(spn_ledger_t *l, spn_ledger_event_fn fn, void *user)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, "SELECT seq, at, kind, serial, node_id, detail FROM events ORDER BY seq", &st)))
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = fn(sqlite3_column_int64(st, 0), (time_t)sqlite3_column_int64(st, 1),
+			(const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+			(const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5), user);
+		if (rc) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(l, "events");
+}
+
+int spn_ledger_check(spn_ledger_t *l)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(l, "PRAGMA integrity_check", &st)))
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0)
+		rc = 0;
+	else
+		rc = spn_err(SPN_ELEDGER, "ledger %s fails its integrity check", l->path);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+const char *spn_cert_status_name(spn_cert_status_t s)
+{
+	switch (s) {
+	case SPN_CERT_VALID: return "valid";
+	case SPN_CERT_REVOKED: return "revoked";
+	case SPN_CERT_HOLD: return "hold";
+	}
+	return "unknown";
+}
+
+static const char *const reasons[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+	"cessationOfOperation", "certificateHold", NULL, "removeFromCRL", "privilegeWithdrawn", "aACompromise",
+};
+
+int spn_crl_reason_parse(const char *s, int *out)
+{
+	for (int i = 0; i < (int)(sizeof(reasons) / sizeof(reasons[0])); i++) {
+		if (reasons[i] && s && strcmp(s, reasons[i]) == 0 && i != 6 && i != 8) {
+			*out = i;
+			return 0;
+		}
+	}
+	return spn_err(SPN_EINVAL,
+		       "unknown revocation reason '%s' (unspecified, keyCompromise, cACompromise, affiliationChanged, "
+		       "superseded, cessationOfOperation, privilegeWithdrawn, aACompromise; use hold for certificateHold)",
+		       s ? s : "");
+}
+
+const char *spn_crl_reason_name(int reason)
+{
+	return reason >= 0 && reason < (int)(sizeof(reasons) / sizeof(reasons[0])) && reasons[reason]
+		       ? reasons[reason]
+		       : "unknown";
+}

@@ -1,0 +1,147 @@
+/* Certificate helpers on GnuTLS and libtasn1. */
+#include "config.h"
+
+#include <libtasn1.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "error.h"
+#include "file.h"
+#include "pki_cert.h"
+
+int spn_pki_cert_import(const char *pem, size_t len, gnutls_x509_crt_t *out)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	gnutls_datum_t d = {(unsigned char *)pem, (unsigned)len};
+	gnutls_x509_crt_t crt;
+	const char *b;
+	int rc;
+
+	if (len > SPN_CERT_MAX)
+		return spn_err(SPN_ETOOBIG, "certificate larger than %d bytes", SPN_CERT_MAX);
+	b = memmem(pem, len, begin, sizeof(begin) - 1);
+	if (!b)
+		return spn_err(SPN_EBADCERT, "not a PEM certificate");
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return SPN_ENOMEM;
+	rc = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
+	if (rc < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return spn_err(SPN_EBADCERT, "cannot decode certificate: %s", gnutls_strerror(rc));
+	}
+	*out = crt;
+	return 0;
+}
+
+int spn_pki_cert_load(const char *path, gnutls_x509_crt_t *out)
+{
+	char *buf;
+	size_t len;
+	int rc = spn_file_read(path, SPN_CERT_MAX, &buf, &len);
+
+	if (rc)
+		return rc;
+	rc = spn_pki_cert_import(buf, len, out);
+	free(buf);
+	if (rc)
+		return spn_err(rc, "%s: %s", path, spn_err_detail(rc));
+	return 0;
+}
+
+int spn_pki_cert_export(gnutls_x509_crt_t crt, char **pem)
+{
+	gnutls_datum_t d;
+	int rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d);
+
+	if (rc < 0)
+		return spn_err(SPN_ECRYPTO, "cannot export certificate: %s", gnutls_strerror(rc));
+	*pem = strndup((char *)d.data, d.size);
+	gnutls_free(d.data);
+	return *pem ? 0 : SPN_ENOMEM;
+}
+
+static int dn_field(gnutls_x509_crt_t crt, const char *oid, char *buf, size_t cap, const char *what)
+{
+	size_t n = cap;
+	int rc = gnutls_x509_crt_get_dn_by_oid(crt, oid, 0, 0, buf, &n);
+
+	if (rc < 0 || n >= cap || strlen(buf) != n || !spn_name_is_valid(buf))
+		return spn_err(SPN_EBADCERT, "certificate has no valid %s", what);
+	return 0;
+}
+
+int spn_pki_cert_ident(gnutls_x509_crt_t crt, spn_ident_t *id)
+{
+	gnutls_datum_t ext = {NULL, 0};
+	const unsigned char *str;
+	unsigned int slen;
+	int rc;
+
+	memset(id, 0, sizeof(*id));
+	if ((rc = dn_field(crt, GNUTLS_OID_X520_COMMON_NAME, id->node_id, sizeof(id->node_id), "node id (CN)")) ||
+	    (rc = dn_field(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, id->group, sizeof(id->group), "group (O)")))
+		return rc;
+	rc = gnutls_x509_crt_get_extension_by_oid2(crt, SPN_ATTR_OID, 0, &ext, NULL);
+	if (rc < 0)
+		return spn_err(SPN_EBADCERT, "certificate of %s carries no spn attributes", id->node_id);
+	if (asn1_decode_simple_der(ASN1_ETYPE_UTF8_STRING, ext.data, ext.size, &str, &slen) != ASN1_SUCCESS) {
+		gnutls_free(ext.data);
+		return spn_err(SPN_EBADCERT, "spn attributes of %s are not a UTF8String", id->node_id);
+	}
+	rc = spn_ident_attr_decode((const char *)str, slen, id);
+	gnutls_free(ext.data);
+	return rc;
+}
+
+int spn_pki_cert_serial(gnutls_x509_crt_t crt, char *buf)
+{
+	unsigned char raw[20];
+	size_t n = sizeof(raw);
+
+	if (gnutls_x509_crt_get_serial(crt, raw, &n) < 0)
+		return spn_err(SPN_EBADCERT, "certificate serial unreadable");
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+	buf[2 * n] = '\0';
+	return 0;
+}
+
+int spn_pki_cert_fingerprint(gnutls_x509_crt_t crt, char *buf)
+{
+	unsigned char raw[32];
+	size_t n = sizeof(raw);
+
+	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, raw, &n) < 0 || n != 32)
+		return spn_err(SPN_ECRYPTO, "cannot compute fingerprint");
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+int spn_pki_cert_verify(gnutls_x509_crt_t crt, gnutls_x509_crt_t root)
+{
+	unsigned status = 0;
+	time_t now = spn_clock_now();
+	int rc = gnutls_x509_crt_verify(crt, &root, 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &status);
+
+	if (rc < 0 || status)
+		return spn_err(SPN_EBADCERT, "certificate not issued by this group's root (status 0x%x)", status);
+	if (gnutls_x509_crt_get_activation_time(crt) > now || gnutls_x509_crt_get_expiration_time(crt) <= now)
+		return spn_err(SPN_EEXPIRED, "certificate is expired or not yet valid");
+	if (gnutls_x509_crt_get_expiration_time(root) <= now)
+		return spn_err(SPN_EEXPIRED, "the group's root certificate has expired");
+	return 0;
+}
+
+int spn_pki_cert_matches_key(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
+{
+	unsigned char a[64], b[64];
+	size_t na = sizeof(a), nb = sizeof(b);
+
+	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, a, &na) < 0 ||
+	    gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, b, &nb) < 0 || na != nb ||
+	    memcmp(a, b, na) != 0)
+		return spn_err(SPN_EINVAL, "the private key does not belong to the certificate");
+	return 0;
+}

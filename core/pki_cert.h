@@ -1,0 +1,35 @@
+/* Certificates: loading, the identity they bind, serials and fingerprints,
+ * and chain verification to the group's root at spn's clock. */
+#pragma once
+
+#include <gnutls/x509.h>
+#include <stddef.h>
+
+#include "ident.h"
+
+#define SPN_CERT_MAX (32 * 1024)
+#define SPN_SERIAL_HEX 41
+#define SPN_FPR_HEX 65
+
+/* Exactly one PEM certificate; release with gnutls_x509_crt_deinit. */
+int spn_pki_cert_import(const char *pem, size_t len, gnutls_x509_crt_t *out);
+int spn_pki_cert_load(const char *path, gnutls_x509_crt_t *out);
+
+/* PEM text; *pem is the caller's to free. */
+int spn_pki_cert_export(gnutls_x509_crt_t crt, char **pem);
+
+/* Node id (CN), group (O), role, trust and services (the spn extension). */
+int spn_pki_cert_ident(gnutls_x509_crt_t crt, spn_ident_t *id);
+
+/* Serial as lowercase hex, in buf of SPN_SERIAL_HEX bytes. */
+int spn_pki_cert_serial(gnutls_x509_crt_t crt, char *buf);
+
+/* SHA-256 of the DER certificate as lowercase hex (SPN_FPR_HEX bytes). */
+int spn_pki_cert_fingerprint(gnutls_x509_crt_t crt, char *buf);
+
+/* Verifies crt was issued by root and is within its validity at spn's
+ * clock. Revocation is the caller's check (ledger or CRL). */
+int spn_pki_cert_verify(gnutls_x509_crt_t crt, gnutls_x509_crt_t root);
+
+/* Checks that key is the private half of crt's public key. */
+int spn_pki_cert_matches_key(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key);

@@ -1,0 +1,208 @@
+/* CSR building and strict parsing on GnuTLS. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <gnutls/abstract.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "ident.h"
+#include "pki_csr.h"
+
+static bool dns_is_valid(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n == 0 || n > SPN_DNS_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      (c == '-' && label > 0)))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0 && s[n - 1] != '-';
+}
+
+int spn_names_add(spn_names_t *names, const char *name)
+{
+	unsigned char bin[16];
+
+	if (inet_pton(AF_INET, name, bin) == 1 || inet_pton(AF_INET6, name, bin) == 1) {
+		if (names->n_ip == SPN_SAN_MAX)
+			return spn_err(SPN_ETOOBIG, "more than %d IP addresses", SPN_SAN_MAX);
+		strcpy(names->ip[names->n_ip++], name);
+		return 0;
+	}
+	if (!dns_is_valid(name))
+		return spn_err(SPN_EINVAL, "'%.80s' is neither an IP address nor a DNS name", name);
+	if (names->n_dns == SPN_SAN_MAX)
+		return spn_err(SPN_ETOOBIG, "more than %d DNS names", SPN_SAN_MAX);
+	strcpy(names->dns[names->n_dns++], name);
+	return 0;
+}
+
+static int add_ip(gnutls_x509_crq_t crq, const char *ip)
+{
+	unsigned char bin[16];
+	int fam = strchr(ip, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(fam, ip, bin) != 1)
+		return GNUTLS_E_INVALID_REQUEST;
+	return gnutls_x509_crq_set_subject_alt_name(crq, GNUTLS_SAN_IPADDRESS, bin, fam == AF_INET ? 4 : 16,
+						    GNUTLS_FSAN_APPEND);
+}
+
+int spn_pki_csr_build(gnutls_x509_privkey_t key, const char *node_id, const spn_names_t *names, char **pem)
+{
+	gnutls_x509_crq_t crq;
+	gnutls_datum_t out = {NULL, 0};
+	int rc;
+
+	if (!spn_name_is_valid(node_id))
+		return spn_err(SPN_EINVAL, "invalid node id '%.80s' (1-63 of a-z 0-9 . -)", node_id);
+	if (gnutls_x509_crq_init(&crq) < 0)
+		return SPN_ENOMEM;
+	rc = gnutls_x509_crq_set_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME, 0, node_id, (unsigned)strlen(node_id));
+	for (size_t i = 0; rc >= 0 && names && i < names->n_dns; i++)
+		rc = gnutls_x509_crq_set_subject_alt_name(crq, GNUTLS_SAN_DNSNAME, names->dns[i],
+							  (unsigned)strlen(names->dns[i]), GNUTLS_FSAN_APPEND);
+	for (size_t i = 0; rc >= 0 && names && i < names->n_ip; i++)
+		rc = add_ip(crq, names->ip[i]);
+	if (rc >= 0)
+		rc = gnutls_x509_crq_set_version(crq, 1);
+	if (rc >= 0)
+		rc = gnutls_x509_crq_set_key(crq, key);
+	if (rc >= 0) {
+		gnutls_privkey_t pk;
+		if (gnutls_privkey_init(&pk) < 0) {
+			rc = GNUTLS_E_MEMORY_ERROR;
+		} else {
+			rc = gnutls_privkey_import_x509(pk, key, 0);
+			if (rc >= 0)
+				rc = gnutls_x509_crq_privkey_sign(
+					crq, pk, spn_pki_sign_digest(gnutls_x509_privkey_get_pk_algorithm(key)), 0);
+			gnutls_privkey_deinit(pk);
+		}
+	}
+	if (rc >= 0)
+		rc = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_PEM, &out);
+	gnutls_x509_crq_deinit(crq);
+	if (rc < 0)
+		return spn_err(SPN_ECRYPTO, "cannot build CSR: %s", gnutls_strerror(rc));
+	*pem = strndup((char *)out.data, out.size);
+	gnutls_free(out.data);
+	return *pem ? 0 : SPN_ENOMEM;
+}
+
+int spn_pki_csr_parse(const char *pem, size_t len, gnutls_x509_crq_t *out)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE REQUEST-----";
+	static const char end[] = "-----END CERTIFICATE REQUEST-----";
+	gnutls_x509_crq_t crq;
+	gnutls_datum_t d = {(unsigned char *)pem, (unsigned)len};
+	spn_key_type_t type;
+	unsigned bits = 0;
+	int rc, pk;
+	const char *b, *e;
+
+	if (len > SPN_CSR_MAX)
+		return spn_err(SPN_ETOOBIG, "CSR larger than %d bytes", SPN_CSR_MAX);
+	b = memmem(pem, len, begin, sizeof(begin) - 1);
+	e = b ? memmem(b, len - (size_t)(b - pem), end, sizeof(end) - 1) : NULL;
+	if (!b || !e)
+		return spn_err(SPN_EBADCSR, "not a PEM certificate request (missing BEGIN/END CERTIFICATE REQUEST, or truncated)");
+	if (memmem(e + 1, len - (size_t)(e + 1 - pem), begin, sizeof(begin) - 1))
+		return spn_err(SPN_EBADCSR, "more than one certificate request");
+	if (gnutls_x509_crq_init(&crq) < 0)
+		return SPN_ENOMEM;
+	rc = gnutls_x509_crq_import(crq, &d, GNUTLS_X509_FMT_PEM);
+	if (rc < 0) {
+		gnutls_x509_crq_deinit(crq);
+		return spn_err(SPN_EBADCSR, "cannot decode CSR: %s", gnutls_strerror(rc));
+	}
+	pk = gnutls_x509_crq_get_pk_algorithm(crq, &bits);
+	if (pk < 0 || spn_pki_key_type_of((gnutls_pk_algorithm_t)pk, bits, &type) != 0) {
+		rc = spn_err(SPN_EUNSUPPORTED, "CSR key: %s of %u bits is not supported (ed25519, p256, rsa2048, rsa3072, rsa4096)",
+			     pk >= 0 && gnutls_pk_get_name((gnutls_pk_algorithm_t)pk) ? gnutls_pk_get_name((gnutls_pk_algorithm_t)pk) : "unknown",
+			     bits);
+		gnutls_x509_crq_deinit(crq);
+		return rc;
+	}
+	if (pk == GNUTLS_PK_ECDSA) {
+		gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+		gnutls_datum_t x = {0}, y = {0};
+		gnutls_pubkey_t pub;
+		if (gnutls_pubkey_init(&pub) == 0) {
+			if (gnutls_pubkey_import_x509_crq(pub, crq, 0) < 0 ||
+			    gnutls_pubkey_export_ecc_raw2(pub, &curve, &x, &y, 0) < 0)
+				curve = GNUTLS_ECC_CURVE_INVALID;
+			gnutls_pubkey_deinit(pub);
+		}
+		gnutls_free(x.data);
+		gnutls_free(y.data);
+		if (curve != GNUTLS_ECC_CURVE_SECP256R1) {
+			gnutls_x509_crq_deinit(crq);
+			return spn_err(SPN_EUNSUPPORTED, "CSR key: only the P-256 curve is supported");
+		}
+	}
+	rc = gnutls_x509_crq_verify(crq, 0);
+	if (rc < 0) {
+		gnutls_x509_crq_deinit(crq);
+		return spn_err(SPN_EBADCSR, "CSR signature does not verify: the request was altered or not signed by its key");
+	}
+	*out = crq;
+	return 0;
+}
+
+int spn_pki_csr_node_id(gnutls_x509_crq_t crq, char *buf, size_t cap)
+{
+	size_t n = cap;
+	int rc = gnutls_x509_crq_get_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &n);
+
+	if (rc < 0 || n >= cap)
+		return spn_err(SPN_EBADCSR, "CSR has no usable common name");
+	buf[n] = '\0';
+	if (!spn_name_is_valid(buf))
+		return spn_err(SPN_EBADCSR, "CSR common name '%.80s' is not a valid node id", buf);
+	return 0;
+}
+
+int spn_pki_csr_names(gnutls_x509_crq_t crq, spn_names_t *names)
+{
+	memset(names, 0, sizeof(*names));
+	for (unsigned i = 0;; i++) {
+		char buf[SPN_DNS_MAX + 2];
+		size_t n = sizeof(buf) - 1;
+		unsigned type = 0;
+		int rc = gnutls_x509_crq_get_subject_alt_name(crq, i, buf, &n, &type, NULL);
+
+		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return 0;
+		if (rc < 0)
+			return spn_err(SPN_EBADCSR, "CSR subjectAltName %u unreadable: %s", i, gnutls_strerror(rc));
+		if (type == GNUTLS_SAN_DNSNAME) {
+			buf[n] = '\0';
+			if (strlen(buf) != n || !dns_is_valid(buf))
+				return spn_err(SPN_EBADCSR, "CSR DNS name %u is not valid", i);
+			if ((rc = spn_names_add(names, buf)) != 0)
+				return spn_err(SPN_EBADCSR, "CSR: %s", spn_err_detail(rc));
+		} else if (type == GNUTLS_SAN_IPADDRESS && (n == 4 || n == 16)) {
+			char text[46];
+			if (!inet_ntop(n == 4 ? AF_INET : AF_INET6, buf, text, sizeof(text)) ||
+			    (rc = spn_names_add(names, text)) != 0)
+				return spn_err(SPN_EBADCSR, "CSR IP address %u is not valid", i);
+		} else {
+			return spn_err(SPN_EBADCSR, "CSR subjectAltName %u: only DNS names and IP addresses are accepted", i);
+		}
+	}
+}

@@ -1,0 +1,223 @@
+/* Private keys on GnuTLS: generation, encrypted PKCS#8, signing. */
+#include "config.h"
+
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "file.h"
+#include "mem.h"
+#include "pass.h"
+#include "pki_key.h"
+
+#define KEY_FILE_MAX (64 * 1024)
+
+static const struct {
+	const char *name;
+	gnutls_pk_algorithm_t pk;
+	unsigned bits;
+} types[] = {
+	[SPN_KEY_ED25519] = {"ed25519", GNUTLS_PK_EDDSA_ED25519, 256},
+	[SPN_KEY_P256] = {"p256", GNUTLS_PK_ECDSA, 256},
+	[SPN_KEY_RSA2048] = {"rsa2048", GNUTLS_PK_RSA, 2048},
+	[SPN_KEY_RSA3072] = {"rsa3072", GNUTLS_PK_RSA, 3072},
+	[SPN_KEY_RSA4096] = {"rsa4096", GNUTLS_PK_RSA, 4096},
+};
+
+int spn_key_type_parse(const char *s, spn_key_type_t *out)
+{
+	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (s && strcmp(s, types[i].name) == 0) {
+			*out = (spn_key_type_t)i;
+			return 0;
+		}
+	}
+	return spn_err(SPN_EUNSUPPORTED, "unsupported key type '%s' (ed25519, p256, rsa2048, rsa3072, rsa4096)",
+		       s ? s : "");
+}
+
+const char *spn_key_type_name(spn_key_type_t t)
+{
+	return (unsigned)t < sizeof(types) / sizeof(types[0]) ? types[t].name : "unknown";
+}
+
+int spn_pki_key_type_of(gnutls_pk_algorithm_t pk, unsigned bits, spn_key_type_t *out)
+{
+	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (types[i].pk == pk && types[i].bits == bits) {
+			*out = (spn_key_type_t)i;
+			return 0;
+		}
+	}
+	return spn_err(SPN_EUNSUPPORTED, "unsupported key: %s of %u bits (ed25519, p256, rsa2048, rsa3072, rsa4096)",
+		       gnutls_pk_get_name(pk) ? gnutls_pk_get_name(pk) : "unknown algorithm", bits);
+}
+
+int spn_pki_key_generate(spn_key_type_t type, gnutls_x509_privkey_t *out)
+{
+	gnutls_x509_privkey_t key;
+	unsigned bits;
+	int rc;
+
+	if ((unsigned)type >= sizeof(types) / sizeof(types[0]))
+		return spn_err(SPN_EUNSUPPORTED, "unsupported key type");
+	if (gnutls_x509_privkey_init(&key) < 0)
+		return SPN_ENOMEM;
+	bits = types[type].pk == GNUTLS_PK_ECDSA ? GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1)
+						 : types[type].bits;
+	rc = gnutls_x509_privkey_generate2(key, types[type].pk, bits, 0, NULL, 0);
+	if (rc < 0) {
+		gnutls_x509_privkey_deinit(key);
+		return spn_err(SPN_ECRYPTO, "key generation failed: %s", gnutls_strerror(rc));
+	}
+	*out = key;
+	return 0;
+}
+
+int spn_pki_key_export(gnutls_x509_privkey_t key, const char *pass, gnutls_datum_t *pem)
+{
+	int rc = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, pass,
+						   pass ? GNUTLS_PKCS_PBES2_AES_256 : GNUTLS_PKCS_PLAIN, pem);
+
+	return rc < 0 ? spn_err(SPN_ECRYPTO, "cannot export key: %s", gnutls_strerror(rc)) : 0;
+}
+
+void spn_pki_datum_free_secret(gnutls_datum_t *d)
+{
+	if (d && d->data) {
+		spn_wipe(d->data, d->size);
+		gnutls_free(d->data);
+		d->data = NULL;
+		d->size = 0;
+	}
+}
+
+int spn_pki_key_save(gnutls_x509_privkey_t key, const char *path, const char *pass)
+{
+	gnutls_datum_t pem = {NULL, 0};
+	int rc = spn_pki_key_export(key, pass, &pem);
+
+	if (rc == 0)
+		rc = spn_file_create(path, pem.data, pem.size, 0600);
+	spn_pki_datum_free_secret(&pem);
+	return rc;
+}
+
+int spn_pki_key_load(const char *path, const char *pass_env, gnutls_x509_privkey_t *out)
+{
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_datum_t d;
+	struct stat st;
+	char *buf = NULL, *pass = NULL;
+	size_t len;
+	int rc;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077))
+		return spn_err(SPN_EINVAL, "%s: private key is accessible to group or others (mode %03o); chmod 600 it",
+			       path, (unsigned)(st.st_mode & 0777));
+	if ((rc = spn_file_read(path, KEY_FILE_MAX, &buf, &len)) != 0)
+		return rc;
+	if (gnutls_x509_privkey_init(&key) < 0) {
+		rc = SPN_ENOMEM;
+		goto out;
+	}
+	d.data = (unsigned char *)buf;
+	d.size = (unsigned)len;
+	if (strstr(buf, "BEGIN ENCRYPTED PRIVATE KEY")) {
+		if ((rc = spn_pass_get(pass_env, "Passphrase for the private key: ", false, &pass)) != 0)
+			goto out;
+		rc = gnutls_x509_privkey_import_pkcs8(key, &d, GNUTLS_X509_FMT_PEM, pass, 0);
+		if (rc == GNUTLS_E_DECRYPTION_FAILED) {
+			rc = spn_err(SPN_EPASSPHRASE, "%s: wrong passphrase", path);
+			goto out;
+		}
+	} else {
+		rc = gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM, NULL, 0);
+	}
+	if (rc < 0) {
+		rc = spn_err(SPN_EINVAL, "%s: not a usable private key: %s", path, gnutls_strerror(rc));
+		goto out;
+	}
+	*out = key;
+	key = NULL;
+	rc = 0;
+out:
+	spn_free_secret(buf, len);
+	spn_free_secret_str(pass);
+	if (key)
+		gnutls_x509_privkey_deinit(key);
+	return rc;
+}
+
+gnutls_sign_algorithm_t spn_pki_sign_algo(gnutls_pk_algorithm_t pk)
+{
+	switch (pk) {
+	case GNUTLS_PK_EDDSA_ED25519: return GNUTLS_SIGN_EDDSA_ED25519;
+	case GNUTLS_PK_ECDSA: return GNUTLS_SIGN_ECDSA_SHA256;
+	case GNUTLS_PK_RSA: return GNUTLS_SIGN_RSA_PSS_RSAE_SHA256;
+	default: return GNUTLS_SIGN_UNKNOWN;
+	}
+}
+
+gnutls_digest_algorithm_t spn_pki_sign_digest(gnutls_pk_algorithm_t pk)
+{
+	return pk == GNUTLS_PK_EDDSA_ED25519 ? GNUTLS_DIG_SHA512 : GNUTLS_DIG_SHA256;
+}
+
+int spn_pki_sign(gnutls_x509_privkey_t key, const void *data, size_t len, gnutls_datum_t *sig)
+{
+	gnutls_privkey_t pk;
+	gnutls_datum_t d = {(unsigned char *)data, (unsigned)len};
+	int rc;
+
+	if (gnutls_privkey_init(&pk) < 0)
+		return SPN_ENOMEM;
+	rc = gnutls_privkey_import_x509(pk, key, 0);
+	if (rc >= 0)
+		rc = gnutls_privkey_sign_data2(pk, spn_pki_sign_algo(gnutls_x509_privkey_get_pk_algorithm(key)), 0,
+					       &d, sig);
+	gnutls_privkey_deinit(pk);
+	return rc < 0 ? spn_err(SPN_ECRYPTO, "signing failed: %s", gnutls_strerror(rc)) : 0;
+}
+
+int spn_pki_verify(gnutls_x509_crt_t crt, const void *data, size_t len, const void *sig, size_t siglen)
+{
+	gnutls_pubkey_t pub;
+	gnutls_datum_t d = {(unsigned char *)data, (unsigned)len};
+	gnutls_datum_t s = {(unsigned char *)sig, (unsigned)siglen};
+	int rc;
+
+	if (gnutls_pubkey_init(&pub) < 0)
+		return SPN_ENOMEM;
+	rc = gnutls_pubkey_import_x509(pub, crt, 0);
+	if (rc >= 0)
+		rc = gnutls_pubkey_verify_data2(pub, spn_pki_sign_algo(gnutls_x509_crt_get_pk_algorithm(crt, NULL)),
+						0, &d, &s);
+	gnutls_pubkey_deinit(pub);
+	return rc < 0 ? spn_err(SPN_EBADSIG, "signature does not verify") : 0;
+}
+
+int spn_pki_key_pubkey(gnutls_x509_privkey_t key, gnutls_pubkey_t *out)
+{
+	gnutls_privkey_t pk = NULL;
+	gnutls_pubkey_t pub = NULL;
+	int rc = GNUTLS_E_MEMORY_ERROR;
+
+	if (gnutls_privkey_init(&pk) == 0 && gnutls_pubkey_init(&pub) == 0) {
+		rc = gnutls_privkey_import_x509(pk, key, 0);
+		if (rc >= 0)
+			rc = gnutls_pubkey_import_privkey(pub, pk, 0, 0);
+	}
+	if (pk)
+		gnutls_privkey_deinit(pk);
+	if (rc < 0) {
+		if (pub)
+			gnutls_pubkey_deinit(pub);
+		return spn_err(SPN_ECRYPTO, "cannot derive the public key: %s", gnutls_strerror(rc));
+	}
+	*out = pub;
+	return 0;
+}

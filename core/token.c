@@ -1,0 +1,165 @@
+/* Join tokens: JSON claims, base64url, signed by the minter. */
+#include "config.h"
+
+#include <gnutls/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "error.h"
+#include "json.h"
+#include "pki_key.h"
+#include "token.h"
+
+static const char prefix[] = "spn1.";
+
+int spn_token_new_id(spn_token_t *t)
+{
+	unsigned char raw[16];
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0)
+		return spn_err(SPN_ECRYPTO, "no randomness");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(t->id + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+int spn_token_mint(const spn_token_t *t, gnutls_x509_privkey_t key, char **out)
+{
+	json_object *o = json_object_new_object(), *svc = json_object_new_array();
+	char *claims = NULL, *input = NULL, *sig64 = NULL;
+	gnutls_datum_t sig = {NULL, 0};
+	const char *text;
+	size_t len;
+	int rc = SPN_ENOMEM;
+
+	if (!o || !svc)
+		goto out;
+	for (size_t i = 0; i < t->node.n_services; i++)
+		json_object_array_add(svc, json_object_new_string(t->node.services[i]));
+	json_object_object_add(o, "v", json_object_new_int(1));
+	json_object_object_add(o, "tid", json_object_new_string(t->id));
+	json_object_object_add(o, "grp", json_object_new_string(t->node.group));
+	json_object_object_add(o, "node", json_object_new_string(t->node.node_id));
+	json_object_object_add(o, "role", json_object_new_string(spn_role_name(t->node.role)));
+	json_object_object_add(o, "trust", json_object_new_int((int)t->node.trust));
+	json_object_object_add(o, "svc", svc);
+	svc = NULL;
+	json_object_object_add(o, "by", json_object_new_string(t->minted_by));
+	json_object_object_add(o, "iat", json_object_new_int64(t->issued_at));
+	json_object_object_add(o, "exp", json_object_new_int64(t->expires));
+	text = spn_json_text(o, &len);
+	if ((rc = spn_b64url_encode((const uint8_t *)text, len, &claims)))
+		goto out;
+	if (asprintf(&input, "%s%s", prefix, claims) < 0) {
+		input = NULL;
+		rc = SPN_ENOMEM;
+		goto out;
+	}
+	if ((rc = spn_pki_sign(key, input, strlen(input), &sig)) ||
+	    (rc = spn_b64url_encode(sig.data, sig.size, &sig64)))
+		goto out;
+	if (asprintf(out, "%s.%s", input, sig64) < 0)
+		rc = SPN_ENOMEM;
+out:
+	json_object_put(o);
+	json_object_put(svc);
+	gnutls_free(sig.data);
+	free(claims);
+	free(input);
+	free(sig64);
+	return rc;
+}
+
+static int claims_parse(json_object *o, spn_token_t *t)
+{
+	static const char *const allowed[] = {"v", "tid", "grp", "node", "role", "trust", "svc", "by", "iat", "exp", NULL};
+	const char *tid, *grp, *node, *role, *by, **svc = NULL;
+	int64_t v = 0, trust = 0, iat = 0, exp = 0;
+	size_t nsvc = 0;
+	int rc;
+
+	if ((rc = spn_json_only(o, "token claims", allowed)) || (rc = spn_json_int(o, "v", true, 1, 1, &v)) ||
+	    (rc = spn_json_str(o, "tid", true, 32, &tid)) || (rc = spn_json_str(o, "grp", true, SPN_NAME_MAX, &grp)) ||
+	    (rc = spn_json_str(o, "node", true, SPN_NAME_MAX, &node)) ||
+	    (rc = spn_json_str(o, "role", true, 16, &role)) ||
+	    (rc = spn_json_int(o, "trust", true, 0, SPN_TRUST_MAX, &trust)) ||
+	    (rc = spn_json_str(o, "by", true, SPN_NAME_MAX, &by)) ||
+	    (rc = spn_json_int(o, "iat", true, 0, INT64_MAX / 2, &iat)) ||
+	    (rc = spn_json_int(o, "exp", true, 0, INT64_MAX / 2, &exp)) ||
+	    (rc = spn_json_strs(o, "svc", true, SPN_SERVICES_MAX, SPN_SERVICE_MAX, &svc, &nsvc)))
+		return spn_err(SPN_ETOKEN, "join token: %s", spn_err_detail(rc));
+	rc = SPN_ETOKEN;
+	if (strlen(tid) != 32 || strspn(tid, "0123456789abcdef") != 32)
+		rc = spn_err(SPN_ETOKEN, "join token: bad token id");
+	else if (!spn_name_is_valid(grp) || !spn_name_is_valid(node) || !spn_name_is_valid(by))
+		rc = spn_err(SPN_ETOKEN, "join token: bad group, node or minter name");
+	else if (spn_role_parse(role, &t->node.role) != 0 || t->node.role == SPN_ROLE_PSP)
+		rc = spn_err(SPN_ETOKEN, "join token: role must be admin, spn or client");
+	else
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < nsvc; i++)
+		if (spn_ident_add_service(&t->node, svc[i]) != 0)
+			rc = spn_err(SPN_ETOKEN, "join token: %s", spn_err_detail(SPN_EINVAL));
+	free(svc);
+	if (rc)
+		return rc;
+	strcpy(t->id, tid);
+	strcpy(t->node.group, grp);
+	strcpy(t->node.node_id, node);
+	strcpy(t->minted_by, by);
+	t->node.trust = (unsigned)trust;
+	t->issued_at = (time_t)iat;
+	t->expires = (time_t)exp;
+	return 0;
+}
+
+int spn_token_decode(const char *text, size_t len, spn_token_t *t)
+{
+	const char *dot1, *dot2, *end = text + len;
+	uint8_t *claims = NULL, *sig = NULL;
+	size_t clen, slen;
+	json_object *o = NULL;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (len > SPN_TOKEN_MAX)
+		return spn_err(SPN_ETOKEN, "join token longer than %d bytes", SPN_TOKEN_MAX);
+	if (len < sizeof(prefix) || memcmp(text, prefix, sizeof(prefix) - 1) != 0)
+		return spn_err(SPN_ETOKEN, "not a join token (expected 'spn1.')");
+	dot1 = text + sizeof(prefix) - 2;
+	dot2 = memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1));
+	if (!dot2 || memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1)))
+		return spn_err(SPN_ETOKEN, "join token must have three dot-separated parts");
+	if (spn_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &claims, &clen) != 0 ||
+	    spn_b64url_decode(dot2 + 1, (size_t)(end - dot2 - 1), &sig, &slen) != 0) {
+		rc = spn_err(SPN_ETOKEN, "join token is not valid base64url");
+		goto out;
+	}
+	if (slen > sizeof(t->sig)) {
+		rc = spn_err(SPN_ETOKEN, "join token signature too long");
+		goto out;
+	}
+	if ((rc = spn_json_parse((const char *)claims, clen, &o)) != 0) {
+		rc = spn_err(SPN_ETOKEN, "join token claims: %s", spn_err_detail(rc));
+		goto out;
+	}
+	if ((rc = claims_parse(o, t)) != 0)
+		goto out;
+	memcpy(t->sig, sig, slen);
+	t->sig_len = slen;
+	t->signed_len = (size_t)(dot2 - text);
+out:
+	json_object_put(o);
+	free(claims);
+	free(sig);
+	return rc;
+}
+
+int spn_token_verify(const char *text, const spn_token_t *t, gnutls_x509_crt_t minter)
+{
+	if (spn_pki_verify(minter, text, t->signed_len, t->sig, t->sig_len) != 0)
+		return spn_err(SPN_ETOKEN, "join token signature does not verify against %s's certificate", t->minted_by);
+	return 0;
+}
