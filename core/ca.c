@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <gnutls/crypto.h>
-#include <libtasn1.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,34 +40,15 @@ static int set_ip(gnutls_x509_crt_t crt, const char *ip)
 						    GNUTLS_FSAN_APPEND);
 }
 
-static int set_attrs(gnutls_x509_crt_t crt, const spn_ident_t *id)
+static int set_ident(gnutls_x509_crt_t crt, const spn_ident_t *id)
 {
-	unsigned char tl[ASN1_MAX_TL_SIZE];
-	unsigned int tl_len = sizeof(tl);
-	unsigned char *der;
-	char *text;
-	size_t n;
+	char *uri;
 	int rc;
 
-	if (spn_ident_attr_encode(id, &text) != 0)
+	if (spn_ident_uri_encode(id, &uri) != 0)
 		return GNUTLS_E_INVALID_REQUEST;
-	n = strlen(text);
-	/* The extension value is DER: a UTF8String holding the text. */
-	if (asn1_encode_simple_der(ASN1_ETYPE_UTF8_STRING, (unsigned char *)text, (unsigned)n, tl, &tl_len) !=
-	    ASN1_SUCCESS) {
-		free(text);
-		return GNUTLS_E_INVALID_REQUEST;
-	}
-	der = malloc(tl_len + n);
-	if (!der) {
-		free(text);
-		return GNUTLS_E_MEMORY_ERROR;
-	}
-	memcpy(der, tl, tl_len);
-	memcpy(der + tl_len, text, n);
-	rc = gnutls_x509_crt_set_extension_by_oid(crt, SPN_ATTR_OID, der, tl_len + n, 0);
-	free(der);
-	free(text);
+	rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_URI, uri, (unsigned)strlen(uri), GNUTLS_FSAN_APPEND);
+	free(uri);
 	return rc;
 }
 
@@ -116,7 +96,7 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey
 	}
 	if (rc >= 0 && crl_url && *crl_url)
 		rc = gnutls_x509_crt_set_crl_dist_points(crt, GNUTLS_SAN_URI, crl_url, 0);
-	if (rc >= 0) rc = set_attrs(crt, id);
+	if (rc >= 0) rc = set_ident(crt, id);
 	if (rc >= 0)
 		rc = gnutls_x509_crt_privkey_sign(crt, root, signer,
 						  spn_pki_sign_digest(gnutls_x509_privkey_get_pk_algorithm(key)), 0);

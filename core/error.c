@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -54,7 +55,11 @@ const char *spn_errname(int code)
 
 int spn_verr(int code, const char *fmt, va_list ap)
 {
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	char tmp[sizeof(detail)];
+
+	/* The arguments may include spn_err_detail() itself: format aside. */
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(detail, tmp, sizeof(detail));
 	return code;
 }
 

@@ -1,5 +1,4 @@
-/* Identity attributes: name rules, roles, services, and the strict text form
- * carried in the certificate extension. */
+/* Identity: name rules, roles, services, and the strict identity URI. */
 #include "config.h"
 
 #include <stdio.h>
@@ -111,46 +110,48 @@ const char *spn_ident_services_str(const spn_ident_t *id, char *buf, size_t cap)
 	return buf;
 }
 
-int spn_ident_attr_encode(const spn_ident_t *id, char **out)
+int spn_ident_uri_encode(const spn_ident_t *id, char **out)
 {
 	char svc[SPN_SERVICES_MAX * (SPN_SERVICE_MAX + 1) + 1];
 
-	if ((unsigned)id->role > SPN_ROLE_CLIENT || id->trust > SPN_TRUST_MAX)
+	if ((unsigned)id->role > SPN_ROLE_CLIENT || id->trust > SPN_TRUST_MAX || !spn_name_is_valid(id->group) ||
+	    !spn_name_is_valid(id->node_id))
 		return spn_err(SPN_EINVAL, "identity out of range");
-	if (asprintf(out, "role=%s; trust=%u; services=%s", spn_role_name(id->role), id->trust,
-		     spn_ident_services_str(id, svc, sizeof(svc))) < 0)
+	if (asprintf(out, SPN_URI_SCHEME "%s/%s?role=%s&trust=%u&services=%s", id->group, id->node_id,
+		     spn_role_name(id->role), id->trust, spn_ident_services_str(id, svc, sizeof(svc))) < 0)
 		return SPN_ENOMEM;
 	return 0;
 }
 
-/* Reads "key=" at *p and returns the value up to "; " or the end. */
-static int field(const char **p, const char *end, const char *key, char *val, size_t cap, bool last)
+/* Copies the text from *p up to the first byte of stop (or the end) into
+ * val, and moves *p past that byte. */
+static int take(const char **p, const char *end, const char *stop, char *val, size_t cap, const char *what)
 {
-	size_t klen = strlen(key), n;
-	const char *stop;
+	const char *q = *p;
+	size_t n;
 
-	if ((size_t)(end - *p) < klen + 1 || memcmp(*p, key, klen) != 0 || (*p)[klen] != '=')
-		return spn_err(SPN_EBADCERT, "spn attributes: expected '%s='", key);
-	*p += klen + 1;
-	if (last) {
-		stop = end;
-	} else {
-		stop = memchr(*p, ';', (size_t)(end - *p));
-		if (!stop || stop + 1 >= end || stop[1] != ' ')
-			return spn_err(SPN_EBADCERT, "spn attributes: expected '; ' after %s", key);
-	}
-	n = (size_t)(stop - *p);
-	if (n >= cap)
-		return spn_err(SPN_EBADCERT, "spn attributes: %s too long", key);
+	while (q < end && !strchr(stop, *q))
+		q++;
+	n = (size_t)(q - *p);
+	if (n >= cap || (*stop && q == end))
+		return spn_err(SPN_EBADCERT, "spn identity URI: bad %s", what);
 	memcpy(val, *p, n);
 	val[n] = '\0';
-	if (memchr(val, '\0', n))
-		return spn_err(SPN_EBADCERT, "spn attributes: NUL in %s", key);
-	*p = last ? end : stop + 2;
+	*p = q < end ? q + 1 : q;
 	return 0;
 }
 
-int spn_ident_attr_decode(const char *text, size_t len, spn_ident_t *id)
+static int expect(const char **p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+		return spn_err(SPN_EBADCERT, "spn identity URI: expected '%s'", lit);
+	*p += n;
+	return 0;
+}
+
+int spn_ident_uri_decode(const char *text, size_t len, spn_ident_t *id)
 {
 	const char *p = text, *end = text + len;
 	char role[16], trust[8], svc[SPN_SERVICES_MAX * (SPN_SERVICE_MAX + 1) + 1];
@@ -158,17 +159,25 @@ int spn_ident_attr_decode(const char *text, size_t len, spn_ident_t *id)
 	unsigned long t;
 	int rc;
 
-	if ((rc = field(&p, end, "role", role, sizeof(role), false)) ||
-	    (rc = field(&p, end, "trust", trust, sizeof(trust), false)) ||
-	    (rc = field(&p, end, "services", svc, sizeof(svc), true)))
+	if (memchr(text, '\0', len))
+		return spn_err(SPN_EBADCERT, "spn identity URI: NUL byte");
+	if ((rc = expect(&p, end, SPN_URI_SCHEME)) ||
+	    (rc = take(&p, end, "/", id->group, sizeof(id->group), "group")) ||
+	    (rc = take(&p, end, "?", id->node_id, sizeof(id->node_id), "node id")) ||
+	    (rc = expect(&p, end, "role=")) || (rc = take(&p, end, "&", role, sizeof(role), "role")) ||
+	    (rc = expect(&p, end, "trust=")) || (rc = take(&p, end, "&", trust, sizeof(trust), "trust")) ||
+	    (rc = expect(&p, end, "services=")) || (rc = take(&p, end, "", svc, sizeof(svc), "services")))
 		return rc;
+	if (!spn_name_is_valid(id->group) || !spn_name_is_valid(id->node_id))
+		return spn_err(SPN_EBADCERT, "spn identity URI: bad group or node id");
 	if (spn_role_parse(role, &id->role) != 0)
-		return spn_err(SPN_EBADCERT, "spn attributes: unknown role '%s'", role);
+		return spn_err(SPN_EBADCERT, "spn identity URI: unknown role '%s'", role);
 	t = strtoul(trust, &stop, 10);
-	if (!trust[0] || *stop || t > SPN_TRUST_MAX || (trust[0] == '0' && trust[1]))
-		return spn_err(SPN_EBADCERT, "spn attributes: bad trust level '%s'", trust);
+	if (!trust[0] || *stop || t > SPN_TRUST_MAX || (trust[0] == '0' && trust[1]) || trust[0] == '-' ||
+	    trust[0] == '+' || trust[0] == ' ')
+		return spn_err(SPN_EBADCERT, "spn identity URI: bad trust level '%s'", trust);
 	id->trust = (unsigned)t;
 	if (spn_ident_set_services(id, svc) != 0)
-		return spn_err(SPN_EBADCERT, "spn attributes: bad services '%s'", svc);
+		return spn_err(SPN_EBADCERT, "spn identity URI: bad services '%s'", svc);
 	return 0;
 }

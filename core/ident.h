@@ -1,15 +1,15 @@
 /* A member's identity as its certificate binds it: node id, group, role,
- * trust level and the services it may provide. The role, trust and services
- * travel in one X.509 extension whose value is a UTF8String of the form
- *   "role=admin; trust=7; services=healthcare,bank"
- * so that openssl x509 -text and certtool -i show it as it is. */
+ * trust level and the services it may provide. They travel as one URI in the
+ * subjectAltName, in the manner of a SPIFFE ID with the attributes added:
+ *   spn://<group>/<node id>?role=admin&trust=7&services=healthcare,bank
+ * so that openssl x509 -text, certtool -i and any X.509 library show and read
+ * it without knowing spn (subject CN and O repeat node id and group). */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
-/* 2.25 arc: an OID derived from a UUID (ITU-T X.667), owned by spn. */
-#define SPN_ATTR_OID "2.25.162527158746869031575259248085451813285"
+#define SPN_URI_SCHEME "spn://"
 
 #define SPN_NAME_MAX 63
 #define SPN_SERVICE_MAX 32
@@ -48,10 +48,10 @@ int spn_ident_add_service(spn_ident_t *id, const char *service);
 int spn_ident_set_services(spn_ident_t *id, const char *list);
 bool spn_ident_provides(const spn_ident_t *id, const char *service);
 
-/* The extension text; *out is the caller's to free. */
-int spn_ident_attr_encode(const spn_ident_t *id, char **out);
-/* Strict parse of the extension text into role, trust and services. */
-int spn_ident_attr_decode(const char *text, size_t len, spn_ident_t *id);
+/* The identity URI; *out is the caller's to free. */
+int spn_ident_uri_encode(const spn_ident_t *id, char **out);
+/* Strict parse of an identity URI (one canonical form only). */
+int spn_ident_uri_decode(const char *text, size_t len, spn_ident_t *id);
 
 /* services joined by commas into buf; returns buf. */
 const char *spn_ident_services_str(const spn_ident_t *id, char *buf, size_t cap);

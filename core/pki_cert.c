@@ -1,7 +1,8 @@
 /* Certificate helpers on GnuTLS and libtasn1. */
 #include "config.h"
 
-#include <libtasn1.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,25 +74,39 @@ static int dn_field(gnutls_x509_crt_t crt, const char *oid, char *buf, size_t ca
 
 int spn_pki_cert_ident(gnutls_x509_crt_t crt, spn_ident_t *id)
 {
-	gnutls_datum_t ext = {NULL, 0};
-	const unsigned char *str;
-	unsigned int slen;
+	spn_ident_t dn;
+	char uri[1600];
+	bool found = false;
 	int rc;
 
 	memset(id, 0, sizeof(*id));
-	if ((rc = dn_field(crt, GNUTLS_OID_X520_COMMON_NAME, id->node_id, sizeof(id->node_id), "node id (CN)")) ||
-	    (rc = dn_field(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, id->group, sizeof(id->group), "group (O)")))
+	memset(&dn, 0, sizeof(dn));
+	if ((rc = dn_field(crt, GNUTLS_OID_X520_COMMON_NAME, dn.node_id, sizeof(dn.node_id), "node id (CN)")) ||
+	    (rc = dn_field(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, dn.group, sizeof(dn.group), "group (O)")))
 		return rc;
-	rc = gnutls_x509_crt_get_extension_by_oid2(crt, SPN_ATTR_OID, 0, &ext, NULL);
-	if (rc < 0)
-		return spn_err(SPN_EBADCERT, "certificate of %s carries no spn attributes", id->node_id);
-	if (asn1_decode_simple_der(ASN1_ETYPE_UTF8_STRING, ext.data, ext.size, &str, &slen) != ASN1_SUCCESS) {
-		gnutls_free(ext.data);
-		return spn_err(SPN_EBADCERT, "spn attributes of %s are not a UTF8String", id->node_id);
+	for (unsigned i = 0;; i++) {
+		size_t n = sizeof(uri) - 1;
+		unsigned type = 0;
+		rc = gnutls_x509_crt_get_subject_alt_name2(crt, i, uri, &n, &type, NULL);
+		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rc < 0)
+			return spn_err(SPN_EBADCERT, "certificate of %s: unreadable subjectAltName", dn.node_id);
+		if (type != GNUTLS_SAN_URI || n < strlen(SPN_URI_SCHEME) ||
+		    memcmp(uri, SPN_URI_SCHEME, strlen(SPN_URI_SCHEME)) != 0)
+			continue;
+		if (found)
+			return spn_err(SPN_EBADCERT, "certificate of %s carries two spn identities", dn.node_id);
+		if ((rc = spn_ident_uri_decode(uri, n, id)))
+			return rc;
+		found = true;
 	}
-	rc = spn_ident_attr_decode((const char *)str, slen, id);
-	gnutls_free(ext.data);
-	return rc;
+	if (!found)
+		return spn_err(SPN_EBADCERT, "certificate of %s carries no spn identity URI", dn.node_id);
+	if (strcmp(dn.node_id, id->node_id) != 0 || strcmp(dn.group, id->group) != 0)
+		return spn_err(SPN_EBADCERT, "certificate subject %s/%s disagrees with its spn identity %s/%s", dn.group,
+			       dn.node_id, id->group, id->node_id);
+	return 0;
 }
 
 int spn_pki_cert_serial(gnutls_x509_crt_t crt, char *buf)

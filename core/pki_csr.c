@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <gnutls/abstract.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,8 +95,14 @@ int spn_pki_csr_build(gnutls_x509_privkey_t key, const char *node_id, const spn_
 			gnutls_privkey_deinit(pk);
 		}
 	}
-	if (rc >= 0)
-		rc = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_PEM, &out);
+	if (rc >= 0) {
+		/* RFC 7468's label, not GnuTLS's legacy "NEW CERTIFICATE REQUEST". */
+		gnutls_datum_t der = {NULL, 0};
+		rc = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &der);
+		if (rc >= 0)
+			rc = gnutls_pem_base64_encode2("CERTIFICATE REQUEST", &der, &out);
+		gnutls_free(der.data);
+	}
 	gnutls_x509_crq_deinit(crq);
 	if (rc < 0)
 		return spn_err(SPN_ECRYPTO, "cannot build CSR: %s", gnutls_strerror(rc));
@@ -104,25 +111,49 @@ int spn_pki_csr_build(gnutls_x509_privkey_t key, const char *node_id, const spn_
 	return *pem ? 0 : SPN_ENOMEM;
 }
 
+/* Exactly one PEM block, labelled as a CSR (RFC 7468 or the legacy "NEW"
+ * label), with its END line: anything else is refused before decoding. */
+static int pem_check(const char *pem, size_t len)
+{
+	static const char begin[] = "-----BEGIN ";
+	static const char *const labels[] = {"CERTIFICATE REQUEST-----", "NEW CERTIFICATE REQUEST-----"};
+	const char *b = memmem(pem, len, begin, sizeof(begin) - 1), *label, *rest;
+	size_t left;
+
+	if (!b)
+		return spn_err(SPN_EBADCSR, "not a PEM certificate request (no BEGIN line)");
+	label = b + sizeof(begin) - 1;
+	left = len - (size_t)(label - pem);
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(labels[i]);
+		if (left < n || memcmp(label, labels[i], n) != 0)
+			continue;
+		rest = label + n;
+		left -= n;
+		char end[48];
+		snprintf(end, sizeof(end), "-----END %s", labels[i]);
+		const char *e = memmem(rest, left, end, strlen(end));
+		if (!e)
+			return spn_err(SPN_EBADCSR, "certificate request is truncated (no END line)");
+		if (memmem(rest, left, begin, sizeof(begin) - 1))
+			return spn_err(SPN_EBADCSR, "more than one PEM block; send exactly one certificate request");
+		return 0;
+	}
+	return spn_err(SPN_EBADCSR, "PEM block is not a certificate request");
+}
+
 int spn_pki_csr_parse(const char *pem, size_t len, gnutls_x509_crq_t *out)
 {
-	static const char begin[] = "-----BEGIN CERTIFICATE REQUEST-----";
-	static const char end[] = "-----END CERTIFICATE REQUEST-----";
 	gnutls_x509_crq_t crq;
 	gnutls_datum_t d = {(unsigned char *)pem, (unsigned)len};
 	spn_key_type_t type;
 	unsigned bits = 0;
 	int rc, pk;
-	const char *b, *e;
 
 	if (len > SPN_CSR_MAX)
 		return spn_err(SPN_ETOOBIG, "CSR larger than %d bytes", SPN_CSR_MAX);
-	b = memmem(pem, len, begin, sizeof(begin) - 1);
-	e = b ? memmem(b, len - (size_t)(b - pem), end, sizeof(end) - 1) : NULL;
-	if (!b || !e)
-		return spn_err(SPN_EBADCSR, "not a PEM certificate request (missing BEGIN/END CERTIFICATE REQUEST, or truncated)");
-	if (memmem(e + 1, len - (size_t)(e + 1 - pem), begin, sizeof(begin) - 1))
-		return spn_err(SPN_EBADCSR, "more than one certificate request");
+	if ((rc = pem_check(pem, len)))
+		return rc;
 	if (gnutls_x509_crq_init(&crq) < 0)
 		return SPN_ENOMEM;
 	rc = gnutls_x509_crq_import(crq, &d, GNUTLS_X509_FMT_PEM);

@@ -246,6 +246,8 @@ int spnctl_issue(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if (!a.conf || !a.csr || !a.token)
 		return spnctl_usage("usage: %s", usage);
+	if ((rc = spnctl_output_free(a.out)))
+		return spnctl_fail("issue", rc);
 	/* Read a little past the limit so an oversized CSR is named as such. */
 	/* Read past the limit so that an oversized CSR is refused as such by the
 	 * CA's own check. */
@@ -289,6 +291,8 @@ int spnctl_issue_pseudo(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if (!a.conf || !a.json || !a.token || !a.out)
 		return spnctl_usage("usage: %s", usage);
+	if ((rc = spnctl_output_free(a.out)))
+		return spnctl_fail("issue-pseudo", rc);
 	if ((rc = spn_file_read(strcmp(a.json, "-") ? a.json : "/dev/stdin", 64 * 1024, &json, &json_len)) ||
 	    (rc = spnctl_arg_text(a.token, SPN_TOKEN_MAX, &token, &token_len))) {
 		free(json);

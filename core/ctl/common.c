@@ -82,3 +82,10 @@ int spnctl_output(const char *path, const void *data, size_t len, unsigned mode)
 	}
 	return spn_file_create(path, data, len, (mode_t)mode);
 }
+
+int spnctl_output_free(const char *path)
+{
+	if (path && strcmp(path, "-") != 0 && access(path, F_OK) == 0)
+		return spn_err(SPN_EEXIST, "%s already exists; refusing to overwrite it", path);
+	return 0;
+}

@@ -35,5 +35,8 @@ int spnctl_ledger(const spn_conf_t *conf, spn_ledger_t **out);
 /* An argument given as text, or "@file" to read it from a file, or "-" for
  * standard input; caller frees. */
 int spnctl_arg_text(const char *arg, size_t max, char **out, size_t *len);
+/* Refuses before any work is done when the output file already exists, so
+ * that an issued certificate is never left without a place to go. */
+int spnctl_output_free(const char *path);
 /* Writes to path with mode (refusing to replace it), or to stdout for NULL/"-". */
 int spnctl_output(const char *path, const void *data, size_t len, unsigned mode);

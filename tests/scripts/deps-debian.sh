@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config
-libgnutls28-dev nettle-dev libtasn1-6-dev libmicrohttpd-dev libjson-c-dev
+libgnutls28-dev nettle-dev libmicrohttpd-dev libjson-c-dev
 libltdl-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libinih-dev
 libcmocka-dev gnutls-bin openssl python3 python3-cryptography
 clang llvm libclang-rt-14-dev curl"
