@@ -47,7 +47,8 @@ const char *spn_key_type_name(spn_key_type_t t)
 int spn_pki_key_type_of(gnutls_pk_algorithm_t pk, unsigned bits, spn_key_type_t *out)
 {
 	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (types[i].pk == pk && types[i].bits == bits) {
+		/* GnuTLS reports 0 bits for some Ed25519 public keys. */
+		if (types[i].pk == pk && (types[i].bits == bits || pk == GNUTLS_PK_EDDSA_ED25519)) {
 			*out = (spn_key_type_t)i;
 			return 0;
 		}

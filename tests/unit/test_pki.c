@@ -1,0 +1,178 @@
+/* PKI with the clock pinned: CSRs, join tokens and certificate validity,
+ * including tampering with each. */
+#include "config.h"
+
+#include <gnutls/gnutls.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ca.h"
+#include "clock.h"
+#include "error.h"
+#include "file.h"
+#include "pki_cert.h"
+#include "pki_csr.h"
+#include "token.h"
+
+/* 2030-01-01T00:00:00Z: far from today, so nothing here depends on it. */
+#define PINNED ((time_t)1893456000)
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	spn_ca_init_t p = {.group = "demo", .psp_id = "psp", .key_type = SPN_KEY_ED25519, .root_validity = 3650UL * 86400};
+
+	(void)state;
+	gnutls_global_init();
+	spn_clock_pin(PINNED);
+	snprintf(dir, sizeof(dir), "/tmp/spn-pki-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	p.dir = dir;
+	spn_names_add(&p.names, "127.0.0.1");
+	return spn_ca_init(&p);
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static gnutls_x509_crt_t load(const char *name)
+{
+	gnutls_x509_crt_t crt;
+	char *path = spn_file_join(dir, name);
+
+	assert_int_equal(spn_pki_cert_load(path, &crt), 0);
+	free(path);
+	return crt;
+}
+
+static void csr_round_trip_and_tamper(void **state)
+{
+	static const spn_key_type_t types[] = {SPN_KEY_ED25519, SPN_KEY_P256, SPN_KEY_RSA2048};
+	(void)state;
+	for (size_t t = 0; t < 3; t++) {
+		gnutls_x509_privkey_t key;
+		gnutls_x509_crq_t crq;
+		spn_names_t names = {0}, got;
+		char *pem, cn[64];
+
+		assert_int_equal(spn_pki_key_generate(types[t], &key), 0);
+		assert_int_equal(spn_names_add(&names, "node.example"), 0);
+		assert_int_equal(spn_names_add(&names, "::1"), 0);
+		assert_int_equal(spn_pki_csr_build(key, "node-1", &names, &pem), 0);
+		assert_non_null(strstr(pem, "-----BEGIN CERTIFICATE REQUEST-----"));
+		assert_int_equal(spn_pki_csr_parse(pem, strlen(pem), &crq), 0);
+		assert_int_equal(spn_pki_csr_node_id(crq, cn, sizeof(cn)), 0);
+		assert_string_equal(cn, "node-1");
+		assert_int_equal(spn_pki_csr_names(crq, &got), 0);
+		assert_int_equal(got.n_dns, 1);
+		assert_string_equal(got.ip[0], "::1");
+		gnutls_x509_crq_deinit(crq);
+		/* A character changed in the base64 body: decode or signature fails. */
+		pem[100] = pem[100] == 'A' ? 'B' : 'A';
+		assert_int_not_equal(spn_pki_csr_parse(pem, strlen(pem), &crq), 0);
+		free(pem);
+		gnutls_x509_privkey_deinit(key);
+	}
+}
+
+static void tokens(void **state)
+{
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt = load("node.crt");
+	spn_token_t t, got;
+	char *path = spn_file_join(dir, "node.key"), *text;
+
+	(void)state;
+	assert_int_equal(spn_pki_key_load(path, NULL, &key), 0);
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(spn_token_new_id(&t), 0);
+	strcpy(t.node.node_id, "n1");
+	strcpy(t.node.group, "demo");
+	t.node.role = SPN_ROLE_SPN;
+	t.node.trust = 4;
+	spn_ident_add_service(&t.node, "bank");
+	strcpy(t.minted_by, "psp");
+	t.issued_at = PINNED;
+	t.expires = PINNED + 600;
+	assert_int_equal(spn_token_mint(&t, key, &text), 0);
+	assert_int_equal(spn_token_decode(text, strlen(text), &got), 0);
+	assert_int_equal(spn_token_verify(text, &got, crt), 0);
+	assert_string_equal(got.node.node_id, "n1");
+	assert_true(spn_ident_provides(&got.node, "bank"));
+	assert_int_equal(got.expires, PINNED + 600);
+	/* Flip one signature character: decodes, does not verify. */
+	size_t n = strlen(text);
+	text[n - 2] = text[n - 2] == 'A' ? 'B' : 'A';
+	if (spn_token_decode(text, n, &got) == 0)
+		assert_int_equal(spn_token_verify(text, &got, crt), SPN_ETOKEN);
+	free(text);
+	free(path);
+	gnutls_x509_privkey_deinit(key);
+	gnutls_x509_crt_deinit(crt);
+}
+
+static void validity_follows_the_pinned_clock(void **state)
+{
+	gnutls_x509_crt_t root = load("ca/root.crt"), node = load("node.crt");
+	spn_ident_t id;
+
+	(void)state;
+	assert_int_equal(spn_pki_cert_verify(node, root), 0);
+	assert_int_equal(spn_pki_cert_ident(node, &id), 0);
+	assert_int_equal(id.role, SPN_ROLE_PSP);
+	spn_clock_pin(PINNED + 31 * 86400);
+	assert_int_equal(spn_pki_cert_verify(node, root), SPN_EEXPIRED);
+	spn_clock_pin(PINNED - 3600);
+	assert_int_equal(spn_pki_cert_verify(node, root), SPN_EEXPIRED);
+	spn_clock_pin(PINNED);
+	/* A certificate from another group's root is refused. */
+	assert_int_equal(spn_pki_cert_verify(root, node), SPN_EBADCERT);
+	gnutls_x509_crt_deinit(root);
+	gnutls_x509_crt_deinit(node);
+}
+
+static void key_files(void **state)
+{
+	gnutls_x509_privkey_t key;
+	char *path = spn_file_join(dir, "node.key");
+
+	(void)state;
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(spn_pki_key_load(path, NULL, &key), SPN_EINVAL);
+	assert_non_null(strstr(spn_err_detail(SPN_EINVAL), "chmod 600"));
+	assert_int_equal(chmod(path, 0600), 0);
+	free(path);
+	path = spn_file_join(dir, "ca/root.key");
+	/* init was given no passphrase here: plain PKCS#8, loads without one. */
+	assert_int_equal(spn_pki_key_load(path, NULL, &key), 0);
+	gnutls_x509_privkey_deinit(key);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(csr_round_trip_and_tamper),
+		cmocka_unit_test(tokens),
+		cmocka_unit_test(validity_follows_the_pinned_clock),
+		cmocka_unit_test(key_files),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
