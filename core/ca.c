@@ -389,13 +389,18 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 		rc = spn_err(rc, "CA key %s does not belong to %s", key, cert);
 		goto out;
 	}
-	if ((rc = spn_pki_key_load(node_key, spn_conf_str(conf, "node", "key_passphrase_env", "SPN_NODE_PASSPHRASE"),
+	if ((rc = spn_pki_key_load(node_key, spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE"),
 				   &ca->node_key)))
 		goto out;
 	if ((rc = spn_ledger_open(ledger, &ca->ledger)) ||
 	    (rc = spn_ledger_meta_get(ca->ledger, "group", ca->group, sizeof(ca->group))) ||
 	    (rc = spn_ledger_meta_get(ca->ledger, "psp", ca->psp_id, sizeof(ca->psp_id))))
 		goto out;
+	if (strcmp(spn_conf_str(conf, "node", "id", ""), ca->psp_id) != 0) {
+		rc = spn_err(SPN_ECONFIG, "%s: [node] id = '%s' but the ledger's PSP is '%s'", spn_conf_file(conf),
+			     spn_conf_str(conf, "node", "id", ""), ca->psp_id);
+		goto out;
+	}
 	snprintf(buf, sizeof(buf), "%s", spn_conf_str(conf, "node", "group", ""));
 	if (strcmp(buf, ca->group) != 0) {
 		rc = spn_err(SPN_ECONFIG, "%s: [node] group = '%s' but the ledger belongs to group '%s'",

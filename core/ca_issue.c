@@ -32,6 +32,8 @@ int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, 
 			       ca->policy.token_ttl);
 	if (!spn_name_is_valid(node->node_id))
 		return spn_err(SPN_EINVAL, "invalid node id '%.80s'", node->node_id);
+	if (strcmp(node->node_id, ca->psp_id) == 0)
+		return spn_err(SPN_EPOLICY, "node id '%s' is the PSP's and cannot be enrolled", ca->psp_id);
 	if (node->role == SPN_ROLE_PSP)
 		return spn_err(SPN_EPOLICY, "there is one PSP; a token can only be for an admin, spn or client");
 	if (node->role == SPN_ROLE_ADMIN && node->trust < ca->policy.admin_threshold)
@@ -72,6 +74,10 @@ static int token_check(spn_ca_t *ca, const char *text, size_t len, time_t now, s
 		return rc;
 	if (strcmp(t->node.group, ca->group) != 0)
 		return spn_err(SPN_ETOKEN, "join token is for group '%s', this is '%s'", t->node.group, ca->group);
+	/* The PSP's id stays reserved even while it holds no valid certificate:
+	 * whoever held it would sign the PSP's tokens. */
+	if (strcmp(t->node.node_id, ca->psp_id) == 0)
+		return spn_err(SPN_EPOLICY, "node id '%s' is the PSP's and cannot be enrolled", ca->psp_id);
 	if ((rc = spn_ledger_cert_current(ca->ledger, t->minted_by, now, minter)))
 		return spn_err(SPN_ETOKEN, "join token minted by '%s', which holds no valid certificate here",
 			       t->minted_by);
@@ -241,7 +247,7 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 	memset(out, 0, sizeof(*out));
 	if (json_len > PSEUDO_MAX)
 		return spn_err(SPN_ETOOBIG, "pseudo-CSR larger than %d bytes", PSEUDO_MAX);
-	if ((rc = spn_json_parse(json, json_len, &o)) || (rc = spn_json_only(o, "pseudo-CSR", allowed)) ||
+	if ((rc = spn_json_parse(json, json_len, &o)) || (rc = spn_json_only(o, "request", allowed)) ||
 	    (rc = spn_json_str(o, "node_id", true, SPN_NAME_MAX, &node_id)) ||
 	    (rc = spn_json_str(o, "public_key", false, 8192, &pubkey_pem)) ||
 	    (rc = spn_json_strs(o, "dns", false, SPN_SAN_MAX, SPN_DNS_MAX, &dns, &ndns)) ||

@@ -41,7 +41,7 @@ const char *spn_errname(int code);
 /* Records a detail message for the calling thread and returns code, so that
  * a failing path reads `return spn_err(SPN_EBADCSR, "...", ...)`. */
 int spn_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int spn_verr(int code, const char *fmt, va_list ap);
+int spn_verr(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* The last detail message of this thread, or spn_strerror(code) when none
  * was recorded since spn_err_clear(). Valid until the next spn_err call. */

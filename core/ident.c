@@ -172,9 +172,11 @@ int spn_ident_uri_decode(const char *text, size_t len, spn_ident_t *id)
 		return spn_err(SPN_EBADCERT, "spn identity URI: bad group or node id");
 	if (spn_role_parse(role, &id->role) != 0)
 		return spn_err(SPN_EBADCERT, "spn identity URI: unknown role '%s'", role);
+	/* Digits only: strtoul alone would also take spaces and signs. */
+	if (!trust[0] || strspn(trust, "0123456789") != strlen(trust))
+		return spn_err(SPN_EBADCERT, "spn identity URI: bad trust level '%s'", trust);
 	t = strtoul(trust, &stop, 10);
-	if (!trust[0] || *stop || t > SPN_TRUST_MAX || (trust[0] == '0' && trust[1]) || trust[0] == '-' ||
-	    trust[0] == '+' || trust[0] == ' ')
+	if (*stop || t > SPN_TRUST_MAX || (trust[0] == '0' && trust[1]))
 		return spn_err(SPN_EBADCERT, "spn identity URI: bad trust level '%s'", trust);
 	id->trust = (unsigned)t;
 	if (spn_ident_set_services(id, svc) != 0)

@@ -34,7 +34,7 @@ int spn_json_parse(const char *buf, size_t len, json_object **out)
 	}
 	json_tokener_free(tok);
 	for (; used < len; used++) {
-		if (!strchr(" \t\r\n", buf[used])) {
+		if (!memchr(" \t\r\n", buf[used], 4)) {
 			json_object_put(obj);
 			return spn_err(SPN_EINVAL, "invalid JSON: trailing data at byte %zu", used);
 		}

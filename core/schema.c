@@ -33,6 +33,18 @@ int spn_schema_check(const spn_conf_t *c)
 	memcpy(all + n, spn_ca_conf_keys, spn_ca_conf_nkeys * sizeof(*all));
 	rc = spn_conf_check(c, all, n + spn_ca_conf_nkeys, others);
 	free(all);
+	if (rc == 0) {
+		const char **sections;
+		size_t n_sections;
+		spn_role_t role;
+		if ((rc = spn_conf_sections(c, "profile.", &sections, &n_sections)))
+			return rc;
+		for (size_t i = 0; rc == 0 && i < n_sections; i++)
+			if (spn_role_parse(sections[i] + strlen("profile."), &role) != 0)
+				rc = spn_err(SPN_ECONFIG, "%s: [%s]: unknown section (profiles are psp, admin, spn, client)",
+					     spn_conf_file(c), sections[i]);
+		free(sections);
+	}
 	if (rc == 0 && !spn_conf_get(c, "node", "id"))
 		rc = spn_err(SPN_ECONFIG, "%s: [node] id: required", spn_conf_file(c));
 	if (rc == 0 && !spn_name_is_valid(spn_conf_get(c, "node", "id")))

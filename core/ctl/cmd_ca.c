@@ -2,6 +2,7 @@
  * the PSP's certificate authority from the command line. */
 #include "config.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +178,9 @@ static int mint_as_admin(const ca_args_t *a, spn_ident_t *node, char **out)
 		strcpy(t.node.group, me.group);
 		strcpy(t.minted_by, me.node_id);
 		t.issued_at = now;
-		t.expires = now + (time_t)(a->ttl ? a->ttl : 3600);
+		/* Offline, the group's token_ttl is unknown: 15 minutes fits
+		 * any sensible one; --ttl overrides. */
+		t.expires = now + (time_t)(a->ttl ? a->ttl : 900);
 		if (rc == 0)
 			rc = spn_token_mint(&t, key, out);
 	}
@@ -300,8 +303,11 @@ int spnctl_issue_pseudo(int argc, char **argv)
 	}
 	while (token_len && (token[token_len - 1] == '\n' || token[token_len - 1] == '\r'))
 		token[--token_len] = '\0';
-	if (getenv("SPN_P12_PASSPHRASE"))
-		spn_pass_get("SPN_P12_PASSPHRASE", "", false, &pass);
+	if (getenv("SPN_P12_PASSPHRASE") && (rc = spn_pass_get("SPN_P12_PASSPHRASE", "", false, &pass))) {
+		free(json);
+		spn_free_secret_str(token);
+		return spnctl_fail("issue-pseudo", rc);
+	}
 	if ((rc = open_ca(a.conf, true, &conf, &ca)) == 0) {
 		rc = spn_ca_enroll_pseudo(ca, json, json_len, token, token_len, pass, &is);
 		if (rc == 0) {
@@ -334,6 +340,9 @@ static int status_cmd(int argc, char **argv, const char *name, const char *usage
 		return rc < 0 ? 0 : rc;
 	if (!a.conf)
 		return spnctl_usage("usage: %s", usage);
+	/* OpenSSL prints serials in upper case; the ledger keeps lower case. */
+	for (char *p = (char *)a.arg; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
 	if (strcmp(name, "revoke") == 0 && (rc = spn_crl_reason_parse(a.reason ? a.reason : "unspecified", &reason)))
 		return spnctl_fail(name, rc);
 	if ((rc = open_ca(a.conf, true, &conf, &ca)))

@@ -1,6 +1,7 @@
 /* spnctl list, show and log: read the ledger without unlocking the CA key. */
 #include "config.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,8 @@ int spnctl_show(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if ((rc = open_ledger(path, &conf, &ledger)))
 		return spnctl_fail("show", rc);
+	for (char *p = (char *)serial; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
 	rc = spn_ledger_cert_get(ledger, serial, &c);
 	if (rc == 0) {
 		printf("serial:      %s\nnode:        %s\ngroup:       %s\nrole:        %s\ntrust:       %u\n"

@@ -74,6 +74,11 @@ refuse "an spn cannot mint tokens" "cannot accept members" \
 	"$SPNCTL" token --key "$WORK/plain-1.key" --cert "$WORK/plain-1.crt" --id n2 --role spn --trust 1
 
 # The group's policy.
+refuse "the PSP's own id cannot be enrolled" "is the PSP's" token --id psp --role spn --trust 1
+pspt=$("$SPNCTL" token --key "$WORK/admin-1.key" --cert "$WORK/admin-1.crt" --id psp --role spn --trust 1)
+csr_for psp
+refuse "nor through an admin's token" "is the PSP's" ctl issue -c "$C" --csr "$WORK/psp.csr" --token "$pspt" -o "$WORK/out.crt"
+unchanged "PSP id"
 refuse "PSP refuses to mint an admin token under the threshold" "under the admin threshold" \
 	token --id adm-low --role admin --trust 3
 csr_for adm-low

@@ -66,6 +66,7 @@ static void errors_name_line_section_key(void **state)
 	expect_error("[node]\nid = n1\nthis is not ini\n", "t.conf:3: syntax error");
 	expect_error("[node]\nid = N_1\n", "[node] id: 'N_1' is not a valid node id");
 	expect_error("[ca]\nmax_children = 1\n", "[node] id: required");
+	expect_error("[node]\nid = n1\n[profile.admn]\nvalidity = 1d\n", "[profile.admn]: unknown section");
 }
 
 static void plugin_sections_are_left_alone(void **state)
