@@ -127,7 +127,7 @@ int spn_pki_key_load(const char *path, const char *pass_env, gnutls_x509_privkey
 	}
 	d.data = (unsigned char *)buf;
 	d.size = (unsigned)len;
-	if (strstr(buf, "BEGIN ENCRYPTED PRIVATE KEY")) {
+	if (strstr(buf, "ENCRYPTED PRIVATE KEY-----")) {
 		if ((rc = spn_pass_get(pass_env, "Passphrase for the private key: ", false, &pass)) != 0)
 			goto out;
 		rc = gnutls_x509_privkey_import_pkcs8(key, &d, GNUTLS_X509_FMT_PEM, pass, 0);
