@@ -7,6 +7,7 @@
 #include "ca.h"
 #include "error.h"
 #include "log.h"
+#include "node.h"
 #include "schema.h"
 
 static const spn_conf_key_t node_keys[] = {
@@ -24,14 +25,16 @@ int spn_schema_check(const spn_conf_t *c)
 {
 	static const char *const others[] = {"plugin.", NULL};
 	size_t n = sizeof(node_keys) / sizeof(node_keys[0]);
-	spn_conf_key_t *all = malloc((n + spn_ca_conf_nkeys) * sizeof(*all));
+	size_t total = n + spn_ca_conf_nkeys + spn_node_http_nkeys;
+	spn_conf_key_t *all = malloc(total * sizeof(*all));
 	int rc;
 
 	if (!all)
 		return SPN_ENOMEM;
 	memcpy(all, node_keys, sizeof(node_keys));
 	memcpy(all + n, spn_ca_conf_keys, spn_ca_conf_nkeys * sizeof(*all));
-	rc = spn_conf_check(c, all, n + spn_ca_conf_nkeys, others);
+	memcpy(all + n + spn_ca_conf_nkeys, spn_node_http_keys, spn_node_http_nkeys * sizeof(*all));
+	rc = spn_conf_check(c, all, total, others);
 	free(all);
 	if (rc == 0) {
 		const char **sections;

@@ -26,7 +26,7 @@ diag() { echo "# $*"; }
 # check NAME CMD...: passes when CMD succeeds; its output goes to the log.
 check() {
 	name=$1; shift
-	if "$@" >"$WORK/out" 2>&1; then ok "$name"; else not_ok "$name"; sed 's/^/#   /' "$WORK/out"; fi
+	if "$@" >"$WORK/out" 2>&1; then ok "$name"; else not_ok "$name"; awk '{print "#   " $0}' "$WORK/out"; fi
 }
 
 # refuse NAME PATTERN CMD...: passes when CMD fails and its error output
@@ -34,11 +34,11 @@ check() {
 refuse() {
 	name=$1; pattern=$2; shift 2
 	if "$@" >"$WORK/out" 2>&1; then
-		not_ok "$name (succeeded)"; sed 's/^/#   /' "$WORK/out"
+		not_ok "$name (succeeded)"; awk '{print "#   " $0}' "$WORK/out"
 	elif grep -Eq "$pattern" "$WORK/out"; then
 		ok "$name"; diag "$(head -n 1 "$WORK/out")"
 	else
-		not_ok "$name (wrong message)"; sed 's/^/#   /' "$WORK/out"
+		not_ok "$name (wrong message)"; awk '{print "#   " $0}' "$WORK/out"
 	fi
 }
 
@@ -62,3 +62,28 @@ enroll() {
 }
 
 ledger_count() { sqlite3 "$1" "SELECT COUNT(*) FROM certs"; }
+
+SPND="$top_builddir/core/spnd"
+
+# start_spnd CONF: starts spnd on a free loopback port (written to the port
+# file), waits for it, sets SPND_PID and PORT. The EXIT trap kills it.
+start_spnd() {
+	dir=$(dirname "$1")
+	grep -q '^\[http\]' "$1" || printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n' >>"$1"
+	rm -f "$dir/spnd.port"
+	SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPND" -c "$1" >>"$dir/spnd.log" 2>&1 &
+	SPND_PID=$!
+	i=0
+	while [ ! -s "$dir/spnd.port" ] && [ $i -lt 100 ]; do
+		kill -0 $SPND_PID 2>/dev/null || { cat "$dir/spnd.log"; return 1; }
+		sleep 0.1; i=$((i + 1))
+	done
+	PORT=$(cat "$dir/spnd.port")
+	[ -n "$PORT" ]
+}
+
+# http STATUS_WANTED METHOD URL [curl args]: passes when the status matches;
+# the body is left in $WORK/body.
+http_status() {
+	curl -sS -o "$WORK/body" -w '%{http_code}' -X "$2" "$3" "$@" 2>/dev/null
+}

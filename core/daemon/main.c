@@ -1,0 +1,79 @@
+/* spnd: the daemon that runs every node of a group, the PSP included. */
+#include "config.h"
+
+#include <getopt.h>
+#include <gnutls/gnutls.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+#include "node.h"
+#include "schema.h"
+
+static int fail(const char *what, int rc)
+{
+	fprintf(stderr, "spnd: %s: %s\n", what, spn_err_detail(rc));
+	spn_log_error("%s: %s", what, spn_err_detail(rc));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = NULL;
+	spn_conf_t *conf = NULL;
+	spn_node_t *node = NULL;
+	sigset_t set;
+	int c, sig, rc;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'h': printf("usage: spnd -c CONFIG\n"); return 0;
+		default: return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		fprintf(stderr, "usage: spnd -c CONFIG\n");
+		return 2;
+	}
+	/* Signals are taken by sigwait below; every thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (gnutls_global_init() < 0)
+		return fail("start", SPN_ECRYPTO);
+	if ((rc = spn_clock_init_from_env()))
+		return fail("start", rc);
+	if ((rc = spn_conf_load(path, &conf)) || (rc = spn_schema_check(conf)) || (rc = spn_schema_open_log(conf)))
+		return fail("configuration", rc);
+	if ((rc = spn_node_open(conf, &node))) {
+		spn_conf_free(conf);
+		return fail("start", rc);
+	}
+	if ((rc = spn_node_start(node))) {
+		spn_node_close(node);
+		spn_conf_free(conf);
+		return fail("start", rc);
+	}
+	do {
+		if (sigwait(&set, &sig) != 0)
+			break;
+	} while (sig == SIGHUP);
+	spn_log_info("stopping on signal %d", sig);
+	spn_node_close(node);
+	spn_conf_free(conf);
+	spn_log_close();
+	gnutls_global_deinit();
+	return 0;
+}

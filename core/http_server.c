@@ -1,0 +1,364 @@
+/* HTTP(S) server on libmicrohttpd: routing, bounded bodies, JSON errors,
+ * client certificate identity. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "http_server.h"
+#include "log.h"
+#include "pki_cert.h"
+
+#define DEFAULT_MAX_BODY (64 * 1024)
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+struct spn_http_server {
+	struct MHD_Daemon *mhd;
+	spn_http_config_t cfg;
+	gnutls_x509_crt_t root;
+	uint16_t port;
+};
+
+struct spn_http_req {
+	spn_http_server_t *server;
+	struct MHD_Connection *conn;
+	const spn_http_route_t *route;
+	const char *method, *path;
+	char *body;
+	size_t len, cap, max;
+	bool too_big;
+};
+
+unsigned spn_http_status_of(int rc)
+{
+	switch (rc) {
+	case 0: return 200;
+	case SPN_EINVAL:
+	case SPN_EBADCSR:
+	case SPN_EBADCERT:
+	case SPN_EBADSIG:
+	case SPN_ETOKEN:
+	case SPN_EUNSUPPORTED: return 400;
+	case SPN_EDENIED:
+	case SPN_EPOLICY:
+	case SPN_ELIMIT:
+	case SPN_EREVOKED:
+	case SPN_ETOKENEXPIRED:
+	case SPN_EEXPIRED: return 403;
+	case SPN_ENOTFOUND: return 404;
+	case SPN_ETOKENUSED:
+	case SPN_EEXIST:
+	case SPN_ESTATE: return 409;
+	case SPN_ETOOBIG: return 413;
+	default: return 500;
+	}
+}
+
+void spn_http_json(spn_http_resp_t *resp, unsigned status, json_object *obj)
+{
+	size_t len;
+	const char *text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
+
+	spn_http_text(resp, status, "application/json", text, len);
+	json_object_put(obj);
+}
+
+void spn_http_text(spn_http_resp_t *resp, unsigned status, const char *type, const char *text, size_t len)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->content_type = type;
+	resp->body = malloc(len + 1);
+	resp->len = resp->body ? len : 0;
+	if (resp->body) {
+		memcpy(resp->body, text, len);
+		resp->body[len] = '\0';
+	} else {
+		resp->status = 500;
+	}
+}
+
+static void error_status(spn_http_resp_t *resp, unsigned status, const char *name, const char *message)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(name));
+	json_object_object_add(o, "message", json_object_new_string(message));
+	spn_http_json(resp, status, o);
+}
+
+void spn_http_error(spn_http_resp_t *resp, int rc, const char *detail)
+{
+	error_status(resp, spn_http_status_of(rc), spn_errname(rc), detail ? detail : spn_strerror(rc));
+}
+
+const char *spn_http_req_method(const spn_http_req_t *r)
+{
+	return r->method;
+}
+
+const char *spn_http_req_path(const spn_http_req_t *r)
+{
+	return r->path;
+}
+
+const char *spn_http_req_body(const spn_http_req_t *r, size_t *len)
+{
+	if (len)
+		*len = r->len;
+	return r->body ? r->body : "";
+}
+
+int spn_http_req_peer(spn_http_req_t *r, spn_ident_t *id)
+{
+	const union MHD_ConnectionInfo *ci;
+	const gnutls_datum_t *chain;
+	gnutls_x509_crt_t crt;
+	unsigned n = 0;
+	int rc;
+
+	if (!r->server->root)
+		return spn_err(SPN_EDENIED, "no client certificate: this server does not use TLS");
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session || !(chain = gnutls_certificate_get_peers(ci->tls_session, &n)) || n == 0)
+		return spn_err(SPN_EDENIED, "this endpoint needs a client certificate from the group");
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return SPN_ENOMEM;
+	rc = gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER);
+	if (rc < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return spn_err(SPN_EDENIED, "client certificate unreadable");
+	}
+	if ((rc = spn_pki_cert_verify(crt, r->server->root)) == 0)
+		rc = spn_pki_cert_ident(crt, id);
+	gnutls_x509_crt_deinit(crt);
+	if (rc)
+		return spn_err(SPN_EDENIED, "client certificate refused: %s", spn_err_detail(rc));
+	return 0;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, spn_http_resp_t *resp)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	if (!r) {
+		free(resp->body);
+		return MHD_NO;
+	}
+	resp->body = NULL;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type ? resp->content_type : "text/plain");
+	ret = MHD_queue_response(conn, resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result answer_error(struct MHD_Connection *conn, unsigned status, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static enum MHD_Result answer_error(struct MHD_Connection *conn, unsigned status, const char *name, const char *fmt, ...)
+{
+	spn_http_resp_t resp = {0};
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_status(&resp, status, name, msg);
+	return queue(conn, &resp);
+}
+
+static const spn_http_route_t *find_route(const spn_http_server_t *s, const char *method, const char *url,
+					  bool *path_known)
+{
+	*path_known = false;
+	for (size_t i = 0; i < s->cfg.n_routes; i++) {
+		const spn_http_route_t *rt = &s->cfg.routes[i];
+		size_t n = strlen(rt->path);
+		bool match = rt->path[n - 1] == '/' ? strncmp(url, rt->path, n) == 0 : strcmp(url, rt->path) == 0;
+		if (!match)
+			continue;
+		*path_known = true;
+		if (strcmp(method, rt->method) == 0)
+			return rt;
+	}
+	return NULL;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **ctx)
+{
+	spn_http_server_t *s = cls;
+	spn_http_req_t *req = *ctx;
+	spn_http_resp_t resp = {0};
+
+	(void)version;
+	if (!req) {
+		bool known;
+		const spn_http_route_t *rt = find_route(s, method, url, &known);
+		const char *cl;
+		size_t max;
+
+		if (!rt)
+			return known ? answer_error(conn, 405, "method_not_allowed", "%s is not allowed on %.100s", method, url)
+				     : answer_error(conn, 404, "not_found", "no such endpoint: %.100s", url);
+		max = rt->max_body ? rt->max_body : s->cfg.max_body ? s->cfg.max_body : DEFAULT_MAX_BODY;
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		/* A body a little too large is read and dropped so that the
+		 * client gets to read the 413; a far larger one is refused at
+		 * once, at the cost of a reset the client may see. */
+		if (cl && strtoull(cl, NULL, 10) > 8 * max)
+			return answer_error(conn, 413, "too_big", "request body larger than %zu bytes", max);
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		req->server = s;
+		req->conn = conn;
+		req->route = rt;
+		req->method = method;
+		req->path = url;
+		req->max = max;
+		*ctx = req;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!req->too_big && req->len + *upload_size <= req->max) {
+			if (req->len + *upload_size + 1 > req->cap) {
+				size_t cap = (req->len + *upload_size + 1) * 2;
+				char *bigger = realloc(req->body, cap > req->max + 1 ? req->max + 1 : cap);
+				if (!bigger)
+					return MHD_NO;
+				req->body = bigger;
+				req->cap = cap > req->max + 1 ? req->max + 1 : cap;
+			}
+			memcpy(req->body + req->len, upload, *upload_size);
+			req->len += *upload_size;
+			req->body[req->len] = '\0';
+		} else {
+			/* Keep reading to answer cleanly, store nothing more. */
+			req->too_big = true;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (req->too_big)
+		return answer_error(conn, 413, "too_big", "request body larger than %zu bytes", req->max);
+	spn_err_clear();
+	req->route->fn(req, &resp, s->cfg.user);
+	if (!resp.status)
+		spn_http_error(&resp, SPN_EIO, "the handler gave no answer");
+	spn_log_debug("%s %s -> %u", method, url, resp.status);
+	return queue(conn, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enum MHD_RequestTerminationCode toe)
+{
+	spn_http_req_t *req = *ctx;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (req) {
+		free(req->body);
+		free(req);
+		*ctx = NULL;
+	}
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	spn_log_warn("http: %s", line);
+}
+
+int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
+{
+	spn_http_server_t *s = calloc(1, sizeof(*s));
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *info;
+	int rc;
+
+	if (!s)
+		return SPN_ENOMEM;
+	s->cfg = *cfg;
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, cfg->address, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(cfg->port);
+		sslen = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, cfg->address, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(cfg->port);
+		sslen = sizeof(struct sockaddr_in6);
+		flags |= MHD_USE_IPv6;
+	} else {
+		free(s);
+		return spn_err(SPN_ECONFIG, "listen address '%s' is not a numeric IPv4 or IPv6 address", cfg->address);
+	}
+	(void)sslen;
+	if (cfg->cert_pem) {
+		flags |= MHD_USE_TLS;
+		if (cfg->trust_pem &&
+		    (rc = spn_pki_cert_import(cfg->trust_pem, strlen(cfg->trust_pem), &s->root))) {
+			free(s);
+			return rc;
+		}
+	}
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
+		{cfg->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)cfg->trust_pem},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	/* The logger first, so that MHD never prints on its own. */
+	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads ? cfg->threads : 2),
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
+				  MHD_OPTION_ARRAY, cfg->cert_pem ? tls : &tls[4],
+				  MHD_OPTION_END);
+	if (!s->mhd) {
+		if (s->root)
+			gnutls_x509_crt_deinit(s->root);
+		free(s);
+		return spn_err(SPN_EIO, "cannot listen on %s port %u (in use, or a bad certificate or key)",
+			       cfg->address, (unsigned)cfg->port);
+	}
+	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : cfg->port;
+	*out = s;
+	return 0;
+}
+
+uint16_t spn_http_port(const spn_http_server_t *s)
+{
+	return s->port;
+}
+
+void spn_http_stop(spn_http_server_t *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->mhd);
+	if (s->root)
+		gnutls_x509_crt_deinit(s->root);
+	free(s);
+}

@@ -1,0 +1,68 @@
+/* The HTTP(S) server every node runs, on libmicrohttpd with GnuTLS: a pool
+ * of threads over epoll, request bodies bounded, every error a JSON body
+ * {"error": name, "message": why}, and the verified certificate identity of
+ * a client that presents one from the group. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ident.h"
+
+typedef struct spn_http_server spn_http_server_t;
+typedef struct spn_http_req spn_http_req_t;
+
+/* What a handler fills in; the server frees body with free(). */
+typedef struct {
+	unsigned status;
+	char *body;
+	size_t len;
+	const char *content_type;
+} spn_http_resp_t;
+
+typedef void (*spn_http_handler_fn)(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+
+typedef struct {
+	const char *method;
+	const char *path;       /* exact, or a prefix ending in '/' */
+	spn_http_handler_fn fn;
+	size_t max_body;        /* 0: the server's default */
+} spn_http_route_t;
+
+typedef struct {
+	const char *address;    /* numeric IPv4 or IPv6 */
+	uint16_t port;          /* 0: any free port, see spn_http_port */
+	unsigned threads;
+	/* PEM texts; cert NULL serves plain HTTP (development only). With
+	 * trust set, clients are asked for a certificate from that root. */
+	const char *cert_pem, *key_pem, *trust_pem;
+	const spn_http_route_t *routes;
+	size_t n_routes;
+	size_t max_body;
+	void *user;
+} spn_http_config_t;
+
+int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out);
+uint16_t spn_http_port(const spn_http_server_t *s);
+/* Stops accepting, finishes the requests in flight, frees the server. */
+void spn_http_stop(spn_http_server_t *s);
+
+const char *spn_http_req_method(const spn_http_req_t *r);
+const char *spn_http_req_path(const spn_http_req_t *r);
+/* The request body, NUL-terminated; valid during the handler. */
+const char *spn_http_req_body(const spn_http_req_t *r, size_t *len);
+/* The identity in the client's certificate, verified against the group's
+ * root at spn's clock: SPN_EDENIED when there is none. Revocation is the
+ * caller's check. */
+int spn_http_req_peer(spn_http_req_t *r, spn_ident_t *id);
+
+/* Fills resp with a JSON body (takes the reference to obj). */
+void spn_http_json(spn_http_resp_t *resp, unsigned status, json_object *obj);
+/* Fills resp with a text body of the given type (copied). */
+void spn_http_text(spn_http_resp_t *resp, unsigned status, const char *type, const char *text, size_t len);
+/* Fills resp with {"error": spn_errname(rc), "message": detail} and the
+ * HTTP status that fits rc. */
+void spn_http_error(spn_http_resp_t *resp, int rc, const char *detail);
+unsigned spn_http_status_of(int rc);

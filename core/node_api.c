@@ -1,0 +1,265 @@
+/* The REST API of a node (doc/rest-api.md): health, the group's root and
+ * CRL, enrollment at the PSP, and the ledger for administrators. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "clock.h"
+#include "error.h"
+#include "file.h"
+#include "json.h"
+#include "log.h"
+#include "node.h"
+
+#define PEM_TYPE "application/x-pem-file"
+
+static void health(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	spn_node_t *n = user;
+	json_object *o = json_object_new_object();
+
+	(void)req;
+	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
+	json_object_object_add(o, "group", json_object_new_string(n->id.group));
+	json_object_object_add(o, "role", json_object_new_string(spn_role_name(n->id.role)));
+	spn_http_json(resp, 200, o);
+}
+
+static void root(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	spn_node_t *n = user;
+
+	(void)req;
+	spn_http_text(resp, 200, PEM_TYPE, n->root_pem, strlen(n->root_pem));
+}
+
+static int need_ca(spn_node_t *n, spn_http_resp_t *resp)
+{
+	if (n->ca)
+		return 0;
+	spn_http_error(resp, SPN_ENOTFOUND, "this node is not the group's certificate authority (ask the PSP)");
+	return -1;
+}
+
+static void crl(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	spn_node_t *n = user;
+	char *path, *pem;
+	size_t len;
+	int rc;
+
+	(void)req;
+	if (need_ca(n, resp))
+		return;
+	if ((rc = spn_conf_path(n->conf, "ca", "crl", NULL, &path)) == 0) {
+		rc = spn_file_read(path, 16 * 1024 * 1024, &pem, &len);
+		free(path);
+	}
+	if (rc) {
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		return;
+	}
+	spn_http_text(resp, 200, PEM_TYPE, pem, len);
+	free(pem);
+}
+
+static void issued(spn_http_resp_t *resp, spn_node_t *n, spn_ca_issued_t *is)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "serial", json_object_new_string(is->serial));
+	json_object_object_add(o, "node", json_object_new_string(is->id.node_id));
+	json_object_object_add(o, "not_after", json_object_new_int64(is->not_after));
+	json_object_object_add(o, "certificate", json_object_new_string(is->cert_pem));
+	json_object_object_add(o, "root", json_object_new_string(n->root_pem));
+	if (is->p12) {
+		char *b64 = NULL;
+		if (spn_b64_encode(is->p12, is->p12_len, &b64) == 0)
+			json_object_object_add(o, "pkcs12", json_object_new_string(b64));
+		free(b64);
+		json_object_object_add(o, "passphrase", json_object_new_string(is->p12_pass));
+	}
+	spn_http_json(resp, 201, o);
+}
+
+/* POST /v1/enroll {"csr": PEM, "token": T} or
+ * POST /v1/enroll/pseudo {"request": {...}, "token": T, "passphrase": P?} */
+static void enroll(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	static const char *const csr_fields[] = {"csr", "token", NULL};
+	static const char *const pseudo_fields[] = {"request", "token", "passphrase", NULL};
+	spn_node_t *n = user;
+	bool pseudo = strcmp(spn_http_req_path(req), "/v1/enroll/pseudo") == 0;
+	json_object *o = NULL, *request = NULL;
+	const char *csr = NULL, *token = NULL, *pass = NULL, *body;
+	spn_ca_issued_t is;
+	size_t len;
+	int rc;
+
+	if (need_ca(n, resp))
+		return;
+	body = spn_http_req_body(req, &len);
+	if ((rc = spn_json_parse(body, len, &o)) ||
+	    (rc = spn_json_only(o, "enrollment", pseudo ? pseudo_fields : csr_fields)) ||
+	    (rc = spn_json_str(o, "token", true, 4096, &token)) ||
+	    (!pseudo && (rc = spn_json_str(o, "csr", true, 64 * 1024, &csr))) ||
+	    (pseudo && (rc = spn_json_str(o, "passphrase", false, 1024, &pass)))) {
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		json_object_put(o);
+		return;
+	}
+	if (pseudo && (!json_object_object_get_ex(o, "request", &request) ||
+		       !json_object_is_type(request, json_type_object))) {
+		spn_http_error(resp, SPN_EINVAL, "field 'request' must be the pseudo-CSR object");
+		json_object_put(o);
+		return;
+	}
+	pthread_mutex_lock(&n->ca_lock);
+	if (pseudo) {
+		size_t rlen;
+		const char *rtext = spn_json_text(request, &rlen);
+		rc = spn_ca_enroll_pseudo(n->ca, rtext, rlen, token, strlen(token), pass, &is);
+	} else {
+		rc = spn_ca_enroll_csr(n->ca, csr, strlen(csr), token, strlen(token), &is);
+	}
+	pthread_mutex_unlock(&n->ca_lock);
+	json_object_put(o);
+	if (rc) {
+		spn_log_info("enrollment refused: %s", spn_err_detail(rc));
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		return;
+	}
+	issued(resp, n, &is);
+	spn_ca_issued_clear(&is);
+}
+
+/* Administrators see the ledger; everyone else is refused. */
+static int need_admin(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *resp, spn_ident_t *peer)
+{
+	spn_ledger_cert_t cur;
+	int rc;
+
+	if (need_ca(n, resp))
+		return -1;
+	if ((rc = spn_http_req_peer(req, peer)) == 0 && !spn_role_is_admin(peer->role))
+		rc = spn_err(SPN_EDENIED, "%s is a %s; only administrators may do this", peer->node_id,
+			     spn_role_name(peer->role));
+	if (rc == 0) {
+		/* Revoked or held administrators are refused at once. */
+		pthread_mutex_lock(&n->ca_lock);
+		rc = spn_ledger_cert_current(spn_ca_ledger(n->ca), peer->node_id, spn_clock_now(), &cur);
+		pthread_mutex_unlock(&n->ca_lock);
+		if (rc == 0)
+			spn_ledger_cert_clear(spn_ca_ledger(n->ca), &cur);
+		else
+			rc = spn_err(SPN_EDENIED, "%s holds no valid certificate in the ledger", peer->node_id);
+	}
+	if (rc) {
+		spn_http_error(resp, SPN_EDENIED, spn_err_detail(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int add_row(const spn_ledger_cert_t *c, void *user)
+{
+	json_object *a = user, *o = json_object_new_object(), *svc = json_object_new_array();
+
+	for (size_t i = 0; i < c->id.n_services; i++)
+		json_object_array_add(svc, json_object_new_string(c->id.services[i]));
+	json_object_object_add(o, "serial", json_object_new_string(c->serial));
+	json_object_object_add(o, "node", json_object_new_string(c->id.node_id));
+	json_object_object_add(o, "role", json_object_new_string(spn_role_name(c->id.role)));
+	json_object_object_add(o, "trust", json_object_new_int((int)c->id.trust));
+	json_object_object_add(o, "services", svc);
+	json_object_object_add(o, "parent", json_object_new_string(c->parent));
+	json_object_object_add(o, "status", json_object_new_string(spn_cert_status_name(c->status)));
+	json_object_object_add(o, "not_after", json_object_new_int64(c->not_after));
+	json_object_array_add(a, o);
+	return 0;
+}
+
+static void certs(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	spn_node_t *n = user;
+	spn_ident_t peer;
+	json_object *a;
+	int rc;
+
+	if (need_admin(n, req, resp, &peer))
+		return;
+	a = json_object_new_array();
+	pthread_mutex_lock(&n->ca_lock);
+	rc = spn_ledger_cert_each(spn_ca_ledger(n->ca), false, spn_clock_now(), add_row, a);
+	pthread_mutex_unlock(&n->ca_lock);
+	if (rc) {
+		json_object_put(a);
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		return;
+	}
+	spn_http_json(resp, 200, a);
+}
+
+/* POST /v1/revoke {"serial": S, "reason": R}: the PSP revokes anything, an
+ * administrator only what it accepted. */
+static void revoke(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	static const char *const fields[] = {"serial", "reason", NULL};
+	spn_node_t *n = user;
+	spn_ident_t peer;
+	spn_ledger_cert_t c;
+	json_object *o = NULL;
+	const char *serial, *reason_s = NULL, *body;
+	char lower[SPN_SERIAL_HEX];
+	size_t len;
+	int reason = 0, rc;
+
+	if (need_admin(n, req, resp, &peer))
+		return;
+	body = spn_http_req_body(req, &len);
+	if ((rc = spn_json_parse(body, len, &o)) || (rc = spn_json_only(o, "revocation", fields)) ||
+	    (rc = spn_json_str(o, "serial", true, SPN_SERIAL_HEX - 1, &serial)) ||
+	    (rc = spn_json_str(o, "reason", false, 32, &reason_s)) ||
+	    (rc = spn_crl_reason_parse(reason_s ? reason_s : "unspecified", &reason))) {
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		json_object_put(o);
+		return;
+	}
+	for (len = 0; serial[len]; len++)
+		lower[len] = (char)tolower((unsigned char)serial[len]);
+	lower[len] = '\0';
+	json_object_put(o);
+	pthread_mutex_lock(&n->ca_lock);
+	rc = spn_ledger_cert_get(spn_ca_ledger(n->ca), lower, &c);
+	if (rc == 0) {
+		if (peer.role != SPN_ROLE_PSP && strcmp(c.parent, peer.node_id) != 0)
+			rc = spn_err(SPN_EDENIED, "%s did not accept %s and cannot revoke it", peer.node_id, c.id.node_id);
+		spn_ledger_cert_clear(spn_ca_ledger(n->ca), &c);
+	}
+	if (rc == 0)
+		rc = spn_ca_revoke(n->ca, lower, reason);
+	pthread_mutex_unlock(&n->ca_lock);
+	if (rc) {
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "serial", json_object_new_string(lower));
+	json_object_object_add(o, "status", json_object_new_string("revoked"));
+	json_object_object_add(o, "reason", json_object_new_string(spn_crl_reason_name(reason)));
+	spn_http_json(resp, 200, o);
+}
+
+const spn_http_route_t spn_node_routes[] = {
+	{"GET", "/v1/health", health, 0},
+	{"GET", "/v1/root", root, 0},
+	{"GET", "/v1/crl", crl, 0},
+	{"POST", "/v1/enroll", enroll, 96 * 1024},
+	{"POST", "/v1/enroll/pseudo", enroll, 96 * 1024},
+	{"GET", "/v1/certs", certs, 0},
+	{"POST", "/v1/revoke", revoke, 4096},
+};
+const size_t spn_node_nroutes = sizeof(spn_node_routes) / sizeof(spn_node_routes[0]);
