@@ -1,6 +1,7 @@
 /* spnd: the daemon that runs every node of a group, the PSP included. */
 #include "config.h"
 
+#include <curl/curl.h>
 #include <getopt.h>
 #include <gnutls/gnutls.h>
 #include <signal.h>
@@ -51,7 +52,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (gnutls_global_init() < 0)
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || gnutls_global_init() < 0)
 		return fail("start", SPN_ECRYPTO);
 	if ((rc = spn_clock_init_from_env()))
 		return fail("start", rc);
@@ -75,5 +76,6 @@ int main(int argc, char **argv)
 	spn_conf_free(conf);
 	spn_log_close();
 	gnutls_global_deinit();
+	curl_global_cleanup();
 	return 0;
 }

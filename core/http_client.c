@@ -1,0 +1,181 @@
+/* Node-to-node HTTP on libcurl: a small pool of easy handles, each keeping
+ * its connections, handed out one request at a time. */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "http_client.h"
+#include "mem.h"
+
+#define POOL 8
+#define DEFAULT_MAX_RESPONSE (4 * 1024 * 1024)
+
+struct spn_http_client {
+	spn_http_client_config_t cfg;
+	char *cert, *key, *root, *pass;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	CURL *idle[POOL];
+	size_t n_idle, n_made;
+};
+
+typedef struct {
+	char *buf;
+	size_t len, cap, max;
+	bool too_big;
+} sink_t;
+
+static size_t on_data(char *p, size_t size, size_t n, void *user)
+{
+	sink_t *s = user;
+	size_t add = size * n;
+
+	if (s->len + add > s->max) {
+		s->too_big = true;
+		return 0;
+	}
+	if (s->len + add + 1 > s->cap) {
+		size_t cap = (s->len + add + 1) * 2;
+		char *bigger = realloc(s->buf, cap);
+		if (!bigger)
+			return 0;
+		s->buf = bigger;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, add);
+	s->len += add;
+	s->buf[s->len] = '\0';
+	return add;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t **out)
+{
+	spn_http_client_t *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return SPN_ENOMEM;
+	c->cfg = *cfg;
+	c->cert = dup_or_null(cfg->cert_file);
+	c->key = dup_or_null(cfg->key_file);
+	c->root = dup_or_null(cfg->root_file);
+	c->pass = dup_or_null(cfg->key_pass);
+	if (!c->cfg.timeout_ms)
+		c->cfg.timeout_ms = 10000;
+	if (!c->cfg.max_response)
+		c->cfg.max_response = DEFAULT_MAX_RESPONSE;
+	if (cfg->tls && !c->root) {
+		spn_http_client_free(c);
+		return spn_err(SPN_EINVAL, "a TLS client needs the group's root");
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->freed, NULL);
+	*out = c;
+	return 0;
+}
+
+void spn_http_client_free(spn_http_client_t *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_idle; i++)
+		curl_easy_cleanup(c->idle[i]);
+	free(c->cert);
+	free(c->key);
+	free(c->root);
+	spn_free_secret_str(c->pass);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->freed);
+	free(c);
+}
+
+static CURL *take(spn_http_client_t *c)
+{
+	CURL *h = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	while (c->n_idle == 0 && c->n_made == POOL)
+		pthread_cond_wait(&c->freed, &c->lock);
+	if (c->n_idle)
+		h = c->idle[--c->n_idle];
+	else if ((h = curl_easy_init()))
+		c->n_made++;
+	pthread_mutex_unlock(&c->lock);
+	return h;
+}
+
+static void give_back(spn_http_client_t *c, CURL *h)
+{
+	pthread_mutex_lock(&c->lock);
+	c->idle[c->n_idle++] = h;
+	pthread_cond_signal(&c->freed);
+	pthread_mutex_unlock(&c->lock);
+}
+
+int spn_http_client_call(spn_http_client_t *c, const char *url, const char *body, size_t len, long *status,
+			 char **resp, size_t *resp_len)
+{
+	struct curl_slist *headers = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	sink_t sink = {.max = c->cfg.max_response};
+	CURL *h = take(c);
+	CURLcode cc;
+
+	if (!h)
+		return SPN_ENOMEM;
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->cfg.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->cfg.tls ? "https" : "http");
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+	if (c->cfg.tls) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->root);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+		curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		if (c->cert) {
+			curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
+			curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
+			if (c->pass)
+				curl_easy_setopt(h, CURLOPT_KEYPASSWD, c->pass);
+		}
+	}
+	if (body) {
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		/* No 100-continue round trip: bodies here are small. */
+		headers = curl_slist_append(headers, "Expect:");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	cc = curl_easy_perform(h);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(headers);
+	/* Reset above drops the options but keeps the connection cache. */
+	give_back(c, h);
+	if (cc != CURLE_OK) {
+		free(sink.buf);
+		if (sink.too_big)
+			return spn_err(SPN_ETOOBIG, "%s: answer larger than %zu bytes", url, sink.max);
+		return spn_err(SPN_EIO, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+	}
+	if (!sink.buf && !(sink.buf = calloc(1, 1)))
+		return SPN_ENOMEM;
+	*resp = sink.buf;
+	if (resp_len)
+		*resp_len = sink.len;
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* The node-to-node HTTP client, on libcurl built with GnuTLS: the group's
+ * root is the only trust anchor, the node's certificate authenticates it to
+ * its peers, and connections are kept and reused across requests. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct spn_http_client spn_http_client_t;
+
+typedef struct {
+	const char *cert_file, *key_file, *root_file; /* NULL cert: anonymous */
+	const char *key_pass;                          /* for an encrypted key */
+	bool tls;                                      /* false: plain HTTP (development) */
+	long timeout_ms;
+	size_t max_response;
+} spn_http_client_config_t;
+
+int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t **out);
+void spn_http_client_free(spn_http_client_t *c);
+
+/* One request; body NULL sends a GET. *resp (NUL-terminated) is the
+ * caller's to free. Transport failures are SPN_EIO with curl's reason;
+ * any HTTP status is returned in *status. Safe from several threads. */
+int spn_http_client_call(spn_http_client_t *c, const char *url, const char *body, size_t len, long *status,
+			 char **resp, size_t *resp_len);

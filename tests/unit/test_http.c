@@ -1,0 +1,267 @@
+/* The HTTP server and the node-to-node client against each other on
+ * loopback, over mutual TLS with certificates from a real group. */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <gnutls/gnutls.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ca.h"
+#include "error.h"
+#include "file.h"
+#include "http_client.h"
+#include "http_server.h"
+
+static char dir[64], other[64];
+static spn_http_server_t *server;
+static char url[128];
+
+static void whoami(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	spn_ident_t id;
+	json_object *o;
+	int rc = spn_http_req_peer(req, &id);
+
+	(void)user;
+	if (rc) {
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "node", json_object_new_string(id.node_id));
+	spn_http_json(resp, 200, o);
+}
+
+static void echo(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	size_t len;
+	const char *body = spn_http_req_body(req, &len);
+
+	(void)user;
+	spn_http_text(resp, 200, "text/plain", body, len);
+}
+
+static const spn_http_route_t routes[] = {
+	{"GET", "/whoami", whoami, 0},
+	{"POST", "/echo", echo, 1024},
+};
+
+static char *path(const char *d, const char *name)
+{
+	return spn_file_join(d, name);
+}
+
+static int make_group(char *d, const char *group)
+{
+	spn_ca_init_t p = {.group = group, .psp_id = "psp", .key_type = SPN_KEY_P256, .root_validity = 86400 * 30};
+
+	snprintf(d, 64, "/tmp/spn-http-XXXXXX");
+	if (!mkdtemp(d))
+		return -1;
+	p.dir = d;
+	spn_names_add(&p.names, "127.0.0.1");
+	return spn_ca_init(&p);
+}
+
+static int setup(void **state)
+{
+	spn_http_config_t cfg = {.address = "127.0.0.1", .threads = 2, .routes = routes, .n_routes = 2};
+	char *files[3];
+	size_t len;
+
+	(void)state;
+	gnutls_global_init();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (make_group(dir, "demo") || make_group(other, "other"))
+		return -1;
+	const char *names[3] = {"node.crt", "node.key", "ca/root.crt"};
+	for (int i = 0; i < 3; i++) {
+		char *p = path(dir, names[i]);
+		if (spn_file_read(p, 65536, &files[i], &len))
+			return -1;
+		free(p);
+	}
+	cfg.cert_pem = files[0];
+	cfg.key_pem = files[1];
+	cfg.trust_pem = files[2];
+	if (spn_http_start(&cfg, &server))
+		return -1;
+	for (int i = 0; i < 3; i++)
+		free(files[i]);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u", (unsigned)spn_http_port(server));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[160];
+
+	(void)state;
+	spn_http_stop(server);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, other);
+	curl_global_cleanup();
+	return system(cmd);
+}
+
+static spn_http_client_t *client(const char *d, bool with_cert, const char *root_dir)
+{
+	spn_http_client_t *c;
+	char *cert = path(d, "node.crt"), *key = path(d, "node.key"), *root = path(root_dir, "ca/root.crt");
+	spn_http_client_config_t cfg = {.cert_file = with_cert ? cert : NULL, .key_file = key, .root_file = root, .tls = true};
+
+	assert_int_equal(spn_http_client_new(&cfg, &c), 0);
+	free(cert);
+	free(key);
+	free(root);
+	return c;
+}
+
+static char *call(spn_http_client_t *c, const char *p, const char *body, long *status, int *rc)
+{
+	char u[256], *resp = NULL;
+
+	snprintf(u, sizeof(u), "%s%s", url, p);
+	*rc = spn_http_client_call(c, u, body, body ? strlen(body) : 0, status, &resp, NULL);
+	return resp;
+}
+
+static void mutual_tls_identity(void **state)
+{
+	spn_http_client_t *c = client(dir, true, dir);
+	long status = 0;
+	int rc;
+	char *r = call(c, "/whoami", NULL, &status, &rc);
+
+	(void)state;
+	assert_int_equal(rc, 0);
+	assert_int_equal(status, 200);
+	assert_string_equal(r, "{\"node\":\"psp\"}");
+	free(r);
+	spn_http_client_free(c);
+}
+
+static void anonymous_client_is_denied(void **state)
+{
+	spn_http_client_t *c = client(dir, false, dir);
+	long status = 0;
+	int rc;
+	char *r = call(c, "/whoami", NULL, &status, &rc);
+
+	(void)state;
+	assert_int_equal(rc, 0);
+	assert_int_equal(status, 403);
+	assert_non_null(strstr(r, "\"error\":\"denied\""));
+	free(r);
+	spn_http_client_free(c);
+}
+
+static void foreign_client_certificate_is_denied(void **state)
+{
+	/* A certificate from another group, trusting our root for the server. */
+	spn_http_client_t *c = client(other, true, dir);
+	long status = 0;
+	int rc;
+	char *r = call(c, "/whoami", NULL, &status, &rc);
+
+	(void)state;
+	assert_int_equal(rc, 0);
+	assert_int_equal(status, 403);
+	free(r);
+	spn_http_client_free(c);
+}
+
+static void server_outside_the_group_is_refused(void **state)
+{
+	spn_http_client_t *c = client(dir, true, other);
+	long status = 0;
+	int rc;
+	char *r = call(c, "/whoami", NULL, &status, &rc);
+
+	(void)state;
+	assert_int_equal(rc, SPN_EIO);
+	assert_null(r);
+	spn_http_client_free(c);
+}
+
+static void bodies_and_limits(void **state)
+{
+	spn_http_client_t *c = client(dir, true, dir);
+	char big[3000];
+	long status = 0;
+	int rc;
+	char *r = call(c, "/echo", "{\"a\":1}", &status, &rc);
+
+	(void)state;
+	assert_int_equal(rc, 0);
+	assert_int_equal(status, 200);
+	assert_string_equal(r, "{\"a\":1}");
+	free(r);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	r = call(c, "/echo", big, &status, &rc);
+	assert_int_equal(status, 413);
+	assert_non_null(strstr(r, "too_big"));
+	free(r);
+	r = call(c, "/nowhere", NULL, &status, &rc);
+	assert_int_equal(status, 404);
+	free(r);
+	r = call(c, "/echo", NULL, &status, &rc);
+	assert_int_equal(status, 405);
+	free(r);
+	spn_http_client_free(c);
+}
+
+static void *hammer(void *arg)
+{
+	spn_http_client_t *c = arg;
+	long ok = 0;
+
+	for (int i = 0; i < 25; i++) {
+		long status = 0;
+		int rc;
+		char *r = call(c, "/echo", "ping", &status, &rc);
+		ok += rc == 0 && status == 200 && r && strcmp(r, "ping") == 0;
+		free(r);
+	}
+	return (void *)ok;
+}
+
+static void concurrent_requests_share_the_pool(void **state)
+{
+	spn_http_client_t *c = client(dir, true, dir);
+	pthread_t t[4];
+	long total = 0;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, hammer, c);
+	for (int i = 0; i < 4; i++) {
+		void *ok;
+		pthread_join(t[i], &ok);
+		total += (long)ok;
+	}
+	assert_int_equal(total, 100);
+	spn_http_client_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(mutual_tls_identity),
+		cmocka_unit_test(anonymous_client_is_denied),
+		cmocka_unit_test(foreign_client_certificate_is_denied),
+		cmocka_unit_test(server_outside_the_group_is_refused),
+		cmocka_unit_test(bodies_and_limits),
+		cmocka_unit_test(concurrent_requests_share_the_pool),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
