@@ -32,7 +32,7 @@ struct spn_http_req {
 	const spn_http_route_t *route;
 	const char *method, *path;
 	char *body;
-	size_t len, cap, max;
+	size_t len, cap, max, dropped;
 	bool too_big;
 };
 
@@ -96,7 +96,15 @@ static void error_status(spn_http_resp_t *resp, unsigned status, const char *nam
 
 void spn_http_error(spn_http_resp_t *resp, int rc, const char *detail)
 {
-	error_status(resp, spn_http_status_of(rc), spn_errname(rc), detail ? detail : spn_strerror(rc));
+	unsigned status = spn_http_status_of(rc);
+
+	/* Server-side failures may name paths or database errors: those go to
+	 * the log, the client gets the words for the code. */
+	if (status >= 500) {
+		spn_log_error("answering %u: %s", status, detail ? detail : spn_strerror(rc));
+		detail = NULL;
+	}
+	error_status(resp, status, spn_errname(rc), detail ? detail : spn_strerror(rc));
 }
 
 const char *spn_http_req_method(const spn_http_req_t *r)
@@ -116,7 +124,7 @@ const char *spn_http_req_body(const spn_http_req_t *r, size_t *len)
 	return r->body ? r->body : "";
 }
 
-int spn_http_req_peer(spn_http_req_t *r, spn_ident_t *id)
+int spn_http_req_peer(spn_http_req_t *r, spn_ident_t *id, char *serial)
 {
 	const union MHD_ConnectionInfo *ci;
 	const gnutls_datum_t *chain;
@@ -138,6 +146,8 @@ int spn_http_req_peer(spn_http_req_t *r, spn_ident_t *id)
 	}
 	if ((rc = spn_pki_cert_verify(crt, r->server->root)) == 0)
 		rc = spn_pki_cert_ident(crt, id);
+	if (rc == 0 && serial)
+		rc = spn_pki_cert_serial(crt, serial);
 	gnutls_x509_crt_deinit(crt);
 	if (rc)
 		return spn_err(SPN_EDENIED, "client certificate refused: %s", spn_err_detail(rc));
@@ -217,6 +227,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * once, at the cost of a reset the client may see. */
 		if (cl && strtoull(cl, NULL, 10) > 8 * max)
 			return answer_error(conn, 413, "too_big", "request body larger than %zu bytes", max);
+		if (strcmp(method, "GET") == 0 &&
+		    ((cl && strtoull(cl, NULL, 10) > 0) ||
+		     MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING)))
+			return answer_error(conn, 413, "too_big", "a GET request carries no body");
 		req = calloc(1, sizeof(*req));
 		if (!req)
 			return MHD_NO;
@@ -243,8 +257,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			req->len += *upload_size;
 			req->body[req->len] = '\0';
 		} else {
-			/* Keep reading to answer cleanly, store nothing more. */
+			/* Keep reading to answer cleanly, store nothing more; a
+			 * sender that goes on far past the limit is cut off. */
 			req->too_big = true;
+			req->dropped += *upload_size;
+			if (req->dropped > 8 * req->max)
+				return MHD_NO;
 		}
 		*upload_size = 0;
 		return MHD_YES;
@@ -333,6 +351,7 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
 				  MHD_OPTION_ARRAY, cfg->cert_pem ? tls : &tls[4],
 				  MHD_OPTION_END);
 	if (!s->mhd) {

@@ -54,9 +54,10 @@ const char *spn_http_req_path(const spn_http_req_t *r);
 /* The request body, NUL-terminated; valid during the handler. */
 const char *spn_http_req_body(const spn_http_req_t *r, size_t *len);
 /* The identity in the client's certificate, verified against the group's
- * root at spn's clock: SPN_EDENIED when there is none. Revocation is the
- * caller's check. */
-int spn_http_req_peer(spn_http_req_t *r, spn_ident_t *id);
+ * root at spn's clock, and its serial (serial may be NULL; else
+ * SPN_SERIAL_HEX bytes): SPN_EDENIED when there is none. Revocation is the
+ * caller's check, on that serial. */
+int spn_http_req_peer(spn_http_req_t *r, spn_ident_t *id, char *serial);
 
 /* Fills resp with a JSON body (takes the reference to obj). */
 void spn_http_json(spn_http_resp_t *resp, unsigned status, json_object *obj);

@@ -63,7 +63,7 @@ int spn_log_level_parse(const char *s, spn_log_level_t *level)
 
 void spn_log(spn_log_level_t level, const char *fmt, ...)
 {
-	char stamp[32];
+	char stamp[32], line[2048];
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
@@ -74,12 +74,15 @@ void spn_log(spn_log_level_t level, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* Messages may quote what clients sent: no forged lines, no escapes. */
+	for (char *p = line; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	pthread_mutex_lock(&lock);
 	FILE *f = out ? out : stderr;
-	fprintf(f, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000, names[level]);
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fputc('\n', f);
+	fprintf(f, "%s.%03ldZ %-5s %s\n", stamp, ts.tv_nsec / 1000000, names[level], line);
 	pthread_mutex_unlock(&lock);
 }

@@ -130,6 +130,10 @@ int spn_node_start(spn_node_t *n)
 		cfg.key_pem = n->key_pem;
 		cfg.trust_pem = n->root_pem;
 	} else {
+		if (n->ca && strcmp(cfg.address, "127.0.0.1") != 0 && strcmp(cfg.address, "::1") != 0)
+			return spn_err(SPN_ECONFIG, "%s: [http] tls = false: the PSP hands out tokens' certificates and "
+						    "keys; plain HTTP is allowed only on loopback",
+				       spn_conf_file(n->conf));
 		spn_log_warn("TLS IS OFF ([http] tls = false): for development only; message-level security still applies");
 	}
 	if ((rc = spn_http_start(&cfg, &n->http)))

@@ -140,22 +140,36 @@ static void enroll(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 static int need_admin(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *resp, spn_ident_t *peer)
 {
 	spn_ledger_cert_t cur;
+	char serial[SPN_SERIAL_HEX];
 	int rc;
 
 	if (need_ca(n, resp))
 		return -1;
-	if ((rc = spn_http_req_peer(req, peer)) == 0 && !spn_role_is_admin(peer->role))
+	if ((rc = spn_http_req_peer(req, peer, serial)) == 0) {
+		/* The certificate presented, not just its node id, must be valid
+		 * in the ledger: a revoked or superseded one is refused, and the
+		 * ledger's role is the one that counts. */
+		pthread_mutex_lock(&n->ca_lock);
+		rc = spn_ledger_cert_get(spn_ca_ledger(n->ca), serial, &cur);
+		pthread_mutex_unlock(&n->ca_lock);
+		if (rc == 0) {
+			if (cur.status != SPN_CERT_VALID || cur.not_after <= spn_clock_now() ||
+			    strcmp(cur.id.node_id, peer->node_id) != 0)
+				rc = spn_err(SPN_EDENIED, "the certificate %s of %s is %s", serial, peer->node_id,
+					     spn_cert_status_name(cur.status));
+			else
+				*peer = cur.id;
+			spn_ledger_cert_clear(spn_ca_ledger(n->ca), &cur);
+		} else if (rc == SPN_ENOTFOUND) {
+			rc = spn_err(SPN_EDENIED, "the certificate %s is not in the ledger", serial);
+		}
+	}
+	if (rc == 0 && !spn_role_is_admin(peer->role))
 		rc = spn_err(SPN_EDENIED, "%s is a %s; only administrators may do this", peer->node_id,
 			     spn_role_name(peer->role));
-	if (rc == 0) {
-		/* Revoked or held administrators are refused at once. */
-		pthread_mutex_lock(&n->ca_lock);
-		rc = spn_ledger_cert_current(spn_ca_ledger(n->ca), peer->node_id, spn_clock_now(), &cur);
-		pthread_mutex_unlock(&n->ca_lock);
-		if (rc == 0)
-			spn_ledger_cert_clear(spn_ca_ledger(n->ca), &cur);
-		else
-			rc = spn_err(SPN_EDENIED, "%s holds no valid certificate in the ledger", peer->node_id);
+	if (rc && rc != SPN_EDENIED) {
+		spn_http_error(resp, rc, NULL);
+		return -1;
 	}
 	if (rc) {
 		spn_http_error(resp, SPN_EDENIED, spn_err_detail(rc));

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 	spn_conf_t *conf = NULL;
 	spn_node_t *node = NULL;
 	sigset_t set;
-	int c, sig, rc;
+	int c, sig = 0, rc;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {

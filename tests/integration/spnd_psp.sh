@@ -62,6 +62,15 @@ is "the PSP revokes web-1" 200 "" --cert "$G/node.crt" --key "$G/node.key" -X PO
 is "the CRL now lists it" 200 "" "$U/v1/crl"
 check "openssl verify -crl_check refuses web-1" sh -c "! openssl verify -crl_check -CAfile '$CA' -CRLfile '$WORK/body' '$WORK/n.crt' >/dev/null 2>&1"
 is "a revoked node's certificate is refused" 403 denied --cert "$WORK/n.crt" --key "$WORK/n.key" "$U/v1/certs"
+# An administrator whose certificate was revoked and who enrolled again: the
+# old certificate must not keep its rights because the node id is valid.
+enroll "$C" adm-1 admin 8 "" && mv "$WORK/adm-1.crt" "$WORK/adm-1-old.crt" && mv "$WORK/adm-1.key" "$WORK/adm-1-old.key"
+old=$(openssl x509 -in "$WORK/adm-1-old.crt" -noout -serial | cut -d= -f2)
+ctl revoke -c "$C" --reason keyCompromise "$old" 2>/dev/null; rm -f "$WORK/adm-1.csr"
+enroll "$C" adm-1 admin 8 ""
+is "the revoked certificate of a re-enrolled admin is refused" 403 denied --cert "$WORK/adm-1-old.crt" --key "$WORK/adm-1-old.key" "$U/v1/certs"
+is "its new certificate is accepted" 200 "" --cert "$WORK/adm-1.crt" --key "$WORK/adm-1.key" "$U/v1/certs"
+is "a GET with a body is refused" 413 too_big --data-binary @"$WORK/enroll.json" -X GET "$U/v1/health"
 is "still serving after all of that" 200 "" "$U/v1/health"
 
 kill -TERM $SPND_PID

@@ -29,7 +29,7 @@ static void whoami(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
 	spn_ident_t id;
 	json_object *o;
-	int rc = spn_http_req_peer(req, &id);
+	int rc = spn_http_req_peer(req, &id, NULL);
 
 	(void)user;
 	if (rc) {
