@@ -2,7 +2,6 @@
  * certificate signing every issuance path goes through. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <gnutls/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +31,10 @@ static int fresh_serial(unsigned char serial[16])
 static int set_ip(gnutls_x509_crt_t crt, const char *ip)
 {
 	unsigned char bin[16];
-	int fam = strchr(ip, ':') ? AF_INET6 : AF_INET;
+	int n = spn_names_ip_bin(ip, bin);
 
-	if (inet_pton(fam, ip, bin) != 1)
-		return GNUTLS_E_INVALID_REQUEST;
-	return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, bin, fam == AF_INET ? 4 : 16,
-						    GNUTLS_FSAN_APPEND);
+	return n < 0 ? GNUTLS_E_INVALID_REQUEST
+		     : gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, bin, (unsigned)n, GNUTLS_FSAN_APPEND);
 }
 
 static int set_ident(gnutls_x509_crt_t crt, const spn_ident_t *id)

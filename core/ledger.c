@@ -151,12 +151,18 @@ int spn_ledger_meta_set(spn_ledger_t *l, const char *key, const char *value)
 	return run(l, st, "meta");
 }
 
-int spn_ledger_token_add(spn_ledger_t *l, const spn_ledger_token_t *t, time_t now)
+/* Records a token; with keep_existing a token already recorded (minted
+ * here) is left as it is. */
+static int token_insert(spn_ledger_t *l, const spn_ledger_token_t *t, time_t now, bool keep_existing)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(l, "INSERT INTO tokens(id, node_id, minted_by, expires, minted_at) VALUES(?,?,?,?,?)", &st)))
+	if ((rc = prepare(l,
+			  keep_existing ? "INSERT INTO tokens(id, node_id, minted_by, expires, minted_at) VALUES(?,?,?,?,?)"
+					  " ON CONFLICT(id) DO NOTHING"
+					: "INSERT INTO tokens(id, node_id, minted_by, expires, minted_at) VALUES(?,?,?,?,?)",
+			  &st)))
 		return rc;
 	bind_text(st, 1, t->id);
 	bind_text(st, 2, t->node_id);
@@ -166,21 +172,17 @@ int spn_ledger_token_add(spn_ledger_t *l, const spn_ledger_token_t *t, time_t no
 	return run(l, st, "token");
 }
 
+int spn_ledger_token_add(spn_ledger_t *l, const spn_ledger_token_t *t, time_t now)
+{
+	return token_insert(l, t, now, false);
+}
+
 int spn_ledger_token_use(spn_ledger_t *l, const spn_ledger_token_t *t, const char *serial, time_t now)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(l, "INSERT INTO tokens(id, node_id, minted_by, expires, minted_at) VALUES(?,?,?,?,?) "
-			     "ON CONFLICT(id) DO NOTHING",
-			  &st)))
-		return rc;
-	bind_text(st, 1, t->id);
-	bind_text(st, 2, t->node_id);
-	bind_text(st, 3, t->minted_by);
-	sqlite3_bind_int64(st, 4, t->expires);
-	sqlite3_bind_int64(st, 5, now);
-	if ((rc = run(l, st, "token")))
+	if ((rc = token_insert(l, t, now, true)))
 		return rc;
 	if ((rc = prepare(l, "UPDATE tokens SET used_at = ?, used_by = ? WHERE id = ? AND used_at = 0", &st)))
 		return rc;

@@ -38,7 +38,7 @@ int spn_names_add(spn_names_t *names, const char *name)
 {
 	unsigned char bin[16];
 
-	if (inet_pton(AF_INET, name, bin) == 1 || inet_pton(AF_INET6, name, bin) == 1) {
+	if (spn_names_ip_bin(name, bin) > 0) {
 		if (names->n_ip == SPN_SAN_MAX)
 			return spn_err(SPN_ETOOBIG, "more than %d IP addresses", SPN_SAN_MAX);
 		strcpy(names->ip[names->n_ip++], name);
@@ -52,15 +52,20 @@ int spn_names_add(spn_names_t *names, const char *name)
 	return 0;
 }
 
+int spn_names_ip_bin(const char *ip, unsigned char bin[16])
+{
+	if (inet_pton(AF_INET, ip, bin) == 1)
+		return 4;
+	return inet_pton(AF_INET6, ip, bin) == 1 ? 16 : -1;
+}
+
 static int add_ip(gnutls_x509_crq_t crq, const char *ip)
 {
 	unsigned char bin[16];
-	int fam = strchr(ip, ':') ? AF_INET6 : AF_INET;
+	int n = spn_names_ip_bin(ip, bin);
 
-	if (inet_pton(fam, ip, bin) != 1)
-		return GNUTLS_E_INVALID_REQUEST;
-	return gnutls_x509_crq_set_subject_alt_name(crq, GNUTLS_SAN_IPADDRESS, bin, fam == AF_INET ? 4 : 16,
-						    GNUTLS_FSAN_APPEND);
+	return n < 0 ? GNUTLS_E_INVALID_REQUEST
+		     : gnutls_x509_crq_set_subject_alt_name(crq, GNUTLS_SAN_IPADDRESS, bin, (unsigned)n, GNUTLS_FSAN_APPEND);
 }
 
 int spn_pki_csr_build(gnutls_x509_privkey_t key, const char *node_id, const spn_names_t *names, char **pem)

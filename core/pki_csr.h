@@ -18,6 +18,10 @@ typedef struct {
 	char ip[SPN_SAN_MAX][46];
 } spn_names_t;
 
+/* The binary form of a textual IP address in bin; returns 4 or 16, or -1
+ * when ip is not an address. */
+int spn_names_ip_bin(const char *ip, unsigned char bin[16]);
+
 /* Adds "name" as a DNS name or an IP address, whichever it is. */
 int spn_names_add(spn_names_t *names, const char *name);
 
