@@ -104,6 +104,8 @@ static int token_check(spn_ca_t *ca, const char *text, size_t len, time_t now, s
 	if (minter->id.role == SPN_ROLE_ADMIN && t->node.trust > minter->id.trust)
 		return spn_err(SPN_EPOLICY, "admin %s (trust %u) cannot grant trust %u", t->minted_by,
 			       minter->id.trust, t->node.trust);
+	/* The minter becomes the node's parent, bound in its certificate. */
+	strcpy(t->node.parent, t->minted_by);
 	return 0;
 }
 

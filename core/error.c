@@ -34,6 +34,11 @@ static const struct {
 	[-SPN_EEXPIRED] = {"expired", "expired or not yet valid"},
 	[-SPN_EDENIED] = {"denied", "not authorised"},
 	[-SPN_ESTATE] = {"state", "operation not possible in this state"},
+	[-SPN_ERESYNC] = {"resync", "registry out of step; send it whole"},
+	[-SPN_ENOPROVIDER] = {"no_provider", "no provider for the service"},
+	[-SPN_ELOOP] = {"loop", "routing loop or hop limit reached"},
+	[-SPN_EUNAVAILABLE] = {"unavailable", "the next node cannot be reached"},
+	[-SPN_ETIMEOUT] = {"timeout", "the next node did not answer in time"},
 };
 
 static _Thread_local char detail[512];

@@ -29,7 +29,12 @@ enum {
 	SPN_EEXPIRED = -21,
 	SPN_EDENIED = -22,
 	SPN_ESTATE = -23,
-	SPN_ELAST = -24,
+	SPN_ERESYNC = -24,
+	SPN_ENOPROVIDER = -25,
+	SPN_ELOOP = -26,
+	SPN_EUNAVAILABLE = -27,
+	SPN_ETIMEOUT = -28,
+	SPN_ELAST = -29,
 };
 
 /* Words for an error code; never NULL, valid for the life of the program. */

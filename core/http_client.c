@@ -72,7 +72,7 @@ int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t *
 		c->cfg.timeout_ms = 10000;
 	if (!c->cfg.max_response)
 		c->cfg.max_response = DEFAULT_MAX_RESPONSE;
-	if (cfg->tls && !c->root) {
+	if (cfg->tls && !c->root && !cfg->no_verify) {
 		spn_http_client_free(c);
 		return spn_err(SPN_EINVAL, "a TLS client needs the group's root");
 	}
@@ -123,6 +123,12 @@ static void give_back(spn_http_client_t *c, CURL *h)
 int spn_http_client_call(spn_http_client_t *c, const char *url, const char *body, size_t len, long *status,
 			 char **resp, size_t *resp_len)
 {
+	return spn_http_client_call_pinned(c, url, NULL, body, len, status, resp, resp_len);
+}
+
+int spn_http_client_call_pinned(spn_http_client_t *c, const char *url, const char *pin, const char *body,
+				size_t len, long *status, char **resp, size_t *resp_len)
+{
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	sink_t sink = {.max = c->cfg.max_response};
@@ -136,15 +142,18 @@ int spn_http_client_call(spn_http_client_t *c, const char *url, const char *body
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->cfg.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->cfg.timeout_ms < 3000 ? c->cfg.timeout_ms : 3000L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->cfg.tls ? "https" : "http");
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
 	if (c->cfg.tls) {
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->root);
 		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->cfg.no_verify ? 0L : 1L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->cfg.no_verify ? 0L : 2L);
 		curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		if (pin)
+			curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
 		if (c->cert) {
 			curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
 			curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
@@ -170,6 +179,12 @@ int spn_http_client_call(spn_http_client_t *c, const char *url, const char *body
 		free(sink.buf);
 		if (sink.too_big)
 			return spn_err(SPN_ETOOBIG, "%s: answer larger than %zu bytes", url, sink.max);
+		/* Not connected: the request was certainly not delivered, and a
+		 * caller may send it elsewhere. */
+		if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
+			return spn_err(SPN_EUNAVAILABLE, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		if (cc == CURLE_OPERATION_TIMEDOUT)
+			return spn_err(SPN_ETIMEOUT, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		return spn_err(SPN_EIO, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	}
 	if (!sink.buf && !(sink.buf = calloc(1, 1)))

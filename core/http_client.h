@@ -12,6 +12,7 @@ typedef struct {
 	const char *cert_file, *key_file, *root_file; /* NULL cert: anonymous */
 	const char *key_pass;                          /* for an encrypted key */
 	bool tls;                                      /* false: plain HTTP (development) */
+	bool no_verify;  /* accept any server: only to fetch a root that is then pinned by fingerprint */
 	long timeout_ms;
 	size_t max_response;
 } spn_http_client_config_t;
@@ -24,3 +25,9 @@ void spn_http_client_free(spn_http_client_t *c);
  * any HTTP status is returned in *status. Safe from several threads. */
 int spn_http_client_call(spn_http_client_t *c, const char *url, const char *body, size_t len, long *status,
 			 char **resp, size_t *resp_len);
+
+/* The same, accepting only a server whose public key hashes to pin, in
+ * libcurl's "sha256//<base64>" form (see spn_pki_cert_pin): the group's root
+ * says the peer is a member, the pin says which one. */
+int spn_http_client_call_pinned(spn_http_client_t *c, const char *url, const char *pin, const char *body,
+				size_t len, long *status, char **resp, size_t *resp_len);

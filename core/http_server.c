@@ -52,7 +52,12 @@ unsigned spn_http_status_of(int rc)
 	case SPN_EREVOKED:
 	case SPN_ETOKENEXPIRED:
 	case SPN_EEXPIRED: return 403;
-	case SPN_ENOTFOUND: return 404;
+	case SPN_ENOTFOUND:
+	case SPN_ENOPROVIDER: return 404;
+	case SPN_ERESYNC: return 409;
+	case SPN_ELOOP: return 508;
+	case SPN_EUNAVAILABLE: return 502;
+	case SPN_ETIMEOUT: return 504;
 	case SPN_ETOKENUSED:
 	case SPN_EEXIST:
 	case SPN_ESTATE: return 409;
@@ -100,7 +105,7 @@ void spn_http_error(spn_http_resp_t *resp, int rc, const char *detail)
 
 	/* Server-side failures may name paths or database errors: those go to
 	 * the log, the client gets the words for the code. */
-	if (status >= 500) {
+	if (status == 500) {
 		spn_log_error("answering %u: %s", status, detail ? detail : spn_strerror(rc));
 		detail = NULL;
 	}
@@ -124,7 +129,7 @@ const char *spn_http_req_body(const spn_http_req_t *r, size_t *len)
 	return r->body ? r->body : "";
 }
 
-int spn_http_req_peer(spn_http_req_t *r, spn_ident_t *id, char *serial)
+int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer)
 {
 	const union MHD_ConnectionInfo *ci;
 	const gnutls_datum_t *chain;
@@ -144,10 +149,9 @@ int spn_http_req_peer(spn_http_req_t *r, spn_ident_t *id, char *serial)
 		gnutls_x509_crt_deinit(crt);
 		return spn_err(SPN_EDENIED, "client certificate unreadable");
 	}
-	if ((rc = spn_pki_cert_verify(crt, r->server->root)) == 0)
-		rc = spn_pki_cert_ident(crt, id);
-	if (rc == 0 && serial)
-		rc = spn_pki_cert_serial(crt, serial);
+	if ((rc = spn_pki_cert_verify(crt, r->server->root)) == 0 && (rc = spn_pki_cert_ident(crt, &peer->id)) == 0 &&
+	    (rc = spn_pki_cert_serial(crt, peer->serial)) == 0)
+		rc = spn_pki_cert_pin(crt, peer->pin);
 	gnutls_x509_crt_deinit(crt);
 	if (rc)
 		return spn_err(SPN_EDENIED, "client certificate refused: %s", spn_err_detail(rc));

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ident.h"
+#include "pki_cert.h"
 
 typedef struct spn_http_server spn_http_server_t;
 typedef struct spn_http_req spn_http_req_t;
@@ -53,11 +54,17 @@ const char *spn_http_req_method(const spn_http_req_t *r);
 const char *spn_http_req_path(const spn_http_req_t *r);
 /* The request body, NUL-terminated; valid during the handler. */
 const char *spn_http_req_body(const spn_http_req_t *r, size_t *len);
+/* A client that presented a certificate from the group. */
+typedef struct {
+	spn_ident_t id;
+	char serial[SPN_SERIAL_HEX];
+	char pin[SPN_PIN_MAX];  /* to call it back: spn_http_client_call_pinned */
+} spn_http_peer_t;
+
 /* The identity in the client's certificate, verified against the group's
- * root at spn's clock, and its serial (serial may be NULL; else
- * SPN_SERIAL_HEX bytes): SPN_EDENIED when there is none. Revocation is the
- * caller's check, on that serial. */
-int spn_http_req_peer(spn_http_req_t *r, spn_ident_t *id, char *serial);
+ * root at spn's clock: SPN_EDENIED when there is none. Revocation is the
+ * caller's check, on the serial. */
+int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer);
 
 /* Fills resp with a JSON body (takes the reference to obj). */
 void spn_http_json(spn_http_resp_t *resp, unsigned status, json_object *obj);

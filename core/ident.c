@@ -117,8 +117,11 @@ int spn_ident_uri_encode(const spn_ident_t *id, char **out)
 	if ((unsigned)id->role > SPN_ROLE_CLIENT || id->trust > SPN_TRUST_MAX || !spn_name_is_valid(id->group) ||
 	    !spn_name_is_valid(id->node_id))
 		return spn_err(SPN_EINVAL, "identity out of range");
-	if (asprintf(out, SPN_URI_SCHEME "%s/%s?role=%s&trust=%u&services=%s", id->group, id->node_id,
-		     spn_role_name(id->role), id->trust, spn_ident_services_str(id, svc, sizeof(svc))) < 0)
+	if (id->parent[0] && !spn_name_is_valid(id->parent))
+		return spn_err(SPN_EINVAL, "identity out of range");
+	if (asprintf(out, SPN_URI_SCHEME "%s/%s?role=%s&trust=%u&services=%s%s%s", id->group, id->node_id,
+		     spn_role_name(id->role), id->trust, spn_ident_services_str(id, svc, sizeof(svc)),
+		     id->parent[0] ? "&parent=" : "", id->parent) < 0)
 		return SPN_ENOMEM;
 	return 0;
 }
@@ -166,8 +169,23 @@ int spn_ident_uri_decode(const char *text, size_t len, spn_ident_t *id)
 	    (rc = take(&p, end, "?", id->node_id, sizeof(id->node_id), "node id")) ||
 	    (rc = expect(&p, end, "role=")) || (rc = take(&p, end, "&", role, sizeof(role), "role")) ||
 	    (rc = expect(&p, end, "trust=")) || (rc = take(&p, end, "&", trust, sizeof(trust), "trust")) ||
-	    (rc = expect(&p, end, "services=")) || (rc = take(&p, end, "", svc, sizeof(svc), "services")))
+	    (rc = expect(&p, end, "services=")))
 		return rc;
+	/* services runs to the end or to the optional &parent= */
+	{
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		if ((rc = take(&p, amp ? amp : end, "", svc, sizeof(svc), "services")))
+			return rc;
+		id->parent[0] = '\0';
+		if (amp) {
+			p = amp + 1;
+			if ((rc = expect(&p, end, "parent=")) ||
+			    (rc = take(&p, end, "", id->parent, sizeof(id->parent), "parent")))
+				return rc;
+			if (!spn_name_is_valid(id->parent))
+				return spn_err(SPN_EBADCERT, "spn identity URI: bad parent");
+		}
+	}
 	if (!spn_name_is_valid(id->group) || !spn_name_is_valid(id->node_id))
 		return spn_err(SPN_EBADCERT, "spn identity URI: bad group or node id");
 	if (spn_role_parse(role, &id->role) != 0)

@@ -1,7 +1,7 @@
 /* A member's identity as its certificate binds it: node id, group, role,
  * trust level and the services it may provide. They travel as one URI in the
  * subjectAltName, in the manner of a SPIFFE ID with the attributes added:
- *   spn://<group>/<node id>?role=admin&trust=7&services=healthcare,bank
+ *   spn://<group>/<node id>?role=admin&trust=7&services=healthcare,bank&parent=psp
  * so that openssl x509 -text, certtool -i and any X.509 library show and read
  * it without knowing spn (subject CN and O repeat node id and group). */
 #pragma once
@@ -30,6 +30,9 @@ typedef struct {
 	unsigned trust;
 	size_t n_services;
 	char services[SPN_SERVICES_MAX][SPN_SERVICE_MAX + 1];
+	/* The administrator that accepted the node, its parent in the tree
+	 * ("" for the PSP): a node can only register below its own parent. */
+	char parent[SPN_NAME_MAX + 1];
 } spn_ident_t;
 
 /* Node ids and group names: 1-63 of [a-z0-9.-], starting with [a-z0-9]. */

@@ -242,6 +242,7 @@ static int row_to_cert(sqlite3_stmt *st, spn_ledger_cert_t *c)
 	if (spn_ident_set_services(&c->id, (const char *)sqlite3_column_text(st, 5)) != 0)
 		return spn_err(SPN_ELEDGER, "ledger: certificate %s has bad services", c->serial);
 	copy(c->parent, sizeof(c->parent), sqlite3_column_text(st, 6));
+	copy(c->id.parent, sizeof(c->id.parent), sqlite3_column_text(st, 6));
 	copy(c->token_id, sizeof(c->token_id), sqlite3_column_text(st, 7));
 	c->not_before = (time_t)sqlite3_column_int64(st, 8);
 	c->not_after = (time_t)sqlite3_column_int64(st, 9);

@@ -9,9 +9,10 @@
 #include "file.h"
 #include "log.h"
 #include "mem.h"
-#include "node.h"
+#include "node_internal.h"
 #include "pki_cert.h"
 #include "pki_key.h"
+#include "revoked.h"
 
 const spn_conf_key_t spn_node_http_keys[] = {
 	{"http", "listen", SPN_CONF_STR, 1, 0, NULL},
@@ -20,44 +21,84 @@ const spn_conf_key_t spn_node_http_keys[] = {
 	{"http", "tls", SPN_CONF_BOOL, 0, 0, NULL},
 	{"http", "port_file", SPN_CONF_STR, 1, 0, NULL},
 	{"http", "max_body", SPN_CONF_UINT, 1024, 16 * 1024 * 1024, NULL},
+	{"tree", "heartbeat_ms", SPN_CONF_UINT, 50, 600000, NULL},
+	{"tree", "deadline_ms", SPN_CONF_UINT, 100, 3600000, NULL},
+	{"tree", "policy", SPN_CONF_ENUM, 0, 0, "round_robin|least_inflight|latency"},
+	{"tree", "hop_limit", SPN_CONF_UINT, 1, 64, NULL},
+	{"tree", "timeout_ms", SPN_CONF_UINT, 100, 600000, NULL},
+	{"tree", "allow_delay", SPN_CONF_BOOL, 0, 0, NULL},
+	{"admin", "max_children", SPN_CONF_UINT, 0, 1000000, NULL},
 };
 const size_t spn_node_http_nkeys = sizeof(spn_node_http_keys) / sizeof(spn_node_http_keys[0]);
 
-static int read_pem(const spn_conf_t *c, const char *key, char **out)
+static int read_pem(const spn_conf_t *c, const char *key, char **path, char **out)
 {
-	char *path;
 	size_t len;
-	int rc = spn_conf_path(c, "node", key, NULL, &path);
+	int rc = spn_conf_path(c, "node", key, NULL, path);
 
 	if (rc)
 		return rc;
-	rc = spn_file_read(path, SPN_CERT_MAX, out, &len);
-	free(path);
-	return rc;
+	return spn_file_read(*path, SPN_CERT_MAX, out, &len);
+}
+
+/* [tree], [admin] and the parent's address. */
+static int tree_settings(spn_node_t *n)
+{
+	const spn_conf_t *c = n->conf;
+	unsigned long hops;
+	const char *parent = spn_conf_str(c, "node", "parent", "");
+	int rc;
+
+	if ((rc = spn_conf_uint(c, "tree", "heartbeat_ms", 1000, 50, 600000, &n->heartbeat_ms)) ||
+	    (rc = spn_conf_uint(c, "tree", "deadline_ms", 3 * n->heartbeat_ms, 100, 3600000, &n->deadline_ms)) ||
+	    (rc = spn_conf_uint(c, "tree", "hop_limit", 16, 1, 64, &hops)) ||
+	    (rc = spn_conf_bool(c, "tree", "allow_delay", false, &n->allow_delay)) ||
+	    (rc = spn_conf_uint(c, "admin", "max_children", 0, 0, 1000000, &n->max_children)) ||
+	    (rc = spn_policy_parse(spn_conf_str(c, "tree", "policy", "round_robin"), &n->policy)))
+		return rc;
+	n->hop_limit = (unsigned)hops;
+	if (n->deadline_ms <= n->heartbeat_ms)
+		return spn_err(SPN_ECONFIG, "%s: [tree] deadline_ms must be longer than heartbeat_ms", spn_conf_file(c));
+	if (n->id.role == SPN_ROLE_PSP && parent[0])
+		return spn_err(SPN_ECONFIG, "%s: [node] parent: the PSP is the root and has no parent", spn_conf_file(c));
+	if (n->id.role != SPN_ROLE_PSP && !parent[0])
+		return spn_err(SPN_ECONFIG, "%s: [node] parent: required (the URL of %s, which accepted this node)",
+			       spn_conf_file(c), n->id.parent[0] ? n->id.parent : "the parent");
+	if (parent[0] && strncmp(parent, "https://", 8) != 0 && strncmp(parent, "http://", 7) != 0)
+		return spn_err(SPN_ECONFIG, "%s: [node] parent: '%s' is not an http(s):// URL", spn_conf_file(c), parent);
+	if (strlen(parent) >= sizeof(n->parent_url))
+		return spn_err(SPN_ECONFIG, "%s: [node] parent: too long", spn_conf_file(c));
+	strcpy(n->parent_url, parent);
+	/* A trailing slash would double up with the paths added to it. */
+	while (n->parent_url[0] && n->parent_url[strlen(n->parent_url) - 1] == '/')
+		n->parent_url[strlen(n->parent_url) - 1] = '\0';
+	return 0;
 }
 
 int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 {
 	spn_node_t *n = calloc(1, sizeof(*n));
 	gnutls_x509_crt_t crt = NULL;
-	gnutls_x509_privkey_t key = NULL;
 	gnutls_datum_t pem = {NULL, 0};
-	char *key_path = NULL;
+	const char *pass_env = spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE");
+	spn_http_client_config_t cc = {0};
 	int rc;
 
 	if (!n)
 		return SPN_ENOMEM;
 	n->conf = conf;
 	pthread_mutex_init(&n->ca_lock, NULL);
-	if ((rc = read_pem(conf, "cert", &n->cert_pem)) || (rc = read_pem(conf, "root", &n->root_pem)) ||
-	    (rc = spn_conf_path(conf, "node", "key", NULL, &key_path)))
+	pthread_mutex_init(&n->state_lock, NULL);
+	pthread_cond_init(&n->wake, NULL);
+	if ((rc = read_pem(conf, "cert", &n->cert_path, &n->cert_pem)) ||
+	    (rc = read_pem(conf, "root", &n->root_path, &n->root_pem)) ||
+	    (rc = spn_conf_path(conf, "node", "key", NULL, &n->key_path)))
 		goto out;
-	if ((rc = spn_pki_key_load(key_path, spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE"),
-				   &key)))
+	if ((rc = spn_pki_key_load(n->key_path, pass_env, &n->key)))
 		goto out;
 	/* MHD wants the key as unencrypted PEM in memory: it stays in this
 	 * process and is wiped at close. */
-	if ((rc = spn_pki_key_export(key, NULL, &pem)))
+	if ((rc = spn_pki_key_export(n->key, NULL, &pem)))
 		goto out;
 	n->key_pem = strndup((char *)pem.data, pem.size);
 	spn_pki_datum_free_secret(&pem);
@@ -68,16 +109,18 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	if ((rc = spn_pki_cert_import(n->cert_pem, strlen(n->cert_pem), &crt)) ||
 	    (rc = spn_pki_cert_import(n->root_pem, strlen(n->root_pem), &n->root)))
 		goto out;
-	if ((rc = spn_pki_cert_matches_key(crt, key))) {
-		rc = spn_err(rc, "%s: the node key does not belong to its certificate", key_path);
+	if ((rc = spn_pki_cert_matches_key(crt, n->key))) {
+		rc = spn_err(rc, "%s: the node key does not belong to its certificate", n->key_path);
 		goto out;
 	}
 	if ((rc = spn_pki_cert_verify(crt, n->root))) {
 		rc = spn_err(rc, "the node certificate: %s", spn_err_detail(rc));
 		goto out;
 	}
-	if ((rc = spn_pki_cert_ident(crt, &n->id)))
+	if ((rc = spn_pki_cert_ident(crt, &n->id)) || (rc = spn_pki_cert_serial(crt, n->serial)))
 		goto out;
+	n->not_before = gnutls_x509_crt_get_activation_time(crt);
+	n->not_after = gnutls_x509_crt_get_expiration_time(crt);
 	if (strcmp(n->id.node_id, spn_conf_str(conf, "node", "id", "")) != 0) {
 		rc = spn_err(SPN_ECONFIG, "%s: [node] id = '%s' but the certificate is for '%s'", spn_conf_file(conf),
 			     spn_conf_str(conf, "node", "id", ""), n->id.node_id);
@@ -91,13 +134,29 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 		}
 		if ((rc = spn_ca_open(conf, true, &n->ca)))
 			goto out;
+		n->admin_threshold = spn_ca_policy(n->ca)->admin_threshold;
 	}
+	if ((rc = tree_settings(n)) || (rc = spn_tree_new(&n->id, &n->tree)) ||
+	    (rc = spn_revoked_new(n->root, &n->revoked)))
+		goto out;
+	if (n->ca) {
+		char *crl = NULL;
+		if ((rc = spn_ca_crl_update(n->ca, &crl)) == 0 && (rc = spn_revoked_update(n->revoked, crl, strlen(crl))) > 0)
+			rc = 0;
+		free(crl);
+		if (rc)
+			goto out;
+	}
+	cc.cert_file = n->cert_path;
+	cc.key_file = n->key_path;
+	cc.root_file = n->root_path;
+	cc.key_pass = getenv(pass_env);
+	cc.tls = true;
+	if ((rc = spn_http_client_new(&cc, &n->client)))
+		goto out;
 	*out = n;
 	n = NULL;
 out:
-	free(key_path);
-	if (key)
-		gnutls_x509_privkey_deinit(key);
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
 	spn_node_close(n);
@@ -118,6 +177,14 @@ int spn_node_start(spn_node_t *n)
 	    (rc = spn_conf_bool(n->conf, "http", "tls", true, &tls)))
 		return rc;
 	n->tls = tls;
+	if (!tls) {
+		/* The node-to-node client speaks as the server does. */
+		spn_http_client_config_t cc = {0};
+		spn_http_client_free(n->client);
+		n->client = NULL;
+		if ((rc = spn_http_client_new(&cc, &n->client)))
+			return rc;
+	}
 	cfg.address = spn_conf_str(n->conf, "http", "listen", "127.0.0.1");
 	cfg.port = (uint16_t)port;
 	cfg.threads = (unsigned)threads;
@@ -147,21 +214,40 @@ int spn_node_start(spn_node_t *n)
 		snprintf(text, sizeof(text), "%u\n", (unsigned)spn_http_port(n->http));
 		rc = spn_file_write(port_file, text, strlen(text), 0644);
 		free(port_file);
+		if (rc)
+			return rc;
 	}
-	return rc;
+	if (spn_conf_get(n->conf, "node", "url"))
+		snprintf(n->url, sizeof(n->url), "%s", spn_conf_get(n->conf, "node", "url"));
+	else
+		snprintf(n->url, sizeof(n->url), "%s://%s%s%s:%u", tls ? "https" : "http",
+			 strchr(cfg.address, ':') ? "[" : "", cfg.address, strchr(cfg.address, ':') ? "]" : "",
+			 (unsigned)spn_http_port(n->http));
+	return spn_node_worker_start(n);
 }
 
 void spn_node_close(spn_node_t *n)
 {
 	if (!n)
 		return;
+	spn_node_worker_stop(n);
 	spn_http_stop(n->http);
+	spn_http_client_free(n->client);
+	spn_tree_free(n->tree);
+	spn_revoked_free(n->revoked);
 	spn_ca_close(n->ca);
+	if (n->key)
+		gnutls_x509_privkey_deinit(n->key);
+	free(n->key_path);
+	free(n->cert_path);
+	free(n->root_path);
 	if (n->root)
 		gnutls_x509_crt_deinit(n->root);
 	spn_free_secret_str(n->key_pem);
 	free(n->cert_pem);
 	free(n->root_pem);
 	pthread_mutex_destroy(&n->ca_lock);
+	pthread_mutex_destroy(&n->state_lock);
+	pthread_cond_destroy(&n->wake);
 	free(n);
 }

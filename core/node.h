@@ -1,6 +1,7 @@
 /* A running node: its identity (key, certificate, the group's root), its
- * HTTPS server, and on the PSP the certificate authority. spnd is a thin
- * main over this. */
+ * HTTPS server, its place in the tree (parent, registry of its subtree,
+ * heartbeats), the revocations it enforces, and on the PSP the certificate
+ * authority. spnd is a thin main over this. */
 #pragma once
 
 #include <pthread.h>
@@ -8,21 +9,53 @@
 
 #include "ca.h"
 #include "conf.h"
+#include "http_client.h"
 #include "http_server.h"
 #include "ident.h"
+#include "tree.h"
+
+typedef struct spn_revoked spn_revoked_t;
 
 typedef struct {
 	spn_conf_t *conf;
 	spn_ident_t id;
+	char serial[SPN_SERIAL_HEX];
 	char *key_pem, *cert_pem, *root_pem;
+	char *key_path, *cert_path, *root_path;
+	gnutls_x509_privkey_t key;
 	gnutls_x509_crt_t root;
+	time_t not_before, not_after;
 	spn_ca_t *ca;              /* PSP only */
 	pthread_mutex_t ca_lock;   /* the CA's ledger transactions are one at a time */
 	spn_http_server_t *http;
+	spn_http_client_t *client; /* to the parent and the children */
 	bool tls;
+
+	/* the tree */
+	spn_tree_t *tree;
+	char url[SPN_URL_MAX];        /* where the parent reaches this node */
+	char parent_url[SPN_URL_MAX]; /* "" on the PSP */
+	spn_policy_t policy;
+	unsigned hop_limit;
+	unsigned long heartbeat_ms, deadline_ms;
+	unsigned long max_children;   /* this administrator's own limit */
+	bool allow_delay;             /* the echo service may be asked to wait */
+
+	/* what the parent last said (under state_lock) */
+	pthread_mutex_t state_lock;
+	pthread_cond_t wake;
+	bool stopping, dirty, registered, crl_to_push;
+	uint64_t acked;
+	unsigned admin_threshold;
+
+	/* revocation: the newest CRL this node holds and the serials in it */
+	spn_revoked_t *revoked;
+
+	pthread_t worker;
+	bool worker_started;
 } spn_node_t;
 
-/* The configuration keys of [http]. */
+/* The configuration keys of [http], [node] and [tree] this module reads. */
 extern const spn_conf_key_t spn_node_http_keys[];
 extern const size_t spn_node_http_nkeys;
 
@@ -31,10 +64,13 @@ extern const size_t spn_node_http_nkeys;
  * group's root and is valid now; on the PSP opens the CA with its key. */
 int spn_node_open(spn_conf_t *conf, spn_node_t **out);
 
-/* Starts the HTTPS server as [http] says; writes the bound port to
- * [http] port_file when set. */
+/* Starts the HTTPS server as [http] says (writing the bound port to [http]
+ * port_file when set), then the worker that registers with the parent,
+ * sends heartbeats and deltas, drops silent children and spreads
+ * revocations. */
 int spn_node_start(spn_node_t *node);
 
+/* Tells the parent this node leaves, then stops. */
 void spn_node_close(spn_node_t *node);
 
 /* The REST API (doc/rest-api.md). */

@@ -12,7 +12,9 @@
 #include "file.h"
 #include "json.h"
 #include "log.h"
-#include "node.h"
+#include "node_internal.h"
+#include "revoked.h"
+#include "token.h"
 
 #define PEM_TYPE "application/x-pem-file"
 
@@ -52,8 +54,16 @@ static void crl(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	int rc;
 
 	(void)req;
-	if (need_ca(n, resp))
+	if (!n->ca) {
+		/* A member serves the newest CRL that came down the tree. */
+		if (!(pem = spn_revoked_pem(n->revoked, &len))) {
+			spn_http_error(resp, SPN_ENOTFOUND, "this node holds no CRL yet");
+			return;
+		}
+		spn_http_text(resp, 200, PEM_TYPE, pem, len);
+		free(pem);
 		return;
+	}
 	if ((rc = spn_conf_path(n->conf, "ca", "crl", NULL, &path)) == 0) {
 		rc = spn_file_read(path, 16 * 1024 * 1024, &pem, &len);
 		free(path);
@@ -89,16 +99,21 @@ static void issued(spn_http_resp_t *resp, spn_node_t *n, spn_ca_issued_t *is)
  * POST /v1/enroll/pseudo {"request": {...}, "token": T, "passphrase": P?} */
 static void enroll(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
-	static const char *const csr_fields[] = {"csr", "token", NULL};
+	static const char *const csr_fields[] = {"csr", "token", "endorsed_by", NULL};
 	static const char *const pseudo_fields[] = {"request", "token", "passphrase", NULL};
 	spn_node_t *n = user;
 	bool pseudo = strcmp(spn_http_req_path(req), "/v1/enroll/pseudo") == 0;
-	json_object *o = NULL, *request = NULL;
+	json_object *o = NULL, *request = NULL, *endorsed = NULL;
 	const char *csr = NULL, *token = NULL, *pass = NULL, *body;
 	spn_ca_issued_t is;
+	spn_token_t t;
 	size_t len;
 	int rc;
 
+	if (!n->ca && !pseudo) {
+		spn_node_enroll_relay(req, resp, user);
+		return;
+	}
 	if (need_ca(n, resp))
 		return;
 	body = spn_http_req_body(req, &len);
@@ -114,6 +129,29 @@ static void enroll(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	if (pseudo && (!json_object_object_get_ex(o, "request", &request) ||
 		       !json_object_is_type(request, json_type_object))) {
 		spn_http_error(resp, SPN_EINVAL, "field 'request' must be the pseudo-CSR object");
+		json_object_put(o);
+		return;
+	}
+	/* A token an administrator minted comes with that administrator's
+	 * endorsement and those of every administrator up to here. */
+	if ((rc = spn_token_decode(token, strlen(token), &t)) == 0 &&
+	    json_object_object_get_ex(o, "endorsed_by", &endorsed)) {
+		spn_http_peer_t peer;
+		if (!json_object_is_type(endorsed, json_type_array))
+			rc = spn_err(SPN_EINVAL, "endorsed_by: a list of endorsements");
+		else if (spn_node_peer(n, req, resp, SPN_ROLES_ADMINS, &peer)) {
+			json_object_put(o);
+			return;
+		} else {
+			rc = spn_node_check_endorsements(n, endorsed, token, csr, &peer);
+		}
+	} else if (rc == 0 && strcmp(t.minted_by, n->id.node_id) != 0) {
+		rc = spn_err(SPN_EDENIED, "this join token was minted by %s: send the request to %s", t.minted_by,
+			     t.minted_by);
+	}
+	if (rc) {
+		spn_log_info("enrollment refused: %s", spn_err_detail(rc));
+		spn_http_error(resp, rc, spn_err_detail(rc));
 		json_object_put(o);
 		return;
 	}
@@ -140,12 +178,16 @@ static void enroll(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 static int need_admin(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *resp, spn_ident_t *peer)
 {
 	spn_ledger_cert_t cur;
-	char serial[SPN_SERIAL_HEX];
+	spn_http_peer_t p;
+	const char *serial = p.serial;
 	int rc;
 
 	if (need_ca(n, resp))
 		return -1;
-	if ((rc = spn_http_req_peer(req, peer, serial)) == 0) {
+	if ((rc = spn_http_req_peer(req, &p)) == 0 && spn_revoked_has(n->revoked, serial))
+		rc = spn_err(SPN_EDENIED, "the certificate %s of %s is revoked", serial, p.id.node_id);
+	if (rc == 0) {
+		*peer = p.id;
 		/* The certificate presented, not just its node id, must be valid
 		 * in the ledger: a revoked or superseded one is refused, and the
 		 * ledger's role is the one that counts. */
@@ -256,6 +298,15 @@ static void revoke(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	if (rc == 0)
 		rc = spn_ca_revoke(n->ca, lower, reason);
 	pthread_mutex_unlock(&n->ca_lock);
+	if (rc == 0) {
+		/* Every node refuses it as soon as the CRL reaches it. */
+		char *path = NULL, *pem = NULL;
+		if (spn_conf_path(n->conf, "ca", "crl", NULL, &path) == 0 &&
+		    spn_file_read(path, 16 * 1024 * 1024, &pem, &len) == 0)
+			spn_node_take_crl(n, pem, len);
+		free(pem);
+		free(path);
+	}
 	if (rc) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		return;
@@ -275,5 +326,12 @@ const spn_http_route_t spn_node_routes[] = {
 	{"POST", "/v1/enroll/pseudo", enroll, 96 * 1024},
 	{"GET", "/v1/certs", certs, 0},
 	{"POST", "/v1/revoke", revoke, 4096},
+	{"POST", "/v1/token", spn_node_token, 4096},
+	{"POST", "/v1/crl", spn_node_crl_push, 16 * 1024 * 1024},
+	{"POST", "/v1/tree/sync", spn_node_tree_sync, 8 * 1024 * 1024},
+	{"POST", "/v1/tree/leave", spn_node_tree_leave, 1024},
+	{"GET", "/v1/tree", spn_node_tree_get, 0},
+	{"GET", "/v1/tree.dot", spn_node_tree_get, 0},
+	{"POST", "/v1/route", spn_node_route, 0},
 };
 const size_t spn_node_nroutes = sizeof(spn_node_routes) / sizeof(spn_node_routes[0]);

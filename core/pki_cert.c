@@ -1,11 +1,14 @@
 /* Certificate helpers on GnuTLS and libtasn1. */
 #include "config.h"
 
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "clock.h"
 #include "error.h"
 #include "file.h"
@@ -132,6 +135,27 @@ int spn_pki_cert_fingerprint(gnutls_x509_crt_t crt, char *buf)
 	for (size_t i = 0; i < n; i++)
 		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
 	return 0;
+}
+
+int spn_pki_cert_pin(gnutls_x509_crt_t crt, char *buf)
+{
+	gnutls_pubkey_t pub;
+	gnutls_datum_t der = {NULL, 0};
+	unsigned char digest[32];
+	char *b64 = NULL;
+	int rc = SPN_ECRYPTO;
+
+	if (gnutls_pubkey_init(&pub) < 0)
+		return SPN_ENOMEM;
+	if (gnutls_pubkey_import_x509(pub, crt, 0) >= 0 && gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &der) >= 0 &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, digest) >= 0 &&
+	    (rc = spn_b64_encode(digest, sizeof(digest), &b64)) == 0) {
+		snprintf(buf, SPN_PIN_MAX, "sha256//%s", b64);
+		free(b64);
+	}
+	gnutls_free(der.data);
+	gnutls_pubkey_deinit(pub);
+	return rc == SPN_ECRYPTO ? spn_err(rc, "cannot hash the certificate's public key") : rc;
 }
 
 int spn_pki_cert_verify(gnutls_x509_crt_t crt, gnutls_x509_crt_t root)

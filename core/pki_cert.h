@@ -27,6 +27,11 @@ int spn_pki_cert_serial(gnutls_x509_crt_t crt, char *buf);
 /* SHA-256 of the DER certificate as lowercase hex (SPN_FPR_HEX bytes). */
 int spn_pki_cert_fingerprint(gnutls_x509_crt_t crt, char *buf);
 
+/* libcurl's public key pin of crt: "sha256//" and the base64 SHA-256 of its
+ * SubjectPublicKeyInfo, in buf of SPN_PIN_MAX bytes. */
+#define SPN_PIN_MAX 53
+int spn_pki_cert_pin(gnutls_x509_crt_t crt, char *buf);
+
 /* Verifies crt was issued by root and is within its validity at spn's
  * clock. Revocation is the caller's check (ledger or CRL). */
 int spn_pki_cert_verify(gnutls_x509_crt_t crt, gnutls_x509_crt_t root);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "clock.h"
 #include "error.h"
 #include "json.h"
 #include "pki_key.h"
@@ -23,6 +24,37 @@ int spn_token_new_id(spn_token_t *t)
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(t->id + 2 * i, 3, "%02x", raw[i]);
 	return 0;
+}
+
+int spn_token_issue(gnutls_x509_privkey_t key, const spn_ident_t *minter, const spn_ident_t *node, unsigned long ttl,
+		    char **out)
+{
+	spn_token_t t;
+	time_t now = spn_clock_now();
+	int rc;
+
+	if (!spn_role_is_admin(minter->role))
+		return spn_err(SPN_EDENIED, "%s is a %s and cannot accept members", minter->node_id,
+			       spn_role_name(minter->role));
+	if (!spn_name_is_valid(node->node_id))
+		return spn_err(SPN_EINVAL, "invalid node id '%.80s'", node->node_id);
+	if (node->role == SPN_ROLE_PSP)
+		return spn_err(SPN_EPOLICY, "there is one PSP; a token can only be for an admin, spn or client");
+	if (minter->role == SPN_ROLE_ADMIN && node->trust > minter->trust)
+		return spn_err(SPN_EPOLICY, "admin %s (trust %u) cannot grant trust %u", minter->node_id, minter->trust,
+			       node->trust);
+	if (ttl == 0)
+		return spn_err(SPN_EINVAL, "token lifetime must be at least 1s");
+	memset(&t, 0, sizeof(t));
+	if ((rc = spn_token_new_id(&t)))
+		return rc;
+	t.node = *node;
+	t.node.parent[0] = '\0';
+	strcpy(t.node.group, minter->group);
+	strcpy(t.minted_by, minter->node_id);
+	t.issued_at = now;
+	t.expires = now + (time_t)ttl;
+	return spn_token_mint(&t, key, out);
 }
 
 int spn_token_mint(const spn_token_t *t, gnutls_x509_privkey_t key, char **out)

@@ -29,6 +29,12 @@ typedef struct {
 /* Fills t->id with fresh random bits. */
 int spn_token_new_id(spn_token_t *t);
 
+/* Mints a token for node as minter (an administrator or the PSP, whose key
+ * this is), valid ttl seconds; checks what the minter alone can check: its
+ * role, and that it grants no more trust than it holds. */
+int spn_token_issue(gnutls_x509_privkey_t key, const spn_ident_t *minter, const spn_ident_t *node, unsigned long ttl,
+		    char **out);
+
 /* Signs t's claims with the minter's key; *out is the caller's to free. */
 int spn_token_mint(const spn_token_t *t, gnutls_x509_privkey_t key, char **out);
 

@@ -87,3 +87,83 @@ start_spnd() {
 http_status() {
 	curl -sS -o "$WORK/body" -w '%{http_code}' -X "$2" "$3" "$@" 2>/dev/null
 }
+
+# --- the tree: real nodes enrolled over REST -------------------------------
+
+# root_fpr ROOT_PEM: the SHA-256 fingerprint a joining node pins.
+root_fpr() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+
+# Fast heartbeats so that the tests do not wait long.
+TREE_SETTINGS='[tree]
+heartbeat_ms = 200
+deadline_ms = 1000
+allow_delay = true'
+
+# node_start DIR: starts the node whose state is DIR (spnd.conf inside);
+# waits for its port; leaves DIR/pid.
+node_start() {
+	rm -f "$1/spnd.port"
+	SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPND" -c "$1/spnd.conf" >>"$1/spnd.log" 2>&1 &
+	echo $! >"$1/pid"
+	i=0
+	while [ ! -s "$1/spnd.port" ] && [ $i -lt 100 ]; do
+		kill -0 "$(cat "$1/pid")" 2>/dev/null || { sed 's/^/#   /' "$1/spnd.log"; return 1; }
+		sleep 0.1; i=$((i + 1))
+	done
+	[ -s "$1/spnd.port" ]
+}
+
+# node_stop DIR [SIGNAL]: stops it and waits until it is gone.
+node_stop() {
+	pid=$(cat "$1/pid" 2>/dev/null) || return 0
+	kill -"${2:-TERM}" "$pid" 2>/dev/null
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	rm -f "$1/pid"
+}
+
+node_url() { echo "https://127.0.0.1:$(cat "$1/spnd.port")"; }
+
+# psp_start DIR GROUP: a new group whose PSP runs with the tree settings.
+psp_start() {
+	new_group "$1" "$2" || return 1
+	printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n\n%s\n' "$TREE_SETTINGS" >>"$1/spnd.conf"
+	node_start "$1"
+}
+
+# mint PARENT_DIR ID ROLE TRUST SERVICES: a join token from the parent
+# (the PSP with its CA; an administrator offline with its own key).
+mint() {
+	if [ -d "$1/ca" ]; then
+		ctl token -c "$1/spnd.conf" --id "$2" --role "$3" --trust "$4" --services "$5"
+	else
+		"$SPNCTL" token --key "$1/node.key" --cert "$1/node.crt" --id "$2" --role "$3" --trust "$4" --services "$5"
+	fi
+}
+
+# join DIR PARENT_DIR ROLE TRUST SERVICES [EXTRA_CONF]: mints, enrolls
+# through the parent over REST, starts the new node. DIR's basename is its id.
+join() {
+	root=$(if [ -d "$2/ca" ]; then echo "$2/ca/root.crt"; else echo "$2/root.pem"; fi)
+	tok=$(mint "$2" "$(basename "$1")" "$3" "$4" "$5") &&
+	"$SPNCTL" enroll --url "$(node_url "$2")" --fingerprint "$(root_fpr "$root")" --token "$tok" -d "$1" >/dev/null &&
+	printf '\n%s\n%s\n' "$TREE_SETTINGS" "${6:-}" >>"$1/spnd.conf" &&
+	node_start "$1"
+}
+
+# tree_of DIR: the registry of a running node as JSON (with its own key).
+tree_of() {
+	root=$(if [ -d "$1/ca" ]; then echo "$1/ca/root.crt"; else echo "$1/root.pem"; fi)
+	curl -sS --cacert "$root" --cert "$1/node.crt" --key "$1/node.key" "$(node_url "$1")/v1/tree"
+}
+
+# registry_has DIR NODE: whether NODE is in DIR's registry.
+registry_has() { tree_of "$1" | $PY -c "import json,sys; sys.exit(0 if sys.argv[1] in [n['node'] for n in json.load(sys.stdin)['nodes']] else 1)" "$2"; }
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
+wait_for() {
+	limit=$1; shift
+	i=0
+	while [ $i -lt $((limit * 10)) ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; i=$((i + 1)); done
+	return 1
+}

@@ -71,6 +71,17 @@ int spnctl_init(int argc, char **argv)
 	if (rc)
 		return spnctl_fail("init", rc);
 	printf("group %s created in %s\n  config: %s/spnd.conf\n", p.group, p.dir, p.dir);
+	{
+		/* What joining nodes pin (spnctl enroll --fingerprint). */
+		char *root_path = NULL, fpr[SPN_FPR_HEX];
+		gnutls_x509_crt_t root;
+		if (asprintf(&root_path, "%s/ca/root.crt", p.dir) >= 0 && spn_pki_cert_load(root_path, &root) == 0) {
+			if (spn_pki_cert_fingerprint(root, fpr) == 0)
+				printf("  root fingerprint: %s\n", fpr);
+			gnutls_x509_crt_deinit(root);
+		}
+		free(root_path);
+	}
 	return 0;
 }
 
@@ -157,8 +168,6 @@ static int mint_as_admin(const ca_args_t *a, spn_ident_t *node, char **out)
 	gnutls_x509_privkey_t key;
 	gnutls_x509_crt_t crt;
 	spn_ident_t me;
-	spn_token_t t;
-	time_t now = spn_clock_now();
 	int rc;
 
 	if ((rc = spn_pki_cert_load(a->cert, &crt)))
@@ -169,21 +178,10 @@ static int mint_as_admin(const ca_args_t *a, spn_ident_t *node, char **out)
 	}
 	rc = spn_pki_cert_matches_key(crt, key);
 	gnutls_x509_crt_deinit(crt);
-	if (rc == 0 && !spn_role_is_admin(me.role))
-		rc = spn_err(SPN_EDENIED, "%s is a %s and cannot accept members", me.node_id, spn_role_name(me.role));
-	if (rc == 0) {
-		memset(&t, 0, sizeof(t));
-		rc = spn_token_new_id(&t);
-		t.node = *node;
-		strcpy(t.node.group, me.group);
-		strcpy(t.minted_by, me.node_id);
-		t.issued_at = now;
-		/* Offline, the group's token_ttl is unknown: 15 minutes fits
-		 * any sensible one; --ttl overrides. */
-		t.expires = now + (time_t)(a->ttl ? a->ttl : 900);
-		if (rc == 0)
-			rc = spn_token_mint(&t, key, out);
-	}
+	/* Offline, the group's token_ttl is unknown: 15 minutes fits any
+	 * sensible one; --ttl overrides. */
+	if (rc == 0)
+		rc = spn_token_issue(key, &me, node, a->ttl ? a->ttl : 900, out);
 	gnutls_x509_privkey_deinit(key);
 	return rc;
 }

@@ -17,6 +17,7 @@ static const struct {
 	{"init", spnctl_init, "create a new group: root CA, PSP certificate, ledger, config"},
 	{"keygen", spnctl_keygen, "generate a private key on this machine"},
 	{"csr", spnctl_csr, "build a certificate signing request from a local key"},
+	{"enroll", spnctl_enroll, "join a group: local key, pinned root, CSR and token to an administrator"},
 	{"token", spnctl_token, "mint a join token for a new member"},
 	{"issue", spnctl_issue, "issue a certificate from a CSR and a join token (PSP)"},
 	{"issue-pseudo", spnctl_issue_pseudo, "issue from a JSON pseudo-CSR, optionally with a CA-generated key"},
@@ -27,6 +28,7 @@ static const struct {
 	{"release", spnctl_release, "release a certificate from hold"},
 	{"crl", spnctl_crl, "sign a fresh CRL and print it"},
 	{"log", spnctl_log, "print the ledger's audit trail"},
+	{"tree", spnctl_tree, "show the registry of a running node (its subtree; the group from the PSP)"},
 };
 
 static void usage(FILE *f)

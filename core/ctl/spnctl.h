@@ -12,6 +12,8 @@ typedef int (*spnctl_fn)(int argc, char **argv);
 int spnctl_init(int argc, char **argv);
 int spnctl_keygen(int argc, char **argv);
 int spnctl_csr(int argc, char **argv);
+int spnctl_enroll(int argc, char **argv);
+int spnctl_tree(int argc, char **argv);
 int spnctl_token(int argc, char **argv);
 int spnctl_issue(int argc, char **argv);
 int spnctl_issue_pseudo(int argc, char **argv);

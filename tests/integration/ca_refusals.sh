@@ -86,7 +86,11 @@ lowtok=$("$SPNCTL" token --key "$WORK/admin-1.key" --cert "$WORK/admin-1.crt" --
 refuse "trust level under the admin threshold" "under the admin threshold" ctl issue -c "$C" --csr "$WORK/adm-low.csr" --token "$lowtok" -o "$WORK/out.crt"
 unchanged "under threshold"
 csr_for adm-high
-hightok=$("$SPNCTL" token --key "$WORK/admin-1.key" --cert "$WORK/admin-1.crt" --id adm-high --role admin --trust 9)
+refuse "an admin's own tool will not grant more trust than it has" "cannot grant trust 9" \
+	"$SPNCTL" token --key "$WORK/admin-1.key" --cert "$WORK/admin-1.crt" --id adm-high --role admin --trust 9
+# The same claim signed by the admin's key by hand: the PSP checks it too.
+hightok=$("$SPNCTL" token --key "$WORK/admin-1.key" --cert "$WORK/admin-1.crt" --id adm-high --role admin --trust 8)
+hightok=$($PY "$top_srcdir/tests/integration/forge_token.py" "$hightok" "$WORK/admin-1.key" trust=9)
 refuse "an admin cannot grant more trust than it has" "cannot grant trust 9" ctl issue -c "$C" --csr "$WORK/adm-high.csr" --token "$hightok" -o "$WORK/out.crt"
 unchanged "trust above minter"
 refuse "a node id already in use" "already holds a valid certificate" sh -c \

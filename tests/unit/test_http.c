@@ -27,9 +27,9 @@ static char url[128];
 
 static void whoami(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
-	spn_ident_t id;
+	spn_http_peer_t peer;
 	json_object *o;
-	int rc = spn_http_req_peer(req, &id, NULL);
+	int rc = spn_http_req_peer(req, &peer);
 
 	(void)user;
 	if (rc) {
@@ -37,7 +37,7 @@ static void whoami(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 		return;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "node", json_object_new_string(id.node_id));
+	json_object_object_add(o, "node", json_object_new_string(peer.id.node_id));
 	spn_http_json(resp, 200, o);
 }
 

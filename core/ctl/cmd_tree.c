@@ -1,0 +1,164 @@
+/* spnctl tree: the registry a running node holds, read over its REST API
+ * with the node's own certificate, printed as an indented tree, JSON or
+ * Graphviz DOT. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "file.h"
+#include "http_client.h"
+#include "json.h"
+#include "spnctl.h"
+
+/* Where the node listens: [node] url, else [http] listen and port (or the
+ * port file of a node started on port 0). */
+static int node_url(const spn_conf_t *conf, char *url, size_t cap)
+{
+	unsigned long port = 0;
+	bool tls = true;
+	char *pf = NULL, *text = NULL;
+	size_t len;
+	int rc;
+
+	if (spn_conf_get(conf, "node", "url")) {
+		snprintf(url, cap, "%s", spn_conf_get(conf, "node", "url"));
+		return 0;
+	}
+	if ((rc = spn_conf_uint(conf, "http", "port", 0, 0, 65535, &port)) ||
+	    (rc = spn_conf_bool(conf, "http", "tls", true, &tls)))
+		return rc;
+	if (port == 0 && spn_conf_get(conf, "http", "port_file")) {
+		if ((rc = spn_conf_path(conf, "http", "port_file", NULL, &pf)) == 0 &&
+		    (rc = spn_file_read(pf, 64, &text, &len)) == 0)
+			port = strtoul(text, NULL, 10);
+		free(pf);
+		free(text);
+		if (rc)
+			return rc;
+	}
+	if (port == 0)
+		return spn_err(SPN_ECONFIG, "%s: cannot tell the node's port: give --url", spn_conf_file(conf));
+	snprintf(url, cap, "%s://%s:%lu", tls ? "https" : "http", spn_conf_str(conf, "http", "listen", "127.0.0.1"),
+		 port);
+	return 0;
+}
+
+static void print_below(json_object *nodes, const char *parent, int depth)
+{
+	size_t n = json_object_array_length(nodes);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(nodes, i), *v, *svc;
+		const char *id, *par, *role;
+		if (!json_object_object_get_ex(e, "parent", &v))
+			continue;
+		par = json_object_get_string(v);
+		json_object_object_get_ex(e, "node", &v);
+		id = json_object_get_string(v);
+		json_object_object_get_ex(e, "role", &v);
+		role = json_object_get_string(v);
+		if (strcmp(par, parent) != 0 || strcmp(id, parent) == 0)
+			continue;
+		printf("%*s%s (%s)", depth * 2, "", id, role);
+		if (json_object_object_get_ex(e, "services", &svc) && json_object_array_length(svc)) {
+			printf(":");
+			for (size_t k = 0; k < json_object_array_length(svc); k++)
+				printf(" %s", json_object_get_string(json_object_array_get_idx(svc, k)));
+		}
+		printf("\n");
+		print_below(nodes, id, depth + 1);
+	}
+}
+
+static int print_text(const char *body, size_t len)
+{
+	json_object *o = NULL, *nodes, *self;
+	int rc = spn_json_parse(body, len, &o);
+
+	if (rc)
+		return rc;
+	if (!json_object_object_get_ex(o, "nodes", &nodes) || !json_object_object_get_ex(o, "node", &self)) {
+		json_object_put(o);
+		return spn_err(SPN_EINVAL, "the node's answer has no registry");
+	}
+	/* The node itself first, then everything below it. */
+	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *e = json_object_array_get_idx(nodes, i), *v, *r;
+		json_object_object_get_ex(e, "node", &v);
+		if (strcmp(json_object_get_string(v), json_object_get_string(self)) == 0) {
+			json_object_object_get_ex(e, "role", &r);
+			printf("%s (%s)\n", json_object_get_string(v), json_object_get_string(r));
+		}
+	}
+	print_below(nodes, json_object_get_string(self), 1);
+	json_object_put(o);
+	return 0;
+}
+
+int spnctl_tree(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"url", required_argument, NULL, 'u'},
+		{"format", required_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *conf_path = NULL, *url_arg = NULL, *format = "text";
+	spn_http_client_config_t cfg = {.tls = true};
+	spn_http_client_t *c = NULL;
+	spn_conf_t *conf = NULL;
+	char url[600], base[512], *cert = NULL, *key = NULL, *root = NULL, *body = NULL;
+	size_t len = 0;
+	long status = 0;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:u:F:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': conf_path = optarg; break;
+		case 'u': url_arg = optarg; break;
+		case 'F': format = optarg; break;
+		case 'h':
+			printf("usage: spnctl tree -c NODE_CONF [--url URL] [--format text|json|dot]\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (!conf_path)
+		return spnctl_usage("tree: -c NODE_CONF is required");
+	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "dot") != 0)
+		return spnctl_usage("tree: --format is text, json or dot");
+	if ((rc = spnctl_conf(conf_path, &conf)))
+		return spnctl_fail("tree", rc);
+	if (url_arg)
+		snprintf(base, sizeof(base), "%s", url_arg);
+	else
+		rc = node_url(conf, base, sizeof(base));
+	if (rc == 0 && (rc = spn_conf_path(conf, "node", "cert", NULL, &cert)) == 0 &&
+	    (rc = spn_conf_path(conf, "node", "key", NULL, &key)) == 0 &&
+	    (rc = spn_conf_path(conf, "node", "root", NULL, &root)) == 0) {
+		cfg.cert_file = cert;
+		cfg.key_file = key;
+		cfg.root_file = root;
+		cfg.key_pass = getenv(spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE"));
+		snprintf(url, sizeof(url), "%s/v1/tree%s", base, strcmp(format, "dot") == 0 ? ".dot" : "");
+		if ((rc = spn_http_client_new(&cfg, &c)) == 0 &&
+		    (rc = spn_http_client_call(c, url, NULL, 0, &status, &body, &len)) == 0 && status != 200)
+			rc = spn_err(SPN_EDENIED, "%s answered %ld: %s", url, status, body);
+	}
+	if (rc == 0) {
+		if (strcmp(format, "text") == 0)
+			rc = print_text(body, len);
+		else
+			printf("%s%s", body, strcmp(format, "json") == 0 ? "\n" : "");
+	}
+	spn_http_client_free(c);
+	spn_conf_free(conf);
+	free(cert);
+	free(key);
+	free(root);
+	free(body);
+	return rc ? spnctl_fail("tree", rc) : 0;
+}

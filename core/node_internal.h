@@ -1,0 +1,46 @@
+/* What the parts of a node share: the handlers of its REST API, the checks
+ * on a calling peer, and the calls it makes to its parent and children. */
+#pragma once
+
+#include "http_server.h"
+#include "node.h"
+
+/* The calling node's certificate identity, refused (with the answer filled
+ * in, returning -1) when there is none, when it is revoked, or when its role
+ * is not one of the roles in mask (1 << SPN_ROLE_x). */
+int spn_node_peer(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *resp, unsigned mask, spn_http_peer_t *peer);
+#define SPN_ROLES_MEMBERS ((1u << SPN_ROLE_PSP) | (1u << SPN_ROLE_ADMIN) | (1u << SPN_ROLE_SPN))
+#define SPN_ROLES_ADMINS ((1u << SPN_ROLE_PSP) | (1u << SPN_ROLE_ADMIN))
+
+/* A JSON body for the parent: path is appended to the parent's URL.
+ * Returns the HTTP status in *status and the answer in *out. */
+int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size_t len, long *status, char **out,
+			 size_t *out_len);
+
+/* Passes on another node's answer as it came. */
+void spn_node_relay(spn_http_resp_t *resp, long status, char *body, size_t len);
+
+/* Wakes the worker: the registry changed or a CRL arrived. */
+void spn_node_poke(spn_node_t *n);
+
+/* Takes a CRL and, when it is new, drops revoked children and passes it on. */
+int spn_node_take_crl(spn_node_t *n, const char *pem, size_t len);
+
+/* At the PSP: the endorsements on a request relayed by peer go from the
+ * token's minter up through each one's parent to peer, a child of the PSP,
+ * and each one's signature verifies with its current certificate. */
+int spn_node_check_endorsements(spn_node_t *n, json_object *list, const char *token, const char *csr,
+				const spn_http_peer_t *peer);
+
+/* The worker thread (node_worker.c). */
+int spn_node_worker_start(spn_node_t *n);
+void spn_node_worker_stop(spn_node_t *n);
+
+/* Handlers. */
+void spn_node_tree_sync(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+void spn_node_tree_leave(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+void spn_node_tree_get(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+void spn_node_crl_push(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+void spn_node_route(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+void spn_node_enroll_relay(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+void spn_node_token(spn_http_req_t *req, spn_http_resp_t *resp, void *user);

@@ -1,0 +1,255 @@
+/* Routing through the lowest common ancestor (doc/rest-api.md, "Routing"):
+ * a request is handled here when this node is the provider, sent down
+ * toward the provider a selection policy picks in this subtree, or else up
+ * to the parent. A request that came down never goes up again; a node
+ * already on the path or a spent hop limit ends it. */
+#include "config.h"
+
+#include <gnutls/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+#include "json.h"
+#include "log.h"
+#include "node_internal.h"
+#include "revoked.h"
+
+#define MSG_ID_MAX 64
+#define MAX_DELAY_MS 5000
+
+typedef struct {
+	json_object *msg;      /* the request as it will travel on */
+	json_object *path;     /* array inside msg */
+	const char *service, *node, *id;
+	char path_text[1024];
+	bool from_parent;
+} route_t;
+
+static bool id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= MSG_ID_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+static void path_text(route_t *r)
+{
+	size_t off = 0, n = json_object_array_length(r->path);
+
+	r->path_text[0] = '\0';
+	for (size_t i = 0; i < n && off < sizeof(r->path_text); i++)
+		off += (size_t)snprintf(r->path_text + off, sizeof(r->path_text) - off, "%s%s", i ? ">" : "",
+					json_object_get_string(json_object_array_get_idx(r->path, i)));
+}
+
+/* Who sent it decides what may be trusted: a member forwards (the path must
+ * end with it), anyone else starts a new request. */
+static int admit(spn_node_t *n, spn_http_req_t *req, route_t *r, unsigned *hops)
+{
+	static const char *const fields[] = {"id", "service", "node", "payload", "path", "hops", NULL};
+	spn_http_peer_t peer;
+	bool member = false;
+	const char *body;
+	size_t len, np;
+	int64_t h = n->hop_limit;
+	int rc;
+
+	if (spn_http_req_peer(req, &peer) == 0) {
+		if (spn_revoked_has(n->revoked, peer.serial))
+			return spn_err(SPN_EREVOKED, "the certificate %s of %s is revoked", peer.serial, peer.id.node_id);
+		member = peer.id.role != SPN_ROLE_CLIENT;
+	}
+	body = spn_http_req_body(req, &len);
+	if ((rc = spn_json_parse(body, len, &r->msg)) || (rc = spn_json_only(r->msg, "request", fields)) ||
+	    (rc = spn_json_str(r->msg, "service", false, SPN_SERVICE_MAX, &r->service)) ||
+	    (rc = spn_json_str(r->msg, "node", false, SPN_NAME_MAX, &r->node)) ||
+	    (rc = spn_json_str(r->msg, "id", false, MSG_ID_MAX, &r->id)))
+		return rc;
+	if (!r->service && !r->node)
+		return spn_err(SPN_EINVAL, "a request names a 'service' or a 'node'");
+	if ((r->service && !spn_service_name_is_valid(r->service)) || (r->node && !spn_name_is_valid(r->node)))
+		return spn_err(SPN_EINVAL, "bad service or node name");
+	if (r->id && !id_ok(r->id))
+		return spn_err(SPN_EINVAL, "request id: 1-%d of [A-Za-z0-9._-]", MSG_ID_MAX);
+	if (!r->id) {
+		unsigned char raw[16];
+		char hex[33];
+		if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0)
+			return SPN_ECRYPTO;
+		for (size_t i = 0; i < sizeof(raw); i++)
+			snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+		json_object_object_add(r->msg, "id", json_object_new_string(hex));
+		spn_json_str(r->msg, "id", true, MSG_ID_MAX, &r->id);
+	}
+	if (!member) {
+		/* A client's word on the path or the hops counts for nothing. */
+		json_object_object_add(r->msg, "path", json_object_new_array());
+		json_object_object_add(r->msg, "hops", json_object_new_int((int)n->hop_limit));
+	}
+	if (!json_object_object_get_ex(r->msg, "path", &r->path) || !json_object_is_type(r->path, json_type_array))
+		return spn_err(SPN_EINVAL, "a forwarded request carries its 'path'");
+	if ((rc = spn_json_int(r->msg, "hops", true, 0, 64, &h)))
+		return rc;
+	np = json_object_array_length(r->path);
+	if (member) {
+		json_object *last = np ? json_object_array_get_idx(r->path, np - 1) : NULL;
+		if (!last || !json_object_is_type(last, json_type_string) ||
+		    strcmp(json_object_get_string(last), peer.id.node_id) != 0)
+			return spn_err(SPN_EDENIED, "%s forwarded a request whose path does not end with it",
+				       peer.id.node_id);
+		r->from_parent = strcmp(peer.id.node_id, n->id.parent) == 0 && n->id.parent[0];
+	}
+	for (size_t i = 0; i < np; i++) {
+		json_object *e = json_object_array_get_idx(r->path, i);
+		if (!json_object_is_type(e, json_type_string))
+			return spn_err(SPN_EINVAL, "path entries are node ids");
+		if (strcmp(json_object_get_string(e), n->id.node_id) == 0) {
+			path_text(r);
+			return spn_err(SPN_ELOOP, "request %s came back to %s (path %s)", r->id, n->id.node_id,
+				       r->path_text);
+		}
+	}
+	if (np >= 64)
+		return spn_err(SPN_ELOOP, "request %s: path too long", r->id);
+	json_object_array_add(r->path, json_object_new_string(n->id.node_id));
+	path_text(r);
+	*hops = (unsigned)h;
+	return 0;
+}
+
+/* The built-in service: answers with what it was sent, so that routing can
+ * be seen and tested before any plugin is loaded. */
+static void handle_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
+{
+	json_object *payload = NULL, *o = json_object_new_object(), *d;
+
+	json_object_object_get_ex(r->msg, "payload", &payload);
+	if (n->allow_delay && payload && json_object_is_type(payload, json_type_object) &&
+	    json_object_object_get_ex(payload, "delay_ms", &d) && json_object_is_type(d, json_type_int)) {
+		int64_t ms = json_object_get_int64(d);
+		if (ms > 0 && ms <= MAX_DELAY_MS) {
+			struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	spn_log_info("route %s %s%s path=%s: handled here", r->id, r->service ? "service " : "node ",
+		     r->service ? r->service : r->node, r->path_text);
+	json_object_object_add(o, "id", json_object_new_string(r->id));
+	if (r->service)
+		json_object_object_add(o, "service", json_object_new_string(r->service));
+	json_object_object_add(o, "handled_by", json_object_new_string(n->id.node_id));
+	json_object_object_add(o, "path", json_object_get(r->path));
+	json_object_object_add(o, "payload", payload ? json_object_get(payload) : NULL);
+	spn_http_json(resp, 200, o);
+}
+
+static double elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Sends the request on; *rc says whether it got there (an answer of any
+ * status counts). */
+static int forward(spn_node_t *n, route_t *r, const spn_tree_hop_t *hop, unsigned hops, spn_http_resp_t *resp)
+{
+	char url[SPN_URL_MAX + 16], *ans = NULL;
+	const char *text, *to = hop ? hop->via : "the parent";
+	struct timespec t0;
+	size_t len, alen = 0;
+	long status = 0;
+	int rc;
+
+	json_object_object_add(r->msg, "hops", json_object_new_int((int)hops - 1));
+	/* Below the node that chose, everyone heads for its choice. */
+	if (hop && r->service)
+		json_object_object_add(r->msg, "node", json_object_new_string(hop->target));
+	text = spn_json_text(r->msg, &len);
+	spn_log_info("route %s %s%s path=%s: to %s%s%s", r->id, r->service ? "service " : "node ",
+		     r->service ? r->service : r->node, r->path_text, to, hop ? " toward " : "", hop ? hop->target : "");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (hop) {
+		spn_tree_begin(n->tree, hop->target);
+		snprintf(url, sizeof(url), "%s/v1/route", hop->url);
+		rc = spn_http_client_call_pinned(n->client, url, n->tls ? hop->pin : NULL, text, len, &status, &ans,
+						 &alen);
+		spn_tree_end(n->tree, hop->target, elapsed_ms(&t0));
+	} else {
+		rc = spn_node_call_parent(n, "/v1/route", text, len, &status, &ans, &alen);
+	}
+	if (rc) {
+		spn_log_warn("route %s: %s cannot be reached: %s", r->id, to, spn_err_detail(rc));
+		return rc;
+	}
+	spn_node_relay(resp, status, ans, alen);
+	return 0;
+}
+
+void spn_node_route(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	spn_node_t *n = user;
+	route_t r;
+	spn_tree_hop_t hop;
+	unsigned hops = 0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((rc = admit(n, req, &r, &hops)))
+		goto fail;
+	rc = spn_tree_route(n->tree, r.node ? NULL : r.service, r.node, n->policy, &hop);
+	if (rc == 0 && hop.local) {
+		if (r.service && !spn_ident_provides(&n->id, r.service)) {
+			rc = spn_err(SPN_ENOPROVIDER, "%s does not provide service %s", n->id.node_id, r.service);
+			goto fail;
+		}
+		handle_here(n, &r, resp);
+		json_object_put(r.msg);
+		return;
+	}
+	if (rc && rc != SPN_ENOTFOUND)
+		goto fail;
+	if (hops <= 1) {
+		rc = spn_err(SPN_ELOOP, "request %s: hop limit reached at %s (path %s)", r.id, n->id.node_id, r.path_text);
+		goto fail;
+	}
+	if (rc == 0) {
+		/* A provider that could not even be connected to never saw the
+		 * request: another one may take it (it may be leaving). */
+		bool chosen_here = r.service && !r.node;
+		int tries = chosen_here ? 3 : 1;
+		while ((rc = forward(n, &r, &hop, hops, resp)) == SPN_EUNAVAILABLE && --tries > 0) {
+			json_object_object_del(r.msg, "node");
+			if (spn_tree_route(n->tree, r.service, NULL, n->policy, &hop) != 0 || hop.local)
+				break;
+		}
+		if (rc) {
+			rc = spn_err(rc == SPN_ETIMEOUT ? SPN_ETIMEOUT : SPN_EUNAVAILABLE,
+				     "%s (next hop from %s toward %s) %s", hop.via, n->id.node_id, hop.target,
+				     rc == SPN_ETIMEOUT ? "did not answer in time" : "cannot be reached");
+			goto fail;
+		}
+	} else if (r.from_parent || !n->parent_url[0]) {
+		if (r.node)
+			rc = spn_err(SPN_ENOPROVIDER, "no node %s %s %s", r.node, r.from_parent ? "below" : "in group",
+				     r.from_parent ? n->id.node_id : n->id.group);
+		else
+			rc = spn_err(SPN_ENOPROVIDER, "no provider for service %s %s %s", r.service,
+				     r.from_parent ? "below" : "in group", r.from_parent ? n->id.node_id : n->id.group);
+		goto fail;
+	} else if ((rc = forward(n, &r, NULL, hops, resp))) {
+		rc = spn_err(rc == SPN_ETIMEOUT ? SPN_ETIMEOUT : SPN_EUNAVAILABLE, "the parent of %s %s", n->id.node_id,
+			     rc == SPN_ETIMEOUT ? "did not answer in time" : "cannot be reached");
+		goto fail;
+	}
+	json_object_put(r.msg);
+	return;
+fail:
+	spn_log_info("route %s refused at %s: %s", r.id ? r.id : "-", n->id.node_id, spn_err_detail(rc));
+	spn_http_error(resp, rc, spn_err_detail(rc));
+	json_object_put(r.msg);
+}

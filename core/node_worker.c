@@ -1,0 +1,257 @@
+/* The node's worker thread: registers with the parent and keeps it current
+ * (deltas, heartbeats), drops children that stop, passes CRLs down, and on
+ * the PSP notices revocations made with spnctl. One thread, so that the
+ * parent sees one ordered stream of deltas. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "error.h"
+#include "file.h"
+#include "json.h"
+#include "log.h"
+#include "node_internal.h"
+#include "revoked.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void spn_node_poke(spn_node_t *n)
+{
+	pthread_mutex_lock(&n->state_lock);
+	n->dirty = true;
+	pthread_cond_signal(&n->wake);
+	pthread_mutex_unlock(&n->state_lock);
+}
+
+int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size_t len, long *status, char **out,
+			 size_t *out_len)
+{
+	char url[SPN_URL_MAX + 64];
+
+	if (!n->parent_url[0])
+		return spn_err(SPN_ENOTFOUND, "this node is the root and has no parent");
+	snprintf(url, sizeof(url), "%s%s", n->parent_url, path);
+	return spn_http_client_call(n->client, url, body, len, status, out, out_len);
+}
+
+static bool is_revoked(const char *serial, void *user)
+{
+	return spn_revoked_has(user, serial);
+}
+
+int spn_node_take_crl(spn_node_t *n, const char *pem, size_t len)
+{
+	int rc = spn_revoked_update(n->revoked, pem, len);
+	size_t dropped;
+
+	if (rc <= 0)
+		return rc;
+	dropped = spn_tree_drop_revoked(n->tree, is_revoked, n->revoked);
+	pthread_mutex_lock(&n->state_lock);
+	n->crl_to_push = true;
+	n->dirty = n->dirty || dropped;
+	pthread_cond_signal(&n->wake);
+	pthread_mutex_unlock(&n->state_lock);
+	return 1;
+}
+
+/* Says what went wrong with the parent once, not on every heartbeat. */
+static void parent_trouble(char *last, size_t cap, const char *what, const char *detail)
+{
+	char now[256];
+
+	snprintf(now, sizeof(now), "%s: %s", what, detail);
+	if (strcmp(now, last) != 0)
+		spn_log_warn("%s", now);
+	snprintf(last, cap, "%s", now);
+}
+
+static void fetch_crl(spn_node_t *n)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	long status = 0;
+	int rc = spn_node_call_parent(n, "/v1/crl", NULL, 0, &status, &pem, &len);
+
+	if (rc == 0 && status == 200 && (rc = spn_node_take_crl(n, pem, len)) < 0)
+		spn_log_warn("the parent's CRL was refused: %s", spn_err_detail(rc));
+	free(pem);
+}
+
+static void sync_up(spn_node_t *n, char *last, size_t cap)
+{
+	json_object *msg, *reply = NULL, *v;
+	uint64_t acked, version;
+	const char *text;
+	char *body = NULL;
+	size_t len, blen = 0;
+	long status = 0;
+	int rc;
+
+	pthread_mutex_lock(&n->state_lock);
+	acked = n->acked;
+	pthread_mutex_unlock(&n->state_lock);
+	msg = spn_tree_sync_message(n->tree, acked, n->url);
+	json_object_object_get_ex(msg, "version", &v);
+	version = (uint64_t)json_object_get_int64(v);
+	text = spn_json_text(msg, &len);
+	rc = spn_node_call_parent(n, "/v1/tree/sync", text, len, &status, &body, &blen);
+	json_object_put(msg);
+	if (rc) {
+		parent_trouble(last, cap, "the parent cannot be reached", spn_err_detail(rc));
+		return;
+	}
+	if (status == 409) {
+		/* The parent lost track (it restarted, or a delta went missing). */
+		pthread_mutex_lock(&n->state_lock);
+		n->acked = 0;
+		n->dirty = true;
+		pthread_mutex_unlock(&n->state_lock);
+	} else if (status != 200 || spn_json_parse(body, blen, &reply) != 0) {
+		parent_trouble(last, cap, "the parent refused this node's registration", body ? body : "");
+	} else {
+		int64_t crl_number = 0, threshold = 0;
+		json_object *o;
+		if (json_object_object_get_ex(reply, "crl_number", &o))
+			crl_number = json_object_get_int64(o);
+		if (json_object_object_get_ex(reply, "admin_threshold", &o))
+			threshold = json_object_get_int64(o);
+		pthread_mutex_lock(&n->state_lock);
+		n->acked = version;
+		if (threshold > 0 && threshold <= SPN_TRUST_MAX)
+			n->admin_threshold = (unsigned)threshold;
+		if (!n->registered)
+			spn_log_info("registered with the parent at %s (registry version %llu)", n->parent_url,
+				     (unsigned long long)version);
+		n->registered = true;
+		pthread_mutex_unlock(&n->state_lock);
+		last[0] = '\0';
+		if ((uint64_t)crl_number > spn_revoked_number(n->revoked))
+			fetch_crl(n);
+	}
+	json_object_put(reply);
+	free(body);
+}
+
+static void push_crl(spn_node_t *n)
+{
+	spn_tree_hop_t *kids = NULL;
+	size_t nk = 0, len = 0;
+	char *pem = spn_revoked_pem(n->revoked, &len);
+
+	if (pem && spn_tree_children(n->tree, &kids, &nk) == 0) {
+		for (size_t i = 0; i < nk; i++) {
+			char url[SPN_URL_MAX + 16], *ans = NULL;
+			long status = 0;
+			snprintf(url, sizeof(url), "%s/v1/crl", kids[i].url);
+			if (spn_http_client_call_pinned(n->client, url, n->tls ? kids[i].pin : NULL, pem, len, &status,
+							&ans, NULL) != 0 ||
+			    status != 200)
+				spn_log_warn("CRL not delivered to %s (it will fetch it with its next heartbeat)",
+					     kids[i].target);
+			free(ans);
+		}
+	}
+	free(kids);
+	free(pem);
+}
+
+/* The PSP's CRL file changes when spnctl revokes, holds or releases. */
+static void watch_crl_file(spn_node_t *n, struct timespec *seen)
+{
+	char *path = NULL, *pem = NULL;
+	struct stat st;
+	size_t len;
+
+	if (spn_conf_path(n->conf, "ca", "crl", NULL, &path) != 0)
+		return;
+	if (stat(path, &st) == 0 &&
+	    (st.st_mtim.tv_sec != seen->tv_sec || st.st_mtim.tv_nsec != seen->tv_nsec)) {
+		*seen = st.st_mtim;
+		if (spn_file_read(path, 16 * 1024 * 1024, &pem, &len) == 0)
+			spn_node_take_crl(n, pem, len);
+		free(pem);
+	}
+	free(path);
+}
+
+static void *worker(void *arg)
+{
+	spn_node_t *n = arg;
+	char last[256] = "";
+	struct timespec crl_seen = {0, 0};
+	int64_t last_sent = 0;
+	unsigned long tick = n->heartbeat_ms < 200 ? n->heartbeat_ms : 200;
+
+	pthread_mutex_lock(&n->state_lock);
+	while (!n->stopping) {
+		bool dirty = n->dirty, push = n->crl_to_push;
+		n->dirty = false;
+		n->crl_to_push = false;
+		pthread_mutex_unlock(&n->state_lock);
+
+		if (spn_tree_reap(n->tree, now_ms(), (int64_t)n->deadline_ms))
+			dirty = true;
+		if (n->ca)
+			watch_crl_file(n, &crl_seen);
+		if (push)
+			push_crl(n);
+		if (n->parent_url[0] &&
+		    (dirty || spn_tree_version(n->tree) != n->acked || now_ms() - last_sent >= (int64_t)n->heartbeat_ms)) {
+			last_sent = now_ms();
+			sync_up(n, last, sizeof(last));
+		}
+
+		pthread_mutex_lock(&n->state_lock);
+		if (!n->dirty && !n->crl_to_push && !n->stopping) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (long)(tick % 1000) * 1000000;
+			ts.tv_sec += (time_t)(tick / 1000) + ts.tv_nsec / 1000000000;
+			ts.tv_nsec %= 1000000000;
+			pthread_cond_timedwait(&n->wake, &n->state_lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&n->state_lock);
+	return NULL;
+}
+
+int spn_node_worker_start(spn_node_t *n)
+{
+	int err = pthread_create(&n->worker, NULL, worker, n);
+
+	if (err)
+		return spn_err(SPN_ENOMEM, "cannot start the worker thread: %s", strerror(err));
+	n->worker_started = true;
+	return 0;
+}
+
+void spn_node_worker_stop(spn_node_t *n)
+{
+	if (!n->worker_started)
+		return;
+	pthread_mutex_lock(&n->state_lock);
+	n->stopping = true;
+	pthread_cond_signal(&n->wake);
+	pthread_mutex_unlock(&n->state_lock);
+	pthread_join(n->worker, NULL);
+	n->worker_started = false;
+	if (n->parent_url[0] && n->registered) {
+		char *ans = NULL;
+		long status = 0;
+		if (spn_node_call_parent(n, "/v1/tree/leave", "{}", 2, &status, &ans, NULL) == 0 && status == 200)
+			spn_log_info("left the parent at %s", n->parent_url);
+		free(ans);
+	}
+}

@@ -1,0 +1,28 @@
+/* The revocations a node enforces: the newest CRL it holds, checked against
+ * the group's root, and the serials it lists. Every node keeps one, fed
+ * down the tree from the PSP, and refuses the listed certificates. */
+#pragma once
+
+#include <gnutls/x509.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct spn_revoked spn_revoked_t;
+
+int spn_revoked_new(gnutls_x509_crt_t root, spn_revoked_t **out);
+void spn_revoked_free(spn_revoked_t *r);
+
+/* Takes a CRL (PEM) when it is signed by the root and newer than the one
+ * held: returns 1 when taken, 0 when not newer, or an error when it does
+ * not verify. */
+int spn_revoked_update(spn_revoked_t *r, const char *pem, size_t len);
+
+/* Whether serial (lowercase hex) is listed. */
+bool spn_revoked_has(spn_revoked_t *r, const char *serial);
+
+/* The number of the CRL held (0: none). */
+uint64_t spn_revoked_number(spn_revoked_t *r);
+
+/* A copy of the CRL held (NULL when none); the caller frees. */
+char *spn_revoked_pem(spn_revoked_t *r, size_t *len);
