@@ -82,11 +82,21 @@ start_spnd() {
 	[ -n "$PORT" ]
 }
 
-# http STATUS_WANTED METHOD URL [curl args]: passes when the status matches;
-# the body is left in $WORK/body.
-http_status() {
-	curl -sS -o "$WORK/body" -w '%{http_code}' -X "$2" "$3" "$@" 2>/dev/null
+# req CURL_ARGS...: curl trusting the group's root in $CA; prints the status,
+# leaves the body in $WORK/body.
+req() { curl -sS --cacert "$CA" -o "$WORK/body" -w '%{http_code}' "$@" 2>"$WORK/curlerr"; }
+
+# is NAME STATUS JSON_ERROR CURL_ARGS...: the status and the JSON "error" name.
+is() {
+	name=$1 want=$2 err=$3; shift 3
+	got=$(req "$@")
+	if [ "$got" = "$want" ] && { [ -z "$err" ] || grep -q "\"error\":\"$err\"" "$WORK/body"; }; then
+		ok "$name ($got)"; [ -z "$err" ] || diag "$(cat "$WORK/body")"
+	else
+		not_ok "$name: got $got"; awk '{print "#   " $0}' "$WORK/body" "$WORK/curlerr"
+	fi
 }
+
 
 # --- the tree: real nodes enrolled over REST -------------------------------
 
@@ -167,3 +177,17 @@ wait_for() {
 	while [ $i -lt $((limit * 10)) ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; i=$((i + 1)); done
 	return 1
 }
+
+# route DIR JSON [CURL_ARGS...]: a request sent to the node in DIR as an
+# anonymous client would; prints the status, the answer is in $WORK/body.
+route() {
+	dir=$1 json=$2; shift 2
+	req -X POST --data "$json" "$@" "$(node_url "$dir")/v1/route"
+}
+
+# path_is WANT: the path in the last answer, joined with ">".
+path_of() { $PY -c "import json; print('>'.join(json.load(open('$WORK/body'))['path']))"; }
+handler_of() { $PY -c "import json; print(json.load(open('$WORK/body'))['handled_by'])"; }
+
+# as DIR: curl arguments that present DIR's node certificate.
+as() { echo "--cert $1/node.crt --key $1/node.key"; }

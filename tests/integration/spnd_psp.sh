@@ -9,16 +9,6 @@ G="$WORK/g"; C="$G/spnd.conf"; CA="$G/ca/root.crt"
 new_group "$G" demo
 check "spnd starts as the PSP" start_spnd "$C"
 U="https://127.0.0.1:$PORT"
-req() { curl -sS --cacert "$CA" -o "$WORK/body" -w '%{http_code}' "$@" 2>"$WORK/curlerr"; }
-is() { # is NAME STATUS JSON_ERROR CURL_ARGS...: status and the JSON "error" name
-	name=$1 want=$2 err=$3; shift 3
-	got=$(req "$@")
-	if [ "$got" = "$want" ] && { [ -z "$err" ] || grep -q "\"error\":\"$err\"" "$WORK/body"; }; then
-		ok "$name ($got)"
-	else
-		not_ok "$name: got $got"; awk '{print "#   " $0}' "$WORK/body" "$WORK/curlerr"
-	fi
-}
 
 is "health over HTTPS verified with curl --cacert" 200 "" "$U/v1/health"
 check "health names the node" grep -q '"node":"psp"' "$WORK/body"

@@ -1,0 +1,108 @@
+#!/bin/sh
+# The seed report's composition on real daemons: A1 provides A; B1, B2
+# provide B; C1, C2 provide C; D1 provides D; administrators above them.
+#   psp ─┬─ adm1 ─┬─ a1 (a)
+#        │        └─ adm3 ─┬─ b1 (b)
+#        │                 └─ b2 (b)
+#        └─ adm2 ─┬─ c1 (c), c2 (c)
+#                 └─ d1 (d)
+# The three problems the report names: bouncing and loops, provider
+# selection, and the data path (the path through the lowest common ancestor).
+. "$top_srcdir/tests/lib.sh"
+P="$WORK/psp"; CA="$P/ca/root.crt"
+check "the PSP starts" psp_start "$P" seed
+check "adm1 joins below the PSP" join "$WORK/adm1" "$P" admin 8 ""
+check "adm2 joins below the PSP" join "$WORK/adm2" "$P" admin 8 ""
+check "adm3 joins below adm1" join "$WORK/adm3" "$WORK/adm1" admin 8 ""
+check "a1 joins below adm1" join "$WORK/a1" "$WORK/adm1" spn 3 a
+check "b1 joins below adm3" join "$WORK/b1" "$WORK/adm3" spn 3 b
+check "b2 joins below adm3" join "$WORK/b2" "$WORK/adm3" spn 3 b
+check "c1 joins below adm2" join "$WORK/c1" "$WORK/adm2" spn 3 c
+check "c2 joins below adm2" join "$WORK/c2" "$WORK/adm2" spn 3 c
+check "d1 joins below adm2" join "$WORK/d1" "$WORK/adm2" spn 3 d
+
+all_at_root() { for n in adm1 adm2 adm3 a1 b1 b2 c1 c2 d1; do registry_has "$P" $n || return 1; done; }
+check "every node reaches the PSP's registry" wait_for 10 all_at_root
+check "adm1 knows its subtree" sh -c ". '$top_srcdir/tests/lib.sh'; registry_has '$WORK/adm1' b2 && registry_has '$WORK/adm1' a1"
+if registry_has "$WORK/adm1" c1; then not_ok "adm1 knows nothing outside its subtree"; else ok "adm1 knows nothing outside its subtree"; fi
+"$SPNCTL" tree -c "$P/spnd.conf" >"$WORK/tree.txt" 2>&1
+check "spnctl tree prints the group" grep -q '^      b2 (spn): b$' "$WORK/tree.txt"
+diag "$(tr '\n' '|' <"$WORK/tree.txt")"
+"$SPNCTL" tree -c "$P/spnd.conf" --format dot >"$WORK/tree.dot" 2>&1
+check "the tree as Graphviz DOT" grep -q '"adm3" -> "b1";' "$WORK/tree.dot"
+"$SPNCTL" tree -c "$WORK/adm1/spnd.conf" --format json >"$WORK/tree.json" 2>&1
+check "the tree as JSON from an administrator" $PY -c "import json; t=json.load(open('$WORK/tree.json')); assert t['node']=='adm1' and len(t['nodes'])==5"
+
+# The data path: through the lowest common ancestor, and no further up.
+path_is() { # path_is NAME FROM JSON WANT
+	st=$(route "$2" "$3")
+	got=$(path_of 2>/dev/null)
+	if [ "$st" = 200 ] && [ "$got" = "$4" ]; then ok "$1: $got"; else not_ok "$1: $st $got (want $4)"; sed 's/^/#   /' "$WORK/body"; fi
+}
+path_is "c1 → A goes through the PSP, the LCA" "$WORK/c1" '{"service":"a"}' "c1>adm2>psp>adm1>a1"
+path_is "a1 → D goes through the PSP" "$WORK/a1" '{"service":"d"}' "a1>adm1>psp>adm2>d1"
+path_is "b1 → A turns at adm1 and never reaches the PSP" "$WORK/b1" '{"service":"a"}' "b1>adm3>adm1>a1"
+path_is "c2 → D turns at adm2" "$WORK/c2" '{"service":"d"}' "c2>adm2>d1"
+path_is "a1 → A is handled where it arrives" "$WORK/a1" '{"service":"a"}' "a1"
+path_is "d1 → node b2 by id" "$WORK/d1" '{"node":"b2"}' "d1>adm2>psp>adm1>adm3>b2"
+path_is "a client's own path and hops count for nothing" "$WORK/adm3" '{"service":"a","path":["x","adm1"],"hops":1}' "adm3>adm1>a1"
+check "the path is in the logs of every node on it" sh -c "grep -q 'service a path=c1>adm2>psp: to adm1 toward a1' '$P/spnd.log' && grep -q 'path=c1>adm2>psp>adm1>a1: handled here' '$WORK/a1/spnd.log'"
+
+# Bouncing and loops: a request for A and one for D from every entry node;
+# no path visits a node twice.
+noloop() {
+	for from in psp adm1 adm2 adm3 a1 b1 b2 c1 c2 d1; do
+		d="$WORK/$from"; [ $from = psp ] && d=$P
+		for s in a d; do
+			[ "$(route "$d" "{\"service\":\"$s\"}")" = 200 ] || return 1
+			path_of | tr '>' '\n' | sort | uniq -d | grep -q . && return 1
+		done
+	done
+	return 0
+}
+check "requests for A and D from every node never revisit a node" noloop
+is "a forwarded request that came back is refused" 508 loop -X POST $(as "$WORK/adm1") \
+	--data '{"service":"b","path":["adm3","adm1"],"hops":8}' "$(node_url "$WORK/adm3")/v1/route"
+is "the hop limit ends a path" 508 loop -X POST $(as "$WORK/a1") \
+	--data '{"service":"d","path":["a1"],"hops":2}' "$(node_url "$WORK/adm1")/v1/route"
+is "a request that came down never goes up: no C below adm3" 404 no_provider -X POST $(as "$WORK/adm1") \
+	--data '{"id":"down-1","service":"c","path":["adm1"],"hops":8}' "$(node_url "$WORK/adm3")/v1/route"
+if grep 'route down-1' "$WORK/adm3/spnd.log" | grep -q 'to the parent'; then not_ok "adm3 did not send it up"; else ok "adm3 did not send it up"; fi
+is "a member must be the last node of the path it forwards" 403 denied -X POST $(as "$WORK/a1") \
+	--data '{"service":"b","path":["b1"],"hops":8}' "$(node_url "$WORK/adm1")/v1/route"
+is "no provider: the root says so" 404 no_provider -X POST --data '{"service":"zz"}' "$(node_url "$WORK/c1")/v1/route"
+check "it names the service" grep -q 'no provider for service zz in group seed' "$WORK/body"
+is "no such node" 404 no_provider -X POST --data '{"node":"nobody"}' "$(node_url "$WORK/b1")/v1/route"
+is "malformed request" 400 invalid -X POST --data '{"service":' "$(node_url "$WORK/a1")/v1/route"
+is "neither service nor node" 400 invalid -X POST --data '{"payload":1}' "$(node_url "$WORK/a1")/v1/route"
+is "a bad service name" 400 invalid -X POST --data '{"service":"A B"}' "$(node_url "$WORK/a1")/v1/route"
+is "the node keeps serving" 200 "" "$(node_url "$WORK/a1")/v1/health"
+
+# Provider selection: round robin (the default) uses B1 and B2 in turn.
+: >"$WORK/handlers"
+for i in 1 2 3 4 5 6; do route "$WORK/a1" '{"service":"b"}' >/dev/null; handler_of >>"$WORK/handlers"; done
+check "round robin uses b1 and b2 in turn" sh -c "[ \"\$(tr '\n' ' ' <'$WORK/handlers')\" = 'b1 b2 b1 b2 b1 b2 ' ] || [ \"\$(tr '\n' ' ' <'$WORK/handlers')\" = 'b2 b1 b2 b1 b2 b1 ' ]"
+diag "handlers: $(tr '\n' ' ' <"$WORK/handlers")"
+
+# Fewest requests in flight: adm1 chooses (it is the LCA of a1 and b1/b2);
+# it restarts with that policy, and its children register with it again.
+port=$(cat "$WORK/adm1/spnd.port")
+node_stop "$WORK/adm1"
+sed -i -e 's/^\[tree\]$/[tree]\npolicy = least_inflight/' -e "s/^port = 0$/port = $port/" "$WORK/adm1/spnd.conf"
+check "adm1 restarts with policy least_inflight" node_start "$WORK/adm1"
+back() { for n in adm1 adm3 a1 b1 b2; do registry_has "$P" $n || return 1; done; registry_has "$WORK/adm1" b2; }
+check "its subtree registers again" wait_for 10 back
+curl -sS --cacert "$CA" -o "$WORK/slow" -X POST --data '{"node":"b1","service":"b","payload":{"delay_ms":2500}}' \
+	"$(node_url "$WORK/a1")/v1/route" &
+slow=$!
+sleep 0.5
+: >"$WORK/handlers"
+for i in 1 2 3 4; do route "$WORK/a1" '{"service":"b"}' >/dev/null; handler_of >>"$WORK/handlers"; done
+check "while b1 is busy, the least loaded (b2) is chosen" sh -c "[ \"\$(tr '\n' ' ' <'$WORK/handlers')\" = 'b2 b2 b2 b2 ' ]"
+diag "handlers: $(tr '\n' ' ' <"$WORK/handlers")"
+wait $slow
+check "the slow request completes at b1" grep -q '"handled_by":"b1"' "$WORK/slow"
+: >"$WORK/handlers"
+for i in 1 2 3 4; do route "$WORK/a1" '{"service":"b"}' >/dev/null; handler_of >>"$WORK/handlers"; done
+check "when both are idle, both are used" sh -c "grep -q b1 '$WORK/handlers' && grep -q b2 '$WORK/handlers'"
+check "adm1's log records its choices" grep -q 'toward b2' "$WORK/adm1/spnd.log"
