@@ -127,6 +127,14 @@ int spn_node_check_endorsements(spn_node_t *n, json_object *list, const char *to
 		return rc;
 	if (count == 0 || count > MAX_ENDORSEMENTS)
 		return spn_err(SPN_EINVAL, "endorsed_by: 1 to %d endorsements", MAX_ENDORSEMENTS);
+	{
+		/* Who relayed it is known for sure: check that before any signature. */
+		json_object *last = json_object_array_get_idx(list, count - 1), *node = NULL;
+		if (!json_object_is_type(last, json_type_object) || !json_object_object_get_ex(last, "node", &node) ||
+		    !json_object_is_type(node, json_type_string) ||
+		    strcmp(json_object_get_string(node), peer->id.node_id) != 0)
+			return spn_err(SPN_EDENIED, "the last endorser must be the sender, %s", peer->id.node_id);
+	}
 	for (size_t i = 0; i < count; i++) {
 		json_object *e = json_object_array_get_idx(list, i);
 		const char *node, *sig64;
@@ -149,8 +157,8 @@ int spn_node_check_endorsements(spn_node_t *n, json_object *list, const char *to
 		if (rc)
 			return spn_err(SPN_EDENIED, "endorser %s holds no valid certificate", node);
 		if (i > 0 && strcmp(prev, node) != 0)
-			rc = spn_err(SPN_EDENIED, "endorsement chain broken: %s's parent is %s, not %s", t.minted_by, prev,
-				     node);
+			rc = spn_err(SPN_EDENIED, "endorsement chain broken: endorsement %zu should be %s's, not %s's", i,
+				     prev, node);
 		if (rc == 0 && !spn_role_is_admin(c.id.role))
 			rc = spn_err(SPN_EDENIED, "endorser %s is not an administrator", node);
 		if (rc == 0 && (rc = spn_pki_cert_import(c.pem, strlen(c.pem), &crt)) == 0) {
