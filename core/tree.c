@@ -327,6 +327,8 @@ int spn_tree_child_sync(spn_tree_t *t, const spn_tree_child_t *ch, json_object *
 		return spn_err(SPN_EINVAL, "registry sync: '%s' must be an array", full ? "nodes" : "ops");
 	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
 		return spn_err(SPN_EINVAL, "registry sync: url must be http(s)://host:port");
+	if (strcmp(ch->id->node_id, t->self) == 0)
+		return spn_err(SPN_EINVAL, "registry sync: %s cannot be its own child", t->self);
 	pthread_mutex_lock(&t->lock);
 	c = find_child(t, ch->id->node_id);
 	if (!full && (!c || c->version != (uint64_t)base)) {
@@ -512,9 +514,10 @@ static int by_id(const void *a, const void *b)
 /* Picks among providers (sorted by id, so that round robin is fair). */
 static entry_t *pick(spn_tree_t *t, entry_t **cand, size_t n, const char *service, spn_policy_t policy)
 {
-	entry_t *best = cand[0];
+	entry_t *best;
 
 	qsort(cand, n, sizeof(*cand), by_id);
+	best = cand[0];
 	switch (policy) {
 	case SPN_POLICY_LEAST_INFLIGHT:
 		best = cand[0];

@@ -47,7 +47,7 @@ void spn_tree_free(spn_tree_t *t);
 uint64_t spn_tree_version(spn_tree_t *t);
 
 /* Applies a child's sync message (doc/rest-api.md): its full registry or the
- * deltas since the version this node holds. SPN_ECONFLICT when they do not
+ * deltas since the version this node holds. SPN_ERESYNC when they do not
  * follow on from it: the child must send everything. Entries a child may not
  * claim (nodes registered elsewhere, parents outside its subtree) are left
  * out and logged. */

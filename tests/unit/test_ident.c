@@ -73,12 +73,67 @@ static void names(void **state)
 	assert_false(spn_service_name_is_valid("1bank"));
 }
 
+static void parent(void **state)
+{
+	static const char *const bad[] = {
+		"spn://demo/bank-1?role=spn&trust=5&services=bank&parent=BAD!",
+		"spn://demo/bank-1?role=spn&trust=5&services=bank&parentx=a",
+		"spn://demo/bank-1?role=spn&trust=5&services=bank&parent=",
+		"spn://demo/bank-1?role=spn&trust=5&services=bank&parent=-a",
+		"spn://demo/bank-1?role=spn&trust=5&services=bank&parent=a&parent=b",
+		"spn://demo/bank-1?role=spn&trust=5&services=bank&",
+	};
+	spn_ident_t id = {.node_id = "bank-1", .group = "demo", .role = SPN_ROLE_SPN, .trust = 5, .parent = "admin-1"};
+	spn_ident_t back;
+	char *uri;
+
+	(void)state;
+	assert_int_equal(spn_ident_set_services(&id, "bank"), 0);
+	assert_int_equal(spn_ident_uri_encode(&id, &uri), 0);
+	assert_string_equal(uri, "spn://demo/bank-1?role=spn&trust=5&services=bank&parent=admin-1");
+	memset(&back, 0, sizeof(back));
+	assert_int_equal(spn_ident_uri_decode(uri, strlen(uri), &back), 0);
+	assert_string_equal(back.parent, "admin-1");
+	assert_string_equal(back.node_id, "bank-1");
+	assert_true(spn_ident_provides(&back, "bank"));
+	free(uri);
+
+	/* The parent must not be mistaken for a service, even with none. */
+	id.n_services = 0;
+	assert_int_equal(spn_ident_uri_encode(&id, &uri), 0);
+	memset(&back, 0, sizeof(back));
+	assert_int_equal(spn_ident_uri_decode(uri, strlen(uri), &back), 0);
+	assert_string_equal(back.parent, "admin-1");
+	assert_int_equal(back.n_services, 0);
+	free(uri);
+
+	/* The PSP has no parent, and certificates from before the tree have
+	 * none either: the URI keeps its old form, and the decoder does not
+	 * keep a parent from whatever the struct held. */
+	id.parent[0] = '\0';
+	assert_int_equal(spn_ident_uri_encode(&id, &uri), 0);
+	assert_null(strstr(uri, "&parent="));
+	strcpy(back.parent, "stale");
+	assert_int_equal(spn_ident_uri_decode(uri, strlen(uri), &back), 0);
+	assert_string_equal(back.parent, "");
+	free(uri);
+
+	strcpy(id.parent, "BAD!");
+	assert_int_equal(spn_ident_uri_encode(&id, &uri), SPN_EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&back, 0, sizeof(back));
+		if (spn_ident_uri_decode(bad[i], strlen(bad[i]), &back) == 0)
+			fail_msg("accepted %s", bad[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(refuses),
 		cmocka_unit_test(names),
+		cmocka_unit_test(parent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
