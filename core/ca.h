@@ -96,6 +96,11 @@ int spn_ca_enroll_csr(spn_ca_t *ca, const char *csr, size_t csr_len, const char 
 int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const char *token, size_t token_len,
 			 const char *pass, spn_ca_issued_t *out);
 
+/* Issues a fresh certificate for the identity and key of cert, a valid
+ * certificate of the group, on a CSR signed by that same key. */
+int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert, size_t cert_len,
+		 spn_ca_issued_t *out);
+
 void spn_ca_issued_clear(spn_ca_issued_t *out);
 
 /* Revocation (final), hold and release; each regenerates the CRL. */

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "file.h"
 #include "log.h"
+#include "pki_cert.h"
 
 static int hex_to_bin(const char *hex, unsigned char *out, size_t cap, size_t *n)
 {
@@ -95,9 +96,52 @@ out:
 	return rc;
 }
 
+/* The other valid certificates of the same node and key: renewals. */
+typedef struct {
+	const char *node, *pin, *skip;
+	char (*serials)[SPN_SERIAL_HEX];
+	size_t n;
+} family_t;
+
+static int same_key(const spn_ledger_cert_t *c, void *user)
+{
+	family_t *f = user;
+	gnutls_x509_crt_t crt;
+	char pin[SPN_PIN_MAX];
+
+	if (c->status != SPN_CERT_VALID || strcmp(c->id.node_id, f->node) != 0 || strcmp(c->serial, f->skip) == 0 ||
+	    f->n == 16 || spn_pki_cert_import(c->pem, strlen(c->pem), &crt) != 0)
+		return 0;
+	if (spn_pki_cert_pin(crt, pin) == 0 && strcmp(pin, f->pin) == 0)
+		strcpy(f->serials[f->n++], c->serial);
+	gnutls_x509_crt_deinit(crt);
+	return 0;
+}
+
+/* Revoking or holding a certificate does the same to the renewals of its
+ * key: otherwise the previous certificate would still open every door. */
+static int renewals(spn_ca_t *ca, const spn_ledger_cert_t *c, time_t now, char (*serials)[SPN_SERIAL_HEX], size_t *n)
+{
+	gnutls_x509_crt_t crt;
+	char pin[SPN_PIN_MAX];
+	family_t f = {c->id.node_id, pin, c->serial, serials, 0};
+	int rc;
+
+	*n = 0;
+	if ((rc = spn_pki_cert_import(c->pem, strlen(c->pem), &crt)))
+		return rc;
+	rc = spn_pki_cert_pin(crt, pin);
+	gnutls_x509_crt_deinit(crt);
+	if (rc == 0 && (rc = spn_ledger_cert_each(ca->ledger, false, now, same_key, &f)) == 0)
+		*n = f.n;
+	return rc;
+}
+
 static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason)
 {
 	spn_ledger_cert_t c;
+	char more[16][SPN_SERIAL_HEX];
+	size_t n_more = 0;
 	time_t now = spn_clock_now();
 	int rc;
 
@@ -112,6 +156,14 @@ static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason
 	if (rc == 0 && (rc = spn_ledger_cert_get(ca->ledger, serial, &c)) == 0) {
 		rc = spn_ledger_event(ca->ledger, now, kind, serial, c.id.node_id,
 				      strcmp(kind, "revoke") == 0 ? spn_crl_reason_name(reason) : "");
+		if (rc == 0 && strcmp(kind, "release") != 0)
+			rc = renewals(ca, &c, now, more, &n_more);
+		for (size_t i = 0; rc == 0 && i < n_more; i++) {
+			rc = strcmp(kind, "revoke") == 0 ? spn_ledger_cert_revoke(ca->ledger, more[i], reason, now)
+							 : spn_ledger_cert_hold(ca->ledger, more[i], now);
+			if (rc == 0)
+				rc = spn_ledger_event(ca->ledger, now, kind, more[i], c.id.node_id, "same key");
+		}
 		spn_ledger_cert_clear(ca->ledger, &c);
 	}
 	if (rc == 0)

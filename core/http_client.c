@@ -20,6 +20,7 @@ struct spn_http_client {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	CURL *idle[POOL];
+	unsigned idle_gen[POOL], gen;  /* connections older than gen are dropped */
 	size_t n_idle, n_made;
 };
 
@@ -82,6 +83,13 @@ int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t *
 	return 0;
 }
 
+void spn_http_client_reconnect(spn_http_client_t *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->gen++;
+	pthread_mutex_unlock(&c->lock);
+}
+
 void spn_http_client_free(spn_http_client_t *c)
 {
 	if (!c)
@@ -104,17 +112,24 @@ static CURL *take(spn_http_client_t *c)
 	pthread_mutex_lock(&c->lock);
 	while (c->n_idle == 0 && c->n_made == POOL)
 		pthread_cond_wait(&c->freed, &c->lock);
-	if (c->n_idle)
+	if (c->n_idle) {
 		h = c->idle[--c->n_idle];
-	else if ((h = curl_easy_init()))
+		if (c->idle_gen[c->n_idle] != c->gen) {
+			curl_easy_cleanup(h);
+			if (!(h = curl_easy_init()))
+				c->n_made--;
+		}
+	} else if ((h = curl_easy_init())) {
 		c->n_made++;
+	}
 	pthread_mutex_unlock(&c->lock);
 	return h;
 }
 
-static void give_back(spn_http_client_t *c, CURL *h)
+static void give_back(spn_http_client_t *c, CURL *h, unsigned gen)
 {
 	pthread_mutex_lock(&c->lock);
+	c->idle_gen[c->n_idle] = gen;
 	c->idle[c->n_idle++] = h;
 	pthread_cond_signal(&c->freed);
 	pthread_mutex_unlock(&c->lock);
@@ -133,10 +148,14 @@ int spn_http_client_call_pinned(spn_http_client_t *c, const char *url, const cha
 	char errbuf[CURL_ERROR_SIZE] = "";
 	sink_t sink = {.max = c->cfg.max_response};
 	CURL *h = take(c);
+	unsigned gen;
 	CURLcode cc;
 
 	if (!h)
 		return SPN_ENOMEM;
+	pthread_mutex_lock(&c->lock);
+	gen = c->gen;
+	pthread_mutex_unlock(&c->lock);
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -174,7 +193,7 @@ int spn_http_client_call_pinned(spn_http_client_t *c, const char *url, const cha
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_slist_free_all(headers);
 	/* Reset above drops the options but keeps the connection cache. */
-	give_back(c, h);
+	give_back(c, h, gen);
 	if (cc != CURLE_OK) {
 		free(sink.buf);
 		if (sink.too_big)

@@ -20,6 +20,10 @@ typedef struct {
 int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t **out);
 void spn_http_client_free(spn_http_client_t *c);
 
+/* New connections from now on (the certificate file changed): the pooled
+ * ones are closed as they come back. */
+void spn_http_client_reconnect(spn_http_client_t *c);
+
 /* One request; body NULL sends a GET. *resp (NUL-terminated) is the
  * caller's to free. Transport failures are SPN_EIO with curl's reason;
  * any HTTP status is returned in *status. Safe from several threads. */

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "http_server.h"
@@ -305,41 +308,42 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	spn_log_warn("http: %s", line);
 }
 
-int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
+static int sock_addr(const char *address, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
-	spn_http_server_t *s = calloc(1, sizeof(*s));
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	const union MHD_DaemonInfo *info;
-	int rc;
-
-	if (!s)
-		return SPN_ENOMEM;
-	s->cfg = *cfg;
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, cfg->address, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(cfg->port);
-		sslen = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, cfg->address, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(cfg->port);
-		sslen = sizeof(struct sockaddr_in6);
-		flags |= MHD_USE_IPv6;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, address, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+		*len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, address, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+		*len = sizeof(struct sockaddr_in6);
 	} else {
-		free(s);
-		return spn_err(SPN_ECONFIG, "listen address '%s' is not a numeric IPv4 or IPv6 address", cfg->address);
+		return spn_err(SPN_ECONFIG, "listen address '%s' is not a numeric IPv4 or IPv6 address", address);
 	}
-	(void)sslen;
-	if (cfg->cert_pem) {
-		flags |= MHD_USE_TLS;
-		if (cfg->trust_pem &&
-		    (rc = spn_pki_cert_import(cfg->trust_pem, strlen(cfg->trust_pem), &s->root))) {
-			free(s);
-			return rc;
-		}
-	}
+	return 0;
+}
+
+/* The listening socket is shared (SO_REUSEPORT) so that a renewed
+ * certificate can take over without a gap; a plain bind first makes sure
+ * no other process holds the port. */
+static int port_free(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = 0;
+
+	if (fd < 0)
+		return spn_err(SPN_EIO, "socket: %s", strerror(errno));
+	if (bind(fd, (const struct sockaddr *)ss, len) != 0)
+		rc = spn_err(SPN_EIO, "cannot listen: %s", strerror(errno));
+	close(fd);
+	return rc;
+}
+
+static struct MHD_Daemon *start_mhd(spn_http_server_t *s, struct sockaddr_storage *ss)
+{
+	const spn_http_config_t *cfg = &s->cfg;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem tls[] = {
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem},
@@ -347,18 +351,47 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 		{cfg->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)cfg->trust_pem},
 		{MHD_OPTION_END, 0, NULL},
 	};
+
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (cfg->cert_pem)
+		flags |= MHD_USE_TLS;
 	/* The logger first, so that MHD never prints on its own. */
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads ? cfg->threads : 2),
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
-				  MHD_OPTION_ARRAY, cfg->cert_pem ? tls : &tls[4],
-				  MHD_OPTION_END);
-	if (!s->mhd) {
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads ? cfg->threads : 2),
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
+				MHD_OPTION_ARRAY, cfg->cert_pem ? tls : &tls[4],
+				MHD_OPTION_END);
+}
+
+int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
+{
+	spn_http_server_t *s = calloc(1, sizeof(*s));
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	const union MHD_DaemonInfo *info;
+	int rc;
+
+	if (!s)
+		return SPN_ENOMEM;
+	s->cfg = *cfg;
+	if ((rc = sock_addr(cfg->address, cfg->port, &ss, &sslen)) || (cfg->port && (rc = port_free(&ss, sslen)))) {
+		free(s);
+		return cfg->port ? spn_err(rc, "%s port %u: %s", cfg->address, (unsigned)cfg->port, spn_err_detail(rc))
+				 : rc;
+	}
+	if (cfg->cert_pem && cfg->trust_pem &&
+	    (rc = spn_pki_cert_import(cfg->trust_pem, strlen(cfg->trust_pem), &s->root))) {
+		free(s);
+		return rc;
+	}
+	if (!(s->mhd = start_mhd(s, &ss))) {
 		if (s->root)
 			gnutls_x509_crt_deinit(s->root);
 		free(s);
@@ -368,6 +401,31 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : cfg->port;
 	*out = s;
+	return 0;
+}
+
+int spn_http_set_identity(spn_http_server_t *s, const char *cert_pem, const char *key_pem)
+{
+	struct sockaddr_storage ss;
+	struct MHD_Daemon *fresh, *old = s->mhd;
+	const char *old_cert = s->cfg.cert_pem, *old_key = s->cfg.key_pem;
+	socklen_t sslen;
+	int rc;
+
+	if (!s->cfg.cert_pem)
+		return spn_err(SPN_ESTATE, "this server does not use TLS");
+	if ((rc = sock_addr(s->cfg.address, s->port, &ss, &sslen)))
+		return rc;
+	s->cfg.cert_pem = cert_pem;
+	s->cfg.key_pem = key_pem;
+	if (!(fresh = start_mhd(s, &ss))) {
+		s->cfg.cert_pem = old_cert;
+		s->cfg.key_pem = old_key;
+		return spn_err(SPN_EIO, "cannot listen again on port %u with the new certificate", (unsigned)s->port);
+	}
+	/* Both listen for a moment; the old one finishes what it has. */
+	s->mhd = fresh;
+	MHD_stop_daemon(old);
 	return 0;
 }
 

@@ -24,7 +24,7 @@ typedef struct {
 	char serial[SPN_SERIAL_HEX];
 	spn_ident_t id;
 	char parent[SPN_NAME_MAX + 1]; /* node that accepted it; "" for the PSP */
-	char token_id[33];
+	char token_id[48];    /* the join token, or "renew:<serial>" */
 	time_t not_before, not_after, issued_at, revoked_at;
 	spn_cert_status_t status;
 	int reason; /* RFC 5280 CRLReason when revoked or held */

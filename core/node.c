@@ -245,6 +245,9 @@ void spn_node_close(spn_node_t *n)
 		gnutls_x509_crt_deinit(n->root);
 	spn_free_secret_str(n->key_pem);
 	free(n->cert_pem);
+	for (size_t i = 0; i < n->n_retired; i++)
+		free(n->retired[i]);
+	free(n->retired);
 	free(n->root_pem);
 	pthread_mutex_destroy(&n->ca_lock);
 	pthread_mutex_destroy(&n->state_lock);

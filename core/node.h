@@ -51,6 +51,11 @@ typedef struct {
 	/* revocation: the newest CRL this node holds and the serials in it */
 	spn_revoked_t *revoked;
 
+	/* renewal: certificates replaced, kept until close for readers */
+	char **retired;
+	size_t n_retired;
+	time_t renew_retry;
+
 	pthread_t worker;
 	bool worker_started;
 } spn_node_t;

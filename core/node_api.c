@@ -327,6 +327,7 @@ const spn_http_route_t spn_node_routes[] = {
 	{"GET", "/v1/certs", certs, 0},
 	{"POST", "/v1/revoke", revoke, 4096},
 	{"POST", "/v1/token", spn_node_token, 4096},
+	{"POST", "/v1/renew", spn_node_renew, 96 * 1024},
 	{"POST", "/v1/crl", spn_node_crl_push, 16 * 1024 * 1024},
 	{"POST", "/v1/tree/sync", spn_node_tree_sync, 8 * 1024 * 1024},
 	{"POST", "/v1/tree/leave", spn_node_tree_leave, 1024},

@@ -80,7 +80,10 @@ static int first_check(spn_node_t *n, const char *token, const char *csr, spn_to
 	if (strcmp(t->minted_by, n->id.node_id) != 0)
 		return spn_err(SPN_EDENIED, "this join token was minted by %s: send the request to %s", t->minted_by,
 			       t->minted_by);
-	if ((rc = spn_pki_cert_import(n->cert_pem, strlen(n->cert_pem), &me)) == 0) {
+	pthread_mutex_lock(&n->state_lock);
+	rc = spn_pki_cert_import(n->cert_pem, strlen(n->cert_pem), &me);
+	pthread_mutex_unlock(&n->state_lock);
+	if (rc == 0) {
 		rc = spn_token_verify(token, t, me);
 		gnutls_x509_crt_deinit(me);
 	}

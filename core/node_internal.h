@@ -44,3 +44,7 @@ void spn_node_crl_push(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_route(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_enroll_relay(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_token(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+void spn_node_renew(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+
+/* Renews the certificate when a third of its life is left (worker). */
+void spn_node_renew_if_due(spn_node_t *n);

@@ -205,6 +205,7 @@ static void *worker(void *arg)
 			dirty = true;
 		if (n->ca)
 			watch_crl_file(n, &crl_seen);
+		spn_node_renew_if_due(n);
 		if (push)
 			push_crl(n);
 		if (n->parent_url[0] &&

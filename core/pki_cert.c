@@ -13,6 +13,7 @@
 #include "error.h"
 #include "file.h"
 #include "pki_cert.h"
+#include "pki_csr.h"
 
 int spn_pki_cert_import(const char *pem, size_t len, gnutls_x509_crt_t *out)
 {
@@ -135,6 +136,16 @@ int spn_pki_cert_fingerprint(gnutls_x509_crt_t crt, char *buf)
 	for (size_t i = 0; i < n; i++)
 		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
 	return 0;
+}
+
+static int crt_san(void *ctx, unsigned i, void *buf, size_t *n, unsigned *type)
+{
+	return gnutls_x509_crt_get_subject_alt_name2(ctx, i, buf, n, type, NULL);
+}
+
+int spn_pki_cert_names(gnutls_x509_crt_t crt, spn_names_t *names)
+{
+	return spn_names_collect(crt_san, crt, "certificate", names);
 }
 
 int spn_pki_cert_pin(gnutls_x509_crt_t crt, char *buf)

@@ -27,6 +27,10 @@ int spn_pki_cert_serial(gnutls_x509_crt_t crt, char *buf);
 /* SHA-256 of the DER certificate as lowercase hex (SPN_FPR_HEX bytes). */
 int spn_pki_cert_fingerprint(gnutls_x509_crt_t crt, char *buf);
 
+/* The DNS names and IP addresses crt serves HTTPS on. */
+struct spn_names;
+int spn_pki_cert_names(gnutls_x509_crt_t crt, struct spn_names *names);
+
 /* libcurl's public key pin of crt: "sha256//" and the base64 SHA-256 of its
  * SubjectPublicKeyInfo, in buf of SPN_PIN_MAX bytes. */
 #define SPN_PIN_MAX 53

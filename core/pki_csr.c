@@ -213,32 +213,44 @@ int spn_pki_csr_node_id(gnutls_x509_crq_t crq, char *buf, size_t cap)
 	return 0;
 }
 
-int spn_pki_csr_names(gnutls_x509_crq_t crq, spn_names_t *names)
+int spn_names_collect(spn_names_get_fn get, void *ctx, const char *what, spn_names_t *names)
 {
 	memset(names, 0, sizeof(*names));
 	for (unsigned i = 0;; i++) {
 		char buf[SPN_DNS_MAX + 2];
 		size_t n = sizeof(buf) - 1;
 		unsigned type = 0;
-		int rc = gnutls_x509_crq_get_subject_alt_name(crq, i, buf, &n, &type, NULL);
+		int rc = get(ctx, i, buf, &n, &type);
 
 		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 			return 0;
 		if (rc < 0)
-			return spn_err(SPN_EBADCSR, "CSR subjectAltName %u unreadable: %s", i, gnutls_strerror(rc));
+			return spn_err(SPN_EBADCSR, "%s subjectAltName %u unreadable: %s", what, i, gnutls_strerror(rc));
 		if (type == GNUTLS_SAN_DNSNAME) {
 			buf[n] = '\0';
 			if (strlen(buf) != n || !dns_is_valid(buf))
-				return spn_err(SPN_EBADCSR, "CSR DNS name %u is not valid", i);
+				return spn_err(SPN_EBADCSR, "%s DNS name %u is not valid", what, i);
 			if ((rc = spn_names_add(names, buf)) != 0)
-				return spn_err(SPN_EBADCSR, "CSR: %s", spn_err_detail(rc));
+				return spn_err(SPN_EBADCSR, "%s: %s", what, spn_err_detail(rc));
 		} else if (type == GNUTLS_SAN_IPADDRESS && (n == 4 || n == 16)) {
 			char text[46];
 			if (!inet_ntop(n == 4 ? AF_INET : AF_INET6, buf, text, sizeof(text)) ||
 			    (rc = spn_names_add(names, text)) != 0)
-				return spn_err(SPN_EBADCSR, "CSR IP address %u is not valid", i);
-		} else {
-			return spn_err(SPN_EBADCSR, "CSR subjectAltName %u: only DNS names and IP addresses are accepted", i);
+				return spn_err(SPN_EBADCSR, "%s IP address %u is not valid", what, i);
+		} else if (!(type == GNUTLS_SAN_URI && strcmp(what, "certificate") == 0)) {
+			/* A certificate's URI is its identity; a CSR asks for names only. */
+			return spn_err(SPN_EBADCSR, "%s subjectAltName %u: only DNS names and IP addresses are accepted",
+				       what, i);
 		}
 	}
+}
+
+static int crq_san(void *ctx, unsigned i, void *buf, size_t *n, unsigned *type)
+{
+	return gnutls_x509_crq_get_subject_alt_name(ctx, i, buf, n, type, NULL);
+}
+
+int spn_pki_csr_names(gnutls_x509_crq_t crq, spn_names_t *names)
+{
+	return spn_names_collect(crq_san, crq, "CSR", names);
 }

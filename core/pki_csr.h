@@ -12,7 +12,7 @@
 #define SPN_DNS_MAX 253
 
 /* The names a node serves HTTPS on, bound into its certificate. */
-typedef struct {
+typedef struct spn_names {
 	size_t n_dns, n_ip;
 	char dns[SPN_SAN_MAX][SPN_DNS_MAX + 1];
 	char ip[SPN_SAN_MAX][46];
@@ -21,6 +21,11 @@ typedef struct {
 /* The binary form of a textual IP address in bin; returns 4 or 16, or -1
  * when ip is not an address. */
 int spn_names_ip_bin(const char *ip, unsigned char bin[16]);
+
+/* Reads DNS names and IP addresses through get (a subjectAltName getter of
+ * GnuTLS's shape) into names; what names the object in errors. */
+typedef int (*spn_names_get_fn)(void *ctx, unsigned i, void *buf, size_t *n, unsigned *type);
+int spn_names_collect(spn_names_get_fn get, void *ctx, const char *what, spn_names_t *names);
 
 /* Adds "name" as a DNS name or an IP address, whichever it is. */
 int spn_names_add(spn_names_t *names, const char *name);

@@ -1,0 +1,91 @@
+/* Renewal: a member whose certificate is valid gets a fresh one for the same
+ * identity and key, on a CSR signed by that key, before the old one expires.
+ * No token: the certificate and the proof of its key stand for it. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ca_internal.h"
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+#include "pki_cert.h"
+
+int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert, size_t cert_len,
+		 spn_ca_issued_t *out)
+{
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_x509_crt_t crt = NULL, issued = NULL;
+	gnutls_pubkey_t pub = NULL;
+	spn_ledger_cert_t cur;
+	spn_names_t names;
+	char serial[SPN_SERIAL_HEX], new_serial[SPN_SERIAL_HEX], cn[SPN_NAME_MAX + 1];
+	char pin_old[SPN_PIN_MAX], pin_new[SPN_PIN_MAX], token_id[SPN_SERIAL_HEX + 8];
+	time_t now = spn_clock_now();
+	bool have_cur = false;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = spn_pki_cert_import(cert, cert_len, &crt)) || (rc = spn_pki_cert_verify(crt, ca->root)) ||
+	    (rc = spn_pki_cert_serial(crt, serial)) || (rc = spn_pki_cert_pin(crt, pin_old)))
+		goto out;
+	if ((rc = spn_ledger_cert_get(ca->ledger, serial, &cur))) {
+		rc = spn_err(SPN_EDENIED, "certificate %s is not in the ledger", serial);
+		goto out;
+	}
+	have_cur = true;
+	if (cur.status != SPN_CERT_VALID) {
+		rc = spn_err(SPN_EREVOKED, "certificate %s of %s is %s: no renewal", serial, cur.id.node_id,
+			     spn_cert_status_name(cur.status));
+		goto out;
+	}
+	if ((rc = spn_pki_csr_parse(csr, csr_len, &crq)) || (rc = spn_pki_csr_node_id(crq, cn, sizeof(cn))) ||
+	    (rc = spn_pki_csr_names(crq, &names)))
+		goto out;
+	if (strcmp(cn, cur.id.node_id) != 0) {
+		rc = spn_err(SPN_EBADCSR, "renewal CSR asks for '%s' with the certificate of '%s'", cn, cur.id.node_id);
+		goto out;
+	}
+	/* The CSR's self-signature proves the key; it must be the certified one. */
+	if (gnutls_pubkey_init(&pub) < 0 || gnutls_pubkey_import_x509_crq(pub, crq, 0) < 0) {
+		rc = spn_err(SPN_EBADCSR, "cannot read the CSR's public key");
+		goto out;
+	}
+	if (gnutls_x509_crt_init(&issued) < 0 || gnutls_x509_crt_set_pubkey(issued, pub) < 0 ||
+	    (rc = spn_pki_cert_pin(issued, pin_new)))
+		goto out;
+	gnutls_x509_crt_deinit(issued);
+	issued = NULL;
+	if (strcmp(pin_old, pin_new) != 0) {
+		rc = spn_err(SPN_EDENIED, "renewal CSR of %s is not signed by its certified key", cur.id.node_id);
+		goto out;
+	}
+	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
+		goto out;
+	snprintf(token_id, sizeof(token_id), "renew:%s", serial);
+	rc = spn_ca_sign(ca->root, ca->key, pub, &cur.id, &names, &ca->profiles[cur.id.role], ca->crl_url, now, &issued,
+			 new_serial);
+	if (rc == 0)
+		rc = spn_ca_record(ca, issued, &cur.id, cur.parent, token_id, now, out);
+	if (rc == 0 && (rc = spn_ledger_event(ca->ledger, now, "renew", new_serial, cur.id.node_id, serial)) == 0)
+		rc = spn_ledger_commit(ca->ledger);
+	if (rc) {
+		spn_ledger_rollback(ca->ledger);
+		spn_ca_issued_clear(out);
+		goto out;
+	}
+	spn_log_info("renewed %s for %s as %s", serial, cur.id.node_id, new_serial);
+out:
+	if (have_cur)
+		spn_ledger_cert_clear(ca->ledger, &cur);
+	if (pub)
+		gnutls_pubkey_deinit(pub);
+	if (crq)
+		gnutls_x509_crq_deinit(crq);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (issued)
+		gnutls_x509_crt_deinit(issued);
+	return rc;
+}

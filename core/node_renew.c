@@ -1,0 +1,171 @@
+/* Certificate renewal without a restart: once two thirds of its
+ * certificate's life are gone, a node asks for a fresh one for the same key
+ * (POST /v1/renew, relayed up the tree to the PSP), writes it to its state
+ * directory, serves it on new connections and presents it on new calls. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "error.h"
+#include "file.h"
+#include "json.h"
+#include "log.h"
+#include "node_internal.h"
+#include "pki_csr.h"
+
+/* POST /v1/renew {"csr": PEM, "certificate": PEM} */
+void spn_node_renew(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	static const char *const fields[] = {"csr", "certificate", NULL};
+	static const unsigned any_role = SPN_ROLES_MEMBERS | (1u << SPN_ROLE_CLIENT);
+	spn_node_t *n = user;
+	spn_http_peer_t peer;
+	json_object *msg = NULL, *o;
+	spn_ca_issued_t is;
+	const char *csr, *cert, *body;
+	char *ans = NULL;
+	size_t len, alen = 0;
+	long status = 0;
+	int rc;
+
+	if (spn_node_peer(n, req, resp, any_role, &peer))
+		return;
+	body = spn_http_req_body(req, &len);
+	if ((rc = spn_json_parse(body, len, &msg)) || (rc = spn_json_only(msg, "renewal", fields)) ||
+	    (rc = spn_json_str(msg, "csr", true, 64 * 1024, &csr)) ||
+	    (rc = spn_json_str(msg, "certificate", true, SPN_CERT_MAX, &cert)))
+		goto fail;
+	if (!n->ca) {
+		rc = spn_node_call_parent(n, "/v1/renew", body, len, &status, &ans, &alen);
+		json_object_put(msg);
+		if (rc) {
+			rc = spn_err(SPN_EUNAVAILABLE, "the parent of %s cannot be reached", n->id.node_id);
+			spn_http_error(resp, rc, spn_err_detail(rc));
+			return;
+		}
+		spn_node_relay(resp, status, ans, alen);
+		return;
+	}
+	pthread_mutex_lock(&n->ca_lock);
+	rc = spn_ca_renew(n->ca, csr, strlen(csr), cert, strlen(cert), &is);
+	pthread_mutex_unlock(&n->ca_lock);
+	if (rc)
+		goto fail;
+	json_object_put(msg);
+	o = json_object_new_object();
+	json_object_object_add(o, "serial", json_object_new_string(is.serial));
+	json_object_object_add(o, "node", json_object_new_string(is.id.node_id));
+	json_object_object_add(o, "not_after", json_object_new_int64(is.not_after));
+	json_object_object_add(o, "certificate", json_object_new_string(is.cert_pem));
+	spn_ca_issued_clear(&is);
+	spn_http_json(resp, 201, o);
+	return;
+fail:
+	spn_log_info("renewal refused: %s", spn_err_detail(rc));
+	spn_http_error(resp, rc, spn_err_detail(rc));
+	json_object_put(msg);
+}
+
+/* Asks for the new certificate: from the CA here, or up the tree. */
+static int fetch(spn_node_t *n, const char *csr, const char *cert, char **pem)
+{
+	json_object *msg = json_object_new_object(), *ans = NULL;
+	const char *text, *got;
+	spn_ca_issued_t is;
+	char *body = NULL;
+	size_t len, blen = 0;
+	long status = 0;
+	int rc;
+
+	if (n->ca) {
+		json_object_put(msg);
+		pthread_mutex_lock(&n->ca_lock);
+		rc = spn_ca_renew(n->ca, csr, strlen(csr), cert, strlen(cert), &is);
+		pthread_mutex_unlock(&n->ca_lock);
+		if (rc == 0 && !(*pem = strdup(is.cert_pem)))
+			rc = SPN_ENOMEM;
+		if (rc == 0)
+			spn_ca_issued_clear(&is);
+		return rc;
+	}
+	json_object_object_add(msg, "csr", json_object_new_string(csr));
+	json_object_object_add(msg, "certificate", json_object_new_string(cert));
+	text = spn_json_text(msg, &len);
+	rc = spn_node_call_parent(n, "/v1/renew", text, len, &status, &body, &blen);
+	json_object_put(msg);
+	if (rc == 0 && status != 201)
+		rc = spn_err(SPN_EDENIED, "the parent answered %ld: %s", status, body);
+	if (rc == 0 && (rc = spn_json_parse(body, blen, &ans)) == 0 &&
+	    (rc = spn_json_str(ans, "certificate", true, SPN_CERT_MAX, &got)) == 0 && !(*pem = strdup(got)))
+		rc = SPN_ENOMEM;
+	json_object_put(ans);
+	free(body);
+	return rc;
+}
+
+/* Takes a new certificate for this node's key and identity into use. */
+static int take(spn_node_t *n, char *pem)
+{
+	gnutls_x509_crt_t crt;
+	spn_ident_t id;
+	char serial[SPN_SERIAL_HEX], **bigger;
+	int rc;
+
+	if ((rc = spn_pki_cert_import(pem, strlen(pem), &crt)))
+		return rc;
+	if ((rc = spn_pki_cert_verify(crt, n->root)) == 0 && (rc = spn_pki_cert_matches_key(crt, n->key)) == 0 &&
+	    (rc = spn_pki_cert_ident(crt, &id)) == 0 && (rc = spn_pki_cert_serial(crt, serial)) == 0 &&
+	    (strcmp(id.node_id, n->id.node_id) != 0 || id.role != n->id.role))
+		rc = spn_err(SPN_EBADCERT, "the renewed certificate is for %s, not this node", id.node_id);
+	if (rc == 0 && !(bigger = realloc(n->retired, (n->n_retired + 1) * sizeof(*bigger))))
+		rc = SPN_ENOMEM;
+	if (rc == 0) {
+		n->retired = bigger;
+		rc = spn_file_write(n->cert_path, pem, strlen(pem), 0644);
+	}
+	if (rc == 0 && n->http && n->tls)
+		rc = spn_http_set_identity(n->http, pem, n->key_pem);
+	if (rc == 0) {
+		/* Readers may still hold the old text: it stays until close. */
+		pthread_mutex_lock(&n->state_lock);
+		n->retired[n->n_retired++] = n->cert_pem;
+		n->cert_pem = pem;
+		strcpy(n->serial, serial);
+		n->not_before = gnutls_x509_crt_get_activation_time(crt);
+		n->not_after = gnutls_x509_crt_get_expiration_time(crt);
+		pthread_mutex_unlock(&n->state_lock);
+		spn_http_client_reconnect(n->client);
+	}
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+void spn_node_renew_if_due(spn_node_t *n)
+{
+	gnutls_x509_crt_t crt = NULL;
+	spn_names_t names;
+	time_t now = spn_clock_now(), left = n->not_after - now;
+	char *csr = NULL, *pem = NULL, old[SPN_SERIAL_HEX];
+	int rc;
+
+	if (left > (n->not_after - n->not_before) / 3 || now < n->renew_retry)
+		return;
+	n->renew_retry = now + 5;
+	strcpy(old, n->serial);
+	if ((rc = spn_pki_cert_import(n->cert_pem, strlen(n->cert_pem), &crt)) == 0 &&
+	    (rc = spn_pki_cert_names(crt, &names)) == 0 &&
+	    (rc = spn_pki_csr_build(n->key, n->id.node_id, &names, &csr)) == 0 &&
+	    (rc = fetch(n, csr, n->cert_pem, &pem)) == 0 && (rc = take(n, pem)) == 0) {
+		pem = NULL;
+		spn_log_info("certificate renewed: %s replaces %s, valid until %ld", n->serial, old, (long)n->not_after);
+	}
+	if (rc)
+		spn_log_warn("certificate renewal (%lds left) failed, retrying in 5s: %s", (long)left, spn_err_detail(rc));
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	free(csr);
+	free(pem);
+}

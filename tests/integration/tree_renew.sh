@@ -1,0 +1,36 @@
+#!/bin/sh
+# Automatic renewal on real daemons: with one-minute certificates a node asks
+# for a fresh one once two thirds of its life are gone (here about 20 s
+# after issue, validity plus the minute of backdating), through its
+# administrator to the PSP, and takes it into use without a restart: written
+# to its state directory, served to new connections, registered under the
+# new serial. Revoking the new certificate revokes its predecessor too.
+. "$top_srcdir/tests/lib.sh"
+P="$WORK/psp"; CA="$P/ca/root.crt"
+new_group "$P" renew || exit 1
+sed -i 's/^validity = .*/validity = 60s/' "$P/spnd.conf"
+printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n\n%s\n' "$TREE_SETTINGS" >>"$P/spnd.conf"
+check "the PSP starts" node_start "$P"
+check "adm1 joins" join "$WORK/adm1" "$P" admin 8 ""
+check "n1 joins below adm1" join "$WORK/n1" "$WORK/adm1" spn 3 echo
+first=$(openssl x509 -in "$WORK/n1/node.crt" -noout -serial | cut -d= -f2)
+renewed() { [ "$(openssl x509 -in "$WORK/n1/node.crt" -noout -serial | cut -d= -f2)" != "$first" ]; }
+check "n1 renews its certificate before it expires" wait_for 45 renewed
+second=$(openssl x509 -in "$WORK/n1/node.crt" -noout -serial | cut -d= -f2)
+check "the new one verifies against the root (openssl)" openssl verify -CAfile "$CA" "$WORK/n1/node.crt"
+check "it keeps the same key" sh -c "[ \"\$(openssl x509 -in '$WORK/n1/node.crt' -noout -pubkey)\" = \"\$(openssl pkey -in '$WORK/n1/node.key' -pubout)\" ]"
+check "and the same identity" sh -c "openssl x509 -in '$WORK/n1/node.crt' -noout -ext subjectAltName | grep -q 'spn://renew/n1?role=spn&trust=3&services=echo&parent=adm1'"
+check "the ledger records the renewal" sh -c "sqlite3 '$P/ledger.db' \"SELECT token_id FROM certs WHERE serial=lower('$second')\" | grep -qi 'renew:$first'"
+check "the relay went through adm1" grep -q 'certificate renewed' "$WORK/n1/spnd.log"
+served() { echo | openssl s_client -connect "127.0.0.1:$(cat "$WORK/n1/spnd.port")" -CAfile "$CA" 2>/dev/null | openssl x509 -noout -serial | grep -qi "$second"; }
+check "n1 serves the new certificate, same process" served
+check "n1 did not restart" sh -c "[ \$(grep -c 'listening on' '$WORK/n1/spnd.log') = 1 ]"
+check "the administrator renewed too" wait_for 10 grep -q 'certificate renewed' "$WORK/adm1/spnd.log"
+is "requests still reach n1" 200 "" -X POST --data '{"service":"echo"}' "$(node_url "$P")/v1/route"
+check "n1 is registered" registry_has "$P" n1
+refuse "a renewal for someone else's certificate is refused" "not signed by its certified key|answered 403" sh -c \
+	". '$top_srcdir/tests/lib.sh'; '$SPNCTL' csr --key '$WORK/adm1/node.key' --id n1 -o '$WORK/x.csr' &&
+	 $PY -c \"import json; print(json.dumps({'csr': open('$WORK/x.csr').read(), 'certificate': open('$WORK/n1/node.crt').read()}))\" >'$WORK/x.json' &&
+	 curl -sS --fail-with-body --cacert '$CA' --cert '$WORK/adm1/node.crt' --key '$WORK/adm1/node.key' -X POST --data-binary @'$WORK/x.json' '$(node_url "$P")/v1/renew'"
+is "adm1 revokes n1's new certificate" 200 "" -X POST $(as "$WORK/adm1") --data "{\"serial\":\"$second\"}" "$(node_url "$P")/v1/revoke"
+check "its predecessor is revoked with it" sh -c "[ \"\$(sqlite3 '$P/ledger.db' \"SELECT status FROM certs WHERE serial=lower('$first')\")\" = 1 ]"
