@@ -330,10 +330,13 @@ static int sock_addr(const char *address, uint16_t port, struct sockaddr_storage
  * no other process holds the port. */
 static int port_free(const struct sockaddr_storage *ss, socklen_t len)
 {
-	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = 0;
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = 0, one = 1;
 
 	if (fd < 0)
 		return spn_err(SPN_EIO, "socket: %s", strerror(errno));
+	/* Connections of a previous run in TIME_WAIT do not hold the port; a
+	 * listener does, even with SO_REUSEADDR. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)ss, len) != 0)
 		rc = spn_err(SPN_EIO, "cannot listen: %s", strerror(errno));
 	close(fd);

@@ -34,3 +34,9 @@ refuse "a renewal for someone else's certificate is refused" "not signed by its 
 	 curl -sS --fail-with-body --cacert '$CA' --cert '$WORK/adm1/node.crt' --key '$WORK/adm1/node.key' -X POST --data-binary @'$WORK/x.json' '$(node_url "$P")/v1/renew'"
 is "adm1 revokes n1's new certificate" 200 "" -X POST $(as "$WORK/adm1") --data "{\"serial\":\"$second\"}" "$(node_url "$P")/v1/revoke"
 check "its predecessor is revoked with it" sh -c "[ \"\$(sqlite3 '$P/ledger.db' \"SELECT status FROM certs WHERE serial=lower('$first')\")\" = 1 ]"
+
+# The listening port is shared with the next certificate's listener, never
+# with another daemon: a second spnd on n1's port is refused.
+cp "$WORK/n1/spnd.conf" "$WORK/n1/twin.conf"
+sed -i "s/^port = 0$/port = $(cat "$WORK/n1/spnd.port")/; s/^port_file = .*/port_file = twin.port/" "$WORK/n1/twin.conf"
+refuse "a second daemon on the same port is refused" "Address already in use" "$SPND" -c "$WORK/n1/twin.conf"
