@@ -45,18 +45,20 @@ static int read_pem(const spn_conf_t *c, const char *key, char **path, char **ou
 static int tree_settings(spn_node_t *n)
 {
 	const spn_conf_t *c = n->conf;
-	unsigned long hops;
+	unsigned long hops, timeout;
 	const char *parent = spn_conf_str(c, "node", "parent", "");
 	int rc;
 
 	if ((rc = spn_conf_uint(c, "tree", "heartbeat_ms", 1000, 50, 600000, &n->heartbeat_ms)) ||
 	    (rc = spn_conf_uint(c, "tree", "deadline_ms", 3 * n->heartbeat_ms, 100, 3600000, &n->deadline_ms)) ||
 	    (rc = spn_conf_uint(c, "tree", "hop_limit", 16, 1, 64, &hops)) ||
+	    (rc = spn_conf_uint(c, "tree", "timeout_ms", 10000, 100, 600000, &timeout)) ||
 	    (rc = spn_conf_bool(c, "tree", "allow_delay", false, &n->allow_delay)) ||
 	    (rc = spn_conf_uint(c, "admin", "max_children", 0, 0, 1000000, &n->max_children)) ||
 	    (rc = spn_policy_parse(spn_conf_str(c, "tree", "policy", "round_robin"), &n->policy)))
 		return rc;
 	n->hop_limit = (unsigned)hops;
+	n->timeout_ms = timeout;
 	if (n->deadline_ms <= n->heartbeat_ms)
 		return spn_err(SPN_ECONFIG, "%s: [tree] deadline_ms must be longer than heartbeat_ms", spn_conf_file(c));
 	if (n->id.role == SPN_ROLE_PSP && parent[0])
@@ -152,6 +154,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	cc.root_file = n->root_path;
 	cc.key_pass = getenv(pass_env);
 	cc.tls = true;
+	cc.timeout_ms = (long)n->timeout_ms;
 	if ((rc = spn_http_client_new(&cc, &n->client)))
 		goto out;
 	*out = n;
@@ -179,7 +182,7 @@ int spn_node_start(spn_node_t *n)
 	n->tls = tls;
 	if (!tls) {
 		/* The node-to-node client speaks as the server does. */
-		spn_http_client_config_t cc = {0};
+		spn_http_client_config_t cc = {.timeout_ms = (long)n->timeout_ms};
 		spn_http_client_free(n->client);
 		n->client = NULL;
 		if ((rc = spn_http_client_new(&cc, &n->client)))

@@ -37,7 +37,7 @@ typedef struct {
 	char parent_url[SPN_URL_MAX]; /* "" on the PSP */
 	spn_policy_t policy;
 	unsigned hop_limit;
-	unsigned long heartbeat_ms, deadline_ms;
+	unsigned long heartbeat_ms, deadline_ms, timeout_ms;
 	unsigned long max_children;   /* this administrator's own limit */
 	bool allow_delay;             /* the echo service may be asked to wait */
 

@@ -120,6 +120,9 @@ static void sync_up(spn_node_t *n, char *last, size_t cap)
 		pthread_mutex_unlock(&n->state_lock);
 	} else if (status != 200 || spn_json_parse(body, blen, &reply) != 0) {
 		parent_trouble(last, cap, "the parent refused this node's registration", body ? body : "");
+		/* Refused, perhaps because this node was revoked: the CRL that says
+		 * so must still reach the nodes below, so that they refuse it too. */
+		fetch_crl(n);
 	} else {
 		int64_t crl_number = 0, threshold = 0;
 		json_object *o;

@@ -141,11 +141,12 @@ static int enroll(enroll_args_t *a)
 	spn_token_t t;
 	const char *cert_pem, *text;
 	char *key_path = path_in(a->dir, "node.key"), *root_path = path_in(a->dir, "root.pem");
-	char *crt_path = path_in(a->dir, "node.crt"), *csr = NULL, *body = NULL;
+	char *crt_path = path_in(a->dir, "node.crt"), *conf_path = path_in(a->dir, "spnd.conf");
+	char *csr = NULL, *body = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (!key_path || !root_path || !crt_path) {
+	if (!key_path || !root_path || !crt_path || !conf_path) {
 		rc = SPN_ENOMEM;
 		goto out;
 	}
@@ -155,7 +156,9 @@ static int enroll(enroll_args_t *a)
 		rc = spn_err(SPN_EIO, "%s: %s", a->dir, strerror(errno));
 		goto out;
 	}
+	/* Everything that will be written must be free before the token is spent. */
 	if ((rc = spnctl_output_free(crt_path)) || (rc = spnctl_output_free(key_path)) ||
+	    (rc = spnctl_output_free(conf_path)) || (rc = spnctl_output_free(root_path)) ||
 	    (rc = bootstrap_root(a, root_path)))
 		goto out;
 	if ((rc = spn_pki_key_generate(a->key_type, &key)) || (rc = spn_pki_key_save(key, key_path, NULL)) ||
@@ -197,6 +200,7 @@ out:
 	free(key_path);
 	free(root_path);
 	free(crt_path);
+	free(conf_path);
 	free(csr);
 	free(body);
 	return rc;

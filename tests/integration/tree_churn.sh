@@ -85,3 +85,11 @@ check "the PSP restarts on its port" node_start "$P"
 back() { registry_has "$P" adm1 && registry_has "$P" c4; }
 check "the tree is back in its registry" wait_for 10 back
 check "adm1 sent its whole registry again" grep -q 'registry: child adm1 registered' "$P/spnd.log"
+
+# A revoked administrator: its parent refuses it, and the CRL that says so
+# still reaches the nodes below it, which refuse it too.
+a1serial=$(openssl x509 -in "$WORK/adm1/node.crt" -noout -serial | cut -d= -f2)
+is "the PSP revokes adm1" 200 "" -X POST $(as "$P") --data "{\"serial\":\"$a1serial\"}" "$(node_url "$P")/v1/revoke"
+refused_adm1() { [ "$(req $(as "$WORK/adm1") "$(node_url "$WORK/c4")/v1/tree")" = 403 ] && grep -q '"error":"revoked"' "$WORK/body"; }
+check "c4, below adm1, refuses adm1" wait_for 3 refused_adm1
+check "adm1 was told by its parent" grep -q 'refused this node' "$WORK/adm1/spnd.log"
