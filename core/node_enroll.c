@@ -199,9 +199,7 @@ void spn_node_enroll_relay(spn_http_req_t *req, spn_http_resp_t *resp, void *use
 	json_object *msg = NULL, *list = NULL;
 	const char *csr, *token, *body, *text;
 	spn_token_t t;
-	char *ans = NULL;
-	size_t len, alen = 0;
-	long status = 0;
+	size_t len;
 	int rc;
 
 	body = spn_http_req_body(req, &len);
@@ -237,14 +235,8 @@ void spn_node_enroll_relay(spn_http_req_t *req, spn_http_resp_t *resp, void *use
 		goto fail;
 	text = spn_json_text(msg, &len);
 	spn_log_info("enrollment of %s (token %s) endorsed and sent to the parent", t.node.node_id, t.id);
-	rc = spn_node_call_parent(n, "/v1/enroll", text, len, &status, &ans, &alen);
+	spn_node_relay_up(n, "/v1/enroll", text, len, resp);
 	json_object_put(msg);
-	if (rc) {
-		rc = spn_err(SPN_EUNAVAILABLE, "the parent of %s cannot be reached", n->id.node_id);
-		spn_http_error(resp, rc, spn_err_detail(rc));
-		return;
-	}
-	spn_node_relay(resp, status, ans, alen);
 	return;
 fail:
 	spn_log_info("enrollment refused at %s: %s", n->id.node_id, spn_err_detail(rc));

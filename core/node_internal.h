@@ -20,6 +20,9 @@ int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size
 /* Passes on another node's answer as it came. */
 void spn_node_relay(spn_http_resp_t *resp, long status, char *body, size_t len);
 
+/* Sends body to the parent's path and answers with what the parent said. */
+void spn_node_relay_up(spn_node_t *n, const char *path, const char *body, size_t len, spn_http_resp_t *resp);
+
 /* Wakes the worker: the registry changed or a CRL arrived. */
 void spn_node_poke(spn_node_t *n);
 

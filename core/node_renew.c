@@ -26,9 +26,7 @@ void spn_node_renew(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	json_object *msg = NULL, *o;
 	spn_ca_issued_t is;
 	const char *csr, *cert, *body;
-	char *ans = NULL;
-	size_t len, alen = 0;
-	long status = 0;
+	size_t len;
 	int rc;
 
 	if (spn_node_peer(n, req, resp, any_role, &peer))
@@ -39,14 +37,8 @@ void spn_node_renew(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	    (rc = spn_json_str(msg, "certificate", true, SPN_CERT_MAX, &cert)))
 		goto fail;
 	if (!n->ca) {
-		rc = spn_node_call_parent(n, "/v1/renew", body, len, &status, &ans, &alen);
+		spn_node_relay_up(n, "/v1/renew", body, len, resp);
 		json_object_put(msg);
-		if (rc) {
-			rc = spn_err(SPN_EUNAVAILABLE, "the parent of %s cannot be reached", n->id.node_id);
-			spn_http_error(resp, rc, spn_err_detail(rc));
-			return;
-		}
-		spn_node_relay(resp, status, ans, alen);
 		return;
 	}
 	pthread_mutex_lock(&n->ca_lock);

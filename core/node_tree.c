@@ -37,6 +37,21 @@ void spn_node_relay(spn_http_resp_t *resp, long status, char *body, size_t len)
 	resp->content_type = "application/json";
 }
 
+void spn_node_relay_up(spn_node_t *n, const char *path, const char *body, size_t len, spn_http_resp_t *resp)
+{
+	char *ans = NULL;
+	size_t alen = 0;
+	long status = 0;
+	int rc = spn_node_call_parent(n, path, body, len, &status, &ans, &alen);
+
+	if (rc) {
+		rc = spn_err(SPN_EUNAVAILABLE, "the parent of %s cannot be reached", n->id.node_id);
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		return;
+	}
+	spn_node_relay(resp, status, ans, alen);
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
