@@ -18,7 +18,7 @@ if [ -f config.status ]; then
 else
 	build="$top/build-demo"
 	mkdir -p "$build"
-	[ -f "$build/Makefile" ] || (cd "$build" && "$top/configure" -q >/dev/null)
+	[ -f "$build/Makefile" ] || (cd "$build" && "$top/configure" -q >config.out 2>&1) || { cat "$build/config.out"; exit 1; }
 	(cd "$build" && make -j2 >/dev/null)
 fi
 S="$build/core/spnctl"
