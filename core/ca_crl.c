@@ -96,11 +96,14 @@ out:
 	return rc;
 }
 
-/* The other valid certificates of the same node and key: renewals. */
+/* The other certificates of the same node and key, in a given state: its
+ * renewals. */
 typedef struct {
-	const char *node, *pin, *skip;
+	const char *node, *skip;
+	char pin[SPN_PIN_MAX];
+	spn_cert_status_t status;
 	char (*serials)[SPN_SERIAL_HEX];
-	size_t n;
+	size_t n, cap;
 } family_t;
 
 static int same_key(const spn_ledger_cert_t *c, void *user)
@@ -108,40 +111,49 @@ static int same_key(const spn_ledger_cert_t *c, void *user)
 	family_t *f = user;
 	gnutls_x509_crt_t crt;
 	char pin[SPN_PIN_MAX];
+	int rc = 0;
 
-	if (c->status != SPN_CERT_VALID || strcmp(c->id.node_id, f->node) != 0 || strcmp(c->serial, f->skip) == 0 ||
-	    f->n == 16 || spn_pki_cert_import(c->pem, strlen(c->pem), &crt) != 0)
+	if (c->status != f->status || strcmp(c->id.node_id, f->node) != 0 || strcmp(c->serial, f->skip) == 0 ||
+	    spn_pki_cert_import(c->pem, strlen(c->pem), &crt) != 0)
 		return 0;
-	if (spn_pki_cert_pin(crt, pin) == 0 && strcmp(pin, f->pin) == 0)
-		strcpy(f->serials[f->n++], c->serial);
+	if (spn_pki_cert_pin(crt, pin) == 0 && strcmp(pin, f->pin) == 0) {
+		if (f->n == f->cap) {
+			char (*bigger)[SPN_SERIAL_HEX] = realloc(f->serials, (f->cap = f->cap ? f->cap * 2 : 4) * sizeof(*bigger));
+			if (!bigger)
+				rc = SPN_ENOMEM;
+			else
+				f->serials = bigger;
+		}
+		if (rc == 0)
+			strcpy(f->serials[f->n++], c->serial);
+	}
 	gnutls_x509_crt_deinit(crt);
-	return 0;
+	return rc;
 }
 
-/* Revoking or holding a certificate does the same to the renewals of its
- * key: otherwise the previous certificate would still open every door. */
-static int renewals(spn_ca_t *ca, const spn_ledger_cert_t *c, time_t now, char (*serials)[SPN_SERIAL_HEX], size_t *n)
+/* Revoking, holding or releasing a certificate does the same to the
+ * renewals of its key: otherwise another certificate for the same key would
+ * still open every door. */
+static int renewals(spn_ca_t *ca, const spn_ledger_cert_t *c, spn_cert_status_t status, time_t now, family_t *f)
 {
 	gnutls_x509_crt_t crt;
-	char pin[SPN_PIN_MAX];
-	family_t f = {c->id.node_id, pin, c->serial, serials, 0};
 	int rc;
 
-	*n = 0;
+	memset(f, 0, sizeof(*f));
 	if ((rc = spn_pki_cert_import(c->pem, strlen(c->pem), &crt)))
 		return rc;
-	rc = spn_pki_cert_pin(crt, pin);
+	rc = spn_pki_cert_pin(crt, f->pin);
 	gnutls_x509_crt_deinit(crt);
-	if (rc == 0 && (rc = spn_ledger_cert_each(ca->ledger, false, now, same_key, &f)) == 0)
-		*n = f.n;
-	return rc;
+	f->node = c->id.node_id;
+	f->skip = c->serial;
+	f->status = status;
+	return rc ? rc : spn_ledger_cert_each(ca->ledger, false, now, same_key, f);
 }
 
 static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason)
 {
 	spn_ledger_cert_t c;
-	char more[16][SPN_SERIAL_HEX];
-	size_t n_more = 0;
+	family_t more = {0};
 	time_t now = spn_clock_now();
 	int rc;
 
@@ -156,14 +168,19 @@ static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason
 	if (rc == 0 && (rc = spn_ledger_cert_get(ca->ledger, serial, &c)) == 0) {
 		rc = spn_ledger_event(ca->ledger, now, kind, serial, c.id.node_id,
 				      strcmp(kind, "revoke") == 0 ? spn_crl_reason_name(reason) : "");
-		if (rc == 0 && strcmp(kind, "release") != 0)
-			rc = renewals(ca, &c, now, more, &n_more);
-		for (size_t i = 0; rc == 0 && i < n_more; i++) {
-			rc = strcmp(kind, "revoke") == 0 ? spn_ledger_cert_revoke(ca->ledger, more[i], reason, now)
-							 : spn_ledger_cert_hold(ca->ledger, more[i], now);
+		if (rc == 0)
+			rc = renewals(ca, &c, strcmp(kind, "release") == 0 ? SPN_CERT_HOLD : SPN_CERT_VALID, now, &more);
+		for (size_t i = 0; rc == 0 && i < more.n; i++) {
+			if (strcmp(kind, "revoke") == 0)
+				rc = spn_ledger_cert_revoke(ca->ledger, more.serials[i], reason, now);
+			else if (strcmp(kind, "hold") == 0)
+				rc = spn_ledger_cert_hold(ca->ledger, more.serials[i], now);
+			else
+				rc = spn_ledger_cert_release(ca->ledger, more.serials[i], now);
 			if (rc == 0)
-				rc = spn_ledger_event(ca->ledger, now, kind, more[i], c.id.node_id, "same key");
+				rc = spn_ledger_event(ca->ledger, now, kind, more.serials[i], c.id.node_id, "same key");
 		}
+		free(more.serials);
 		spn_ledger_cert_clear(ca->ledger, &c);
 	}
 	if (rc == 0)

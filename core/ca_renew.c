@@ -12,6 +12,25 @@
 #include "log.h"
 #include "pki_cert.h"
 
+static int newest_and_parent(spn_ca_t *ca, const spn_ledger_cert_t *cur, time_t now)
+{
+	spn_ledger_cert_t latest;
+	bool parent_ok = true;
+	int rc = spn_ledger_cert_current(ca->ledger, cur->id.node_id, now, &latest);
+
+	if (rc)
+		return rc;
+	if (strcmp(latest.serial, cur->serial) != 0)
+		rc = spn_err(SPN_EDENIED, "%s holds a newer certificate (%s); renew that one", cur->id.node_id,
+			     latest.serial);
+	spn_ledger_cert_clear(ca->ledger, &latest);
+	if (rc == 0 && cur->parent[0] && (rc = spn_ledger_node_in_use(ca->ledger, cur->parent, now, &parent_ok)) == 0 &&
+	    !parent_ok)
+		rc = spn_err(SPN_EDENIED, "%s was accepted by %s, which holds no valid certificate any more",
+			     cur->id.node_id, cur->parent);
+	return rc;
+}
+
 int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert, size_t cert_len,
 		 spn_ca_issued_t *out)
 {
@@ -19,7 +38,7 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 	gnutls_x509_crt_t crt = NULL, issued = NULL;
 	gnutls_pubkey_t pub = NULL;
 	spn_ledger_cert_t cur;
-	spn_names_t names;
+	spn_names_t names, old_names;
 	char serial[SPN_SERIAL_HEX], new_serial[SPN_SERIAL_HEX], cn[SPN_NAME_MAX + 1];
 	char pin_old[SPN_PIN_MAX], pin_new[SPN_PIN_MAX], token_id[SPN_SERIAL_HEX + 8];
 	time_t now = spn_clock_now();
@@ -36,13 +55,21 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 	}
 	have_cur = true;
 	if (cur.status != SPN_CERT_VALID) {
-		rc = spn_err(SPN_EREVOKED, "certificate %s of %s is %s: no renewal", serial, cur.id.node_id,
+		rc = spn_err(SPN_EREVOKED, "certificate %s of %s is not valid (%s): no renewal", serial, cur.id.node_id,
 			     spn_cert_status_name(cur.status));
 		goto out;
 	}
-	if ((rc = spn_pki_csr_parse(csr, csr_len, &crq)) || (rc = spn_pki_csr_node_id(crq, cn, sizeof(cn))) ||
-	    (rc = spn_pki_csr_names(crq, &names)))
+	/* Only the newest certificate renews, so that old ones cannot breed,
+	 * and only while the administrator that accepted the node stands. */
+	if ((rc = newest_and_parent(ca, &cur, now)))
 		goto out;
+	if ((rc = spn_pki_csr_parse(csr, csr_len, &crq)) || (rc = spn_pki_csr_node_id(crq, cn, sizeof(cn))) ||
+	    (rc = spn_pki_csr_names(crq, &names)) || (rc = spn_pki_cert_names(crt, &old_names)))
+		goto out;
+	if (memcmp(&names, &old_names, sizeof(names)) != 0) {
+		rc = spn_err(SPN_EBADCSR, "a renewal keeps the certificate's names; enroll again to change them");
+		goto out;
+	}
 	if (strcmp(cn, cur.id.node_id) != 0) {
 		rc = spn_err(SPN_EBADCSR, "renewal CSR asks for '%s' with the certificate of '%s'", cn, cur.id.node_id);
 		goto out;

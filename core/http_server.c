@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -22,8 +23,13 @@
 #define DEFAULT_MAX_BODY (64 * 1024)
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
+#define DRAINING_MAX 4
+
 struct spn_http_server {
 	struct MHD_Daemon *mhd;
+	/* listeners of earlier certificates, finishing their connections */
+	struct MHD_Daemon *draining[DRAINING_MAX];
+	time_t drain_until[DRAINING_MAX];
 	spn_http_config_t cfg;
 	gnutls_x509_crt_t root;
 	uint16_t port;
@@ -346,7 +352,7 @@ static int port_free(const struct sockaddr_storage *ss, socklen_t len)
 static struct MHD_Daemon *start_mhd(spn_http_server_t *s, struct sockaddr_storage *ss)
 {
 	const spn_http_config_t *cfg = &s->cfg;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	struct MHD_OptionItem tls[] = {
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem},
@@ -426,10 +432,38 @@ int spn_http_set_identity(spn_http_server_t *s, const char *cert_pem, const char
 		s->cfg.key_pem = old_key;
 		return spn_err(SPN_EIO, "cannot listen again on port %u with the new certificate", (unsigned)s->port);
 	}
-	/* Both listen for a moment; the old one finishes what it has. */
+	/* The new one listens; the old one stops accepting and finishes the
+	 * connections it has before spn_http_reap stops it. */
 	s->mhd = fresh;
+	spn_http_reap(s);
+	for (size_t i = 0; i < DRAINING_MAX; i++) {
+		if (!s->draining[i]) {
+			MHD_socket fd = MHD_quiesce_daemon(old);
+			if (fd != MHD_INVALID_SOCKET)
+				close(fd);
+			s->draining[i] = old;
+			s->drain_until[i] = time(NULL) + 60;
+			return 0;
+		}
+	}
 	MHD_stop_daemon(old);
 	return 0;
+}
+
+void spn_http_reap(spn_http_server_t *s)
+{
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < DRAINING_MAX; i++) {
+		const union MHD_DaemonInfo *info;
+		if (!s->draining[i])
+			continue;
+		info = MHD_get_daemon_info(s->draining[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if ((info && info->num_connections == 0) || now >= s->drain_until[i]) {
+			MHD_stop_daemon(s->draining[i]);
+			s->draining[i] = NULL;
+		}
+	}
 }
 
 uint16_t spn_http_port(const spn_http_server_t *s)
@@ -442,6 +476,9 @@ void spn_http_stop(spn_http_server_t *s)
 	if (!s)
 		return;
 	MHD_stop_daemon(s->mhd);
+	for (size_t i = 0; i < DRAINING_MAX; i++)
+		if (s->draining[i])
+			MHD_stop_daemon(s->draining[i]);
 	if (s->root)
 		gnutls_x509_crt_deinit(s->root);
 	free(s);

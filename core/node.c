@@ -141,14 +141,8 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	if ((rc = tree_settings(n)) || (rc = spn_tree_new(&n->id, &n->tree)) ||
 	    (rc = spn_revoked_new(n->root, &n->revoked)))
 		goto out;
-	if (n->ca) {
-		char *crl = NULL;
-		if ((rc = spn_ca_crl_update(n->ca, &crl)) == 0 && (rc = spn_revoked_update(n->revoked, crl, strlen(crl))) > 0)
-			rc = 0;
-		free(crl);
-		if (rc)
-			goto out;
-	}
+	if (n->ca && (rc = spn_node_load_crl(n, false)))
+		goto out;
 	cc.cert_file = n->cert_path;
 	cc.key_file = n->key_path;
 	cc.root_file = n->root_path;

@@ -55,6 +55,7 @@ typedef struct {
 	char **retired;
 	size_t n_retired;
 	time_t renew_retry;
+	long renew_backoff;
 
 	pthread_t worker;
 	bool worker_started;

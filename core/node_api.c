@@ -298,15 +298,9 @@ static void revoke(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	if (rc == 0)
 		rc = spn_ca_revoke(n->ca, lower, reason);
 	pthread_mutex_unlock(&n->ca_lock);
-	if (rc == 0) {
-		/* Every node refuses it as soon as the CRL reaches it. */
-		char *path = NULL, *pem = NULL;
-		if (spn_conf_path(n->conf, "ca", "crl", NULL, &path) == 0 &&
-		    spn_file_read(path, 16 * 1024 * 1024, &pem, &len) == 0)
-			spn_node_take_crl(n, pem, len);
-		free(pem);
-		free(path);
-	}
+	/* Every node refuses it as soon as the CRL reaches it. */
+	if (rc == 0)
+		spn_node_load_crl(n, false);
 	if (rc) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		return;

@@ -35,6 +35,10 @@ int spn_node_take_crl(spn_node_t *n, const char *pem, size_t len);
 int spn_node_check_endorsements(spn_node_t *n, json_object *list, const char *token, const char *csr,
 				const spn_http_peer_t *peer);
 
+/* The PSP's CRL: the file's, or a freshly signed one when resign is set or
+ * the file's is missing or half-way to its next update. */
+int spn_node_load_crl(spn_node_t *n, bool resign);
+
 /* The worker thread (node_worker.c). */
 int spn_node_worker_start(spn_node_t *n);
 void spn_node_worker_stop(spn_node_t *n);

@@ -145,17 +145,25 @@ void spn_node_renew_if_due(spn_node_t *n)
 
 	if (left > (n->not_after - n->not_before) / 3 || now < n->renew_retry)
 		return;
-	n->renew_retry = now + 5;
+	/* Failures back off from 5 s to 5 min, so that the log stays readable. */
+	n->renew_backoff = n->renew_backoff ? (n->renew_backoff * 2 > 300 ? 300 : n->renew_backoff * 2) : 5;
+	n->renew_retry = now + n->renew_backoff;
 	strcpy(old, n->serial);
 	if ((rc = spn_pki_cert_import(n->cert_pem, strlen(n->cert_pem), &crt)) == 0 &&
 	    (rc = spn_pki_cert_names(crt, &names)) == 0 &&
 	    (rc = spn_pki_csr_build(n->key, n->id.node_id, &names, &csr)) == 0 &&
 	    (rc = fetch(n, csr, n->cert_pem, &pem)) == 0 && (rc = take(n, pem)) == 0) {
 		pem = NULL;
+		n->renew_backoff = 0;
+		n->renew_retry = 0;
 		spn_log_info("certificate renewed: %s replaces %s, valid until %ld", n->serial, old, (long)n->not_after);
 	}
-	if (rc)
-		spn_log_warn("certificate renewal (%lds left) failed, retrying in 5s: %s", (long)left, spn_err_detail(rc));
+	if (rc && left <= 0)
+		spn_log_error("the certificate has expired and renewal failed (retrying in %lds): %s", n->renew_backoff,
+			      spn_err_detail(rc));
+	else if (rc)
+		spn_log_warn("certificate renewal (%lds left) failed, retrying in %lds: %s", (long)left, n->renew_backoff,
+			     spn_err_detail(rc));
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
 	free(csr);

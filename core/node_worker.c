@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "error.h"
 #include "file.h"
 #include "json.h"
@@ -170,21 +171,54 @@ static void push_crl(spn_node_t *n)
 	free(pem);
 }
 
-/* The PSP's CRL file changes when spnctl revokes, holds or releases. */
-static void watch_crl_file(spn_node_t *n, struct timespec *seen)
+int spn_node_load_crl(spn_node_t *n, bool resign)
 {
 	char *path = NULL, *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = spn_conf_path(n->conf, "ca", "crl", NULL, &path)))
+		return rc;
+	/* The CRL on disk is the one to serve, unless it is missing, unreadable
+	 * or half-way to its next update: then the CA signs a fresh one. */
+	if (!resign && spn_file_read(path, 16 * 1024 * 1024, &pem, &len) == 0 &&
+	    spn_node_take_crl(n, pem, len) >= 0 && spn_revoked_number(n->revoked) > 0)
+		resign = spn_revoked_next_update(n->revoked) - spn_clock_now() <
+			 (time_t)spn_ca_policy(n->ca)->crl_validity / 2;
+	else
+		resign = true;
+	free(pem);
+	pem = NULL;
+	if (resign) {
+		pthread_mutex_lock(&n->ca_lock);
+		rc = spn_ca_crl_update(n->ca, &pem);
+		pthread_mutex_unlock(&n->ca_lock);
+		if (rc == 0 && (rc = spn_node_take_crl(n, pem, strlen(pem))) > 0)
+			rc = 0;
+		if (rc == 0)
+			spn_log_info("CRL signed again (number %llu)", (unsigned long long)spn_revoked_number(n->revoked));
+	}
+	free(pem);
+	free(path);
+	return rc < 0 ? rc : 0;
+}
+
+/* The PSP's CRL file changes when spnctl revokes, holds or releases; and it
+ * must be signed again before its next update comes. */
+static void watch_crl_file(spn_node_t *n, struct timespec *seen)
+{
+	char *path = NULL;
 	struct stat st;
-	size_t len;
 
 	if (spn_conf_path(n->conf, "ca", "crl", NULL, &path) != 0)
 		return;
 	if (stat(path, &st) == 0 &&
 	    (st.st_mtim.tv_sec != seen->tv_sec || st.st_mtim.tv_nsec != seen->tv_nsec)) {
 		*seen = st.st_mtim;
-		if (spn_file_read(path, 16 * 1024 * 1024, &pem, &len) == 0)
-			spn_node_take_crl(n, pem, len);
-		free(pem);
+		spn_node_load_crl(n, false);
+	} else if (spn_revoked_next_update(n->revoked) - spn_clock_now() <
+		   (time_t)spn_ca_policy(n->ca)->crl_validity / 2) {
+		spn_node_load_crl(n, true);
 	}
 	free(path);
 }
@@ -209,6 +243,8 @@ static void *worker(void *arg)
 		if (n->ca)
 			watch_crl_file(n, &crl_seen);
 		spn_node_renew_if_due(n);
+		if (n->http)
+			spn_http_reap(n->http);
 		if (push)
 			push_crl(n);
 		if (n->parent_url[0] &&

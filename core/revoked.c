@@ -18,6 +18,7 @@ struct spn_revoked {
 	pthread_rwlock_t lock;
 	gnutls_x509_crt_t root;
 	uint64_t number;
+	time_t next_update;
 	serial_t *serials;
 	size_t n;
 	char *pem;
@@ -111,6 +112,7 @@ int spn_revoked_update(spn_revoked_t *r, const char *pem, size_t len)
 	serial_t *serials = NULL;
 	unsigned status = 0;
 	uint64_t number;
+	time_t next;
 	size_t n = 0;
 	char *copy;
 	int rc;
@@ -126,6 +128,7 @@ int spn_revoked_update(spn_revoked_t *r, const char *pem, size_t len)
 		return spn_err(SPN_EBADSIG, "CRL not signed by the group's root (status 0x%x)", status);
 	}
 	number = crl_number(crl);
+	next = gnutls_x509_crl_get_next_update(crl);
 	pthread_rwlock_rdlock(&r->lock);
 	rc = number > r->number;
 	pthread_rwlock_unlock(&r->lock);
@@ -147,6 +150,7 @@ int spn_revoked_update(spn_revoked_t *r, const char *pem, size_t len)
 		r->pem = copy;
 		r->pem_len = len;
 		r->number = number;
+		r->next_update = next;
 		serials = NULL;
 		copy = NULL;
 	} else {
@@ -176,6 +180,16 @@ uint64_t spn_revoked_number(spn_revoked_t *r)
 
 	pthread_rwlock_rdlock(&r->lock);
 	v = r->number;
+	pthread_rwlock_unlock(&r->lock);
+	return v;
+}
+
+time_t spn_revoked_next_update(spn_revoked_t *r)
+{
+	time_t v;
+
+	pthread_rwlock_rdlock(&r->lock);
+	v = r->next_update;
 	pthread_rwlock_unlock(&r->lock);
 	return v;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef struct spn_revoked spn_revoked_t;
 
@@ -23,6 +24,9 @@ bool spn_revoked_has(spn_revoked_t *r, const char *serial);
 
 /* The number of the CRL held (0: none). */
 uint64_t spn_revoked_number(spn_revoked_t *r);
+
+/* When the CRL held says the next one is due (0: none held). */
+time_t spn_revoked_next_update(spn_revoked_t *r);
 
 /* A copy of the CRL held (NULL when none); the caller frees. */
 char *spn_revoked_pem(spn_revoked_t *r, size_t *len);

@@ -28,10 +28,23 @@ check "n1 did not restart" sh -c "[ \$(grep -c 'listening on' '$WORK/n1/spnd.log
 check "the administrator renewed too" wait_for 10 grep -q 'certificate renewed' "$WORK/adm1/spnd.log"
 is "requests still reach n1" 200 "" -X POST --data '{"service":"echo"}' "$(node_url "$P")/v1/route"
 check "n1 is registered" registry_has "$P" n1
-refuse "a renewal for someone else's certificate is refused" "not signed by its certified key|answered 403" sh -c \
-	". '$top_srcdir/tests/lib.sh'; '$SPNCTL' csr --key '$WORK/adm1/node.key' --id n1 -o '$WORK/x.csr' &&
-	 $PY -c \"import json; print(json.dumps({'csr': open('$WORK/x.csr').read(), 'certificate': open('$WORK/n1/node.crt').read()}))\" >'$WORK/x.json' &&
-	 curl -sS --fail-with-body --cacert '$CA' --cert '$WORK/adm1/node.crt' --key '$WORK/adm1/node.key' -X POST --data-binary @'$WORK/x.json' '$(node_url "$P")/v1/renew'"
+# renew_with KEY NAME CERT: a renewal request signed by KEY for CERT.
+renew_with() {
+	rm -f "$WORK/x.csr" && "$SPNCTL" csr --key "$1" --id n1 --name "$2" -o "$WORK/x.csr" &&
+	$PY -c "import json,sys; print(json.dumps({'csr': open(sys.argv[1]).read(), 'certificate': open(sys.argv[2]).read()}))" \
+		"$WORK/x.csr" "$3" >"$WORK/x.json" &&
+	curl -sS --fail-with-body --cacert "$CA" $(as "$WORK/adm1") -X POST --data-binary @"$WORK/x.json" "$(node_url "$P")/v1/renew"
+}
+refuse "a renewal with another key than the certified one" "not signed by its certified key" \
+	renew_with "$WORK/adm1/node.key" 127.0.0.1 "$WORK/n1/node.crt"
+refuse "a renewal that changes the names" "keeps the certificate's names" \
+	renew_with "$WORK/n1/node.key" 10.0.0.1 "$WORK/n1/node.crt"
+sqlite3 "$P/ledger.db" "SELECT pem FROM certs WHERE serial=lower('$first')" >"$WORK/old.crt"
+refuse "a renewal of a certificate that was already renewed" "holds a newer certificate" \
+	renew_with "$WORK/n1/node.key" 127.0.0.1 "$WORK/old.crt"
+status_of() { sqlite3 "$P/ledger.db" "SELECT status FROM certs WHERE serial=lower('$1')"; }
+check "holding the old certificate holds the new one" sh -c "SPN_CA_PASSPHRASE='$SPN_CA_PASSPHRASE_VALUE' '$SPNCTL' hold -c '$P/spnd.conf' '$first' && [ \"\$(sqlite3 '$P/ledger.db' \"SELECT status FROM certs WHERE serial=lower('$second')\")\" = 2 ]"
+check "releasing it releases both" sh -c "SPN_CA_PASSPHRASE='$SPN_CA_PASSPHRASE_VALUE' '$SPNCTL' release -c '$P/spnd.conf' '$first' && [ \"\$(sqlite3 '$P/ledger.db' \"SELECT status FROM certs WHERE serial=lower('$second')\")\" = 0 ]"
 is "adm1 revokes n1's new certificate" 200 "" -X POST $(as "$WORK/adm1") --data "{\"serial\":\"$second\"}" "$(node_url "$P")/v1/revoke"
 check "its predecessor is revoked with it" sh -c "[ \"\$(sqlite3 '$P/ledger.db' \"SELECT status FROM certs WHERE serial=lower('$first')\")\" = 1 ]"
 
