@@ -105,11 +105,12 @@ void spn_http_client_free(spn_http_client_t *c)
 	free(c);
 }
 
-static CURL *take(spn_http_client_t *c)
+static CURL *take(spn_http_client_t *c, unsigned *gen)
 {
 	CURL *h = NULL;
 
 	pthread_mutex_lock(&c->lock);
+	*gen = c->gen;
 	while (c->n_idle == 0 && c->n_made == POOL)
 		pthread_cond_wait(&c->freed, &c->lock);
 	if (c->n_idle) {
@@ -147,15 +148,12 @@ int spn_http_client_call_pinned(spn_http_client_t *c, const char *url, const cha
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	sink_t sink = {.max = c->cfg.max_response};
-	CURL *h = take(c);
 	unsigned gen;
+	CURL *h = take(c, &gen);
 	CURLcode cc;
 
 	if (!h)
 		return SPN_ENOMEM;
-	pthread_mutex_lock(&c->lock);
-	gen = c->gen;
-	pthread_mutex_unlock(&c->lock);
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

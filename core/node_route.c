@@ -84,15 +84,20 @@ static int admit(spn_node_t *n, spn_http_req_t *req, route_t *r, unsigned *hops)
 		json_object_object_add(r->msg, "id", json_object_new_string(hex));
 		spn_json_str(r->msg, "id", true, MSG_ID_MAX, &r->id);
 	}
-	if (!member) {
-		/* A client's word on the path or the hops counts for nothing. */
-		json_object_object_add(r->msg, "path", json_object_new_array());
-		json_object_object_add(r->msg, "hops", json_object_new_int((int)n->hop_limit));
+	/* Anyone may send a path and a hop count; they only ever shorten the
+	 * way (a node already on it refuses, hops never exceed this node's
+	 * limit), so they are kept even from a caller that cannot be
+	 * identified, as over plain HTTP. */
+	if (!json_object_object_get_ex(r->msg, "path", &r->path)) {
+		r->path = json_object_new_array();
+		json_object_object_add(r->msg, "path", r->path);
 	}
-	if (!json_object_object_get_ex(r->msg, "path", &r->path) || !json_object_is_type(r->path, json_type_array))
-		return spn_err(SPN_EINVAL, "a forwarded request carries its 'path'");
-	if ((rc = spn_json_int(r->msg, "hops", true, 0, 64, &h)))
+	if (!json_object_is_type(r->path, json_type_array))
+		return spn_err(SPN_EINVAL, "'path' is a list of node ids");
+	if (json_object_object_get_ex(r->msg, "hops", NULL) && (rc = spn_json_int(r->msg, "hops", true, 0, 64, &h)))
 		return rc;
+	if (h > (int64_t)n->hop_limit)
+		h = n->hop_limit;
 	np = json_object_array_length(r->path);
 	if (member) {
 		json_object *last = np ? json_object_array_get_idx(r->path, np - 1) : NULL;

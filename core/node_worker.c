@@ -103,7 +103,8 @@ static void sync_up(spn_node_t *n, char *last, size_t cap)
 	pthread_mutex_lock(&n->state_lock);
 	acked = n->acked;
 	pthread_mutex_unlock(&n->state_lock);
-	msg = spn_tree_sync_message(n->tree, acked, n->url);
+	if (!(msg = spn_tree_sync_message(n->tree, acked, n->url)))
+		return;
 	json_object_object_get_ex(msg, "version", &v);
 	version = (uint64_t)json_object_get_int64(v);
 	text = spn_json_text(msg, &len);

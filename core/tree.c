@@ -300,8 +300,13 @@ static int apply(spn_tree_t *t, const spn_tree_child_t *ch, json_object *list, b
 		}
 		if (strcmp(what, "add") != 0)
 			return spn_err(SPN_EINVAL, "registry entry %zu: op must be add or del", i);
-		if ((rc = node_from_json(o, &id)) == 0)
-			rc = claim(t, ch, &id);
+		/* A bad entry is left out, not the whole message: the rest of
+		 * the subtree still stands. */
+		if (node_from_json(o, &id) != 0) {
+			spn_log_warn("registry: %s sent a bad entry: %s", ch->id->node_id, spn_err_detail(SPN_EINVAL));
+			continue;
+		}
+		rc = claim(t, ch, &id);
 	}
 	return rc;
 }
@@ -364,7 +369,7 @@ int spn_tree_child_sync(spn_tree_t *t, const spn_tree_child_t *ch, json_object *
 		snprintf(id.parent, sizeof(id.parent), "%s", t->self);
 		rc = upsert(t, &id, c->id);
 	}
-	if (full) {
+	if (full && rc == 0) {
 		for (size_t i = 0; i < t->n;) {
 			if (t->e[i].mark && strcmp(t->e[i].id.node_id, c->id) != 0)
 				remove_node(t, t->e[i].id.node_id);
@@ -372,6 +377,8 @@ int spn_tree_child_sync(spn_tree_t *t, const spn_tree_child_t *ch, json_object *
 				t->e[i++].mark = false;
 		}
 	}
+	for (size_t i = 0; i < t->n; i++)
+		t->e[i].mark = false;
 	if (rc == 0)
 		c->version = (uint64_t)version;
 	else
@@ -465,6 +472,13 @@ json_object *spn_tree_sync_message(spn_tree_t *t, uint64_t acked, const char *ur
 				strcpy(done[nd++], e->id.node_id);
 				progress = true;
 			}
+		}
+		if (!done) {
+			/* An empty "full" message would drop the whole subtree. */
+			pthread_mutex_unlock(&t->lock);
+			json_object_put(list);
+			json_object_put(msg);
+			return NULL;
 		}
 		free(done);
 		json_object_object_add(msg, "full", json_object_new_boolean(1));

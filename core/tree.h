@@ -64,7 +64,7 @@ size_t spn_tree_reap(spn_tree_t *t, int64_t now_ms, int64_t deadline_ms);
 size_t spn_tree_drop_revoked(spn_tree_t *t, bool (*is_revoked)(const char *serial, void *user), void *user);
 
 /* The message to send to the parent, given the version it acknowledged
- * (0: none, send everything). */
+ * (0: none, send everything); NULL when out of memory. */
 json_object *spn_tree_sync_message(spn_tree_t *t, uint64_t acked, const char *url);
 
 /* Next hop for a service (node NULL) or for a node id (service NULL), below

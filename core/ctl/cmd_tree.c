@@ -52,16 +52,12 @@ static void print_below(json_object *nodes, const char *parent, int depth)
 	size_t n = json_object_array_length(nodes);
 
 	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(nodes, i), *v, *svc;
-		const char *id, *par, *role;
-		if (!json_object_object_get_ex(e, "parent", &v))
-			continue;
-		par = json_object_get_string(v);
-		json_object_object_get_ex(e, "node", &v);
-		id = json_object_get_string(v);
-		json_object_object_get_ex(e, "role", &v);
-		role = json_object_get_string(v);
-		if (strcmp(par, parent) != 0 || strcmp(id, parent) == 0)
+		json_object *e = json_object_array_get_idx(nodes, i), *svc;
+		const char *id = NULL, *par = NULL, *role = NULL;
+		spn_json_str(e, "parent", true, 64, &par);
+		spn_json_str(e, "node", true, 64, &id);
+		spn_json_str(e, "role", true, 16, &role);
+		if (!par || !id || !role || strcmp(par, parent) != 0 || strcmp(id, parent) == 0)
 			continue;
 		printf("%*s%s (%s)", depth * 2, "", id, role);
 		if (json_object_object_get_ex(e, "services", &svc) && json_object_array_length(svc)) {
@@ -86,13 +82,17 @@ static int print_text(const char *body, size_t len)
 		return spn_err(SPN_EINVAL, "the node's answer has no registry");
 	}
 	/* The node itself first, then everything below it. */
+	if (!json_object_is_type(nodes, json_type_array) || !json_object_is_type(self, json_type_string)) {
+		json_object_put(o);
+		return spn_err(SPN_EINVAL, "the node's answer has no registry");
+	}
 	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
-		json_object *e = json_object_array_get_idx(nodes, i), *v, *r;
-		json_object_object_get_ex(e, "node", &v);
-		if (strcmp(json_object_get_string(v), json_object_get_string(self)) == 0) {
-			json_object_object_get_ex(e, "role", &r);
-			printf("%s (%s)\n", json_object_get_string(v), json_object_get_string(r));
-		}
+		json_object *e = json_object_array_get_idx(nodes, i);
+		const char *id = NULL, *role = NULL;
+		spn_json_str(e, "node", true, 64, &id);
+		spn_json_str(e, "role", true, 16, &role);
+		if (id && role && strcmp(id, json_object_get_string(self)) == 0)
+			printf("%s (%s)\n", id, role);
 	}
 	print_below(nodes, json_object_get_string(self), 1);
 	json_object_put(o);

@@ -45,7 +45,9 @@ path_is "b1 → A turns at adm1 and never reaches the PSP" "$WORK/b1" '{"service
 path_is "c2 → D turns at adm2" "$WORK/c2" '{"service":"d"}' "c2>adm2>d1"
 path_is "a1 → A is handled where it arrives" "$WORK/a1" '{"service":"a"}' "a1"
 path_is "d1 → node b2 by id" "$WORK/d1" '{"node":"b2"}' "d1>adm2>psp>adm1>adm3>b2"
-path_is "a client's own path and hops count for nothing" "$WORK/adm3" '{"service":"a","path":["x","adm1"],"hops":1}' "adm3>adm1>a1"
+path_is "a client's path is kept" "$WORK/adm3" '{"service":"a","path":["wristband"]}' "wristband>adm3>adm1>a1"
+is "a client's path can only shorten the way" 508 loop -X POST --data '{"service":"a","path":["adm1"]}' "$(node_url "$WORK/adm3")/v1/route"
+is "and so can its hop count" 508 loop -X POST --data '{"service":"a","hops":1}' "$(node_url "$WORK/adm3")/v1/route"
 check "the path is in the logs of every node on it" sh -c "grep -q 'service a path=c1>adm2>psp: to adm1 toward a1' '$P/spnd.log' && grep -q 'path=c1>adm2>psp>adm1>a1: handled here' '$WORK/a1/spnd.log'"
 
 # Bouncing and loops: a request for A and one for D from every entry node;
