@@ -39,6 +39,7 @@ static const struct {
 	[-SPN_ELOOP] = {"loop", "routing loop or hop limit reached"},
 	[-SPN_EUNAVAILABLE] = {"unavailable", "the next node cannot be reached"},
 	[-SPN_ETIMEOUT] = {"timeout", "the next node did not answer in time"},
+	[-SPN_EBUSY] = {"busy", "too many requests waiting; try again"},
 };
 
 static _Thread_local char detail[512];

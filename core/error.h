@@ -34,7 +34,8 @@ enum {
 	SPN_ELOOP = -26,
 	SPN_EUNAVAILABLE = -27,
 	SPN_ETIMEOUT = -28,
-	SPN_ELAST = -29,
+	SPN_EBUSY = -29,
+	SPN_ELAST = -30,
 };
 
 /* Words for an error code; never NULL, valid for the life of the program. */

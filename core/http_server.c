@@ -7,6 +7,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,15 @@
 
 struct spn_http_server {
 	struct MHD_Daemon *mhd;
+	/* handlers that wait on other nodes run here, their connections
+	 * suspended, so that MHD's threads keep serving everything else */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	spn_http_req_t *head, *tail;
+	size_t queued;
+	bool stopping;
+	pthread_t *workers;
+	size_t n_workers;
 	/* listeners of earlier certificates, finishing their connections */
 	struct MHD_Daemon *draining[DRAINING_MAX];
 	time_t drain_until[DRAINING_MAX];
@@ -43,7 +53,12 @@ struct spn_http_req {
 	char *body;
 	size_t len, cap, max, dropped;
 	bool too_big;
+	enum { REQ_READING, REQ_QUEUED, REQ_DONE } state;
+	spn_http_resp_t resp;
+	spn_http_req_t *next;
 };
+
+#define QUEUE_MAX 1024
 
 unsigned spn_http_status_of(int rc)
 {
@@ -67,6 +82,7 @@ unsigned spn_http_status_of(int rc)
 	case SPN_ELOOP: return 508;
 	case SPN_EUNAVAILABLE: return 502;
 	case SPN_ETIMEOUT: return 504;
+	case SPN_EBUSY: return 503;
 	case SPN_ETOKENUSED:
 	case SPN_EEXIST:
 	case SPN_ESTATE: return 409;
@@ -282,6 +298,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (req->too_big)
 		return answer_error(conn, 413, "too_big", "request body larger than %zu bytes", req->max);
+	if (req->state == REQ_DONE) {
+		spn_log_debug("%s %s -> %u", method, url, req->resp.status);
+		return queue(conn, &req->resp);
+	}
+	if (req->route->async) {
+		bool busy;
+		pthread_mutex_lock(&s->qlock);
+		busy = s->stopping || s->queued >= QUEUE_MAX;
+		if (!busy) {
+			req->state = REQ_QUEUED;
+			MHD_suspend_connection(conn);
+			if (s->tail)
+				s->tail->next = req;
+			else
+				s->head = req;
+			s->tail = req;
+			s->queued++;
+			pthread_cond_signal(&s->qcond);
+		}
+		pthread_mutex_unlock(&s->qlock);
+		if (!busy)
+			return MHD_YES;
+		return answer_error(conn, 503, "busy", "%zu requests are waiting; try again", (size_t)QUEUE_MAX);
+	}
 	spn_err_clear();
 	req->route->fn(req, &resp, s->cfg.user);
 	if (!resp.status)
@@ -302,6 +342,70 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enu
 		free(req);
 		*ctx = NULL;
 	}
+}
+
+static void *async_worker(void *arg)
+{
+	spn_http_server_t *s = arg;
+	bool stopping;
+
+	pthread_mutex_lock(&s->qlock);
+	for (;;) {
+		spn_http_req_t *req;
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->qcond, &s->qlock);
+		if (!(req = s->head))
+			break;
+		s->head = req->next;
+		if (!s->head)
+			s->tail = NULL;
+		s->queued--;
+		stopping = s->stopping;
+		pthread_mutex_unlock(&s->qlock);
+		spn_err_clear();
+		if (stopping)
+			spn_http_error(&req->resp, SPN_EBUSY, "the node is stopping");
+		else
+			req->route->fn(req, &req->resp, s->cfg.user);
+		if (!req->resp.status)
+			spn_http_error(&req->resp, SPN_EIO, "the handler gave no answer");
+		req->state = REQ_DONE;
+		MHD_resume_connection(req->conn);
+		pthread_mutex_lock(&s->qlock);
+	}
+	pthread_mutex_unlock(&s->qlock);
+	return NULL;
+}
+
+/* Answers what is queued, then stops the workers: no connection may stay
+ * suspended when MHD stops. */
+static void stop_workers(spn_http_server_t *s)
+{
+	pthread_mutex_lock(&s->qlock);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	for (size_t i = 0; i < s->n_workers; i++)
+		pthread_join(s->workers[i], NULL);
+	free(s->workers);
+	s->workers = NULL;
+	s->n_workers = 0;
+}
+
+static int start_workers(spn_http_server_t *s)
+{
+	size_t n = s->cfg.workers ? s->cfg.workers : 16;
+
+	pthread_mutex_init(&s->qlock, NULL);
+	pthread_cond_init(&s->qcond, NULL);
+	if (!(s->workers = calloc(n, sizeof(*s->workers))))
+		return SPN_ENOMEM;
+	for (; s->n_workers < n; s->n_workers++)
+		if (pthread_create(&s->workers[s->n_workers], NULL, async_worker, s) != 0) {
+			stop_workers(s);
+			return spn_err(SPN_ENOMEM, "cannot start the request workers");
+		}
+	return 0;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -352,7 +456,8 @@ static int port_free(const struct sockaddr_storage *ss, socklen_t len)
 static struct MHD_Daemon *start_mhd(spn_http_server_t *s, struct sockaddr_storage *ss)
 {
 	const spn_http_config_t *cfg = &s->cfg;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem tls[] = {
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem},
@@ -370,7 +475,7 @@ static struct MHD_Daemon *start_mhd(spn_http_server_t *s, struct sockaddr_storag
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
 				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads ? cfg->threads : 2),
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads == 1 ? 0 : cfg->threads ? cfg->threads : 2),
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
@@ -400,7 +505,16 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 		free(s);
 		return rc;
 	}
+	if ((rc = start_workers(s))) {
+		if (s->root)
+			gnutls_x509_crt_deinit(s->root);
+		free(s);
+		return rc;
+	}
 	if (!(s->mhd = start_mhd(s, &ss))) {
+		stop_workers(s);
+		pthread_mutex_destroy(&s->qlock);
+		pthread_cond_destroy(&s->qcond);
 		if (s->root)
 			gnutls_x509_crt_deinit(s->root);
 		free(s);
@@ -475,7 +589,16 @@ void spn_http_stop(spn_http_server_t *s)
 {
 	if (!s)
 		return;
+	/* No new connections; the suspended ones are answered first. */
+	{
+		MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
+	stop_workers(s);
 	MHD_stop_daemon(s->mhd);
+	pthread_mutex_destroy(&s->qlock);
+	pthread_cond_destroy(&s->qcond);
 	for (size_t i = 0; i < DRAINING_MAX; i++)
 		if (s->draining[i])
 			MHD_stop_daemon(s->draining[i]);

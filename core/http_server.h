@@ -30,6 +30,7 @@ typedef struct {
 	const char *path;       /* exact, or a prefix ending in '/' */
 	spn_http_handler_fn fn;
 	size_t max_body;        /* 0: the server's default */
+	bool async;             /* waits on other nodes: run off MHD's threads */
 } spn_http_route_t;
 
 typedef struct {
@@ -42,6 +43,7 @@ typedef struct {
 	const spn_http_route_t *routes;
 	size_t n_routes;
 	size_t max_body;
+	unsigned workers;       /* threads for async routes (0: 16) */
 	void *user;
 } spn_http_config_t;
 

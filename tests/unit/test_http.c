@@ -7,11 +7,13 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -50,9 +52,34 @@ static void echo(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	spn_http_text(resp, 200, "text/plain", body, len);
 }
 
+/* An async handler that waits until the test lets it go: it can only be let
+ * go if other requests are answered meanwhile, i.e. if it does not hold one
+ * of the server's own threads. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static bool gate_open;
+
+static void waiter(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	struct timespec until;
+	bool released;
+
+	(void)req;
+	(void)user;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&gate_lock);
+	while (!gate_open && pthread_cond_timedwait(&gate_cond, &gate_lock, &until) == 0)
+		;
+	released = gate_open;
+	pthread_mutex_unlock(&gate_lock);
+	spn_http_text(resp, 200, "text/plain", released ? "released" : "timed out", released ? 8 : 9);
+}
+
 static const spn_http_route_t routes[] = {
-	{"GET", "/whoami", whoami, 0},
-	{"POST", "/echo", echo, 1024},
+	{"GET", "/whoami", whoami, 0, false},
+	{"POST", "/echo", echo, 1024, false},
+	{"POST", "/wait", waiter, 1024, true},
 };
 
 static char *path(const char *d, const char *name)
@@ -74,7 +101,7 @@ static int make_group(char *d, const char *group)
 
 static int setup(void **state)
 {
-	spn_http_config_t cfg = {.address = "127.0.0.1", .threads = 2, .routes = routes, .n_routes = 2};
+	spn_http_config_t cfg = {.address = "127.0.0.1", .threads = 1, .routes = routes, .n_routes = 3};
 	char *files[3];
 	size_t len;
 
@@ -253,6 +280,45 @@ static void concurrent_requests_share_the_pool(void **state)
 	spn_http_client_free(c);
 }
 
+static void *call_wait(void *arg)
+{
+	long status = 0;
+	int rc;
+
+	return call(arg, "/wait", "x", &status, &rc);
+}
+
+static void async_routes_leave_the_server_free(void **state)
+{
+	spn_http_client_t *c = client(dir, true, dir);
+	pthread_t t[3];
+	long status = 0;
+	int rc;
+	char *r;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, call_wait, c);
+	/* The server has one thread: this answer proves it is not held. */
+	for (int i = 0; i < 5; i++) {
+		r = call(c, "/echo", "ping", &status, &rc);
+		assert_int_equal(status, 200);
+		free(r);
+	}
+	pthread_mutex_lock(&gate_lock);
+	gate_open = true;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+	for (int i = 0; i < 3; i++) {
+		void *ans;
+		pthread_join(t[i], &ans);
+		assert_non_null(ans);
+		assert_string_equal(ans, "released");
+		free(ans);
+	}
+	spn_http_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +328,7 @@ int main(void)
 		cmocka_unit_test(server_outside_the_group_is_refused),
 		cmocka_unit_test(bodies_and_limits),
 		cmocka_unit_test(concurrent_requests_share_the_pool),
+		cmocka_unit_test(async_routes_leave_the_server_free),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
