@@ -151,6 +151,10 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	cc.timeout_ms = (long)n->timeout_ms;
 	if ((rc = spn_http_client_new(&cc, &n->client)))
 		goto out;
+	/* A heartbeat that waits longer than half the deadline is already late. */
+	cc.timeout_ms = (long)(n->deadline_ms / 2 < n->timeout_ms ? n->deadline_ms / 2 : n->timeout_ms);
+	if ((rc = spn_http_client_new(&cc, &n->ctl)))
+		goto out;
 	*out = n;
 	n = NULL;
 out:
@@ -178,8 +182,12 @@ int spn_node_start(spn_node_t *n)
 		/* The node-to-node client speaks as the server does. */
 		spn_http_client_config_t cc = {.timeout_ms = (long)n->timeout_ms};
 		spn_http_client_free(n->client);
-		n->client = NULL;
+		spn_http_client_free(n->ctl);
+		n->client = n->ctl = NULL;
 		if ((rc = spn_http_client_new(&cc, &n->client)))
+			return rc;
+		cc.timeout_ms = (long)(n->deadline_ms / 2 < n->timeout_ms ? n->deadline_ms / 2 : n->timeout_ms);
+		if ((rc = spn_http_client_new(&cc, &n->ctl)))
 			return rc;
 	}
 	cfg.address = spn_conf_str(n->conf, "http", "listen", "127.0.0.1");
@@ -230,6 +238,7 @@ void spn_node_close(spn_node_t *n)
 	spn_node_worker_stop(n);
 	spn_http_stop(n->http);
 	spn_http_client_free(n->client);
+	spn_http_client_free(n->ctl);
 	spn_tree_free(n->tree);
 	spn_revoked_free(n->revoked);
 	spn_ca_close(n->ca);

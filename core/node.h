@@ -29,6 +29,7 @@ typedef struct {
 	pthread_mutex_t ca_lock;   /* the CA's ledger transactions are one at a time */
 	spn_http_server_t *http;
 	spn_http_client_t *client; /* to the parent and the children */
+	spn_http_client_t *ctl;    /* the worker's own: heartbeats, CRLs; short timeout */
 	bool tls;
 
 	/* the tree */

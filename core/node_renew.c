@@ -130,6 +130,7 @@ static int take(spn_node_t *n, char *pem)
 		n->not_after = gnutls_x509_crt_get_expiration_time(crt);
 		pthread_mutex_unlock(&n->state_lock);
 		spn_http_client_reconnect(n->client);
+		spn_http_client_reconnect(n->ctl);
 	}
 	gnutls_x509_crt_deinit(crt);
 	return rc;

@@ -35,15 +35,21 @@ void spn_node_poke(spn_node_t *n)
 	pthread_mutex_unlock(&n->state_lock);
 }
 
-int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size_t len, long *status, char **out,
-			 size_t *out_len)
+static int call_parent(spn_node_t *n, spn_http_client_t *c, const char *path, const char *body, size_t len,
+		       long *status, char **out, size_t *out_len)
 {
 	char url[SPN_URL_MAX + 64];
 
 	if (!n->parent_url[0])
 		return spn_err(SPN_ENOTFOUND, "this node is the root and has no parent");
 	snprintf(url, sizeof(url), "%s%s", n->parent_url, path);
-	return spn_http_client_call(n->client, url, body, len, status, out, out_len);
+	return spn_http_client_call(c, url, body, len, status, out, out_len);
+}
+
+int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size_t len, long *status, char **out,
+			 size_t *out_len)
+{
+	return call_parent(n, n->client, path, body, len, status, out, out_len);
 }
 
 static bool is_revoked(const char *serial, void *user)
@@ -83,14 +89,15 @@ static void fetch_crl(spn_node_t *n)
 	char *pem = NULL;
 	size_t len = 0;
 	long status = 0;
-	int rc = spn_node_call_parent(n, "/v1/crl", NULL, 0, &status, &pem, &len);
+	int rc = call_parent(n, n->ctl, "/v1/crl", NULL, 0, &status, &pem, &len);
 
 	if (rc == 0 && status == 200 && (rc = spn_node_take_crl(n, pem, len)) < 0)
 		spn_log_warn("the parent's CRL was refused: %s", spn_err_detail(rc));
 	free(pem);
 }
 
-static void sync_up(spn_node_t *n, char *last, size_t cap)
+/* Returns the parent's status (0: not reached). */
+static long sync_up(spn_node_t *n, char *last, size_t cap)
 {
 	json_object *msg, *reply = NULL, *v;
 	uint64_t acked, version;
@@ -104,15 +111,15 @@ static void sync_up(spn_node_t *n, char *last, size_t cap)
 	acked = n->acked;
 	pthread_mutex_unlock(&n->state_lock);
 	if (!(msg = spn_tree_sync_message(n->tree, acked, n->url)))
-		return;
+		return 0;
 	json_object_object_get_ex(msg, "version", &v);
 	version = (uint64_t)json_object_get_int64(v);
 	text = spn_json_text(msg, &len);
-	rc = spn_node_call_parent(n, "/v1/tree/sync", text, len, &status, &body, &blen);
+	rc = call_parent(n, n->ctl, "/v1/tree/sync", text, len, &status, &body, &blen);
 	json_object_put(msg);
 	if (rc) {
 		parent_trouble(last, cap, "the parent cannot be reached", spn_err_detail(rc));
-		return;
+		return 0;
 	}
 	if (status == 409) {
 		/* The parent lost track (it restarted, or a delta went missing). */
@@ -147,6 +154,7 @@ static void sync_up(spn_node_t *n, char *last, size_t cap)
 	}
 	json_object_put(reply);
 	free(body);
+	return status;
 }
 
 static void push_crl(spn_node_t *n)
@@ -160,7 +168,7 @@ static void push_crl(spn_node_t *n)
 			char url[SPN_URL_MAX + 16], *ans = NULL;
 			long status = 0;
 			snprintf(url, sizeof(url), "%s/v1/crl", kids[i].url);
-			if (spn_http_client_call_pinned(n->client, url, n->tls ? kids[i].pin : NULL, pem, len, &status,
+			if (spn_http_client_call_pinned(n->ctl, url, n->tls ? kids[i].pin : NULL, pem, len, &status,
 							&ans, NULL) != 0 ||
 			    status != 200)
 				spn_log_warn("CRL not delivered to %s (it will fetch it with its next heartbeat)",
@@ -229,7 +237,7 @@ static void *worker(void *arg)
 	spn_node_t *n = arg;
 	char last[256] = "";
 	struct timespec crl_seen = {0, 0};
-	int64_t last_sent = 0;
+	int64_t last_sent = 0, quiet_until = 0, backoff = 0;
 	unsigned long tick = n->heartbeat_ms < 200 ? n->heartbeat_ms : 200;
 
 	pthread_mutex_lock(&n->state_lock);
@@ -248,10 +256,18 @@ static void *worker(void *arg)
 			spn_http_reap(n->http);
 		if (push)
 			push_crl(n);
-		if (n->parent_url[0] &&
+		if (n->parent_url[0] && now_ms() >= quiet_until &&
 		    (dirty || spn_tree_version(n->tree) != n->acked || now_ms() - last_sent >= (int64_t)n->heartbeat_ms)) {
+			long status;
 			last_sent = now_ms();
-			sync_up(n, last, sizeof(last));
+			status = sync_up(n, last, sizeof(last));
+			/* A parent that refuses is asked again less and less often. */
+			if (status == 403) {
+				backoff = backoff ? (backoff * 2 > 30000 ? 30000 : backoff * 2) : (int64_t)n->heartbeat_ms;
+				quiet_until = now_ms() + backoff;
+			} else {
+				backoff = 0;
+			}
 		}
 
 		pthread_mutex_lock(&n->state_lock);
@@ -291,7 +307,7 @@ void spn_node_worker_stop(spn_node_t *n)
 	if (n->parent_url[0] && n->registered) {
 		char *ans = NULL;
 		long status = 0;
-		if (spn_node_call_parent(n, "/v1/tree/leave", "{}", 2, &status, &ans, NULL) == 0 && status == 200)
+		if (call_parent(n, n->ctl, "/v1/tree/leave", "{}", 2, &status, &ans, NULL) == 0 && status == 200)
 			spn_log_info("left the parent at %s", n->parent_url);
 		free(ans);
 	}
