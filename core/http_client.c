@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "error.h"
 #include "http_client.h"
 #include "mem.h"
+#include "pki_cert.h"
 
 #define POOL 8
 #define DEFAULT_MAX_RESPONSE (4 * 1024 * 1024)
@@ -28,6 +31,11 @@ typedef struct {
 	char *buf;
 	size_t len, cap, max;
 	bool too_big;
+	/* the node the server must be */
+	CURL *h;
+	const char *expect;
+	bool checked;
+	int id_rc;
 } sink_t;
 
 static size_t on_data(char *p, size_t size, size_t n, void *user)
@@ -136,14 +144,62 @@ static void give_back(spn_http_client_t *c, CURL *h, unsigned gen)
 	pthread_mutex_unlock(&c->lock);
 }
 
+static int request(spn_http_client_t *c, const char *url, const char *pin, const char *expect, const char *body,
+		   size_t len, long *status, char **resp, size_t *resp_len);
+
 int spn_http_client_call(spn_http_client_t *c, const char *url, const char *body, size_t len, long *status,
 			 char **resp, size_t *resp_len)
 {
-	return spn_http_client_call_pinned(c, url, NULL, body, len, status, resp, resp_len);
+	return request(c, url, NULL, NULL, body, len, status, resp, resp_len);
 }
 
 int spn_http_client_call_pinned(spn_http_client_t *c, const char *url, const char *pin, const char *body,
 				size_t len, long *status, char **resp, size_t *resp_len)
+{
+	return request(c, url, pin, NULL, body, len, status, resp, resp_len);
+}
+
+int spn_http_client_call_node(spn_http_client_t *c, const char *url, const char *node, const char *body, size_t len,
+			      long *status, char **resp, size_t *resp_len)
+{
+	return request(c, url, NULL, node, body, len, status, resp, resp_len);
+}
+
+/* Checks, when the answer starts, that the server's certificate is the
+ * expected node's; aborts the transfer otherwise. */
+static size_t on_header(char *p, size_t size, size_t n, void *user)
+{
+	sink_t *s = user;
+	const struct curl_tlssessioninfo *ti = NULL;
+	const gnutls_datum_t *chain;
+	gnutls_x509_crt_t crt;
+	spn_ident_t id;
+	unsigned count = 0;
+
+	(void)p;
+	if (!s->expect || s->checked)
+		return size * n;
+	s->checked = true;
+	if (curl_easy_getinfo(s->h, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
+	    ti->backend != CURLSSLBACKEND_GNUTLS || !ti->internals ||
+	    !(chain = gnutls_certificate_get_peers(ti->internals, &count)) || count == 0) {
+		s->id_rc = spn_err(SPN_EDENIED, "the server's certificate cannot be read");
+		return 0;
+	}
+	if (gnutls_x509_crt_init(&crt) < 0) {
+		s->id_rc = SPN_ENOMEM;
+		return 0;
+	}
+	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0 || spn_pki_cert_ident(crt, &id) != 0)
+		s->id_rc = spn_err(SPN_EDENIED, "the server's certificate carries no spn identity");
+	else if (strcmp(id.node_id, s->expect) != 0)
+		s->id_rc = spn_err(SPN_EDENIED, "the server is %s, not %s", id.node_id, s->expect);
+	gnutls_x509_crt_deinit(crt);
+	return s->id_rc ? 0 : size * n;
+}
+
+static int request(spn_http_client_t *c, const char *url, const char *pin, const char *expect, const char *body,
+		   size_t len, long *status, char **resp, size_t *resp_len)
 {
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -151,6 +207,7 @@ int spn_http_client_call_pinned(spn_http_client_t *c, const char *url, const cha
 	unsigned gen;
 	CURL *h = take(c, &gen);
 	CURLcode cc;
+	int rc;
 
 	if (!h)
 		return SPN_ENOMEM;
@@ -171,6 +228,12 @@ int spn_http_client_call_pinned(spn_http_client_t *c, const char *url, const cha
 		curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 		if (pin)
 			curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
+		if (expect) {
+			sink.h = h;
+			sink.expect = expect;
+			curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+			curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
+		}
 		if (c->cert) {
 			curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
 			curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
@@ -190,6 +253,18 @@ int spn_http_client_call_pinned(spn_http_client_t *c, const char *url, const cha
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_slist_free_all(headers);
+	if (sink.id_rc || (cc == CURLE_OK && sink.expect && !sink.checked)) {
+		/* The answer is not to be trusted, nor the connection kept. */
+		rc = sink.id_rc ? spn_err(sink.id_rc, "%s: %s", url, spn_err_detail(sink.id_rc))
+				: spn_err(SPN_EDENIED, "%s: the server was not checked", url);
+		curl_easy_cleanup(h);
+		pthread_mutex_lock(&c->lock);
+		c->n_made--;
+		pthread_cond_signal(&c->freed);
+		pthread_mutex_unlock(&c->lock);
+		free(sink.buf);
+		return rc;
+	}
 	/* Reset above drops the options but keeps the connection cache. */
 	give_back(c, h, gen);
 	if (cc != CURLE_OK) {

@@ -35,3 +35,9 @@ int spn_http_client_call(spn_http_client_t *c, const char *url, const char *body
  * says the peer is a member, the pin says which one. */
 int spn_http_client_call_pinned(spn_http_client_t *c, const char *url, const char *pin, const char *body,
 				size_t len, long *status, char **resp, size_t *resp_len);
+
+/* The same, accepting only a server whose certificate is node's: for the
+ * parent, whose key a node does not know in advance but whose id its own
+ * certificate names. */
+int spn_http_client_call_node(spn_http_client_t *c, const char *url, const char *node, const char *body, size_t len,
+			      long *status, char **resp, size_t *resp_len);

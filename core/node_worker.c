@@ -43,7 +43,7 @@ static int call_parent(spn_node_t *n, spn_http_client_t *c, const char *path, co
 	if (!n->parent_url[0])
 		return spn_err(SPN_ENOTFOUND, "this node is the root and has no parent");
 	snprintf(url, sizeof(url), "%s%s", n->parent_url, path);
-	return spn_http_client_call(c, url, body, len, status, out, out_len);
+	return spn_http_client_call_node(c, url, n->id.parent, body, len, status, out, out_len);
 }
 
 int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size_t len, long *status, char **out,

@@ -56,8 +56,8 @@ static char *path_in(const char *dir, const char *name)
 	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
 }
 
-static int call(spn_http_client_t *c, const char *base, const char *path, const char *body, size_t len, long want,
-		char **out, size_t *out_len)
+static int call(spn_http_client_t *c, const char *base, const char *path, const char *node, const char *body,
+		size_t len, long want, char **out, size_t *out_len)
 {
 	char url[512];
 	long status = 0;
@@ -66,7 +66,8 @@ static int call(spn_http_client_t *c, const char *base, const char *path, const 
 	int rc;
 
 	snprintf(url, sizeof(url), "%s%s", base, path);
-	if ((rc = spn_http_client_call(c, url, body, len, &status, out, out_len)))
+	if ((rc = node ? spn_http_client_call_node(c, url, node, body, len, &status, out, out_len)
+		       : spn_http_client_call(c, url, body, len, &status, out, out_len)))
 		return rc;
 	if (status == want)
 		return 0;
@@ -92,7 +93,7 @@ static int bootstrap_root(const enroll_args_t *a, const char *root_path)
 
 	if ((rc = normalise_fpr(a->fingerprint, want)) || (rc = spn_http_client_new(&cfg, &c)))
 		return rc;
-	rc = call(c, a->url, "/v1/root", NULL, 0, 200, &pem, &len);
+	rc = call(c, a->url, "/v1/root", NULL, NULL, 0, 200, &pem, &len);
 	spn_http_client_free(c);
 	if (rc)
 		return rc;
@@ -169,7 +170,7 @@ static int enroll(enroll_args_t *a)
 	json_object_object_add(req, "token", json_object_new_string(a->token));
 	text = spn_json_text(req, &len);
 	cfg.root_file = root_path;
-	if ((rc = spn_http_client_new(&cfg, &c)) || (rc = call(c, a->url, "/v1/enroll", text, len, 201, &body, &len)))
+	if ((rc = spn_http_client_new(&cfg, &c)) || (rc = call(c, a->url, "/v1/enroll", t.minted_by, text, len, 201, &body, &len)))
 		goto out;
 	if ((rc = spn_json_parse(body, len, &ans)) || (rc = spn_json_str(ans, "certificate", true, SPN_CERT_MAX, &cert_pem)))
 		goto out;

@@ -29,8 +29,13 @@ tok=$(mint "$WORK/adm1" x1 spn 3 a)
 refuse "a root whose fingerprint is not the pinned one" "not the pinned" \
 	"$SPNCTL" enroll --url "$(node_url "$WORK/adm1")" --fingerprint "$(printf '%064d' 0)" --token "$tok" -d "$WORK/x1"
 check "no key was made for it" test ! -e "$WORK/x1/node.key"
-refuse "a token minted by adm1 sent to adm2" "minted by adm1: send the request to adm1" enroll_to "$WORK/x2" "$(node_url "$WORK/adm2")" "$tok"
-refuse "an administrator's token sent straight to the PSP" "minted by adm1: send the request to adm1" enroll_to "$WORK/x3" "$(node_url "$P")" "$tok"
+refuse "spnctl gives a token to no one but its minter" "the server is adm2, not adm1" enroll_to "$WORK/x2" "$(node_url "$WORK/adm2")" "$tok"
+"$SPNCTL" keygen -o "$WORK/x2.key" 2>/dev/null
+"$SPNCTL" csr --key "$WORK/x2.key" --id x1 --name 127.0.0.1 -o "$WORK/x2.csr"
+$PY -c "import json,sys; print(json.dumps({'csr': open(sys.argv[1]).read(), 'token': sys.argv[2]}))" "$WORK/x2.csr" "$tok" >"$WORK/x2.json"
+is "a token minted by adm1 sent to adm2" 403 denied -X POST --data-binary @"$WORK/x2.json" "$(node_url "$WORK/adm2")/v1/enroll"
+check "adm2 says where it belongs" grep -q 'minted by adm1: send the request to adm1' "$WORK/body"
+is "an administrator's token sent straight to the PSP" 403 denied -X POST --data-binary @"$WORK/x2.json" "$(node_url "$P")/v1/enroll"
 refuse "a token that is not one" "join token" enroll_to "$WORK/x4" "$(node_url "$WORK/adm1")" "spn1.garbage"
 forged=$($PY "$top_srcdir/tests/integration/forge_token.py" "$tok" "$WORK/m1/node.key" by=adm1)
 refuse "a token signed by another key" "signature" enroll_to "$WORK/x5" "$(node_url "$WORK/adm1")" "$forged"
@@ -76,3 +81,9 @@ new_group "$WORK/other" other
 refuse "a client certificate from another group is refused" "alert|SSL|error|403" sh -c \
 	"curl -sS --fail --cacert '$CA' --cert '$WORK/other/node.crt' --key '$WORK/other/node.key' '$(node_url "$WORK/adm1")/v1/tree'"
 is "adm1 keeps serving" 200 "" "$(node_url "$WORK/adm1")/v1/health"
+
+# A node talks to its parent only: pointed at another member, it refuses it.
+node_stop "$WORK/m1"
+sed -i "s|^parent = .*|parent = $(node_url "$WORK/adm1")|" "$WORK/m1/spnd.conf"
+check "m1 starts pointed at adm1 instead of adm2" node_start "$WORK/m1"
+check "it refuses to talk to adm1 as its parent" wait_for 5 grep -q 'the server is adm1, not adm2' "$WORK/m1/spnd.log"
