@@ -165,9 +165,9 @@ int spn_http_client_call_node(spn_http_client_t *c, const char *url, const char 
 	return request(c, url, NULL, node, body, len, status, resp, resp_len);
 }
 
-/* Checks, when the answer starts, that the server's certificate is the
- * expected node's; aborts the transfer otherwise. */
-static size_t on_header(char *p, size_t size, size_t n, void *user)
+/* Checks, once connected and before the request leaves, that the server's
+ * certificate is the expected node's; aborts the transfer otherwise. */
+static int on_connected(void *user, char *ip, char *local_ip, int port, int local_port)
 {
 	sink_t *s = user;
 	const struct curl_tlssessioninfo *ti = NULL;
@@ -176,26 +176,27 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
 	spn_ident_t id;
 	unsigned count = 0;
 
-	(void)p;
-	if (!s->expect || s->checked)
-		return size * n;
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
 	s->checked = true;
 	if (curl_easy_getinfo(s->h, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
 	    ti->backend != CURLSSLBACKEND_GNUTLS || !ti->internals ||
 	    !(chain = gnutls_certificate_get_peers(ti->internals, &count)) || count == 0) {
 		s->id_rc = spn_err(SPN_EDENIED, "the server's certificate cannot be read");
-		return 0;
+		return CURL_PREREQFUNC_ABORT;
 	}
 	if (gnutls_x509_crt_init(&crt) < 0) {
 		s->id_rc = SPN_ENOMEM;
-		return 0;
+		return CURL_PREREQFUNC_ABORT;
 	}
 	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0 || spn_pki_cert_ident(crt, &id) != 0)
 		s->id_rc = spn_err(SPN_EDENIED, "the server's certificate carries no spn identity");
 	else if (strcmp(id.node_id, s->expect) != 0)
 		s->id_rc = spn_err(SPN_EDENIED, "the server is %s, not %s", id.node_id, s->expect);
 	gnutls_x509_crt_deinit(crt);
-	return s->id_rc ? 0 : size * n;
+	return s->id_rc ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 
 static int request(spn_http_client_t *c, const char *url, const char *pin, const char *expect, const char *body,
@@ -231,8 +232,8 @@ static int request(spn_http_client_t *c, const char *url, const char *pin, const
 		if (expect) {
 			sink.h = h;
 			sink.expect = expect;
-			curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-			curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
+			curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_connected);
+			curl_easy_setopt(h, CURLOPT_PREREQDATA, &sink);
 		}
 		if (c->cert) {
 			curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);

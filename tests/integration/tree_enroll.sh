@@ -30,6 +30,7 @@ refuse "a root whose fingerprint is not the pinned one" "not the pinned" \
 	"$SPNCTL" enroll --url "$(node_url "$WORK/adm1")" --fingerprint "$(printf '%064d' 0)" --token "$tok" -d "$WORK/x1"
 check "no key was made for it" test ! -e "$WORK/x1/node.key"
 refuse "spnctl gives a token to no one but its minter" "the server is adm2, not adm1" enroll_to "$WORK/x2" "$(node_url "$WORK/adm2")" "$tok"
+if grep -q 'enrollment refused at adm2' "$WORK/adm2/spnd.log"; then not_ok "the request never reached adm2"; else ok "the request never reached adm2"; fi
 "$SPNCTL" keygen -o "$WORK/x2.key" 2>/dev/null
 "$SPNCTL" csr --key "$WORK/x2.key" --id x1 --name 127.0.0.1 -o "$WORK/x2.csr"
 $PY -c "import json,sys; print(json.dumps({'csr': open(sys.argv[1]).read(), 'token': sys.argv[2]}))" "$WORK/x2.csr" "$tok" >"$WORK/x2.json"
