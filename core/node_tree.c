@@ -110,6 +110,7 @@ void spn_node_tree_sync(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
+	json_object_object_add(o, "lineage", spn_tree_lineage(n->tree));
 	json_object_object_add(o, "crl_number", json_object_new_int64((int64_t)spn_revoked_number(n->revoked)));
 	pthread_mutex_lock(&n->state_lock);
 	json_object_object_add(o, "admin_threshold", json_object_new_int((int)n->admin_threshold));

@@ -139,6 +139,14 @@ static long sync_up(spn_node_t *n, char *last, size_t cap)
 			crl_number = json_object_get_int64(o);
 		if (json_object_object_get_ex(reply, "admin_threshold", &o))
 			threshold = json_object_get_int64(o);
+		if (json_object_object_get_ex(reply, "lineage", &o) && json_object_is_type(o, json_type_array)) {
+			const char *ids[64];
+			size_t k = 0;
+			for (size_t i = 0; i < json_object_array_length(o) && k < 64; i++)
+				if (json_object_is_type(json_object_array_get_idx(o, i), json_type_string))
+					ids[k++] = json_object_get_string(json_object_array_get_idx(o, i));
+			spn_tree_set_ancestors(n->tree, ids, k);
+		}
 		pthread_mutex_lock(&n->state_lock);
 		n->acked = version;
 		if (threshold > 0 && threshold <= SPN_TRUST_MAX)

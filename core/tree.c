@@ -17,6 +17,8 @@
 #define RING 1024
 #define RR_SERVICES 64
 #define MAX_NODES 100000
+#define MAX_PER_CHILD 10000
+#define MAX_ANCESTORS 64
 
 typedef struct {
 	spn_ident_t id;              /* node id, role, trust, services, parent */
@@ -50,6 +52,9 @@ struct spn_tree {
 	size_t nc, capc;
 	uint64_t version;
 	op_t ring[RING];
+	/* ids above this node: no child may claim them */
+	char ancestors[MAX_ANCESTORS][SPN_NAME_MAX + 1];
+	size_t n_ancestors;
 	struct {
 		char service[SPN_SERVICE_MAX + 1];
 		unsigned long next;
@@ -190,6 +195,28 @@ void spn_tree_free(spn_tree_t *t)
 	free(t);
 }
 
+void spn_tree_set_ancestors(spn_tree_t *t, const char *const *ids, size_t n)
+{
+	pthread_mutex_lock(&t->lock);
+	t->n_ancestors = 0;
+	for (size_t i = 0; i < n && t->n_ancestors < MAX_ANCESTORS; i++)
+		if (spn_name_is_valid(ids[i]))
+			snprintf(t->ancestors[t->n_ancestors++], SPN_NAME_MAX + 1, "%s", ids[i]);
+	pthread_mutex_unlock(&t->lock);
+}
+
+json_object *spn_tree_lineage(spn_tree_t *t)
+{
+	json_object *a = json_object_new_array();
+
+	pthread_mutex_lock(&t->lock);
+	json_object_array_add(a, json_object_new_string(t->self));
+	for (size_t i = 0; i < t->n_ancestors; i++)
+		json_object_array_add(a, json_object_new_string(t->ancestors[i]));
+	pthread_mutex_unlock(&t->lock);
+	return a;
+}
+
 uint64_t spn_tree_version(spn_tree_t *t)
 {
 	uint64_t v;
@@ -248,6 +275,15 @@ static json_object *node_to_json(const spn_ident_t *id, const char *op)
 	return o;
 }
 
+static size_t count_via(spn_tree_t *t, const char *via)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += strcmp(t->e[i].via, via) == 0;
+	return n;
+}
+
 /* What a child may claim: itself as its certificate says, and nodes below
  * it that no other subtree holds. */
 static int claim(spn_tree_t *t, const spn_tree_child_t *ch, spn_ident_t *id)
@@ -259,7 +295,24 @@ static int claim(spn_tree_t *t, const spn_tree_child_t *ch, spn_ident_t *id)
 		snprintf(id->parent, sizeof(id->parent), "%s", t->self);
 		return upsert(t, id, ch->id->node_id);
 	}
+	/* Only administrators have members below them. */
+	if (!spn_role_is_admin(ch->id->role)) {
+		spn_log_warn("registry: %s is a %s and cannot have %s below it; left out", ch->id->node_id,
+			     spn_role_name(ch->id->role), id->node_id);
+		return 0;
+	}
+	for (size_t i = 0; i < t->n_ancestors; i++)
+		if (strcmp(t->ancestors[i], id->node_id) == 0) {
+			spn_log_warn("registry: %s claims %s, which is above this node; left out", ch->id->node_id,
+				     id->node_id);
+			return 0;
+		}
 	e = find(t, id->node_id);
+	if (!e && count_via(t, ch->id->node_id) >= MAX_PER_CHILD) {
+		spn_log_warn("registry: %s has %d nodes below it already; %s left out", ch->id->node_id, MAX_PER_CHILD,
+			     id->node_id);
+		return 0;
+	}
 	if (e && strcmp(e->via, ch->id->node_id) != 0) {
 		spn_log_warn("registry: %s claims %s, which is registered %s%s; left out", ch->id->node_id,
 			     id->node_id, e->via[0] ? "below " : "here", e->via);

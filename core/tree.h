@@ -46,11 +46,18 @@ void spn_tree_free(spn_tree_t *t);
 
 uint64_t spn_tree_version(spn_tree_t *t);
 
+/* The nodes above this one, as its parent reported them (parent first):
+ * no child may claim their ids. */
+void spn_tree_set_ancestors(spn_tree_t *t, const char *const *ids, size_t n);
+/* This node and its ancestors, for the children's sync answers. */
+json_object *spn_tree_lineage(spn_tree_t *t);
+
 /* Applies a child's sync message (doc/rest-api.md): its full registry or the
  * deltas since the version this node holds. SPN_ERESYNC when they do not
  * follow on from it: the child must send everything. Entries a child may not
- * claim (nodes registered elsewhere, parents outside its subtree) are left
- * out and logged. */
+ * claim (anything below a child that is not an administrator, this node's
+ * ancestors, nodes registered elsewhere, parents outside its subtree, more
+ * than 10000 nodes) are left out and logged. */
 int spn_tree_child_sync(spn_tree_t *t, const spn_tree_child_t *child, json_object *msg, int64_t now_ms);
 
 /* Removes a direct child and its subtree (it left, was revoked, or missed its

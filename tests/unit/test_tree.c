@@ -422,6 +422,42 @@ static void claims_refused(void **state)
 	assert_int_equal(count_nodes(c->root), 5);
 }
 
+/* A member that is not an administrator has nothing below it, and no child
+ * may claim a node above the parent (it would pull traffic for it down). */
+static void members_and_ancestors(void **state)
+{
+	spn_ident_t me = ident("adm", SPN_ROLE_ADMIN, 50, "top", "");
+	spn_ident_t plain = ident("plain", SPN_ROLE_SPN, 3, "adm", "b");
+	spn_ident_t sub = ident("sub", SPN_ROLE_ADMIN, 40, "adm", "");
+	const char *above[] = {"top", "psp"};
+	spn_tree_t *t = tree(&me);
+	json_object *msg;
+
+	(void)state;
+	spn_tree_set_ancestors(t, above, 2);
+	msg = parse("{\"url\":\"https://plain.example:1\",\"version\":2,\"full\":true,\"nodes\":["
+		    "{\"node\":\"plain\",\"parent\":\"adm\",\"role\":\"spn\",\"trust\":3,\"services\":[\"b\"]},"
+		    "{\"node\":\"fake\",\"parent\":\"plain\",\"role\":\"spn\",\"trust\":1,\"services\":[\"bank\"]}]}");
+	assert_int_equal(sync_as(t, &plain, "01", "pin", msg, 1), 0);
+	json_object_put(msg);
+	assert_true(spn_tree_has(t, "plain"));
+	assert_false(spn_tree_has(t, "fake"));
+	msg = parse("{\"url\":\"https://sub.example:1\",\"version\":3,\"full\":true,\"nodes\":["
+		    "{\"node\":\"sub\",\"parent\":\"adm\",\"role\":\"admin\",\"trust\":40,\"services\":[]},"
+		    "{\"node\":\"psp\",\"parent\":\"sub\",\"role\":\"spn\",\"trust\":1,\"services\":[\"bank\"]},"
+		    "{\"node\":\"top\",\"parent\":\"sub\",\"role\":\"admin\",\"trust\":50,\"services\":[]},"
+		    "{\"node\":\"leaf\",\"parent\":\"sub\",\"role\":\"spn\",\"trust\":1,\"services\":[\"c\"]}]}");
+	assert_int_equal(sync_as(t, &sub, "02", "pin", msg, 1), 0);
+	json_object_put(msg);
+	assert_true(spn_tree_has(t, "leaf"));
+	assert_false(spn_tree_has(t, "psp"));
+	assert_false(spn_tree_has(t, "top"));
+	msg = spn_tree_lineage(t);
+	assert_string_equal(json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN), "[\"adm\",\"top\",\"psp\"]");
+	json_object_put(msg);
+	spn_tree_free(t);
+}
+
 static void drop(void **state)
 {
 	chain_t *c = *state;
@@ -799,6 +835,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(dot, chain_setup, chain_teardown),
 		cmocka_unit_test(refuses_malformed),
 		cmocka_unit_test(policy_names),
+		cmocka_unit_test(members_and_ancestors),
 	};
 
 	/* Refused claims are logged as warnings; registrations are noise here. */
