@@ -12,17 +12,30 @@
 #include "log.h"
 #include "pki_cert.h"
 
-static int newest_and_parent(spn_ca_t *ca, const spn_ledger_cert_t *cur, time_t now)
+/* Only the newest certificate renews, so that old ones cannot breed; but
+ * when the newest is this one's renewal, the answer was lost on the way and
+ * is given again (1). */
+static int newest_and_parent(spn_ca_t *ca, const spn_ledger_cert_t *cur, time_t now, spn_ca_issued_t *out)
 {
 	spn_ledger_cert_t latest;
+	char again[SPN_SERIAL_HEX + 8];
 	bool parent_ok = true;
 	int rc = spn_ledger_cert_current(ca->ledger, cur->id.node_id, now, &latest);
 
 	if (rc)
 		return rc;
-	if (strcmp(latest.serial, cur->serial) != 0)
+	snprintf(again, sizeof(again), "renew:%s", cur->serial);
+	if (strcmp(latest.serial, cur->serial) != 0 && strcmp(latest.token_id, again) == 0) {
+		strcpy(out->serial, latest.serial);
+		out->id = latest.id;
+		out->not_after = latest.not_after;
+		out->cert_pem = latest.pem;
+		latest.pem = NULL;
+		rc = 1;
+	} else if (strcmp(latest.serial, cur->serial) != 0) {
 		rc = spn_err(SPN_EDENIED, "%s holds a newer certificate (%s); renew that one", cur->id.node_id,
 			     latest.serial);
+	}
 	spn_ledger_cert_clear(ca->ledger, &latest);
 	if (rc == 0 && cur->parent[0] && (rc = spn_ledger_node_in_use(ca->ledger, cur->parent, now, &parent_ok)) == 0 &&
 	    !parent_ok)
@@ -59,10 +72,6 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 			     spn_cert_status_name(cur.status));
 		goto out;
 	}
-	/* Only the newest certificate renews, so that old ones cannot breed,
-	 * and only while the administrator that accepted the node stands. */
-	if ((rc = newest_and_parent(ca, &cur, now)))
-		goto out;
 	if ((rc = spn_pki_csr_parse(csr, csr_len, &crq)) || (rc = spn_pki_csr_node_id(crq, cn, sizeof(cn))) ||
 	    (rc = spn_pki_csr_names(crq, &names)) || (rc = spn_pki_cert_names(crt, &old_names)))
 		goto out;
@@ -88,7 +97,13 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 		rc = spn_err(SPN_EDENIED, "renewal CSR of %s is not signed by its certified key", cur.id.node_id);
 		goto out;
 	}
-	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
+	/* Only while the administrator that accepted the node stands. */
+	if ((rc = newest_and_parent(ca, &cur, now, out)) == 1) {
+		spn_log_info("renewal of %s for %s answered again with %s", serial, cur.id.node_id, out->serial);
+		rc = 0;
+		goto out;
+	}
+	if (rc || (rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
 		goto out;
 	snprintf(token_id, sizeof(token_id), "renew:%s", serial);
 	rc = spn_ca_sign(ca->root, ca->key, pub, &cur.id, &names, &ca->profiles[cur.id.role], ca->crl_url, now, &issued,
