@@ -108,6 +108,10 @@ int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason);
 int spn_ca_hold(spn_ca_t *ca, const char *serial);
 int spn_ca_release(spn_ca_t *ca, const char *serial);
 
+/* Whether a revocation, hold or release is recorded that the CRL file does
+ * not show yet (its signing failed): the caller signs it again. */
+bool spn_ca_crl_stale(spn_ca_t *ca);
+
 /* Signs a fresh CRL from the ledger and writes it to the configured file;
  * *pem (optional) is the caller's to free. */
 int spn_ca_crl_update(spn_ca_t *ca, char **pem);

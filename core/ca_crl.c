@@ -87,6 +87,7 @@ int spn_ca_crl_update(spn_ca_t *ca, char **pem_out)
 	}
 	if ((rc = spn_file_write(ca->crl_path, pem.data, pem.size, 0644)))
 		goto out;
+	ca->crl_stale = false;
 	if (pem_out && !(*pem_out = strndup((char *)pem.data, pem.size)))
 		rc = SPN_ENOMEM;
 out:
@@ -190,7 +191,16 @@ static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason
 		return rc;
 	}
 	spn_log_info("certificate %s: %s%s%s", serial, kind, reason ? " " : "", reason ? spn_crl_reason_name(reason) : "");
-	return spn_ca_crl_update(ca, NULL);
+	ca->crl_stale = true;
+	if ((rc = spn_ca_crl_update(ca, NULL)))
+		return spn_err(rc, "%s of %s recorded, but the CRL could not be signed (%s); run spnctl crl", kind, serial,
+			       spn_err_detail(rc));
+	return 0;
+}
+
+bool spn_ca_crl_stale(spn_ca_t *ca)
+{
+	return ca->crl_stale;
 }
 
 int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason)

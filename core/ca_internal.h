@@ -15,6 +15,7 @@ struct spn_ca {
 	char group[SPN_NAME_MAX + 1];
 	char *crl_path;
 	char *crl_url;
+	bool crl_stale;   /* a change is recorded that the CRL file does not show yet */
 	spn_ledger_t *ledger;
 	spn_ca_policy_t policy;
 	spn_ca_profile_t profiles[4];

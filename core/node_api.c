@@ -297,6 +297,11 @@ static void revoke(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	}
 	if (rc == 0)
 		rc = spn_ca_revoke(n->ca, lower, reason);
+	/* Recorded but not yet on the CRL: the worker signs it again. */
+	if (rc && spn_ca_crl_stale(n->ca)) {
+		spn_log_error("%s", spn_err_detail(rc));
+		rc = 0;
+	}
 	pthread_mutex_unlock(&n->ca_lock);
 	/* Every node refuses it as soon as the CRL reaches it. */
 	if (rc == 0)

@@ -44,8 +44,13 @@ void spn_node_relay_up(spn_node_t *n, const char *path, const char *body, size_t
 	long status = 0;
 	int rc = spn_node_call_parent(n, path, body, len, &status, &ans, &alen);
 
+	if (rc == SPN_ETIMEOUT)
+		rc = spn_err(SPN_ETIMEOUT, "the parent of %s did not answer in time; the request may have been processed",
+			     n->id.node_id);
+	else if (rc)
+		rc = spn_err(SPN_EUNAVAILABLE, "the parent of %s cannot be reached (%s)", n->id.node_id,
+			     spn_err_detail(rc));
 	if (rc) {
-		rc = spn_err(SPN_EUNAVAILABLE, "the parent of %s cannot be reached", n->id.node_id);
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		return;
 	}

@@ -226,10 +226,16 @@ static void watch_crl_file(spn_node_t *n, struct timespec *seen)
 {
 	char *path = NULL;
 	struct stat st;
+	bool stale;
 
 	if (spn_conf_path(n->conf, "ca", "crl", NULL, &path) != 0)
 		return;
-	if (stat(path, &st) == 0 &&
+	pthread_mutex_lock(&n->ca_lock);
+	stale = spn_ca_crl_stale(n->ca);
+	pthread_mutex_unlock(&n->ca_lock);
+	if (stale) {
+		spn_node_load_crl(n, true);
+	} else if (stat(path, &st) == 0 &&
 	    (st.st_mtim.tv_sec != seen->tv_sec || st.st_mtim.tv_nsec != seen->tv_nsec)) {
 		*seen = st.st_mtim;
 		spn_node_load_crl(n, false);
