@@ -47,9 +47,11 @@ void spn_node_relay_up(spn_node_t *n, const char *path, const char *body, size_t
 	if (rc == SPN_ETIMEOUT)
 		rc = spn_err(SPN_ETIMEOUT, "the parent of %s did not answer in time; the request may have been processed",
 			     n->id.node_id);
-	else if (rc)
-		rc = spn_err(SPN_EUNAVAILABLE, "the parent of %s cannot be reached (%s)", n->id.node_id,
-			     spn_err_detail(rc));
+	else if (rc) {
+		/* The parent's address stays in the log. */
+		spn_log_warn("relaying %s to the parent: %s", path, spn_err_detail(rc));
+		rc = spn_err(SPN_EUNAVAILABLE, "the parent of %s cannot be reached", n->id.node_id);
+	}
 	if (rc) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		return;
