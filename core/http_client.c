@@ -33,6 +33,7 @@ typedef struct {
 	bool too_big;
 	/* the node the server must be */
 	CURL *h;
+	const spn_http_client_config_t *cfg;
 	const char *expect;
 	bool checked;
 	int id_rc;
@@ -195,6 +196,11 @@ static int on_connected(void *user, char *ip, char *local_ip, int port, int loca
 		s->id_rc = spn_err(SPN_EDENIED, "the server's certificate carries no spn identity");
 	else if (strcmp(id.node_id, s->expect) != 0)
 		s->id_rc = spn_err(SPN_EDENIED, "the server is %s, not %s", id.node_id, s->expect);
+	else if (s->cfg->is_revoked) {
+		char serial[SPN_SERIAL_HEX];
+		if (spn_pki_cert_serial(crt, serial) != 0 || s->cfg->is_revoked(serial, s->cfg->revoked_user))
+			s->id_rc = spn_err(SPN_EREVOKED, "the certificate %s of %s is revoked", serial, id.node_id);
+	}
 	gnutls_x509_crt_deinit(crt);
 	return s->id_rc ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
@@ -231,6 +237,7 @@ static int request(spn_http_client_t *c, const char *url, const char *pin, const
 			curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
 		if (expect) {
 			sink.h = h;
+			sink.cfg = &c->cfg;
 			sink.expect = expect;
 			curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_connected);
 			curl_easy_setopt(h, CURLOPT_PREREQDATA, &sink);

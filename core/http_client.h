@@ -13,6 +13,10 @@ typedef struct {
 	const char *key_pass;                          /* for an encrypted key */
 	bool tls;                                      /* false: plain HTTP (development) */
 	bool no_verify;  /* accept any server: only to fetch a root that is then pinned by fingerprint */
+	/* With spn_http_client_call_node: refuse a server whose certificate
+	 * serial this says is revoked. */
+	bool (*is_revoked)(const char *serial, void *user);
+	void *revoked_user;
 	long timeout_ms;
 	size_t max_response;
 } spn_http_client_config_t;

@@ -143,6 +143,8 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 		goto out;
 	if (n->ca && (rc = spn_node_load_crl(n, false)))
 		goto out;
+	cc.is_revoked = spn_node_is_revoked;
+	cc.revoked_user = n->revoked;
 	cc.cert_file = n->cert_path;
 	cc.key_file = n->key_path;
 	cc.root_file = n->root_path;
@@ -224,6 +226,10 @@ int spn_node_start(spn_node_t *n)
 	}
 	if (spn_conf_get(n->conf, "node", "url"))
 		snprintf(n->url, sizeof(n->url), "%s", spn_conf_get(n->conf, "node", "url"));
+	else if (n->parent_url[0] && (strcmp(cfg.address, "0.0.0.0") == 0 || strcmp(cfg.address, "::") == 0))
+		return spn_err(SPN_ECONFIG, "%s: [node] url: required when listening on %s (the address the parent "
+					    "reaches this node at)",
+			       spn_conf_file(n->conf), cfg.address);
 	else
 		snprintf(n->url, sizeof(n->url), "%s://%s%s%s:%u", tls ? "https" : "http",
 			 strchr(cfg.address, ':') ? "[" : "", cfg.address, strchr(cfg.address, ':') ? "]" : "",

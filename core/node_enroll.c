@@ -75,6 +75,8 @@ static int first_check(spn_node_t *n, const char *token, const char *csr, spn_to
 	time_t now = spn_clock_now();
 	int rc;
 
+	if (!spn_role_is_admin(n->id.role))
+		return spn_err(SPN_EDENIED, "%s is a %s and accepts no members", n->id.node_id, spn_role_name(n->id.role));
 	if ((rc = spn_token_decode(token, strlen(token), t)))
 		return rc;
 	if (strcmp(t->minted_by, n->id.node_id) != 0)

@@ -23,6 +23,9 @@ void spn_node_relay(spn_http_resp_t *resp, long status, char *body, size_t len);
 /* Sends body to the parent's path and answers with what the parent said. */
 void spn_node_relay_up(spn_node_t *n, const char *path, const char *body, size_t len, spn_http_resp_t *resp);
 
+/* Whether serial is on the node's CRL (user: the spn_revoked_t). */
+bool spn_node_is_revoked(const char *serial, void *user);
+
 /* Wakes the worker: the registry changed or a CRL arrived. */
 void spn_node_poke(spn_node_t *n);
 

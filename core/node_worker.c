@@ -52,7 +52,7 @@ int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size
 	return call_parent(n, n->client, path, body, len, status, out, out_len);
 }
 
-static bool is_revoked(const char *serial, void *user)
+bool spn_node_is_revoked(const char *serial, void *user)
 {
 	return spn_revoked_has(user, serial);
 }
@@ -64,7 +64,7 @@ int spn_node_take_crl(spn_node_t *n, const char *pem, size_t len)
 
 	if (rc <= 0)
 		return rc;
-	dropped = spn_tree_drop_revoked(n->tree, is_revoked, n->revoked);
+	dropped = spn_tree_drop_revoked(n->tree, spn_node_is_revoked, n->revoked);
 	pthread_mutex_lock(&n->state_lock);
 	n->crl_to_push = true;
 	n->dirty = n->dirty || dropped;
@@ -175,12 +175,13 @@ static void push_crl(spn_node_t *n)
 		for (size_t i = 0; i < nk; i++) {
 			char url[SPN_URL_MAX + 16], *ans = NULL;
 			long status = 0;
+			int rc;
 			snprintf(url, sizeof(url), "%s/v1/crl", kids[i].url);
-			if (spn_http_client_call_pinned(n->ctl, url, n->tls ? kids[i].pin : NULL, pem, len, &status,
-							&ans, NULL) != 0 ||
-			    status != 200)
-				spn_log_warn("CRL not delivered to %s (it will fetch it with its next heartbeat)",
-					     kids[i].target);
+			rc = spn_http_client_call_pinned(n->ctl, url, n->tls ? kids[i].pin : NULL, pem, len, &status, &ans,
+							 NULL);
+			if (rc || status != 200)
+				spn_log_warn("CRL not delivered to %s (%s; it fetches it with its next heartbeat)",
+					     kids[i].target, rc ? spn_err_detail(rc) : ans ? ans : "");
 			free(ans);
 		}
 	}

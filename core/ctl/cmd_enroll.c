@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "file.h"
@@ -145,6 +146,7 @@ static int enroll(enroll_args_t *a)
 	char *crt_path = path_in(a->dir, "node.crt"), *conf_path = path_in(a->dir, "spnd.conf");
 	char *csr = NULL, *body = NULL;
 	size_t len = 0;
+	bool made_root = false;
 	int rc;
 
 	if (!key_path || !root_path || !crt_path || !conf_path) {
@@ -162,6 +164,7 @@ static int enroll(enroll_args_t *a)
 	    (rc = spnctl_output_free(conf_path)) || (rc = spnctl_output_free(root_path)) ||
 	    (rc = bootstrap_root(a, root_path)))
 		goto out;
+	made_root = true;
 	if ((rc = spn_pki_key_generate(a->key_type, &key)) || (rc = spn_pki_key_save(key, key_path, NULL)) ||
 	    (rc = spn_pki_csr_build(key, t.node.node_id, &a->names, &csr)))
 		goto out;
@@ -183,12 +186,23 @@ static int enroll(enroll_args_t *a)
 		rc = spn_err(SPN_EBADCERT, "the certificate is for %s, not %s", id.node_id, t.node.node_id);
 		goto out;
 	}
-	if ((rc = spn_file_create(crt_path, cert_pem, strlen(cert_pem), 0644)) || (rc = write_conf(a, &t)))
+	if ((rc = spn_file_create(crt_path, cert_pem, strlen(cert_pem), 0644)))
+		goto out;
+	/* From here the key is certified: it stays, whatever happens next. */
+	made_root = false;
+	if ((rc = write_conf(a, &t)))
 		goto out;
 	printf("%s enrolled in group %s as %s (trust %u) below %s\n  state: %s (key 0600, never sent)\n  run: spnd -c "
 	       "%s/spnd.conf\n",
 	       id.node_id, id.group, spn_role_name(id.role), id.trust, id.parent, a->dir, a->dir);
 out:
+	/* A failed run leaves nothing that would stop the next one. */
+	if (rc && made_root) {
+		if (key_path)
+			unlink(key_path);
+		if (root_path)
+			unlink(root_path);
+	}
 	if (key)
 		gnutls_x509_privkey_deinit(key);
 	if (crt)

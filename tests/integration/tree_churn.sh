@@ -93,3 +93,4 @@ is "the PSP revokes adm1" 200 "" -X POST $(as "$P") --data "{\"serial\":\"$a1ser
 refused_adm1() { [ "$(req $(as "$WORK/adm1") "$(node_url "$WORK/c4")/v1/tree")" = 403 ] && grep -q '"error":"revoked"' "$WORK/body"; }
 check "c4, below adm1, refuses adm1" wait_for 3 refused_adm1
 check "adm1 was told by its parent" grep -q 'refused this node' "$WORK/adm1/spnd.log"
+check "and c4 no longer talks to its revoked parent" wait_for 3 grep -q "the certificate $(echo "$a1serial" | tr 'A-F' 'a-f') of adm1 is revoked" "$WORK/c4/spnd.log"

@@ -47,6 +47,8 @@ refuse "adm2's child limit (max_children = 1)" "max_children" enroll_to "$WORK/x
 short=$("$SPNCTL" token --key "$WORK/adm1/node.key" --cert "$WORK/adm1/node.crt" --id x8 --role spn --trust 1 --ttl 1s)
 sleep 2
 refuse "an expired token" "expired" enroll_to "$WORK/x8" "$(node_url "$WORK/adm1")" "$short"
+check "a failed enrollment can be tried again in the same directory" enroll_to "$WORK/x8" "$(node_url "$WORK/adm1")" "$(mint "$WORK/adm1" x8 spn 1 "")"
+before=$((before + 1))
 check "none of them was issued a certificate" sh -c "[ \"\$(sqlite3 '$P/ledger.db' 'SELECT COUNT(*) FROM certs')\" = $before ]"
 tok9=$(mint "$WORK/adm1" x9 spn 3 a)
 check "a good token still works" enroll_to "$WORK/x9" "$(node_url "$WORK/adm1")" "$tok9"
