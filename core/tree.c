@@ -52,6 +52,7 @@ struct spn_tree {
 	size_t nc, capc;
 	uint64_t version;
 	op_t ring[RING];
+	bool conflict;  /* a claim clashed with another subtree during this sync */
 	/* ids above this node: no child may claim them */
 	char ancestors[MAX_ANCESTORS][SPN_NAME_MAX + 1];
 	size_t n_ancestors;
@@ -316,6 +317,10 @@ static int claim(spn_tree_t *t, const spn_tree_child_t *ch, spn_ident_t *id)
 	if (e && strcmp(e->via, ch->id->node_id) != 0) {
 		spn_log_warn("registry: %s claims %s, which is registered %s%s; left out", ch->id->node_id,
 			     id->node_id, e->via[0] ? "below " : "here", e->via);
+		/* Likely a node that moved and whose old place has not been
+		 * dropped yet: the child is asked again until it clears. */
+		if (e->via[0])
+			t->conflict = true;
 		return 0;
 	}
 	e = find(t, id->parent);
@@ -432,10 +437,10 @@ int spn_tree_child_sync(spn_tree_t *t, const spn_tree_child_t *ch, json_object *
 	}
 	for (size_t i = 0; i < t->n; i++)
 		t->e[i].mark = false;
-	if (rc == 0)
-		c->version = (uint64_t)version;
-	else
-		c->version = 0;
+	/* After a clash the next delta is refused, so the child sends its
+	 * whole registry again and the clashing entry gets another chance. */
+	c->version = rc == 0 && !t->conflict ? (uint64_t)version : 0;
+	t->conflict = false;
 out:
 	pthread_mutex_unlock(&t->lock);
 	return rc;

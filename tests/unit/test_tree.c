@@ -408,9 +408,19 @@ static void claims_refused(void **state)
 	assert_false(spn_tree_has(c->root, "y"));
 	assert_false(spn_tree_has(c->root, "z"));
 
-	/* The same rules hold for deltas, deletions included. */
-	msg = parse("{\"url\":\"https://mid2.example:8443\",\"version\":8,\"base\":7,\"ops\":["
-		    "{\"op\":\"add\",\"node\":\"leaf\",\"parent\":\"ok\",\"role\":\"spn\",\"trust\":9,\"services\":[]},"
+	/* A clash with another subtree (a node that may have moved) makes the
+	 * next delta ask for everything again, so the claim is retried. */
+	msg = parse("{\"url\":\"https://mid2.example:8443\",\"version\":8,\"base\":7,\"ops\":[]}");
+	assert_int_equal(sync_as(c->root, &mid2_id, "02", "pin-of-mid2", msg, 1000), SPN_ERESYNC);
+	json_object_put(msg);
+
+	/* The same rules hold then, and for deltas, deletions included. */
+	msg = parse("{\"url\":\"https://mid2.example:8443\",\"version\":9,\"full\":true,\"nodes\":["
+		    "{\"node\":\"mid2\",\"parent\":\"root\",\"role\":\"admin\",\"trust\":50,\"services\":[]},"
+		    "{\"node\":\"ok\",\"parent\":\"mid2\",\"role\":\"spn\",\"trust\":1,\"services\":[]}]}");
+	assert_int_equal(sync_as(c->root, &mid2_id, "02", "pin-of-mid2", msg, 1000), 0);
+	json_object_put(msg);
+	msg = parse("{\"url\":\"https://mid2.example:8443\",\"version\":10,\"base\":9,\"ops\":["
 		    "{\"op\":\"add\",\"node\":\"x\",\"parent\":\"leaf\",\"role\":\"spn\",\"trust\":1,\"services\":[]},"
 		    "{\"op\":\"del\",\"node\":\"mid\"},"
 		    "{\"op\":\"del\",\"node\":\"leaf\"}]}");
