@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "http_client.h"
+#include "http_sig.h"
 #include "mem.h"
 #include "pki_cert.h"
 
@@ -249,14 +250,33 @@ static int request(spn_http_client_t *c, const char *url, const char *pin, const
 				curl_easy_setopt(h, CURLOPT_KEYPASSWD, c->pass);
 		}
 	}
+	if (!c->cfg.tls && c->cfg.sign_key && c->cfg.sign_cert_b64) {
+		/* The path as the server sees it: after the authority. */
+		const char *p = strstr(url, "://"), *path = p ? strchr(p + 3, '/') : NULL;
+		char *lines[3];
+		size_t plen = path ? strcspn(path, "?#") : 0;
+		char *just_path = path ? strndup(path, plen) : strdup("/");
+		if (!just_path || (rc = spn_http_sig_headers(c->cfg.sign_key, c->cfg.sign_cert_b64, body ? "POST" : "GET",
+							    just_path, body, body ? len : 0, lines))) {
+			free(just_path);
+			give_back(c, h, gen);
+			return just_path ? rc : SPN_ENOMEM;
+		}
+		free(just_path);
+		for (int i = 0; i < 3; i++) {
+			headers = curl_slist_append(headers, lines[i]);
+			free(lines[i]);
+		}
+	}
 	if (body) {
 		headers = curl_slist_append(headers, "Content-Type: application/json");
 		/* No 100-continue round trip: bodies here are small. */
 		headers = curl_slist_append(headers, "Expect:");
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}
+	if (headers)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	cc = curl_easy_perform(h);
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);

@@ -3,6 +3,7 @@
  * its peers, and connections are kept and reused across requests. */
 #pragma once
 
+#include <gnutls/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -17,6 +18,10 @@ typedef struct {
 	 * serial this says is revoked. */
 	bool (*is_revoked)(const char *serial, void *user);
 	void *revoked_user;
+	/* Plain HTTP (development): requests are signed with this key and
+	 * carry this certificate (base64 DER), see http_sig.h. */
+	gnutls_x509_privkey_t sign_key;
+	const char *sign_cert_b64;
 	long timeout_ms;
 	size_t max_response;
 } spn_http_client_config_t;

@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "http_server.h"
+#include "http_sig.h"
 #include "log.h"
 #include "pki_cert.h"
 
@@ -158,21 +159,30 @@ int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer)
 {
 	const union MHD_ConnectionInfo *ci;
 	const gnutls_datum_t *chain;
-	gnutls_x509_crt_t crt;
+	gnutls_x509_crt_t crt = NULL;
 	unsigned n = 0;
 	int rc;
 
 	if (!r->server->root)
-		return spn_err(SPN_EDENIED, "no client certificate: this server does not use TLS");
-	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (!ci || !ci->tls_session || !(chain = gnutls_certificate_get_peers(ci->tls_session, &n)) || n == 0)
-		return spn_err(SPN_EDENIED, "this endpoint needs a client certificate from the group");
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return SPN_ENOMEM;
-	rc = gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER);
-	if (rc < 0) {
-		gnutls_x509_crt_deinit(crt);
-		return spn_err(SPN_EDENIED, "client certificate unreadable");
+		return spn_err(SPN_EDENIED, "this endpoint needs a group member, and this server knows no group root");
+	if (!r->server->cfg.cert_pem) {
+		/* Plain HTTP (development): the request is signed instead. */
+		struct MHD_Connection *c = r->conn;
+		if ((rc = spn_http_sig_verify(r->server->root, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Spn-Cert"),
+					      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Spn-Time"),
+					      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Spn-Signature"), r->method,
+					      r->path, r->body, r->len, &crt)))
+			return rc;
+	} else {
+		ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (!ci || !ci->tls_session || !(chain = gnutls_certificate_get_peers(ci->tls_session, &n)) || n == 0)
+			return spn_err(SPN_EDENIED, "this endpoint needs a client certificate from the group");
+		if (gnutls_x509_crt_init(&crt) < 0)
+			return SPN_ENOMEM;
+		if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crt);
+			return spn_err(SPN_EDENIED, "client certificate unreadable");
+		}
 	}
 	if ((rc = spn_pki_cert_verify(crt, r->server->root)) == 0 && (rc = spn_pki_cert_ident(crt, &peer->id)) == 0 &&
 	    (rc = spn_pki_cert_serial(crt, peer->serial)) == 0)
@@ -500,8 +510,7 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 		return cfg->port ? spn_err(rc, "%s port %u: %s", cfg->address, (unsigned)cfg->port, spn_err_detail(rc))
 				 : rc;
 	}
-	if (cfg->cert_pem && cfg->trust_pem &&
-	    (rc = spn_pki_cert_import(cfg->trust_pem, strlen(cfg->trust_pem), &s->root))) {
+	if (cfg->trust_pem && (rc = spn_pki_cert_import(cfg->trust_pem, strlen(cfg->trust_pem), &s->root))) {
 		free(s);
 		return rc;
 	}

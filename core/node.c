@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "error.h"
 #include "file.h"
 #include "log.h"
@@ -182,7 +183,19 @@ int spn_node_start(spn_node_t *n)
 	n->tls = tls;
 	if (!tls) {
 		/* The node-to-node client speaks as the server does. */
-		spn_http_client_config_t cc = {.timeout_ms = (long)n->timeout_ms};
+		spn_http_client_config_t cc = {.timeout_ms = (long)n->timeout_ms, .sign_key = n->key};
+		gnutls_x509_crt_t crt;
+		gnutls_datum_t der = {NULL, 0};
+		if ((rc = spn_pki_cert_import(n->cert_pem, strlen(n->cert_pem), &crt)))
+			return rc;
+		if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0 ||
+		    spn_b64_encode(der.data, der.size, &n->cert_b64) != 0)
+			rc = SPN_ENOMEM;
+		gnutls_free(der.data);
+		gnutls_x509_crt_deinit(crt);
+		if (rc)
+			return rc;
+		cc.sign_cert_b64 = n->cert_b64;
 		spn_http_client_free(n->client);
 		spn_http_client_free(n->ctl);
 		n->client = n->ctl = NULL;
@@ -199,16 +212,17 @@ int spn_node_start(spn_node_t *n)
 	cfg.routes = spn_node_routes;
 	cfg.n_routes = spn_node_nroutes;
 	cfg.user = n;
+	cfg.trust_pem = n->root_pem;
 	if (tls) {
 		cfg.cert_pem = n->cert_pem;
 		cfg.key_pem = n->key_pem;
-		cfg.trust_pem = n->root_pem;
 	} else {
 		if (n->ca && strcmp(cfg.address, "127.0.0.1") != 0 && strcmp(cfg.address, "::1") != 0)
 			return spn_err(SPN_ECONFIG, "%s: [http] tls = false: the PSP hands out tokens' certificates and "
 						    "keys; plain HTTP is allowed only on loopback",
 				       spn_conf_file(n->conf));
-		spn_log_warn("TLS IS OFF ([http] tls = false): for development only; message-level security still applies");
+		spn_log_warn("TLS IS OFF ([http] tls = false): for development only; nodes sign their requests, "
+			     "nothing is encrypted but the sections");
 	}
 	if ((rc = spn_http_start(&cfg, &n->http)))
 		return rc;
@@ -257,6 +271,7 @@ void spn_node_close(spn_node_t *n)
 		gnutls_x509_crt_deinit(n->root);
 	spn_free_secret_str(n->key_pem);
 	free(n->cert_pem);
+	free(n->cert_b64);
 	for (size_t i = 0; i < n->n_retired; i++)
 		free(n->retired[i]);
 	free(n->retired);

@@ -21,6 +21,7 @@ typedef struct {
 	spn_ident_t id;
 	char serial[SPN_SERIAL_HEX];
 	char *key_pem, *cert_pem, *root_pem;
+	char *cert_b64;            /* plain HTTP only: sent with signed requests */
 	char *key_path, *cert_path, *root_path;
 	gnutls_x509_privkey_t key;
 	gnutls_x509_crt_t root;

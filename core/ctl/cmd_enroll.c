@@ -50,6 +50,12 @@ static int normalise_fpr(const char *in, char *out)
 	return 0;
 }
 
+/* A parent on plain HTTP (development): the node follows it. */
+static bool plain(const char *url)
+{
+	return strncmp(url, "http://", 7) == 0;
+}
+
 static char *path_in(const char *dir, const char *name)
 {
 	char *p = NULL;
@@ -85,7 +91,7 @@ static int call(spn_http_client_t *c, const char *base, const char *path, const 
  * fingerprint is the pinned one. */
 static int bootstrap_root(const enroll_args_t *a, const char *root_path)
 {
-	spn_http_client_config_t cfg = {.tls = true, .no_verify = true};
+	spn_http_client_config_t cfg = {.tls = !plain(a->url), .no_verify = true};
 	spn_http_client_t *c;
 	gnutls_x509_crt_t root;
 	char want[SPN_FPR_HEX], got[SPN_FPR_HEX], *pem = NULL;
@@ -120,9 +126,9 @@ static int write_conf(const enroll_args_t *a, const spn_token_t *t)
 			      "# spnd configuration of %s in group %s, written by spnctl enroll.\n"
 			      "[node]\nid = %s\ngroup = %s\nkey = node.key\ncert = node.crt\nroot = root.pem\n"
 			      "# the administrator that accepted this node\nparent = %s\n\n"
-			      "[http]\nlisten = %s\nport = %lu\nport_file = spnd.port\n",
+			      "[http]\nlisten = %s\nport = %lu\nport_file = spnd.port\n%s",
 			      t->node.node_id, t->node.group, t->node.node_id, t->node.group, a->url, a->listen,
-			      a->port) < 0) {
+			      a->port, plain(a->url) ? "# as its parent: development only\ntls = false\n" : "") < 0) {
 		free(path);
 		return SPN_ENOMEM;
 	}
@@ -134,7 +140,7 @@ static int write_conf(const enroll_args_t *a, const spn_token_t *t)
 
 static int enroll(enroll_args_t *a)
 {
-	spn_http_client_config_t cfg = {.tls = true};
+	spn_http_client_config_t cfg = {.tls = !plain(a->url)};
 	spn_http_client_t *c = NULL;
 	gnutls_x509_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL, root = NULL;

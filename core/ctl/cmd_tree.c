@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "error.h"
 #include "file.h"
 #include "http_client.h"
 #include "json.h"
+#include "pki_cert.h"
+#include "pki_key.h"
 #include "spnctl.h"
 
 /* Where the node listens: [node] url, else [http] listen and port (or the
@@ -99,6 +102,28 @@ static int print_text(const char *body, size_t len)
 	return 0;
 }
 
+/* Over plain HTTP (development) the node's requests are signed instead. */
+static int plain_identity(const char *cert, const char *key, spn_http_client_config_t *cfg)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t der = {NULL, 0};
+	char *b64 = NULL;
+	int rc;
+
+	if ((rc = spn_pki_cert_load(cert, &crt)))
+		return rc;
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0)
+		rc = SPN_ENOMEM;
+	gnutls_x509_crt_deinit(crt);
+	if (rc == 0 && (rc = spn_b64_encode(der.data, der.size, &b64)) == 0 &&
+	    (rc = spn_pki_key_load(key, "SPN_KEY_PASSPHRASE", &cfg->sign_key)) == 0)
+		cfg->sign_cert_b64 = b64;
+	else
+		free(b64);
+	gnutls_free(der.data);
+	return rc;
+}
+
 int spnctl_tree(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -143,8 +168,11 @@ int spnctl_tree(int argc, char **argv)
 		cfg.key_file = key;
 		cfg.root_file = root;
 		cfg.key_pass = getenv(spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE"));
+		cfg.tls = strncmp(base, "http://", 7) != 0;
+		if (!cfg.tls)
+			rc = plain_identity(cert, key, &cfg);
 		snprintf(url, sizeof(url), "%s/v1/tree%s", base, strcmp(format, "dot") == 0 ? ".dot" : "");
-		if ((rc = spn_http_client_new(&cfg, &c)) == 0 &&
+		if (rc == 0 && (rc = spn_http_client_new(&cfg, &c)) == 0 &&
 		    (rc = spn_http_client_call(c, url, NULL, 0, &status, &body, &len)) == 0 && status != 200)
 			rc = spn_err(SPN_EDENIED, "%s answered %ld: %s", url, status, body);
 	}
@@ -155,6 +183,9 @@ int spnctl_tree(int argc, char **argv)
 			printf("%s%s", body, strcmp(format, "json") == 0 ? "\n" : "");
 	}
 	spn_http_client_free(c);
+	if (cfg.sign_key)
+		gnutls_x509_privkey_deinit(cfg.sign_key);
+	free((char *)cfg.sign_cert_b64);
 	spn_conf_free(conf);
 	free(cert);
 	free(key);

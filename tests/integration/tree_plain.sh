@@ -1,0 +1,35 @@
+#!/bin/sh
+# The development switch, [http] tls = false: a group on plain HTTP still
+# knows who calls. Nodes sign their requests with their certificate keys
+# (doc/rest-api.md), so registration, the registry and routing work, and an
+# unsigned, forged or revoked caller is refused as over TLS.
+. "$top_srcdir/tests/lib.sh"
+P="$WORK/psp"; CA="$P/ca/root.crt"
+new_group "$P" plain || exit 1
+printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\ntls = false\n\n%s\n' "$TREE_SETTINGS" >>"$P/spnd.conf"
+check "the PSP starts on plain HTTP" node_start "$P"
+check "it says loudly that TLS is off" grep -q 'TLS IS OFF' "$P/spnd.log"
+purl() { echo "http://127.0.0.1:$(cat "$1/spnd.port")"; }
+pjoin() { # pjoin DIR PARENT_DIR ROLE TRUST SERVICES
+	tok=$(mint "$2" "$(basename "$1")" "$3" "$4" "$5") &&
+	"$SPNCTL" enroll --url "$(purl "$2")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$1" >/dev/null &&
+	printf '\n%s\n' "$TREE_SETTINGS" >>"$1/spnd.conf" && node_start "$1"
+}
+check "adm1 enrolls and starts over plain HTTP" pjoin "$WORK/adm1" "$P" admin 8 ""
+check "a1 enrolls below adm1" pjoin "$WORK/a1" "$WORK/adm1" spn 3 a
+check "b1 enrolls below the PSP" pjoin "$WORK/b1" "$P" spn 3 b
+up() { "$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q '^    a1 (spn): a$'; }
+check "the registry reaches the PSP (spnctl tree signs its request)" wait_for 10 up
+st=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST --data '{"service":"a"}' "$(purl "$WORK/b1")/v1/route")
+check "a request routes through the LCA" sh -c "[ $st = 200 ] && grep -q '\"path\":\\[\"b1\",\"psp\",\"adm1\",\"a1\"\\]' '$WORK/body'"
+st=$(curl -sS -o "$WORK/body" -w '%{http_code}' "$(purl "$P")/v1/tree")
+check "an unsigned caller cannot read the registry" sh -c "[ $st = 403 ] && grep -q 'signed request' '$WORK/body'"
+st=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST -H "Spn-Cert: $(openssl x509 -in "$WORK/a1/node.crt" -outform DER | base64 -w0)" \
+	-H "Spn-Time: $(date +%s)" -H "Spn-Signature: AAAA" --data '{"url":"http://x:1","version":1,"full":true,"nodes":[]}' \
+	"$(purl "$WORK/adm1")/v1/tree/sync")
+check "a member's certificate without its key's signature is refused" sh -c "[ $st = 403 ] && grep -q 'refused' '$WORK/body'"
+serial=$(openssl x509 -in "$WORK/a1/node.crt" -noout -serial | cut -d= -f2)
+check "the PSP revokes a1" ctl revoke -c "$P/spnd.conf" "$serial"
+gone() { ! "$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q 'a1'; }
+check "a1, revoked, is dropped and refused" wait_for 5 gone
+check "adm1 refused its signed heartbeat" wait_for 3 grep -q 'refused POST /v1/tree/sync: the certificate .* of a1 is revoked' "$WORK/adm1/spnd.log"
