@@ -111,6 +111,9 @@ int spn_ca_release(spn_ca_t *ca, const char *serial);
 /* Whether a revocation, hold or release is recorded that the CRL file does
  * not show yet (its signing failed): the caller signs it again. */
 bool spn_ca_crl_stale(spn_ca_t *ca);
+/* Whether the last revoke, hold or release was recorded in the ledger, even
+ * if it then failed to sign the CRL. */
+bool spn_ca_recorded(spn_ca_t *ca);
 
 /* Signs a fresh CRL from the ledger and writes it to the configured file;
  * *pem (optional) is the caller's to free. */

@@ -158,6 +158,7 @@ static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason
 	time_t now = spn_clock_now();
 	int rc;
 
+	ca->recorded = false;
 	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
 		return rc;
 	if (strcmp(kind, "revoke") == 0)
@@ -192,6 +193,7 @@ static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason
 	}
 	spn_log_info("certificate %s: %s%s%s", serial, kind, reason ? " " : "", reason ? spn_crl_reason_name(reason) : "");
 	ca->crl_stale = true;
+	ca->recorded = true;
 	if ((rc = spn_ca_crl_update(ca, NULL)))
 		return spn_err(rc, "%s of %s recorded, but the CRL could not be signed (%s); run spnctl crl", kind, serial,
 			       spn_err_detail(rc));
@@ -201,6 +203,11 @@ static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason
 bool spn_ca_crl_stale(spn_ca_t *ca)
 {
 	return ca->crl_stale;
+}
+
+bool spn_ca_recorded(spn_ca_t *ca)
+{
+	return ca->recorded;
 }
 
 int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -298,9 +299,15 @@ static void revoke(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	if (rc == 0)
 		rc = spn_ca_revoke(n->ca, lower, reason);
 	/* Recorded but not yet on the CRL: the worker signs it again. */
-	if (rc && spn_ca_crl_stale(n->ca)) {
+	if (rc && spn_ca_recorded(n->ca)) {
 		spn_log_error("%s", spn_err_detail(rc));
 		rc = 0;
+	}
+	/* The ledger says who asked, not only what was done. */
+	if (rc == 0) {
+		char detail[SPN_NAME_MAX + 16];
+		snprintf(detail, sizeof(detail), "by %s", peer.node_id);
+		spn_ledger_event(spn_ca_ledger(n->ca), spn_clock_now(), "requested", lower, "", detail);
 	}
 	pthread_mutex_unlock(&n->ca_lock);
 	/* Every node refuses it as soon as the CRL reaches it. */

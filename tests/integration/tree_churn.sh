@@ -63,6 +63,7 @@ refused_by() { # refused_by DIR: DIR answers c3's certificate with 403 revoked
 	[ "$(req $(as "$WORK/c3") "$(node_url "$1")/v1/tree")" = 403 ] && grep -q '"error":"revoked"' "$WORK/body"
 }
 check "adm1 refuses c3 within a second" wait_for 1 refused_by "$WORK/adm1"
+check "the ledger records who asked for it" sh -c "SPN_CA_PASSPHRASE='$SPN_CA_PASSPHRASE_VALUE' '$SPNCTL' log -c '$P/spnd.conf' | grep -i 'requested' | grep -qi \"$serial.*by adm1\""
 check "e1 refuses c3 within a second" wait_for 1 refused_by "$WORK/e1"
 check "the PSP refuses c3" refused_by "$P"
 check "c3 is dropped from adm1's registry" wait_for 2 gone "$WORK/adm1" c3
