@@ -37,10 +37,16 @@ static int newest_and_parent(spn_ca_t *ca, const spn_ledger_cert_t *cur, time_t 
 			     latest.serial);
 	}
 	spn_ledger_cert_clear(ca->ledger, &latest);
-	if (rc == 0 && cur->parent[0] && (rc = spn_ledger_node_in_use(ca->ledger, cur->parent, now, &parent_ok)) == 0 &&
-	    !parent_ok)
-		rc = spn_err(SPN_EDENIED, "%s was accepted by %s, which holds no valid certificate any more",
-			     cur->id.node_id, cur->parent);
+	if (rc == 0 && cur->parent[0]) {
+		spn_ledger_cert_t parent;
+		if (spn_ledger_cert_current(ca->ledger, cur->parent, now, &parent) == 0)
+			spn_ledger_cert_clear(ca->ledger, &parent);
+		else
+			parent_ok = false;
+		if (!parent_ok)
+			rc = spn_err(SPN_EDENIED, "%s was accepted by %s, which holds no valid certificate any more",
+				     cur->id.node_id, cur->parent);
+	}
 	return rc;
 }
 

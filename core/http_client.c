@@ -20,6 +20,7 @@
 
 struct spn_http_client {
 	spn_http_client_config_t cfg;
+	char *sign_cert;  /* the certificate sent with signed requests (under lock) */
 	char *cert, *key, *root, *pass;
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
@@ -79,6 +80,7 @@ int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t *
 	c->key = dup_or_null(cfg->key_file);
 	c->root = dup_or_null(cfg->root_file);
 	c->pass = dup_or_null(cfg->key_pass);
+	c->sign_cert = dup_or_null(cfg->sign_cert_b64);
 	if (!c->cfg.timeout_ms)
 		c->cfg.timeout_ms = 10000;
 	if (!c->cfg.max_response)
@@ -93,10 +95,16 @@ int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t *
 	return 0;
 }
 
-void spn_http_client_reconnect(spn_http_client_t *c)
+void spn_http_client_reconnect(spn_http_client_t *c, const char *sign_cert_b64)
 {
+	char *copy = sign_cert_b64 ? strdup(sign_cert_b64) : NULL;
+
 	pthread_mutex_lock(&c->lock);
 	c->gen++;
+	if (copy) {
+		free(c->sign_cert);
+		c->sign_cert = copy;
+	}
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -110,6 +118,7 @@ void spn_http_client_free(spn_http_client_t *c)
 	free(c->key);
 	free(c->root);
 	spn_free_secret_str(c->pass);
+	free(c->sign_cert);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->freed);
 	free(c);
@@ -250,19 +259,26 @@ static int request(spn_http_client_t *c, const char *url, const char *pin, const
 				curl_easy_setopt(h, CURLOPT_KEYPASSWD, c->pass);
 		}
 	}
-	if (!c->cfg.tls && c->cfg.sign_key && c->cfg.sign_cert_b64) {
+	if (!c->cfg.tls && c->cfg.sign_key && c->sign_cert) {
 		/* The path as the server sees it: after the authority. */
 		const char *p = strstr(url, "://"), *path = p ? strchr(p + 3, '/') : NULL;
-		char *lines[3];
+		char *lines[3], *cert;
 		size_t plen = path ? strcspn(path, "?#") : 0;
 		char *just_path = path ? strndup(path, plen) : strdup("/");
-		if (!just_path || (rc = spn_http_sig_headers(c->cfg.sign_key, c->cfg.sign_cert_b64, body ? "POST" : "GET",
-							    just_path, body, body ? len : 0, lines))) {
+		pthread_mutex_lock(&c->lock);
+		cert = strdup(c->sign_cert);
+		pthread_mutex_unlock(&c->lock);
+		if (!just_path || !cert ||
+		    (rc = spn_http_sig_headers(c->cfg.sign_key, cert, body ? "POST" : "GET", just_path, body,
+					       body ? len : 0, lines))) {
+			rc = just_path && cert ? rc : SPN_ENOMEM;
 			free(just_path);
+			free(cert);
 			give_back(c, h, gen);
-			return just_path ? rc : SPN_ENOMEM;
+			return rc;
 		}
 		free(just_path);
+		free(cert);
 		for (int i = 0; i < 3; i++) {
 			headers = curl_slist_append(headers, lines[i]);
 			free(lines[i]);

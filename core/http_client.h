@@ -30,8 +30,9 @@ int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t *
 void spn_http_client_free(spn_http_client_t *c);
 
 /* New connections from now on (the certificate file changed): the pooled
- * ones are closed as they come back. */
-void spn_http_client_reconnect(spn_http_client_t *c);
+ * ones are closed as they come back. sign_cert_b64, when given, replaces the
+ * certificate sent with signed requests. */
+void spn_http_client_reconnect(spn_http_client_t *c, const char *sign_cert_b64);
 
 /* One request; body NULL sends a GET. *resp (NUL-terminated) is the
  * caller's to free. Transport failures are SPN_EIO with curl's reason;

@@ -184,16 +184,7 @@ int spn_node_start(spn_node_t *n)
 	if (!tls) {
 		/* The node-to-node client speaks as the server does. */
 		spn_http_client_config_t cc = {.timeout_ms = (long)n->timeout_ms, .sign_key = n->key};
-		gnutls_x509_crt_t crt;
-		gnutls_datum_t der = {NULL, 0};
-		if ((rc = spn_pki_cert_import(n->cert_pem, strlen(n->cert_pem), &crt)))
-			return rc;
-		if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0 ||
-		    spn_b64_encode(der.data, der.size, &n->cert_b64) != 0)
-			rc = SPN_ENOMEM;
-		gnutls_free(der.data);
-		gnutls_x509_crt_deinit(crt);
-		if (rc)
+		if ((rc = spn_pki_cert_b64(n->cert_pem, &n->cert_b64)))
 			return rc;
 		cc.sign_cert_b64 = n->cert_b64;
 		spn_http_client_free(n->client);

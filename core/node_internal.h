@@ -17,6 +17,10 @@ int spn_node_peer(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *resp, uns
 int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size_t len, long *status, char **out,
 			 size_t *out_len);
 
+/* The same on the worker's client, whose timeout keeps heartbeats on time. */
+int spn_node_call_parent_quick(spn_node_t *n, const char *path, const char *body, size_t len, long *status,
+			       char **out, size_t *out_len);
+
 /* Passes on another node's answer as it came. */
 void spn_node_relay(spn_http_resp_t *resp, long status, char *body, size_t len);
 

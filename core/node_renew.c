@@ -86,7 +86,9 @@ static int fetch(spn_node_t *n, const char *csr, const char *cert, char **pem)
 	json_object_object_add(msg, "csr", json_object_new_string(csr));
 	json_object_object_add(msg, "certificate", json_object_new_string(cert));
 	text = spn_json_text(msg, &len);
-	rc = spn_node_call_parent(n, "/v1/renew", text, len, &status, &body, &blen);
+	/* On the worker's thread: a slow answer must not cost the heartbeats;
+	 * a renewal whose answer is lost is answered again next time. */
+	rc = spn_node_call_parent_quick(n, "/v1/renew", text, len, &status, &body, &blen);
 	json_object_put(msg);
 	if (rc == 0 && status != 201)
 		rc = spn_err(SPN_EDENIED, "the parent answered %ld: %s", status, body);
@@ -129,8 +131,12 @@ static int take(spn_node_t *n, char *pem)
 		n->not_before = gnutls_x509_crt_get_activation_time(crt);
 		n->not_after = gnutls_x509_crt_get_expiration_time(crt);
 		pthread_mutex_unlock(&n->state_lock);
-		spn_http_client_reconnect(n->client);
-		spn_http_client_reconnect(n->ctl);
+		char *b64 = NULL;
+		if (!n->tls)
+			spn_pki_cert_b64(pem, &b64);
+		spn_http_client_reconnect(n->client, b64);
+		spn_http_client_reconnect(n->ctl, b64);
+		free(b64);
 	}
 	gnutls_x509_crt_deinit(crt);
 	return rc;

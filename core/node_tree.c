@@ -44,10 +44,11 @@ void spn_node_relay_up(spn_node_t *n, const char *path, const char *body, size_t
 	long status = 0;
 	int rc = spn_node_call_parent(n, path, body, len, &status, &ans, &alen);
 
-	if (rc == SPN_ETIMEOUT)
+	if (rc == SPN_ETIMEOUT) {
+		spn_log_warn("relaying %s to the parent: %s", path, spn_err_detail(rc));
 		rc = spn_err(SPN_ETIMEOUT, "the parent of %s did not answer in time; the request may have been processed",
 			     n->id.node_id);
-	else if (rc) {
+	} else if (rc) {
 		/* The parent's address stays in the log. */
 		spn_log_warn("relaying %s to the parent: %s", path, spn_err_detail(rc));
 		rc = spn_err(SPN_EUNAVAILABLE, "the parent of %s cannot be reached", n->id.node_id);

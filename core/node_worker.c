@@ -52,6 +52,12 @@ int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size
 	return call_parent(n, n->client, path, body, len, status, out, out_len);
 }
 
+int spn_node_call_parent_quick(spn_node_t *n, const char *path, const char *body, size_t len, long *status,
+			       char **out, size_t *out_len)
+{
+	return call_parent(n, n->ctl, path, body, len, status, out, out_len);
+}
+
 bool spn_node_is_revoked(const char *serial, void *user)
 {
 	return spn_revoked_has(user, serial);

@@ -138,6 +138,23 @@ int spn_pki_cert_fingerprint(gnutls_x509_crt_t crt, char *buf)
 	return 0;
 }
 
+int spn_pki_cert_b64(const char *pem, char **out)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t der = {NULL, 0};
+	int rc;
+
+	if ((rc = spn_pki_cert_import(pem, strlen(pem), &crt)))
+		return rc;
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0)
+		rc = spn_err(SPN_EBADCERT, "certificate cannot be encoded");
+	else
+		rc = spn_b64_encode(der.data, der.size, out);
+	gnutls_free(der.data);
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
 static int crt_san(void *ctx, unsigned i, void *buf, size_t *n, unsigned *type)
 {
 	return gnutls_x509_crt_get_subject_alt_name2(ctx, i, buf, n, type, NULL);

@@ -15,6 +15,9 @@
 int spn_pki_cert_import(const char *pem, size_t len, gnutls_x509_crt_t *out);
 int spn_pki_cert_load(const char *path, gnutls_x509_crt_t *out);
 
+/* The DER of a PEM certificate in standard base64; caller frees. */
+int spn_pki_cert_b64(const char *pem, char **out);
+
 /* PEM text; *pem is the caller's to free. */
 int spn_pki_cert_export(gnutls_x509_crt_t crt, char **pem);
 

@@ -179,7 +179,18 @@ static int enroll(enroll_args_t *a)
 	json_object_object_add(req, "token", json_object_new_string(a->token));
 	text = spn_json_text(req, &len);
 	cfg.root_file = root_path;
-	if ((rc = spn_http_client_new(&cfg, &c)) || (rc = call(c, a->url, "/v1/enroll", t.minted_by, text, len, 201, &body, &len)))
+	if ((rc = spn_http_client_new(&cfg, &c)))
+		goto out;
+	rc = call(c, a->url, "/v1/enroll", t.minted_by, text, len, 201, &body, &len);
+	if (rc == SPN_ETIMEOUT || rc == SPN_EIO) {
+		/* Sent, but no answer: the certificate may exist. The key stays,
+		 * so that it can be used once the certificate is found. */
+		made_root = false;
+		rc = spn_err(rc, "%s; the request may have been processed: %s is kept (spnctl list/show at the PSP "
+				 "tells whether %s was issued a certificate)",
+			     spn_err_detail(rc), key_path, t.node.node_id);
+	}
+	if (rc)
 		goto out;
 	if ((rc = spn_json_parse(body, len, &ans)) || (rc = spn_json_str(ans, "certificate", true, SPN_CERT_MAX, &cert_pem)))
 		goto out;

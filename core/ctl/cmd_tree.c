@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
 #include "error.h"
 #include "file.h"
 #include "http_client.h"
@@ -103,24 +102,18 @@ static int print_text(const char *body, size_t len)
 }
 
 /* Over plain HTTP (development) the node's requests are signed instead. */
-static int plain_identity(const char *cert, const char *key, spn_http_client_config_t *cfg)
+static int plain_identity(const char *cert, const char *key, const char *pass_env, spn_http_client_config_t *cfg)
 {
-	gnutls_x509_crt_t crt;
-	gnutls_datum_t der = {NULL, 0};
-	char *b64 = NULL;
+	char *pem = NULL, *b64 = NULL;
+	size_t len;
 	int rc;
 
-	if ((rc = spn_pki_cert_load(cert, &crt)))
-		return rc;
-	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0)
-		rc = SPN_ENOMEM;
-	gnutls_x509_crt_deinit(crt);
-	if (rc == 0 && (rc = spn_b64_encode(der.data, der.size, &b64)) == 0 &&
-	    (rc = spn_pki_key_load(key, "SPN_KEY_PASSPHRASE", &cfg->sign_key)) == 0)
+	if ((rc = spn_file_read(cert, SPN_CERT_MAX, &pem, &len)) == 0 && (rc = spn_pki_cert_b64(pem, &b64)) == 0 &&
+	    (rc = spn_pki_key_load(key, pass_env, &cfg->sign_key)) == 0)
 		cfg->sign_cert_b64 = b64;
 	else
 		free(b64);
-	gnutls_free(der.data);
+	free(pem);
 	return rc;
 }
 
@@ -170,7 +163,8 @@ int spnctl_tree(int argc, char **argv)
 		cfg.key_pass = getenv(spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE"));
 		cfg.tls = strncmp(base, "http://", 7) != 0;
 		if (!cfg.tls)
-			rc = plain_identity(cert, key, &cfg);
+			rc = plain_identity(cert, key,
+					    spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE"), &cfg);
 		snprintf(url, sizeof(url), "%s/v1/tree%s", base, strcmp(format, "dot") == 0 ? ".dot" : "");
 		if (rc == 0 && (rc = spn_http_client_new(&cfg, &c)) == 0 &&
 		    (rc = spn_http_client_call(c, url, NULL, 0, &status, &body, &len)) == 0 && status != 200)

@@ -22,6 +22,9 @@
 #include "file.h"
 #include "http_client.h"
 #include "http_server.h"
+#include "http_sig.h"
+#include "pki_cert.h"
+#include "pki_key.h"
 
 static char dir[64], other[64];
 static spn_http_server_t *server;
@@ -319,6 +322,51 @@ static void async_routes_leave_the_server_free(void **state)
 	spn_http_client_free(c);
 }
 
+/* Plain HTTP between nodes: the signature binds method, path, time and
+ * body to the certificate's key; anything changed is refused. */
+static void signed_requests(void **state)
+{
+	char *crt_path = path(dir, "node.crt"), *key_path = path(dir, "node.key"), *root_path = path(dir, "ca/root.crt");
+	char *other_root = path(other, "ca/root.crt"), *pem = NULL, *b64 = NULL, *lines[3], when[32];
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t root, foreign, crt = NULL;
+	const char *body = "{\"service\":\"a\"}";
+	size_t len;
+
+	(void)state;
+	assert_int_equal(spn_file_read(crt_path, 65536, &pem, &len), 0);
+	assert_int_equal(spn_pki_cert_b64(pem, &b64), 0);
+	assert_int_equal(spn_pki_key_load(key_path, "SPN_KEY_PASSPHRASE", &key), 0);
+	assert_int_equal(spn_pki_cert_load(root_path, &root), 0);
+	assert_int_equal(spn_pki_cert_load(other_root, &foreign), 0);
+	assert_int_equal(spn_http_sig_headers(key, b64, "POST", "/v1/route", body, strlen(body), lines), 0);
+	snprintf(when, sizeof(when), "%s", lines[1] + strlen("Spn-Time: "));
+	const char *sig = lines[2] + strlen("Spn-Signature: ");
+	assert_int_equal(spn_http_sig_verify(root, b64, when, sig, "POST", "/v1/route", body, strlen(body), &crt), 0);
+	gnutls_x509_crt_deinit(crt);
+	assert_int_equal(spn_http_sig_verify(root, b64, when, sig, "POST", "/v1/route", "{}", 2, &crt), SPN_EDENIED);
+	assert_int_equal(spn_http_sig_verify(root, b64, when, sig, "POST", "/v1/tree/sync", body, strlen(body), &crt),
+			 SPN_EDENIED);
+	assert_int_equal(spn_http_sig_verify(root, b64, "12", sig, "POST", "/v1/route", body, strlen(body), &crt),
+			 SPN_EDENIED);
+	assert_int_equal(spn_http_sig_verify(foreign, b64, when, sig, "POST", "/v1/route", body, strlen(body), &crt),
+			 SPN_EDENIED);
+	assert_int_equal(spn_http_sig_verify(root, b64, when, NULL, "POST", "/v1/route", body, strlen(body), &crt),
+			 SPN_EDENIED);
+	assert_null(crt);
+	for (int i = 0; i < 3; i++)
+		free(lines[i]);
+	gnutls_x509_privkey_deinit(key);
+	gnutls_x509_crt_deinit(root);
+	gnutls_x509_crt_deinit(foreign);
+	free(pem);
+	free(b64);
+	free(crt_path);
+	free(key_path);
+	free(root_path);
+	free(other_root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +377,7 @@ int main(void)
 		cmocka_unit_test(bodies_and_limits),
 		cmocka_unit_test(concurrent_requests_share_the_pool),
 		cmocka_unit_test(async_routes_leave_the_server_free),
+		cmocka_unit_test(signed_requests),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
