@@ -1,0 +1,206 @@
+/* JWE compact serialisation, dir + A256GCM, on Nettle's AES-GCM and
+ * json-c. Parsing is strict: five parts, an empty encrypted key, a 96-bit
+ * IV, a 128-bit tag, a header of known fields only. */
+#include "config.h"
+
+#include <gnutls/crypto.h>
+#include <nettle/gcm.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "error.h"
+#include "json.h"
+#include "jwe.h"
+#include "mem.h"
+
+#define IV 12
+#define TAG 16
+#define JWE_MAX (16 * 1024 * 1024)
+
+static bool id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= SPN_JWE_ID_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+static int header_check(const spn_jwe_header_t *h)
+{
+	if (!id_ok(h->kid) || !id_ok(h->mid) || !spn_service_name_is_valid(h->svc) || !spn_name_is_valid(h->to) ||
+	    !id_ok(h->from))
+		return spn_err(SPN_EINVAL, "section header: kid, svc, to, from and mid must all be set and well formed");
+	return 0;
+}
+
+static void gcm(const uint8_t key[32], const uint8_t iv[IV], const char *aad, size_t aad_len, bool seal,
+		const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[TAG])
+{
+	struct gcm_aes256_ctx c;
+
+	gcm_aes256_set_key(&c, key);
+	gcm_aes256_set_iv(&c, IV, iv);
+	gcm_aes256_update(&c, aad_len, (const uint8_t *)aad);
+	(seal ? gcm_aes256_encrypt : gcm_aes256_decrypt)(&c, len, out, in);
+	gcm_aes256_digest(&c, TAG, tag);
+	spn_wipe(&c, sizeof(c));
+}
+
+int spn_jwe_seal(const uint8_t key[SPN_JWE_KEY], const spn_jwe_header_t *h, const uint8_t *pt, size_t pt_len,
+		 char **out)
+{
+	json_object *o;
+	const char *text;
+	char *hdr = NULL, *iv64 = NULL, *ct64 = NULL, *tag64 = NULL;
+	uint8_t iv[IV], tag[TAG], *ct = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = header_check(h)))
+		return rc;
+	if (pt_len > JWE_MAX)
+		return spn_err(SPN_ETOOBIG, "section larger than %d bytes", JWE_MAX);
+	/* A fresh random IV per section: a key never sees the same one twice
+	 * within the message budget of its session. */
+	if (gnutls_rnd(GNUTLS_RND_NONCE, iv, IV) < 0 || !(ct = malloc(pt_len ? pt_len : 1)))
+		return SPN_ENOMEM;
+	o = json_object_new_object();
+	json_object_object_add(o, "alg", json_object_new_string("dir"));
+	json_object_object_add(o, "enc", json_object_new_string("A256GCM"));
+	json_object_object_add(o, "kid", json_object_new_string(h->kid));
+	json_object_object_add(o, "svc", json_object_new_string(h->svc));
+	json_object_object_add(o, "to", json_object_new_string(h->to));
+	json_object_object_add(o, "from", json_object_new_string(h->from));
+	json_object_object_add(o, "mid", json_object_new_string(h->mid));
+	json_object_object_add(o, "seq", json_object_new_int64((int64_t)h->seq));
+	text = spn_json_text(o, &len);
+	if ((rc = spn_b64url_encode((const uint8_t *)text, len, &hdr)) == 0) {
+		gcm(key, iv, hdr, strlen(hdr), true, pt, pt_len, ct, tag);
+		if ((rc = spn_b64url_encode(iv, IV, &iv64)) == 0 && (rc = spn_b64url_encode(ct, pt_len, &ct64)) == 0 &&
+		    (rc = spn_b64url_encode(tag, TAG, &tag64)) == 0 &&
+		    asprintf(out, "%s..%s.%s.%s", hdr, iv64, ct64, tag64) < 0)
+			rc = SPN_ENOMEM;
+	}
+	json_object_put(o);
+	free(hdr);
+	free(iv64);
+	free(ct64);
+	free(tag64);
+	free(ct);
+	return rc;
+}
+
+/* The five parts: header, (empty) key, iv, ciphertext, tag. */
+static int split(const char *jwe, size_t len, const char *part[5], size_t plen[5])
+{
+	const char *p = jwe, *end = jwe + len;
+
+	if (len > JWE_MAX * 2)
+		return spn_err(SPN_ETOOBIG, "section too large");
+	for (int i = 0; i < 5; i++) {
+		const char *dot = i < 4 ? memchr(p, '.', (size_t)(end - p)) : end;
+		if (!dot || (i == 4 && memchr(p, '.', (size_t)(end - p))))
+			return spn_err(SPN_EINVAL, "a section is a JWE in compact form: five parts separated by dots");
+		part[i] = p;
+		plen[i] = (size_t)(dot - p);
+		p = dot + (i < 4);
+	}
+	return 0;
+}
+
+static int copy_str(json_object *o, const char *key, char *dst, size_t cap)
+{
+	const char *v;
+	int rc = spn_json_str(o, key, true, cap - 1, &v);
+
+	if (rc == 0)
+		snprintf(dst, cap, "%s", v);
+	return rc;
+}
+
+static int parse_header(const char *b64, size_t len, spn_jwe_header_t *h)
+{
+	static const char *const fields[] = {"alg", "enc", "kid", "svc", "to", "from", "mid", "seq", NULL};
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	json_object *o = NULL;
+	const char *alg, *enc;
+	int64_t seq;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	if ((rc = spn_b64url_decode(b64, len, &raw, &raw_len)))
+		return spn_err(SPN_EINVAL, "section header is not base64url");
+	if ((rc = spn_json_parse((const char *)raw, raw_len, &o)) || (rc = spn_json_only(o, "section header", fields)) ||
+	    (rc = spn_json_str(o, "alg", true, 16, &alg)) || (rc = spn_json_str(o, "enc", true, 16, &enc)) ||
+	    (rc = copy_str(o, "kid", h->kid, sizeof(h->kid))) || (rc = copy_str(o, "svc", h->svc, sizeof(h->svc))) ||
+	    (rc = copy_str(o, "to", h->to, sizeof(h->to))) || (rc = copy_str(o, "from", h->from, sizeof(h->from))) ||
+	    (rc = copy_str(o, "mid", h->mid, sizeof(h->mid))) || (rc = spn_json_int(o, "seq", true, 0, INT64_MAX, &seq)))
+		goto out;
+	if (strcmp(alg, "dir") != 0 || strcmp(enc, "A256GCM") != 0)
+		rc = spn_err(SPN_EUNSUPPORTED, "section: alg %s, enc %s; only dir and A256GCM are accepted", alg, enc);
+	else if ((rc = header_check(h)) == 0)
+		h->seq = (uint64_t)seq;
+out:
+	json_object_put(o);
+	free(raw);
+	return rc;
+}
+
+int spn_jwe_peek(const char *jwe, size_t len, spn_jwe_header_t *h)
+{
+	const char *part[5];
+	size_t plen[5];
+	int rc;
+
+	if ((rc = split(jwe, len, part, plen)))
+		return rc;
+	return parse_header(part[0], plen[0], h);
+}
+
+int spn_jwe_open(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, spn_jwe_header_t *h, uint8_t **pt,
+		 size_t *pt_len)
+{
+	const char *part[5];
+	size_t plen[5], iv_len = 0, ct_len = 0, tag_len = 0;
+	uint8_t *iv = NULL, *ct = NULL, *tag = NULL, *out = NULL, mine[TAG];
+	char *aad = NULL;
+	int rc;
+
+	*pt = NULL;
+	if ((rc = split(jwe, len, part, plen)) || (rc = parse_header(part[0], plen[0], h)))
+		return rc;
+	if (plen[1] != 0)
+		return spn_err(SPN_EINVAL, "section: alg dir carries no encrypted key");
+	if (spn_b64url_decode(part[2], plen[2], &iv, &iv_len) != 0 || iv_len != IV ||
+	    spn_b64url_decode(part[3], plen[3], &ct, &ct_len) != 0 ||
+	    spn_b64url_decode(part[4], plen[4], &tag, &tag_len) != 0 || tag_len != TAG) {
+		rc = spn_err(SPN_EINVAL, "section: IV, ciphertext or tag malformed");
+		goto out;
+	}
+	if (!(aad = strndup(part[0], plen[0])) || !(out = malloc(ct_len + 1))) {
+		rc = SPN_ENOMEM;
+		goto out;
+	}
+	gcm(key, iv, aad, plen[0], false, ct, ct_len, out, mine);
+	if (!spn_mem_is_equal(mine, tag, TAG)) {
+		spn_wipe(out, ct_len);
+		rc = spn_err(SPN_EBADSIG, "section %s/%llu: header or ciphertext altered, or another key", h->mid,
+			     (unsigned long long)h->seq);
+		goto out;
+	}
+	out[ct_len] = 0;
+	*pt = out;
+	*pt_len = ct_len;
+	out = NULL;
+out:
+	free(out);
+	free(aad);
+	free(iv);
+	free(ct);
+	free(tag);
+	return rc;
+}

@@ -1,0 +1,162 @@
+/* Sections: round trips, the header readable without the key, and every
+ * change refused: a header field, a ciphertext byte, the tag, another key,
+ * another algorithm, an encrypted key where dir has none. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "b64.h"
+#include "error.h"
+#include "jwe.h"
+
+static const uint8_t key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+				17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+static spn_jwe_header_t header(void)
+{
+	spn_jwe_header_t h;
+
+	memset(&h, 0, sizeof(h));
+	strcpy(h.kid, "s-7f3a");
+	strcpy(h.svc, "bank");
+	strcpy(h.to, "bank-1");
+	strcpy(h.from, "wristband-7");
+	strcpy(h.mid, "m-0001");
+	h.seq = 3;
+	return h;
+}
+
+static void round_trip(void **state)
+{
+	spn_jwe_header_t h = header(), got;
+	const char *msg = "{\"iban\":\"DE02120300000000202051\"}";
+	char *jwe = NULL;
+	uint8_t *pt = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(spn_jwe_seal(key, &h, (const uint8_t *)msg, strlen(msg), &jwe), 0);
+	/* Five parts, the second empty: dir. */
+	assert_non_null(strstr(jwe, ".."));
+	assert_null(strstr(jwe, "DE02"));
+	assert_int_equal(spn_jwe_peek(jwe, strlen(jwe), &got), 0);
+	assert_string_equal(got.to, "bank-1");
+	assert_int_equal(got.seq, 3);
+	assert_int_equal(spn_jwe_open(key, jwe, strlen(jwe), &got, &pt, &len), 0);
+	assert_int_equal(len, strlen(msg));
+	assert_memory_equal(pt, msg, len);
+	assert_string_equal(got.mid, "m-0001");
+	assert_string_equal(got.from, "wristband-7");
+	free(pt);
+	free(jwe);
+	/* An empty section is a section. */
+	assert_int_equal(spn_jwe_seal(key, &h, NULL, 0, &jwe), 0);
+	assert_int_equal(spn_jwe_open(key, jwe, strlen(jwe), &got, &pt, &len), 0);
+	assert_int_equal(len, 0);
+	free(pt);
+	free(jwe);
+}
+
+/* Replaces the header with one whose field differs, keeping the rest. */
+static char *with_header(const char *jwe, const char *json)
+{
+	char *hdr = NULL, *out = NULL;
+	const char *rest = strchr(jwe, '.');
+
+	assert_int_equal(spn_b64url_encode((const uint8_t *)json, strlen(json), &hdr), 0);
+	assert_true(asprintf(&out, "%s%s", hdr, rest) > 0);
+	free(hdr);
+	return out;
+}
+
+static void tampering(void **state)
+{
+	spn_jwe_header_t h = header(), got;
+	uint8_t other[32], *pt = NULL;
+	char *jwe = NULL, *bad;
+	size_t len, n;
+
+	(void)state;
+	assert_int_equal(spn_jwe_seal(key, &h, (const uint8_t *)"pay 10", 6, &jwe), 0);
+	n = strlen(jwe);
+	/* A router redirects the section to another node. */
+	bad = with_header(jwe, "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":\"s-7f3a\",\"svc\":\"bank\",\"to\":\"bank-2\","
+			       "\"from\":\"wristband-7\",\"mid\":\"m-0001\",\"seq\":3}");
+	assert_int_equal(spn_jwe_open(key, bad, strlen(bad), &got, &pt, &len), SPN_EBADSIG);
+	assert_null(pt);
+	free(bad);
+	/* Another algorithm, or none. */
+	bad = with_header(jwe, "{\"alg\":\"dir\",\"enc\":\"A128GCM\",\"kid\":\"s-7f3a\",\"svc\":\"bank\",\"to\":\"bank-1\","
+			       "\"from\":\"wristband-7\",\"mid\":\"m-0001\",\"seq\":3}");
+	assert_int_equal(spn_jwe_open(key, bad, strlen(bad), &got, &pt, &len), SPN_EUNSUPPORTED);
+	free(bad);
+	bad = with_header(jwe, "{\"alg\":\"none\",\"enc\":\"A256GCM\",\"kid\":\"s-7f3a\",\"svc\":\"bank\",\"to\":\"bank-1\","
+			       "\"from\":\"wristband-7\",\"mid\":\"m-0001\",\"seq\":3}");
+	assert_int_equal(spn_jwe_open(key, bad, strlen(bad), &got, &pt, &len), SPN_EUNSUPPORTED);
+	free(bad);
+	/* A field missing, or one more. */
+	bad = with_header(jwe, "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":\"s-7f3a\",\"svc\":\"bank\",\"to\":\"bank-1\","
+			       "\"from\":\"wristband-7\",\"mid\":\"m-0001\"}");
+	assert_int_equal(spn_jwe_open(key, bad, strlen(bad), &got, &pt, &len), SPN_EINVAL);
+	free(bad);
+	/* Each byte of the ciphertext and tag, changed in turn. */
+	for (size_t i = strrchr(jwe, '.') - jwe - 8; i < n; i++) {
+		if (jwe[i] == '.')
+			continue;
+		bad = strdup(jwe);
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+		assert_int_not_equal(spn_jwe_open(key, bad, n, &got, &pt, &len), 0);
+		assert_null(pt);
+		free(bad);
+	}
+	/* An encrypted key where dir has none. */
+	bad = malloc(n + 2);
+	{
+		const char *dots = strstr(jwe, "..");
+		size_t head = (size_t)(dots - jwe) + 1;
+		memcpy(bad, jwe, head);
+		bad[head] = 'A';
+		strcpy(bad + head + 1, dots + 1);
+	}
+	assert_int_equal(spn_jwe_open(key, bad, strlen(bad), &got, &pt, &len), SPN_EINVAL);
+	free(bad);
+	memcpy(other, key, 32);
+	other[31] ^= 1;
+	assert_int_equal(spn_jwe_open(other, jwe, n, &got, &pt, &len), SPN_EBADSIG);
+	assert_int_equal(spn_jwe_open(key, "a.b.c", 5, &got, &pt, &len), SPN_EINVAL);
+	assert_int_equal(spn_jwe_open(key, "a.b.c.d.e.f", 11, &got, &pt, &len), SPN_EINVAL);
+	free(jwe);
+}
+
+static void bad_headers_are_not_written(void **state)
+{
+	spn_jwe_header_t h = header();
+	char *jwe = NULL;
+
+	(void)state;
+	h.to[0] = '\0';
+	assert_int_equal(spn_jwe_seal(key, &h, (const uint8_t *)"x", 1, &jwe), SPN_EINVAL);
+	h = header();
+	strcpy(h.mid, "has space");
+	assert_int_equal(spn_jwe_seal(key, &h, (const uint8_t *)"x", 1, &jwe), SPN_EINVAL);
+	assert_null(jwe);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(round_trip),
+		cmocka_unit_test(tampering),
+		cmocka_unit_test(bad_headers_are_not_written),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
