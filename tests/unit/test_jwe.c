@@ -136,6 +136,26 @@ static void tampering(void **state)
 	free(jwe);
 }
 
+/* The worked example of doc/protocol.md §3.3 opens as the text says. */
+static void documented_example(void **state)
+{
+	static const char example[] =
+		"eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwia2lkIjoicy03ZjNhIiwic3ZjIjoiYmFuayIsInRvIjoiYmFuay0xIiwiZnJvbSI6"
+		"IndyaXN0YmFuZC03IiwibWlkIjoibS0wMDAxIiwic2VxIjozfQ..AAECAwQFBgcICQoL.ChJo9amzQzEtb_dxVqnFvRqnjaVOr0pM_XpN"
+		"j2zgAxn7.ScyxeTbfkOH5Wn0Vguyz5Q";
+	spn_jwe_header_t h;
+	uint8_t *pt = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(spn_jwe_open(key, example, strlen(example), &h, &pt, &len), 0);
+	assert_string_equal((char *)pt, "{\"iban\":\"DE02120300000000202051\"}");
+	assert_string_equal(h.kid, "s-7f3a");
+	assert_string_equal(h.to, "bank-1");
+	assert_int_equal(h.seq, 3);
+	free(pt);
+}
+
 static void bad_headers_are_not_written(void **state)
 {
 	spn_jwe_header_t h = header();
@@ -156,6 +176,7 @@ int main(void)
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(tampering),
 		cmocka_unit_test(bad_headers_are_not_written),
+		cmocka_unit_test(documented_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
