@@ -1,0 +1,202 @@
+/* Session offers with real certificates from a real group: the client opens
+ * the key only from the provider its certificate names and authorises, and
+ * refuses a key substituted on the way, a re-signed offer, a provider not
+ * authorised for the service, a revoked one, an offer for another request. */
+#include "config.h"
+
+#include <gnutls/gnutls.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ca.h"
+#include "conf.h"
+#include "error.h"
+#include "file.h"
+#include "pki_cert.h"
+#include "pki_csr.h"
+#include "pki_key.h"
+#include "session.h"
+
+typedef struct {
+	gnutls_x509_privkey_t key;
+	char *cert;
+	spn_ident_t id;
+	char serial[SPN_SERIAL_HEX];
+} member_t;
+
+static char dir[64];
+static gnutls_x509_crt_t root;
+static member_t bank, hosp;
+
+static void member(spn_ca_t *ca, const char *id, const char *services, member_t *m)
+{
+	spn_ident_t node;
+	spn_ca_issued_t is;
+	char *csr = NULL, *tok = NULL;
+	gnutls_x509_crt_t crt;
+
+	memset(&node, 0, sizeof(node));
+	strcpy(node.node_id, id);
+	node.role = SPN_ROLE_SPN;
+	node.trust = 3;
+	assert_int_equal(spn_ident_set_services(&node, services), 0);
+	assert_int_equal(spn_pki_key_generate(SPN_KEY_ED25519, &m->key), 0);
+	assert_int_equal(spn_pki_csr_build(m->key, id, NULL, &csr), 0);
+	assert_int_equal(spn_ca_token_mint(ca, &node, 600, &tok), 0);
+	assert_int_equal(spn_ca_enroll_csr(ca, csr, strlen(csr), tok, strlen(tok), &is), 0);
+	m->cert = strdup(is.cert_pem);
+	strcpy(m->serial, is.serial);
+	spn_ca_issued_clear(&is);
+	assert_int_equal(spn_pki_cert_import(m->cert, strlen(m->cert), &crt), 0);
+	assert_int_equal(spn_pki_cert_ident(crt, &m->id), 0);
+	gnutls_x509_crt_deinit(crt);
+	free(csr);
+	free(tok);
+}
+
+static int setup(void **state)
+{
+	spn_ca_init_t p = {.group = "care", .psp_id = "psp", .key_type = SPN_KEY_ED25519, .root_validity = 86400 * 30};
+	spn_conf_t *conf = NULL;
+	spn_ca_t *ca = NULL;
+	char *path;
+
+	(void)state;
+	gnutls_global_init();
+	snprintf(dir, sizeof(dir), "/tmp/spn-session-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	p.dir = dir;
+	if (spn_ca_init(&p) != 0)
+		return -1;
+	path = spn_file_join(dir, "spnd.conf");
+	if (spn_conf_load(path, &conf) != 0 || spn_ca_open(conf, true, &ca) != 0)
+		return -1;
+	free(path);
+	member(ca, "bank-1", "bank", &bank);
+	member(ca, "hosp-1", "hospital", &hosp);
+	path = spn_file_join(dir, "ca/root.crt");
+	if (spn_pki_cert_load(path, &root) != 0)
+		return -1;
+	free(path);
+	spn_ca_close(ca);
+	spn_conf_free(conf);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return -1;
+	gnutls_x509_crt_deinit(root);
+	gnutls_x509_privkey_deinit(bank.key);
+	gnutls_x509_privkey_deinit(hosp.key);
+	free(bank.cert);
+	free(hosp.cert);
+	return 0;
+}
+
+static bool revoked_bank(const char *serial, void *user)
+{
+	(void)user;
+	return strcmp(serial, bank.serial) == 0;
+}
+
+static void key_agreed(void **state)
+{
+	uint8_t sk[32], pk[32], k[32], got[32], c2p[32], p2c[32], c2p2[32], p2c2[32];
+	spn_session_offer_t o, back;
+	json_object *j;
+
+	(void)state;
+	assert_int_equal(spn_hpke_keypair(sk, pk), 0);
+	assert_int_equal(spn_session_offer("s-1", "bank", &bank.id, bank.key, bank.cert, pk, &o, k), 0);
+	/* Through JSON, as it travels. */
+	j = spn_session_offer_json(&o);
+	assert_int_equal(spn_session_offer_parse(j, &back), 0);
+	json_object_put(j);
+	assert_int_equal(spn_session_accept(&back, "s-1", "bank", sk, pk, root, revoked_bank, NULL, got), SPN_EREVOKED);
+	assert_int_equal(spn_session_accept(&back, "s-1", "bank", sk, pk, root, NULL, NULL, got), 0);
+	assert_memory_equal(got, k, 32);
+	/* Both ends derive the same keys, one per direction. */
+	assert_int_equal(spn_session_keys(k, "s-1", c2p, p2c), 0);
+	assert_int_equal(spn_session_keys(got, "s-1", c2p2, p2c2), 0);
+	assert_memory_equal(c2p, c2p2, 32);
+	assert_memory_equal(p2c, p2c2, 32);
+	assert_memory_not_equal(c2p, p2c, 32);
+	spn_session_offer_clear(&o);
+	spn_session_offer_clear(&back);
+}
+
+static void substitution_refused(void **state)
+{
+	uint8_t sk[32], pk[32], k[32], mine[32], got[32];
+	spn_session_offer_t o, evil;
+	char *t = NULL;
+	gnutls_datum_t sig = {NULL, 0};
+
+	(void)state;
+	assert_int_equal(spn_hpke_keypair(sk, pk), 0);
+	assert_int_equal(spn_session_offer("s-2", "bank", &bank.id, bank.key, bank.cert, pk, &o, k), 0);
+	/* A node on the path seals a key of its own to the client. */
+	assert_int_equal(spn_session_offer("s-2", "hospital", &hosp.id, hosp.key, hosp.cert, pk, &evil, mine), 0);
+	memcpy(o.enc, evil.enc, sizeof(o.enc));
+	memcpy(o.sealed, evil.sealed, sizeof(o.sealed));
+	assert_int_equal(spn_session_accept(&o, "s-2", "bank", sk, pk, root, NULL, NULL, got), SPN_EBADSIG);
+	/* ...and signs the transcript itself: its certificate is not bank-1's. */
+	strcpy(evil.service, "bank");
+	assert_int_equal(spn_session_transcript(&evil, &t), 0);
+	assert_int_equal(spn_pki_sign(hosp.key, t, strlen(t), &sig), 0);
+	memcpy(evil.sig, sig.data, evil.sig_len = sig.size);
+	gnutls_free(sig.data);
+	free(t);
+	assert_int_equal(spn_session_accept(&evil, "s-2", "bank", sk, pk, root, NULL, NULL, got), SPN_EDENIED);
+	/* ...or claims to be bank-1 with its own certificate. */
+	strcpy(evil.provider, "bank-1");
+	assert_int_equal(spn_session_accept(&evil, "s-2", "bank", sk, pk, root, NULL, NULL, got), SPN_EDENIED);
+	spn_session_offer_clear(&o);
+	spn_session_offer_clear(&evil);
+}
+
+static void authorisation_and_binding(void **state)
+{
+	uint8_t sk[32], pk[32], sk2[32], pk2[32], k[32], got[32];
+	spn_session_offer_t o;
+
+	(void)state;
+	assert_int_equal(spn_hpke_keypair(sk, pk), 0);
+	assert_int_equal(spn_hpke_keypair(sk2, pk2), 0);
+	/* A provider does not offer what its certificate does not authorise. */
+	assert_int_equal(spn_session_offer("s-3", "bank", &hosp.id, hosp.key, hosp.cert, pk, &o, k), SPN_EDENIED);
+	assert_int_equal(spn_session_offer("s-3", "bank", &bank.id, bank.key, bank.cert, pk, &o, k), 0);
+	/* An offer answers one request: its session, service and client key. */
+	assert_int_equal(spn_session_accept(&o, "s-4", "bank", sk, pk, root, NULL, NULL, got), SPN_EDENIED);
+	assert_int_equal(spn_session_accept(&o, "s-3", "hospital", sk, pk, root, NULL, NULL, got), SPN_EDENIED);
+	assert_int_equal(spn_session_accept(&o, "s-3", "bank", sk2, pk2, root, NULL, NULL, got), SPN_EDENIED);
+	/* A flipped bit of the sealed key breaks the signature first. */
+	o.sealed[0] ^= 1;
+	assert_int_equal(spn_session_accept(&o, "s-3", "bank", sk, pk, root, NULL, NULL, got), SPN_EBADSIG);
+	spn_session_offer_clear(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(key_agreed),
+		cmocka_unit_test(substitution_refused),
+		cmocka_unit_test(authorisation_and_binding),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
