@@ -11,8 +11,9 @@ _failed=0
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spn-test.XXXXXX")
 _cleanup() {
-	# Kill whatever a test started in the background.
+	# Kill whatever a test started in the background, daemons included.
 	jobs -p | xargs -r kill -9 2>/dev/null
+	for p in "$WORK"/*/pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done
 	rm -rf "$WORK"
 	echo "1..$_n"
 }
