@@ -20,6 +20,7 @@
 #include "http_server.h"
 #include "http_sig.h"
 #include "log.h"
+#include "mem.h"
 #include "pki_cert.h"
 
 #define DEFAULT_MAX_BODY (64 * 1024)
@@ -193,13 +194,24 @@ int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer)
 	return 0;
 }
 
+/* Bodies are NUL-terminated text (spn_http_text, the client's answers). */
+static void free_wiped(void *p)
+{
+	spn_free_secret_str(p);
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, spn_http_resp_t *resp)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r =
+		resp->secret ? MHD_create_response_from_buffer_with_free_callback(resp->len, resp->body, free_wiped)
+			     : MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
 
 	if (!r) {
-		free(resp->body);
+		if (resp->secret)
+			spn_free_secret_str(resp->body);
+		else
+			free(resp->body);
 		return MHD_NO;
 	}
 	resp->body = NULL;

@@ -21,6 +21,7 @@ typedef struct {
 	char *body;
 	size_t len;
 	const char *content_type;
+	bool secret;            /* the body is wiped once sent (keys, passphrases) */
 } spn_http_resp_t;
 
 typedef void (*spn_http_handler_fn)(spn_http_req_t *req, spn_http_resp_t *resp, void *user);

@@ -13,6 +13,7 @@
 #include "file.h"
 #include "json.h"
 #include "log.h"
+#include "mem.h"
 #include "node_internal.h"
 #include "revoked.h"
 #include "token.h"
@@ -88,10 +89,20 @@ static void issued(spn_http_resp_t *resp, spn_node_t *n, spn_ca_issued_t *is)
 	json_object_object_add(o, "root", json_object_new_string(n->root_pem));
 	if (is->p12) {
 		char *b64 = NULL;
+		size_t len;
+		const char *text;
 		if (spn_b64_encode(is->p12, is->p12_len, &b64) == 0)
 			json_object_object_add(o, "pkcs12", json_object_new_string(b64));
-		free(b64);
+		spn_free_secret_str(b64);
 		json_object_object_add(o, "passphrase", json_object_new_string(is->p12_pass));
+		/* A CA-generated key and its passphrase do not outlive the
+		 * answer: the serialised text is wiped here, the body once sent. */
+		text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+		spn_http_text(resp, 201, "application/json", text, len);
+		spn_wipe((char *)text, len);
+		resp->secret = true;
+		json_object_put(o);
+		return;
 	}
 	spn_http_json(resp, 201, o);
 }
