@@ -101,3 +101,14 @@ int spn_b64_decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen)
 {
 	return decode(in, inlen, out, outlen, 0);
 }
+
+void spn_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -12,6 +12,9 @@ int spn_b64url_encode(const uint8_t *in, size_t len, char **out);
  * characters outside the alphabet and non-zero trailing bits. */
 int spn_b64url_decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen);
 
+/* Lowercase hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
+void spn_hex(const uint8_t *in, size_t n, char *out);
+
 /* Standard base64 with padding, for PEM-like payloads in JSON. */
 int spn_b64_encode(const uint8_t *in, size_t len, char **out);
 int spn_b64_decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen);

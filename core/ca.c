@@ -10,6 +10,7 @@
 
 #include "ca_internal.h"
 #include "clock.h"
+#include "b64.h"
 #include "error.h"
 #include "file.h"
 #include "log.h"
@@ -102,8 +103,7 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey
 		gnutls_x509_crt_deinit(crt);
 		return spn_err(SPN_ECRYPTO, "cannot sign certificate: %s", gnutls_strerror(rc));
 	}
-	for (size_t i = 0; i < sizeof(serial); i++)
-		snprintf(serial_hex + 2 * i, 3, "%02x", serial[i]);
+	spn_hex(serial, sizeof(serial), serial_hex);
 	*out = crt;
 	return 0;
 }

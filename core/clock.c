@@ -4,6 +4,7 @@
 #include <gnutls/gnutls.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "clock.h"
 #include "error.h"
@@ -47,4 +48,12 @@ int spn_clock_init_from_env(void)
 	spn_clock_pin((time_t)v);
 	spn_log_warn("clock pinned to %lld by SPN_FAKE_TIME (testing only)", v);
 	return 0;
+}
+
+int64_t spn_clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

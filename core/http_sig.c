@@ -21,8 +21,7 @@ int spn_http_sig_input(const char *method, const char *path, long long when, con
 
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, body ? body : "", body ? len : 0, digest) < 0)
 		return SPN_ECRYPTO;
-	for (size_t i = 0; i < sizeof(digest); i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	spn_hex(digest, sizeof(digest), hex);
 	if (asprintf(out, "spn-request-v1\n%s\n%s\n%lld\n%s\n", method, path, when, hex) < 0)
 		return SPN_ENOMEM;
 	return 0;

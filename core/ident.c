@@ -92,6 +92,14 @@ int spn_ident_set_services(spn_ident_t *id, const char *list)
 	return 0;
 }
 
+bool spn_id_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= SPN_ID_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
 bool spn_ident_provides(const spn_ident_t *id, const char *service)
 {
 	for (size_t i = 0; i < id->n_services; i++)

@@ -37,6 +37,10 @@ typedef struct {
 
 /* Node ids and group names: 1-63 of [a-z0-9.-], starting with [a-z0-9]. */
 bool spn_name_is_valid(const char *s);
+/* Message, session and key ids: 1-64 of [A-Za-z0-9._-]. */
+#define SPN_ID_MAX 64
+bool spn_id_is_valid(const char *s);
+
 /* Service names: 1-32 of [a-z0-9_-], starting with [a-z]. */
 bool spn_service_name_is_valid(const char *s);
 

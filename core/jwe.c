@@ -20,18 +20,10 @@
 #define TAG 16
 #define JWE_MAX (16 * 1024 * 1024)
 
-static bool id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= SPN_JWE_ID_MAX &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
 static int header_check(const spn_jwe_header_t *h)
 {
-	if (!id_ok(h->kid) || !id_ok(h->mid) || !spn_service_name_is_valid(h->svc) || !spn_name_is_valid(h->to) ||
-	    !id_ok(h->from))
+	if (!spn_id_is_valid(h->kid) || !spn_id_is_valid(h->mid) || !spn_id_is_valid(h->from) ||
+	    !spn_service_name_is_valid(h->svc) || !spn_name_is_valid(h->to))
 		return spn_err(SPN_EINVAL, "section header: kid, svc, to, from and mid must all be set and well formed");
 	return 0;
 }

@@ -11,7 +11,7 @@
 #include "ident.h"
 
 #define SPN_JWE_KEY 32
-#define SPN_JWE_ID_MAX 64
+#define SPN_JWE_ID_MAX SPN_ID_MAX
 
 /* What the protected header says, besides "alg" and "enc". */
 typedef struct {

@@ -31,8 +31,7 @@ static int endorse_input(const char *token_id, const char *csr, const char *node
 
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, csr, strlen(csr), digest) < 0)
 		return SPN_ECRYPTO;
-	for (size_t i = 0; i < sizeof(digest); i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	spn_hex(digest, sizeof(digest), hex);
 	if ((size_t)snprintf(buf, cap, "spn-endorse-v1\n%s\n%s\n%s\n", token_id, hex, node) >= cap)
 		return SPN_EINVAL;
 	return 0;

@@ -11,13 +11,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "b64.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
 #include "node_internal.h"
 #include "revoked.h"
 
-#define MSG_ID_MAX 64
+#define MSG_ID_MAX SPN_ID_MAX
 #define MAX_DELAY_MS 5000
 
 typedef struct {
@@ -27,13 +28,6 @@ typedef struct {
 	char path_text[1024];
 	bool from_parent;
 } route_t;
-
-static bool id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= MSG_ID_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
 
 static void path_text(route_t *r)
 {
@@ -72,15 +66,14 @@ static int admit(spn_node_t *n, spn_http_req_t *req, route_t *r, unsigned *hops)
 		return spn_err(SPN_EINVAL, "a request names a 'service' or a 'node'");
 	if ((r->service && !spn_service_name_is_valid(r->service)) || (r->node && !spn_name_is_valid(r->node)))
 		return spn_err(SPN_EINVAL, "bad service or node name");
-	if (r->id && !id_ok(r->id))
+	if (r->id && !spn_id_is_valid(r->id))
 		return spn_err(SPN_EINVAL, "request id: 1-%d of [A-Za-z0-9._-]", MSG_ID_MAX);
 	if (!r->id) {
 		unsigned char raw[16];
 		char hex[33];
 		if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0)
 			return SPN_ECRYPTO;
-		for (size_t i = 0; i < sizeof(raw); i++)
-			snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+		spn_hex(raw, sizeof(raw), hex);
 		json_object_object_add(r->msg, "id", json_object_new_string(hex));
 		spn_json_str(r->msg, "id", true, MSG_ID_MAX, &r->id);
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
@@ -60,14 +61,6 @@ void spn_node_relay_up(spn_node_t *n, const char *path, const char *body, size_t
 	spn_node_relay(resp, status, ans, alen);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A child may only register with the administrator its certificate names. */
 static int own_child(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *resp, spn_http_peer_t *peer)
 {
@@ -106,7 +99,7 @@ void spn_node_tree_sync(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	child.pin = peer.pin;
 	child.url = NULL;
 	before = spn_tree_version(n->tree);
-	rc = spn_tree_child_sync(n->tree, &child, msg, mono_ms());
+	rc = spn_tree_child_sync(n->tree, &child, msg, spn_clock_mono_ms());
 	json_object_put(msg);
 	if (spn_tree_version(n->tree) != before)
 		spn_node_poke(n);
@@ -163,7 +156,7 @@ void spn_node_tree_get(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 		free(dot);
 		return;
 	}
-	spn_http_json(resp, 200, spn_tree_json(n->tree, mono_ms()));
+	spn_http_json(resp, 200, spn_tree_json(n->tree, spn_clock_mono_ms()));
 }
 
 void spn_node_crl_push(spn_http_req_t *req, spn_http_resp_t *resp, void *user)

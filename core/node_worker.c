@@ -19,14 +19,6 @@
 #include "node_internal.h"
 #include "revoked.h"
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void spn_node_poke(spn_node_t *n)
 {
 	pthread_mutex_lock(&n->state_lock);
@@ -268,7 +260,7 @@ static void *worker(void *arg)
 		n->crl_to_push = false;
 		pthread_mutex_unlock(&n->state_lock);
 
-		if (spn_tree_reap(n->tree, now_ms(), (int64_t)n->deadline_ms))
+		if (spn_tree_reap(n->tree, spn_clock_mono_ms(), (int64_t)n->deadline_ms))
 			dirty = true;
 		if (n->ca)
 			watch_crl_file(n, &crl_seen);
@@ -277,15 +269,15 @@ static void *worker(void *arg)
 			spn_http_reap(n->http);
 		if (push)
 			push_crl(n);
-		if (n->parent_url[0] && now_ms() >= quiet_until &&
-		    (dirty || spn_tree_version(n->tree) != n->acked || now_ms() - last_sent >= (int64_t)n->heartbeat_ms)) {
+		if (n->parent_url[0] && spn_clock_mono_ms() >= quiet_until &&
+		    (dirty || spn_tree_version(n->tree) != n->acked || spn_clock_mono_ms() - last_sent >= (int64_t)n->heartbeat_ms)) {
 			long status;
-			last_sent = now_ms();
+			last_sent = spn_clock_mono_ms();
 			status = sync_up(n, last, sizeof(last));
 			/* A parent that refuses is asked again less and less often. */
 			if (status == 403) {
 				backoff = backoff ? (backoff * 2 > 30000 ? 30000 : backoff * 2) : (int64_t)n->heartbeat_ms;
-				quiet_until = now_ms() + backoff;
+				quiet_until = spn_clock_mono_ms() + backoff;
 			} else {
 				backoff = 0;
 			}

@@ -120,9 +120,7 @@ int spn_pki_cert_serial(gnutls_x509_crt_t crt, char *buf)
 
 	if (gnutls_x509_crt_get_serial(crt, raw, &n) < 0)
 		return spn_err(SPN_EBADCERT, "certificate serial unreadable");
-	for (size_t i = 0; i < n; i++)
-		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
-	buf[2 * n] = '\0';
+	spn_hex(raw, n, buf);
 	return 0;
 }
 
@@ -133,8 +131,7 @@ int spn_pki_cert_fingerprint(gnutls_x509_crt_t crt, char *buf)
 
 	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, raw, &n) < 0 || n != 32)
 		return spn_err(SPN_ECRYPTO, "cannot compute fingerprint");
-	for (size_t i = 0; i < n; i++)
-		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+	spn_hex(raw, n, buf);
 	return 0;
 }
 

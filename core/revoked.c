@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "error.h"
 #include "log.h"
 #include "pki_cert.h"
@@ -93,9 +94,7 @@ static int list(gnutls_x509_crl_t crl, serial_t **out, size_t *n_out)
 			}
 			v = bigger;
 		}
-		for (size_t i = 0; i < len; i++)
-			snprintf(v[n] + 2 * i, 3, "%02x", raw[i]);
-		v[n++][2 * len] = '\0';
+		spn_hex(raw, len, v[n++]);
 	}
 	gnutls_x509_crl_iter_deinit(iter);
 	if (n)

@@ -18,14 +18,6 @@
 
 #define LABEL "spn-session-v1"
 
-static bool id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= SPN_SESSION_ID_MAX &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
 /* HPKE info: what the sealed key is for, so that it opens for nothing else. */
 static size_t hpke_info(const spn_session_offer_t *o, uint8_t *buf, size_t cap)
 {
@@ -34,19 +26,13 @@ static size_t hpke_info(const spn_session_offer_t *o, uint8_t *buf, size_t cap)
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
-static void hex(char *dst, const uint8_t *src, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(dst + 2 * i, 3, "%02x", src[i]);
-}
-
 int spn_session_transcript(const spn_session_offer_t *o, char **out)
 {
 	char pk[65], enc[65], sealed[2 * sizeof(o->sealed) + 1];
 
-	hex(pk, o->client_pk, sizeof(o->client_pk));
-	hex(enc, o->enc, sizeof(o->enc));
-	hex(sealed, o->sealed, sizeof(o->sealed));
+	spn_hex(o->client_pk, sizeof(o->client_pk), pk);
+	spn_hex(o->enc, sizeof(o->enc), enc);
+	spn_hex(o->sealed, sizeof(o->sealed), sealed);
 	if (asprintf(out, LABEL "\n%s\n%s\n%s\n%s\n%s\n%s\n", o->session_id, o->service, o->provider, pk, enc, sealed) < 0)
 		return SPN_ENOMEM;
 	return 0;
@@ -64,7 +50,7 @@ int spn_session_offer(const char *session_id, const char *service, const spn_ide
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!id_ok(session_id) || !spn_service_name_is_valid(service))
+	if (!spn_id_is_valid(session_id) || !spn_service_name_is_valid(service))
 		return spn_err(SPN_EINVAL, "session: bad session id or service");
 	if (!spn_ident_provides(me, service))
 		return spn_err(SPN_EDENIED, "%s is not authorised to provide %s", me->node_id, service);

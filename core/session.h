@@ -15,7 +15,7 @@
 #include "hpke.h"
 #include "ident.h"
 
-#define SPN_SESSION_ID_MAX 64
+#define SPN_SESSION_ID_MAX SPN_ID_MAX
 #define SPN_SESSION_KEY 32
 
 typedef struct {

@@ -21,8 +21,7 @@ int spn_token_new_id(spn_token_t *t)
 
 	if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0)
 		return spn_err(SPN_ECRYPTO, "no randomness");
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(t->id + 2 * i, 3, "%02x", raw[i]);
+	spn_hex(raw, sizeof(raw), t->id);
 	return 0;
 }
 
