@@ -8,6 +8,9 @@ BURST="$top_builddir/tests/integration/ledger_burst"
 new_group "$G" demo
 
 for round in 1 2 3; do
+	# The file exists before the burst starts, so the wait below never
+	# reads a file the background shell has not opened yet.
+	: >"$WORK/handed.$round"
 	SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$BURST" "$C" "r$round" 100000 >"$WORK/handed.$round" 2>"$WORK/err.$round" &
 	pid=$!
 	# Let it get going, then kill it without warning at a different point
