@@ -40,6 +40,8 @@ static const struct {
 	[-SPN_EUNAVAILABLE] = {"unavailable", "the next node cannot be reached"},
 	[-SPN_ETIMEOUT] = {"timeout", "the next node did not answer in time"},
 	[-SPN_EBUSY] = {"busy", "too many requests waiting; try again"},
+	[-SPN_ESESSION] = {"unknown_session", "no such session at this provider"},
+	[-SPN_EREPLAY] = {"replay", "message already seen"},
 };
 
 static _Thread_local char detail[512];

@@ -35,7 +35,9 @@ enum {
 	SPN_EUNAVAILABLE = -27,
 	SPN_ETIMEOUT = -28,
 	SPN_EBUSY = -29,
-	SPN_ELAST = -30,
+	SPN_ESESSION = -30,
+	SPN_EREPLAY = -31,
+	SPN_ELAST = -32,
 };
 
 /* Words for an error code; never NULL, valid for the life of the program. */

@@ -79,8 +79,10 @@ unsigned spn_http_status_of(int rc)
 	case SPN_ETOKENEXPIRED:
 	case SPN_EEXPIRED: return 403;
 	case SPN_ENOTFOUND:
+	case SPN_ESESSION:
 	case SPN_ENOPROVIDER: return 404;
-	case SPN_ERESYNC: return 409;
+	case SPN_ERESYNC:
+	case SPN_EREPLAY: return 409;
 	case SPN_ELOOP: return 508;
 	case SPN_EUNAVAILABLE: return 502;
 	case SPN_ETIMEOUT: return 504;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "error.h"
 #include "json.h"
 
@@ -150,4 +151,37 @@ const char *spn_json_text(json_object *obj, size_t *len)
 {
 	return json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
 						 len);
+}
+
+int spn_json_b64u(json_object *obj, const char *key, bool required, uint8_t *dst, size_t want, size_t max,
+		  size_t *got)
+{
+	const char *s;
+	uint8_t *raw = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (got)
+		*got = 0;
+	if ((rc = spn_json_str(obj, key, required, 4 * max / 3 + 4, &s)) || !s)
+		return rc;
+	if (spn_b64url_decode(s, strlen(s), &raw, &n) != 0 || (want && n != want) || n > max) {
+		free(raw);
+		return want ? spn_err(SPN_EINVAL, "'%s' is not %zu bytes of base64url", key, want)
+			    : spn_err(SPN_EINVAL, "'%s' is not at most %zu bytes of base64url", key, max);
+	}
+	memcpy(dst, raw, n);
+	if (got)
+		*got = n;
+	free(raw);
+	return 0;
+}
+
+void spn_json_add_b64u(json_object *obj, const char *key, const uint8_t *b, size_t n)
+{
+	char *t = NULL;
+
+	if (spn_b64url_encode(b, n, &t) == 0)
+		json_object_object_add(obj, key, json_object_new_string(t));
+	free(t);
 }

@@ -29,5 +29,13 @@ int spn_json_int(json_object *obj, const char *key, bool required, int64_t min, 
 int spn_json_strs(json_object *obj, const char *key, bool required, size_t max_items,
 		  size_t max_len, const char ***out, size_t *n);
 
+/* Base64url member decoded into dst: exactly want bytes (want > 0) or at
+ * most max (want 0, *got set). Absent and optional: *got is 0. */
+int spn_json_b64u(json_object *obj, const char *key, bool required, uint8_t *dst, size_t want, size_t max,
+		  size_t *got);
+
+/* Sets key to the base64url of b (no padding). */
+void spn_json_add_b64u(json_object *obj, const char *key, const uint8_t *b, size_t n);
+
 /* Serialises without whitespace; valid while obj lives. */
 const char *spn_json_text(json_object *obj, size_t *len);

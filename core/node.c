@@ -14,6 +14,7 @@
 #include "pki_cert.h"
 #include "pki_key.h"
 #include "revoked.h"
+#include "sstore.h"
 
 const spn_conf_key_t spn_node_http_keys[] = {
 	{"http", "listen", SPN_CONF_STR, 1, 0, NULL},
@@ -29,6 +30,11 @@ const spn_conf_key_t spn_node_http_keys[] = {
 	{"tree", "timeout_ms", SPN_CONF_UINT, 100, 600000, NULL},
 	{"tree", "allow_delay", SPN_CONF_BOOL, 0, 0, NULL},
 	{"admin", "max_children", SPN_CONF_UINT, 0, 1000000, NULL},
+	{"session", "max", SPN_CONF_UINT, 1, 10000000, NULL},
+	{"session", "ttl", SPN_CONF_DURATION, 1, 30 * 86400, NULL},
+	{"session", "budget", SPN_CONF_UINT, 1, 100000000, NULL},
+	{"session", "answer_bytes", SPN_CONF_UINT, 0, 1UL << 32, NULL},
+	{"session", "client_certificate", SPN_CONF_LIST, 0, 0, NULL},
 };
 const size_t spn_node_http_nkeys = sizeof(spn_node_http_keys) / sizeof(spn_node_http_keys[0]);
 
@@ -139,7 +145,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 			goto out;
 		n->admin_threshold = spn_ca_policy(n->ca)->admin_threshold;
 	}
-	if ((rc = tree_settings(n)) || (rc = spn_tree_new(&n->id, &n->tree)) ||
+	if ((rc = tree_settings(n)) || (rc = spn_node_sessions_init(n)) || (rc = spn_tree_new(&n->id, &n->tree)) ||
 	    (rc = spn_revoked_new(n->root, &n->revoked)))
 		goto out;
 	if (n->ca && (rc = spn_node_load_crl(n, false)))
@@ -252,6 +258,7 @@ void spn_node_close(spn_node_t *n)
 	spn_http_client_free(n->ctl);
 	spn_tree_free(n->tree);
 	spn_revoked_free(n->revoked);
+	spn_sstore_free(n->sessions);
 	spn_ca_close(n->ca);
 	if (n->key)
 		gnutls_x509_privkey_deinit(n->key);

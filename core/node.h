@@ -15,6 +15,7 @@
 #include "tree.h"
 
 typedef struct spn_revoked spn_revoked_t;
+typedef struct spn_sstore spn_sstore_t;
 
 typedef struct {
 	spn_conf_t *conf;
@@ -52,6 +53,11 @@ typedef struct {
 
 	/* revocation: the newest CRL this node holds and the serials in it */
 	spn_revoked_t *revoked;
+
+	/* sessions this node provides (doc/protocol.md §5) */
+	spn_sstore_t *sessions;
+	spn_ident_t cert_required;    /* its services: those that need a client certificate */
+	unsigned long handled;        /* sections acted on (atomic) */
 
 	/* renewal: certificates replaced, kept until close for readers */
 	char **retired;

@@ -351,5 +351,7 @@ const spn_http_route_t spn_node_routes[] = {
 	{"GET", "/v1/tree", spn_node_tree_get, 0, false},
 	{"GET", "/v1/tree.dot", spn_node_tree_get, 0, false},
 	{"POST", "/v1/route", spn_node_route, 0, true},
+	{"POST", "/v1/session", spn_node_session_open, 256 * 1024, true},
+	{"POST", "/v1/message", spn_node_message, 0, true},
 };
 const size_t spn_node_nroutes = sizeof(spn_node_routes) / sizeof(spn_node_routes[0]);

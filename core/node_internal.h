@@ -60,5 +60,24 @@ void spn_node_enroll_relay(spn_http_req_t *req, spn_http_resp_t *resp, void *use
 void spn_node_token(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_renew(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 
+/* Routes a request built on this node (the form /v1/route takes) and
+ * leaves the answer in resp: how the entry node fans a client's call out. */
+void spn_node_route_local(spn_node_t *n, json_object *msg, spn_http_resp_t *resp);
+
+/* At the provider (node_session.c): a session offer for a client, and a
+ * section to open, act on and answer. */
+void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp);
+void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp);
+void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+
+/* Test builds only (tests/integration/spnd_evil): sees, and may change,
+ * every answer a node relays on its way back to the caller. Never set in
+ * spnd. */
+extern void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long status, char **body, size_t *len);
+
+/* [session] settings and the store (node_session.c). */
+int spn_node_sessions_init(spn_node_t *n);
+
 /* Renews the certificate when a third of its life is left (worker). */
 void spn_node_renew_if_due(spn_node_t *n);

@@ -24,7 +24,7 @@
 typedef struct {
 	json_object *msg;      /* the request as it will travel on */
 	json_object *path;     /* array inside msg */
-	const char *service, *node, *id;
+	const char *kind, *service, *node, *id;
 	char path_text[1024];
 	bool from_parent;
 } route_t;
@@ -41,29 +41,31 @@ static void path_text(route_t *r)
 
 /* Who sent it decides what may be trusted: a member forwards (the path must
  * end with it), anyone else starts a new request. */
-static int admit(spn_node_t *n, spn_http_req_t *req, route_t *r, unsigned *hops)
+static int admit(spn_node_t *n, const spn_http_peer_t *peer, const char *body, size_t len, route_t *r,
+		 unsigned *hops)
 {
-	static const char *const fields[] = {"id", "service", "node", "payload", "path", "hops", NULL};
-	spn_http_peer_t peer;
+	static const char *const fields[] = {"id", "kind", "service", "node", "payload", "path", "hops", NULL};
 	bool member = false;
-	const char *body;
-	size_t len, np;
+	size_t np;
 	int64_t h = n->hop_limit;
 	int rc;
 
-	if (spn_http_req_peer(req, &peer) == 0) {
-		if (spn_revoked_has(n->revoked, peer.serial))
-			return spn_err(SPN_EREVOKED, "the certificate %s of %s is revoked", peer.serial, peer.id.node_id);
-		member = peer.id.role != SPN_ROLE_CLIENT;
+	if (peer) {
+		if (spn_revoked_has(n->revoked, peer->serial))
+			return spn_err(SPN_EREVOKED, "the certificate %s of %s is revoked", peer->serial, peer->id.node_id);
+		member = peer->id.role != SPN_ROLE_CLIENT;
 	}
-	body = spn_http_req_body(req, &len);
 	if ((rc = spn_json_parse(body, len, &r->msg)) || (rc = spn_json_only(r->msg, "request", fields)) ||
+	    (rc = spn_json_str(r->msg, "kind", false, 16, &r->kind)) ||
 	    (rc = spn_json_str(r->msg, "service", false, SPN_SERVICE_MAX, &r->service)) ||
 	    (rc = spn_json_str(r->msg, "node", false, SPN_NAME_MAX, &r->node)) ||
 	    (rc = spn_json_str(r->msg, "id", false, MSG_ID_MAX, &r->id)))
 		return rc;
 	if (!r->service && !r->node)
 		return spn_err(SPN_EINVAL, "a request names a 'service' or a 'node'");
+	if (r->kind && strcmp(r->kind, "echo") != 0 && strcmp(r->kind, "session") != 0 &&
+	    strcmp(r->kind, "section") != 0)
+		return spn_err(SPN_EINVAL, "'kind' is echo, session or section");
 	if ((r->service && !spn_service_name_is_valid(r->service)) || (r->node && !spn_name_is_valid(r->node)))
 		return spn_err(SPN_EINVAL, "bad service or node name");
 	if (r->id && !spn_id_is_valid(r->id))
@@ -95,10 +97,10 @@ static int admit(spn_node_t *n, spn_http_req_t *req, route_t *r, unsigned *hops)
 	if (member) {
 		json_object *last = np ? json_object_array_get_idx(r->path, np - 1) : NULL;
 		if (!last || !json_object_is_type(last, json_type_string) ||
-		    strcmp(json_object_get_string(last), peer.id.node_id) != 0)
+		    strcmp(json_object_get_string(last), peer->id.node_id) != 0)
 			return spn_err(SPN_EDENIED, "%s forwarded a request whose path does not end with it",
-				       peer.id.node_id);
-		r->from_parent = strcmp(peer.id.node_id, n->id.parent) == 0 && n->id.parent[0];
+				       peer->id.node_id);
+		r->from_parent = strcmp(peer->id.node_id, n->id.parent) == 0 && n->id.parent[0];
 	}
 	for (size_t i = 0; i < np; i++) {
 		json_object *e = json_object_array_get_idx(r->path, i);
@@ -120,7 +122,7 @@ static int admit(spn_node_t *n, spn_http_req_t *req, route_t *r, unsigned *hops)
 
 /* The built-in service: answers with what it was sent, so that routing can
  * be seen and tested before any plugin is loaded. */
-static void handle_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
+static void echo_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
 {
 	json_object *payload = NULL, *o = json_object_new_object(), *d;
 
@@ -142,6 +144,34 @@ static void handle_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
 	json_object_object_add(o, "path", json_object_get(r->path));
 	json_object_object_add(o, "payload", payload ? json_object_get(payload) : NULL);
 	spn_http_json(resp, 200, o);
+}
+
+/* Session offers and sections are the provider's (node_session.c); the
+ * answer says which node handled it and by which path. */
+static void handle_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
+{
+	json_object *payload = NULL, *o;
+
+	if (!r->kind || strcmp(r->kind, "echo") == 0) {
+		echo_here(n, r, resp);
+		return;
+	}
+	spn_log_info("route %s %s %s%s path=%s: handled here", r->id, r->kind, r->service ? "service " : "node ",
+		     r->service ? r->service : r->node, r->path_text);
+	json_object_object_get_ex(r->msg, "payload", &payload);
+	if (strcmp(r->kind, "session") == 0)
+		spn_node_session_here(n, payload, resp);
+	else
+		spn_node_section_here(n, payload, resp);
+	if (resp->status != 200 || !resp->body)
+		return;
+	/* The handler's answer is an object; the path is added to it. */
+	if (spn_json_parse(resp->body, resp->len, &o) == 0) {
+		json_object_object_add(o, "path", json_object_get(r->path));
+		free(resp->body);
+		resp->body = NULL;
+		spn_http_json(resp, 200, o);
+	}
 }
 
 static double elapsed_ms(const struct timespec *t0)
@@ -184,20 +214,23 @@ static int forward(spn_node_t *n, route_t *r, const spn_tree_hop_t *hop, unsigne
 		spn_log_warn("route %s: %s cannot be reached: %s", r->id, to, spn_err_detail(rc));
 		return rc;
 	}
+	if (spn_node_relay_hook)
+		spn_node_relay_hook(n, r->kind, status, &ans, &alen);
 	spn_node_relay(resp, status, ans, alen);
 	return 0;
 }
 
-void spn_node_route(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long status, char **body, size_t *len);
+
+static void route(spn_node_t *n, const spn_http_peer_t *peer, const char *body, size_t len, spn_http_resp_t *resp)
 {
-	spn_node_t *n = user;
 	route_t r;
 	spn_tree_hop_t hop;
 	unsigned hops = 0;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if ((rc = admit(n, req, &r, &hops)))
+	if ((rc = admit(n, peer, body, len, &r, &hops)))
 		goto fail;
 	rc = spn_tree_route(n->tree, r.node ? NULL : r.service, r.node, n->policy, &hop);
 	if (rc == 0 && hop.local) {
@@ -250,4 +283,22 @@ fail:
 	spn_log_info("route %s refused at %s: %s", r.id ? r.id : "-", n->id.node_id, spn_err_detail(rc));
 	spn_http_error(resp, rc, spn_err_detail(rc));
 	json_object_put(r.msg);
+}
+
+void spn_node_route(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	spn_http_peer_t peer;
+	const char *body;
+	size_t len;
+
+	body = spn_http_req_body(req, &len);
+	route(user, spn_http_req_peer(req, &peer) == 0 ? &peer : NULL, body, len, resp);
+}
+
+void spn_node_route_local(spn_node_t *n, json_object *msg, spn_http_resp_t *resp)
+{
+	size_t len;
+	const char *text = spn_json_text(msg, &len);
+
+	route(n, NULL, text, len, resp);
 }

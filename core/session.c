@@ -161,15 +161,6 @@ int spn_session_keys(const uint8_t k[SPN_SESSION_KEY], const char *session_id, u
 	return 0;
 }
 
-static void add_b64u(json_object *o, const char *key, const uint8_t *b, size_t n)
-{
-	char *t = NULL;
-
-	if (spn_b64url_encode(b, n, &t) == 0)
-		json_object_object_add(o, key, json_object_new_string(t));
-	free(t);
-}
-
 json_object *spn_session_offer_json(const spn_session_offer_t *o)
 {
 	json_object *j = json_object_new_object();
@@ -177,32 +168,12 @@ json_object *spn_session_offer_json(const spn_session_offer_t *o)
 	json_object_object_add(j, "session", json_object_new_string(o->session_id));
 	json_object_object_add(j, "service", json_object_new_string(o->service));
 	json_object_object_add(j, "provider", json_object_new_string(o->provider));
-	add_b64u(j, "client_key", o->client_pk, sizeof(o->client_pk));
-	add_b64u(j, "enc", o->enc, sizeof(o->enc));
-	add_b64u(j, "sealed_key", o->sealed, sizeof(o->sealed));
-	add_b64u(j, "sig", o->sig, o->sig_len);
+	spn_json_add_b64u(j, "client_key", o->client_pk, sizeof(o->client_pk));
+	spn_json_add_b64u(j, "enc", o->enc, sizeof(o->enc));
+	spn_json_add_b64u(j, "sealed_key", o->sealed, sizeof(o->sealed));
+	spn_json_add_b64u(j, "sig", o->sig, o->sig_len);
 	json_object_object_add(j, "certificate", json_object_new_string(o->cert_pem ? o->cert_pem : ""));
 	return j;
-}
-
-static int get_b64u(json_object *o, const char *key, uint8_t *dst, size_t want, size_t max, size_t *got)
-{
-	const char *s;
-	uint8_t *raw = NULL;
-	size_t n = 0;
-	int rc;
-
-	if ((rc = spn_json_str(o, key, true, 4 * max, &s)))
-		return rc;
-	if (spn_b64url_decode(s, strlen(s), &raw, &n) != 0 || (want && n != want) || n > max) {
-		free(raw);
-		return spn_err(SPN_EINVAL, "session offer: '%s' is not %zu bytes of base64url", key, want ? want : max);
-	}
-	memcpy(dst, raw, n);
-	if (got)
-		*got = n;
-	free(raw);
-	return 0;
 }
 
 int spn_session_offer_parse(json_object *o, spn_session_offer_t *out)
@@ -218,10 +189,10 @@ int spn_session_offer_parse(json_object *o, spn_session_offer_t *out)
 	    (rc = spn_json_str(o, "service", true, SPN_SERVICE_MAX, &svc)) ||
 	    (rc = spn_json_str(o, "provider", true, SPN_NAME_MAX, &prov)) ||
 	    (rc = spn_json_str(o, "certificate", true, SPN_CERT_MAX, &cert)) ||
-	    (rc = get_b64u(o, "client_key", out->client_pk, SPN_HPKE_KEY, SPN_HPKE_KEY, NULL)) ||
-	    (rc = get_b64u(o, "enc", out->enc, SPN_HPKE_KEY, SPN_HPKE_KEY, NULL)) ||
-	    (rc = get_b64u(o, "sealed_key", out->sealed, sizeof(out->sealed), sizeof(out->sealed), NULL)) ||
-	    (rc = get_b64u(o, "sig", out->sig, 0, sizeof(out->sig), &out->sig_len)))
+	    (rc = spn_json_b64u(o, "client_key", true, out->client_pk, SPN_HPKE_KEY, SPN_HPKE_KEY, NULL)) ||
+	    (rc = spn_json_b64u(o, "enc", true, out->enc, SPN_HPKE_KEY, SPN_HPKE_KEY, NULL)) ||
+	    (rc = spn_json_b64u(o, "sealed_key", true, out->sealed, sizeof(out->sealed), sizeof(out->sealed), NULL)) ||
+	    (rc = spn_json_b64u(o, "sig", true, out->sig, 0, sizeof(out->sig), &out->sig_len)))
 		return rc;
 	snprintf(out->session_id, sizeof(out->session_id), "%s", sid);
 	snprintf(out->service, sizeof(out->service), "%s", svc);

@@ -54,3 +54,30 @@ json_object *spn_session_offer_json(const spn_session_offer_t *o);
 int spn_session_offer_parse(json_object *o, spn_session_offer_t *out);
 
 void spn_session_offer_clear(spn_session_offer_t *o);
+
+/* A client's request for a session (doc/protocol.md §5.1): the session id,
+ * the service, its ephemeral key and, from a client with a certificate of
+ * the group, that certificate and its signature over the request. */
+typedef struct {
+	char session_id[SPN_SESSION_ID_MAX + 1];
+	char service[SPN_SERVICE_MAX + 1];
+	uint8_t client_pk[SPN_HPKE_KEY];
+	char *cert_pem;    /* NULL: anonymous */
+	uint8_t sig[1024];
+	size_t sig_len;
+} spn_session_request_t;
+
+/* The exact bytes a client signs; *out is the caller's to free. */
+int spn_session_request_transcript(const spn_session_request_t *r, char **out);
+
+/* Signs r with the client's key and attaches its certificate. */
+int spn_session_request_sign(spn_session_request_t *r, gnutls_x509_privkey_t key, const char *cert_pem);
+
+/* Provider: the client's certificate verifies against root, is valid and
+ * not revoked, and signed this request; *who is its identity. */
+int spn_session_request_check(const spn_session_request_t *r, gnutls_x509_crt_t root,
+			      bool (*is_revoked)(const char *serial, void *user), void *user, spn_ident_t *who);
+
+json_object *spn_session_request_json(const spn_session_request_t *r);
+int spn_session_request_parse(json_object *o, spn_session_request_t *out);
+void spn_session_request_clear(spn_session_request_t *r);

@@ -1,0 +1,52 @@
+/* What the parts of the client library share: its sessions, its identity
+ * and its connection to the entry node. */
+#pragma once
+
+#include <gnutls/x509.h>
+#include <json-c/json.h>
+
+#include "http_client.h"
+#include "ident.h"
+#include "jwe.h"
+#include "spn/client.h"
+
+typedef struct spn_revoked spn_revoked_t;
+
+typedef struct {
+	char service[SPN_SERVICE_MAX + 1];
+	char id[SPN_JWE_ID_MAX + 1];
+	char provider[SPN_NAME_MAX + 1];
+	uint8_t to_provider[32], to_client[32];
+	uint64_t seq;
+	bool open;
+	int error;              /* why the last attempt to open it failed */
+	char why[400];
+} spn_client_session_t;
+
+#define SPN_CLIENT_SESSIONS 16
+
+struct spn_client {
+	char url[512];
+	char name[SPN_NAME_MAX + 1];
+	spn_http_client_t *http;
+	gnutls_x509_crt_t root;
+	gnutls_x509_privkey_t key;  /* NULL: anonymous */
+	char *cert_pem;
+	spn_revoked_t *revoked;
+	bool no_reopen;
+	spn_client_session_t s[SPN_CLIENT_SESSIONS];
+};
+
+/* POSTs a JSON body to path at the entry node; *ans is the answer parsed,
+ * whatever its status. */
+int spn_client_post(spn_client_t *c, const char *path, json_object *body, long *status, json_object **ans);
+
+/* The session for service (open or not), or a free slot for it; NULL when
+ * all slots hold other services. */
+spn_client_session_t *spn_client_session(spn_client_t *c, const char *service);
+
+/* A fresh message id. */
+void spn_client_new_mid(char *out, size_t cap);
+
+/* Forgets a session's keys. */
+void spn_client_session_drop(spn_client_session_t *s);

@@ -1,0 +1,209 @@
+/* Sessions and sections at a provider (doc/protocol.md §4-§6): an offer for
+ * each client that asks, kept in the session store; each section addressed
+ * to this node opened, admitted by the replay window, acted on once and
+ * answered with a section only the client can read. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "error.h"
+#include "json.h"
+#include "jwe.h"
+#include "log.h"
+#include "mem.h"
+#include "node_internal.h"
+#include "revoked.h"
+#include "session.h"
+#include "sstore.h"
+
+#define SECTION_TEXT_MAX (32 * 1024 * 1024)
+
+int spn_node_sessions_init(spn_node_t *n)
+{
+	const spn_conf_t *c = n->conf;
+	unsigned long max, ttl, budget, answers;
+	const char *need = spn_conf_str(c, "session", "client_certificate", "");
+	spn_sstore_limits_t lim;
+	int rc;
+
+	if ((rc = spn_conf_uint(c, "session", "max", 100000, 1, 10000000, &max)) ||
+	    (rc = spn_conf_duration(c, "session", "ttl", 3600, &ttl)) ||
+	    (rc = spn_conf_uint(c, "session", "budget", 10000, 1, 100000000, &budget)) ||
+	    (rc = spn_conf_uint(c, "session", "answer_bytes", 64UL << 20, 0, 1UL << 32, &answers)))
+		return rc;
+	memset(&n->cert_required, 0, sizeof(n->cert_required));
+	if (need[0] && (rc = spn_ident_set_services(&n->cert_required, need)))
+		return spn_err(rc, "%s: [session] client_certificate: %s", spn_conf_file(c), spn_err_detail(rc));
+	lim.max = max;
+	lim.ttl_s = ttl;
+	lim.budget = budget;
+	lim.answer_bytes = answers;
+	return spn_sstore_new(&lim, &n->sessions);
+}
+
+void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp)
+{
+	spn_session_request_t rq;
+	spn_session_offer_t of;
+	spn_sstore_keys_t k;
+	spn_ident_t who;
+	uint8_t key[SPN_SESSION_KEY];
+	json_object *o;
+	int rc;
+
+	memset(&of, 0, sizeof(of));
+	memset(&k, 0, sizeof(k));
+	if (!payload) {
+		spn_http_error(resp, SPN_EINVAL, "a session request carries a 'payload'");
+		return;
+	}
+	if ((rc = spn_session_request_parse(payload, &rq)))
+		goto out;
+	/* A client that signs is checked even where no service asks for it:
+	 * its sections then carry an author the provider can vouch for. */
+	if (rq.cert_pem || spn_ident_provides(&n->cert_required, rq.service)) {
+		if ((rc = spn_session_request_check(&rq, n->root, spn_node_is_revoked, n->revoked, &who)))
+			goto out;
+		snprintf(k.client, sizeof(k.client), "%s", who.node_id);
+	}
+	snprintf(k.service, sizeof(k.service), "%s", rq.service);
+	if ((rc = spn_session_offer(rq.session_id, rq.service, &n->id, n->key, n->cert_pem, rq.client_pk, &of, key)))
+		goto out;
+	spn_session_keys(key, rq.session_id, k.to_provider, k.to_client);
+	spn_wipe(key, sizeof(key));
+	if ((rc = spn_sstore_add(n->sessions, rq.session_id, &k, spn_clock_now())))
+		goto out;
+	spn_log_info("session %s for service %s opened for %s", rq.session_id, rq.service,
+		     k.client[0] ? k.client : "an anonymous client");
+	o = json_object_new_object();
+	json_object_object_add(o, "handled_by", json_object_new_string(n->id.node_id));
+	json_object_object_add(o, "offer", spn_session_offer_json(&of));
+	spn_http_json(resp, 200, o);
+out:
+	if (rc) {
+		spn_log_info("session %s refused at %s: %s", rq.session_id[0] ? rq.session_id : "-", n->id.node_id,
+			     spn_err_detail(rc));
+		spn_http_error(resp, rc, spn_err_detail(rc));
+	}
+	spn_sstore_keys_clear(&k);
+	spn_session_offer_clear(&of);
+	spn_session_request_clear(&rq);
+}
+
+/* The built-in service, until plugins take over: says what it received, so
+ * that sessions, sections and replays can be seen end to end. */
+static json_object *act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const uint8_t *pt, size_t len)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "service", json_object_new_string(h->svc));
+	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
+	json_object_object_add(o, "message", json_object_new_string(h->mid));
+	json_object_object_add(o, "seq", json_object_new_int64((int64_t)h->seq));
+	json_object_object_add(o, "from", json_object_new_string(h->from));
+	json_object_object_add(o, "verified", json_object_new_boolean(verified));
+	json_object_object_add(o, "handled",
+			       json_object_new_int64((int64_t)__atomic_add_fetch(&n->handled, 1, __ATOMIC_RELAXED)));
+	json_object_object_add(o, "echo", json_object_new_string_len((const char *)pt, (int)len));
+	return o;
+}
+
+/* Opens and checks a section for this node: its session, its recipient,
+ * its author, its tag. */
+static int open_section(spn_node_t *n, const char *jwe, spn_jwe_header_t *h, spn_sstore_keys_t *k, uint8_t **pt,
+			size_t *len)
+{
+	int rc;
+
+	if ((rc = spn_jwe_peek(jwe, strlen(jwe), h)))
+		return rc;
+	if (strcmp(h->to, n->id.node_id) != 0)
+		return spn_err(SPN_EDENIED, "a section for %s reached %s", h->to, n->id.node_id);
+	if ((rc = spn_sstore_keys(n->sessions, h->kid, spn_clock_now(), k)))
+		return rc;
+	if (strcmp(h->svc, k->service) != 0)
+		return spn_err(SPN_EDENIED, "session %s is for service %s, not %s", h->kid, k->service, h->svc);
+	if ((rc = spn_jwe_open(k->to_provider, jwe, strlen(jwe), h, pt, len)))
+		return rc;
+	if (k->client[0] && strcmp(h->from, k->client) != 0)
+		return spn_err(SPN_EDENIED, "session %s belongs to %s; the section says it is from %s", h->kid, k->client,
+			       h->from);
+	return 0;
+}
+
+void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp)
+{
+	static const char *const fields[] = {"section", NULL};
+	const char *jwe;
+	spn_jwe_header_t h, rh;
+	spn_sstore_keys_t k;
+	uint8_t *pt = NULL;
+	size_t len = 0, rlen;
+	unsigned status;
+	char *body = NULL, *sealed = NULL;
+	const char *text;
+	json_object *reply = NULL, *o;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	memset(&k, 0, sizeof(k));
+	if (!payload) {
+		spn_http_error(resp, SPN_EINVAL, "a section request carries a 'payload'");
+		return;
+	}
+	if ((rc = spn_json_only(payload, "section request", fields)) ||
+	    (rc = spn_json_str(payload, "section", true, SECTION_TEXT_MAX, &jwe)) ||
+	    (rc = open_section(n, jwe, &h, &k, &pt, &len)) ||
+	    (rc = spn_sstore_begin(n->sessions, h.kid, h.mid, h.seq, &status, &body, &rlen)))
+		goto out;
+	if (status) {
+		spn_log_info("section %s/%s from %s: answered again from the record, not acted on", h.kid, h.mid,
+			     h.from);
+		resp->status = status;
+		resp->body = body;
+		resp->len = rlen;
+		resp->content_type = "application/json";
+		body = NULL;
+		goto out;
+	}
+	spn_log_info("section %s/%s seq %llu from %s: %zu bytes for %s", h.kid, h.mid, (unsigned long long)h.seq,
+		     h.from, len, h.svc);
+	reply = act(n, &h, k.client[0] != 0, pt, len);
+	text = spn_json_text(reply, &rlen);
+	rh = h;
+	snprintf(rh.to, sizeof(rh.to), "%s", h.from);
+	snprintf(rh.from, sizeof(rh.from), "%s", n->id.node_id);
+	if ((rc = spn_jwe_seal(k.to_client, &rh, (const uint8_t *)text, rlen, &sealed))) {
+		spn_http_resp_t e = {0};
+		spn_http_error(&e, rc, spn_err_detail(rc));
+		spn_sstore_finish(n->sessions, h.kid, h.mid, e.status, e.body, e.len);
+		free(e.body);
+		goto out;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "handled_by", json_object_new_string(n->id.node_id));
+	json_object_object_add(o, "section", json_object_new_string(sealed));
+	text = spn_json_text(o, &rlen);
+	spn_sstore_finish(n->sessions, h.kid, h.mid, 200, text, rlen);
+	spn_http_json(resp, 200, o);
+out:
+	if (rc) {
+		spn_log_info("section %s/%s refused at %s: %s", h.kid[0] ? h.kid : "-", h.mid[0] ? h.mid : "-",
+			     n->id.node_id, spn_err_detail(rc));
+		spn_http_error(resp, rc, spn_err_detail(rc));
+	}
+	if (reply) {
+		/* The reply's plaintext is the service's answer: wiped. */
+		text = spn_json_text(reply, &rlen);
+		spn_wipe((char *)text, rlen);
+		json_object_put(reply);
+	}
+	if (pt)
+		spn_free_secret(pt, len);
+	free(sealed);
+	free(body);
+	spn_sstore_keys_clear(&k);
+}

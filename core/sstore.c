@@ -1,0 +1,277 @@
+/* A provider's sessions: a balanced tree by session id (ids are chosen by
+ * clients, so no hash an attacker could flood), and a list in order of
+ * creation, which with one lifetime for all is the order of expiry. */
+#include "config.h"
+
+#include <pthread.h>
+#include <search.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "mem.h"
+#include "sstore.h"
+
+typedef struct {
+	char mid[SPN_ID_MAX + 1];
+	unsigned status; /* 0: being handled */
+	char *body;      /* NULL once dropped for room */
+	size_t len;
+} answer_t;
+
+typedef struct sess {
+	char id[SPN_ID_MAX + 1];
+	spn_sstore_keys_t k;
+	unsigned long used;
+	uint64_t top, bits; /* bit i: top - i was seen */
+	bool any;
+	answer_t *ring;     /* made at the first message */
+	unsigned ring_next;
+	struct sess *prev, *next;
+} sess_t;
+
+struct spn_sstore {
+	pthread_mutex_t lock;
+	spn_sstore_limits_t lim;
+	void *root;
+	sess_t *oldest, *newest;
+	size_t count, answer_bytes;
+};
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const sess_t *)a)->id, ((const sess_t *)b)->id);
+}
+
+int spn_sstore_new(const spn_sstore_limits_t *limits, spn_sstore_t **out)
+{
+	spn_sstore_t *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return SPN_ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	s->lim = *limits;
+	*out = s;
+	return 0;
+}
+
+static void drop_answer(spn_sstore_t *s, answer_t *a)
+{
+	if (a->body) {
+		s->answer_bytes -= a->len;
+		spn_free_secret(a->body, a->len);
+	}
+	memset(a, 0, sizeof(*a));
+}
+
+static void drop(spn_sstore_t *s, sess_t *e)
+{
+	tdelete(e, &s->root, by_id);
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		s->oldest = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		s->newest = e->prev;
+	if (e->ring) {
+		for (unsigned i = 0; i < SPN_SSTORE_RING; i++)
+			drop_answer(s, &e->ring[i]);
+		free(e->ring);
+	}
+	s->count--;
+	spn_free_secret(e, sizeof(*e));
+}
+
+void spn_sstore_free(spn_sstore_t *s)
+{
+	if (!s)
+		return;
+	while (s->oldest)
+		drop(s, s->oldest);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static void sweep(spn_sstore_t *s, time_t now)
+{
+	while (s->oldest && s->oldest->k.expires <= now)
+		drop(s, s->oldest);
+}
+
+static sess_t *find(spn_sstore_t *s, const char *id)
+{
+	sess_t key;
+	void *const *hit;
+
+	if (strlen(id) > SPN_ID_MAX)
+		return NULL;
+	strcpy(key.id, id);
+	hit = tfind(&key, &s->root, by_id);
+	return hit ? *(sess_t *const *)hit : NULL;
+}
+
+int spn_sstore_add(spn_sstore_t *s, const char *id, const spn_sstore_keys_t *k, time_t now)
+{
+	sess_t *e;
+	void *const *slot;
+	int rc = 0;
+
+	if (!spn_id_is_valid(id))
+		return spn_err(SPN_EINVAL, "session id: 1-%d of [A-Za-z0-9._-]", SPN_ID_MAX);
+	if (!(e = calloc(1, sizeof(*e))))
+		return SPN_ENOMEM;
+	strcpy(e->id, id);
+	e->k = *k;
+	e->k.expires = now + (time_t)s->lim.ttl_s;
+	pthread_mutex_lock(&s->lock);
+	sweep(s, now);
+	if (s->count >= s->lim.max) {
+		rc = spn_err(SPN_EBUSY, "this provider holds %zu sessions, its limit; try again later", s->count);
+	} else if (!(slot = tsearch(e, &s->root, by_id))) {
+		rc = SPN_ENOMEM;
+	} else if (*(sess_t *const *)slot != e) {
+		rc = spn_err(SPN_EEXIST, "session %s exists already", id);
+	} else {
+		e->prev = s->newest;
+		if (s->newest)
+			s->newest->next = e;
+		else
+			s->oldest = e;
+		s->newest = e;
+		s->count++;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (e)
+		spn_free_secret(e, sizeof(*e));
+	return rc;
+}
+
+int spn_sstore_keys(spn_sstore_t *s, const char *id, time_t now, spn_sstore_keys_t *out)
+{
+	sess_t *e;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (!(e = find(s, id))) {
+		rc = spn_err(SPN_ESESSION, "no session %s here (never opened, expired or forgotten): open a new one", id);
+	} else if (e->k.expires <= now) {
+		drop(s, e);
+		rc = spn_err(SPN_EEXPIRED, "session %s has expired: open a new one", id);
+	} else {
+		*out = e->k;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* The window of sequence numbers: refuses one seen before or too old to
+ * tell, and marks a new one seen. */
+static int window(sess_t *e, uint64_t seq)
+{
+	if (!e->any || seq > e->top) {
+		uint64_t shift = e->any ? seq - e->top : SPN_SSTORE_WINDOW;
+		e->bits = shift >= SPN_SSTORE_WINDOW ? 0 : e->bits << shift;
+		e->bits |= 1;
+		e->top = seq;
+		e->any = true;
+		return 0;
+	}
+	if (e->top - seq >= SPN_SSTORE_WINDOW)
+		return spn_err(SPN_EREPLAY, "session %s: sequence number %llu is too old (the newest is %llu)", e->id,
+			       (unsigned long long)seq, (unsigned long long)e->top);
+	if (e->bits & ((uint64_t)1 << (e->top - seq)))
+		return spn_err(SPN_EREPLAY, "session %s: sequence number %llu was used before", e->id,
+			       (unsigned long long)seq);
+	e->bits |= (uint64_t)1 << (e->top - seq);
+	return 0;
+}
+
+static answer_t *answered(sess_t *e, const char *mid)
+{
+	for (unsigned i = 0; e->ring && i < SPN_SSTORE_RING; i++)
+		if (e->ring[i].mid[0] && strcmp(e->ring[i].mid, mid) == 0)
+			return &e->ring[i];
+	return NULL;
+}
+
+int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t seq, unsigned *status, char **body,
+		     size_t *len)
+{
+	sess_t *e;
+	answer_t *a;
+	int rc = 0;
+
+	*status = 0;
+	*body = NULL;
+	*len = 0;
+	if (strlen(mid) > SPN_ID_MAX)
+		return spn_err(SPN_EINVAL, "message id too long");
+	pthread_mutex_lock(&s->lock);
+	if (!(e = find(s, id))) {
+		rc = spn_err(SPN_ESESSION, "no session %s here: open a new one", id);
+	} else if ((a = answered(e, mid))) {
+		if (!a->status)
+			rc = spn_err(SPN_EBUSY, "message %s is being handled; ask again", mid);
+		else if (!a->body)
+			rc = spn_err(SPN_EREPLAY, "message %s was answered; the answer is no longer kept", mid);
+		else if (!(*body = malloc(a->len + 1)))
+			rc = SPN_ENOMEM;
+		else {
+			memcpy(*body, a->body, a->len);
+			(*body)[a->len] = '\0';
+			*len = a->len;
+			*status = a->status;
+		}
+	} else if (e->used >= s->lim.budget) {
+		rc = spn_err(SPN_ELIMIT, "session %s has carried its %lu messages: open a new one", id, s->lim.budget);
+	} else if (!e->ring && !(e->ring = calloc(SPN_SSTORE_RING, sizeof(*e->ring)))) {
+		rc = SPN_ENOMEM;
+	} else if ((rc = window(e, seq)) == 0) {
+		a = &e->ring[e->ring_next];
+		e->ring_next = (e->ring_next + 1) % SPN_SSTORE_RING;
+		drop_answer(s, a);
+		strcpy(a->mid, mid);
+		e->used++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+void spn_sstore_finish(spn_sstore_t *s, const char *id, const char *mid, unsigned status, const char *body,
+		       size_t len)
+{
+	sess_t *e;
+	answer_t *a;
+
+	pthread_mutex_lock(&s->lock);
+	if ((e = find(s, id)) && (a = answered(e, mid)) && !a->status) {
+		a->status = status ? status : 500;
+		/* Past the bound the answer is not kept: a retry is then told
+		 * so, and still not acted on. */
+		if (s->answer_bytes + len <= s->lim.answer_bytes && (a->body = malloc(len ? len : 1))) {
+			memcpy(a->body, body, len);
+			a->len = len;
+			s->answer_bytes += len;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t spn_sstore_count(spn_sstore_t *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->count;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+void spn_sstore_keys_clear(spn_sstore_keys_t *k)
+{
+	spn_wipe(k, sizeof(*k));
+}

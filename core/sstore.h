@@ -1,0 +1,64 @@
+/* A provider's sessions (doc/protocol.md §5): the keys it agreed with
+ * clients, held in memory with an expiry, a message budget and a bound on
+ * their number. Per session it keeps a sliding window of the sequence
+ * numbers seen and the answers to the latest message ids, so that a replay
+ * is refused and a retried message is answered again without being acted
+ * on twice. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ident.h"
+
+#define SPN_SSTORE_KEY 32
+#define SPN_SSTORE_WINDOW 64 /* sequence numbers remembered below the highest */
+#define SPN_SSTORE_RING 8    /* answers kept per session */
+
+typedef struct spn_sstore spn_sstore_t;
+
+typedef struct {
+	unsigned long max;          /* sessions held at once */
+	unsigned long ttl_s;        /* a session's life from its offer */
+	unsigned long budget;       /* messages a session may carry */
+	size_t answer_bytes;        /* answers kept, over all sessions */
+} spn_sstore_limits_t;
+
+/* What a message may use of its session: copied out, so that the session
+ * may expire while the message is handled. Clear it with
+ * spn_sstore_keys_clear, which wipes the keys. */
+typedef struct {
+	char service[SPN_SERVICE_MAX + 1];
+	char client[SPN_NAME_MAX + 1];  /* verified by certificate; "" if anonymous */
+	uint8_t to_provider[SPN_SSTORE_KEY], to_client[SPN_SSTORE_KEY];
+	time_t expires;
+} spn_sstore_keys_t;
+
+int spn_sstore_new(const spn_sstore_limits_t *limits, spn_sstore_t **out);
+void spn_sstore_free(spn_sstore_t *s);
+
+/* A new session; SPN_EEXIST when the id is taken, SPN_EBUSY when the store
+ * is full (expired sessions are dropped first). */
+int spn_sstore_add(spn_sstore_t *s, const char *id, const spn_sstore_keys_t *k, time_t now);
+
+/* The keys of session id: SPN_ESESSION when it is unknown, SPN_EEXPIRED
+ * when its time is up (it is dropped). */
+int spn_sstore_keys(spn_sstore_t *s, const char *id, time_t now, spn_sstore_keys_t *out);
+
+/* Admits an authenticated message (mid, seq) to session id. Returns 0 with
+ * *status 0 when it is new: act on it, then spn_sstore_finish. Returns 0
+ * with *status and *body (the caller's to free) when mid was answered
+ * before: send that again, act on nothing. Otherwise SPN_ESESSION,
+ * SPN_EREPLAY (sequence number seen or too old), SPN_ELIMIT (budget spent)
+ * or SPN_EBUSY (mid is being handled now). */
+int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t seq, unsigned *status, char **body,
+		     size_t *len);
+
+/* Records the answer to mid (copied) for retries. */
+void spn_sstore_finish(spn_sstore_t *s, const char *id, const char *mid, unsigned status, const char *body,
+		       size_t len);
+
+size_t spn_sstore_count(spn_sstore_t *s);
+
+void spn_sstore_keys_clear(spn_sstore_keys_t *k);
