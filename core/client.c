@@ -240,8 +240,7 @@ static int take_offer(spn_client_t *c, spn_client_session_t *s, const char *sid,
 			e = json_object_get_string(x);
 		if (json_object_object_get_ex(item, "message", &x))
 			m = json_object_get_string(x);
-		return spn_err(strcmp(e, "no_provider") == 0 ? SPN_ENOPROVIDER : SPN_EUNAVAILABLE,
-			       "service %s: %s: %s", s->service, e, m);
+		return spn_err(spn_client_code_of(e), "service %s: %s: %s", s->service, e, m);
 	}
 	if ((rc = spn_session_offer_parse(v, &of)))
 		return spn_err(rc, "service %s: the offer: %s", s->service, spn_err_detail(rc));
@@ -342,6 +341,14 @@ out:
 	json_object_put(body);
 	json_object_put(ans);
 	return rc;
+}
+
+int spn_client_code_of(const char *name)
+{
+	for (int c = 0; c > SPN_ELAST; c--)
+		if (strcmp(spn_errname(c), name) == 0)
+			return c;
+	return SPN_EUNAVAILABLE;
 }
 
 const char *spn_client_last_error(void)

@@ -45,6 +45,9 @@ int spn_client_post(spn_client_t *c, const char *path, json_object *body, long *
  * all slots hold other services. */
 spn_client_session_t *spn_client_session(spn_client_t *c, const char *service);
 
+/* The code of an error name as nodes send it (unknown names: unavailable). */
+int spn_client_code_of(const char *name);
+
 /* A fresh message id. */
 void spn_client_new_mid(char *out, size_t cap);
 

@@ -16,14 +16,6 @@
 
 #define PARTS_MAX 16
 
-static int code_of(const char *name)
-{
-	for (int c = 0; c > SPN_ELAST; c--)
-		if (strcmp(spn_errname(c), name) == 0)
-			return c;
-	return SPN_EUNAVAILABLE;
-}
-
 /* Errors after which another session, perhaps with another provider, may
  * succeed where this one cannot. */
 static bool gone(int code)
@@ -131,7 +123,7 @@ static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n,
 			e = json_object_get_string(v);
 		if (json_object_object_get_ex(it, "message", &v))
 			m = json_object_get_string(v);
-		code = code_of(e);
+		code = spn_client_code_of(e);
 		if (gone(code) && !c->no_reopen && !retry[idx[j]]) {
 			/* The caller never sees this: the part goes again. */
 			fail(r, code, "provider %s of %s is gone (%s: %s)", sess[j]->provider, sess[j]->service, e, m);
@@ -139,8 +131,11 @@ static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n,
 			retry[idx[j]] = true;
 			continue;
 		}
-		if (retry[idx[j]] && r->error)
-			fail(r, code, "%.200s; then %s: %.200s", r->message, e, m);
+		if (retry[idx[j]] && r->error) {
+			char before[sizeof(r->message)];
+			memcpy(before, r->message, sizeof(before));
+			fail(r, code, "%.200s; then %s: %.200s", before, e, m);
+		}
 		else
 			fail(r, code, "%s: %s", e, m);
 		pending[idx[j]] = false;
@@ -185,8 +180,9 @@ int spn_client_send(spn_client_t *c, const spn_client_part_t *parts, size_t n, s
 		for (size_t i = 0; i < n; i++) {
 			spn_client_session_t *s = spn_client_session(c, replies[i].service);
 			if (pending[i] && s && !s->open) {
-				fail(&replies[i], s->error, "%.240s; no other session: %.240s", replies[i].message,
-				     s->why);
+				char before[sizeof(replies[i].message)];
+				memcpy(before, replies[i].message, sizeof(before));
+				fail(&replies[i], s->error, "%.240s; no other session: %.240s", before, s->why);
 				pending[i] = false;
 			}
 		}

@@ -192,3 +192,17 @@ handler_of() { $PY -c "import json; print(json.load(open('$WORK/body'))['handled
 
 # as DIR: curl arguments that present DIR's node certificate.
 as() { echo "--cert $1/node.crt --key $1/node.key"; }
+
+# --- sessions and messages --------------------------------------------------
+
+SPN_CLIENT="$top_builddir/core/spn-client"
+
+# client DIR ARGS...: spn-client through the node in DIR, trusting $CA.
+client() { dir=$1; shift; "$SPN_CLIENT" --url "$(node_url "$dir")" --root "$CA" "$@"; }
+
+# client_cert DIR ID PARENT_DIR: a client certificate of the group in DIR.
+client_cert() {
+	root=$(if [ -d "$3/ca" ]; then echo "$3/ca/root.crt"; else echo "$3/root.pem"; fi)
+	tok=$(mint "$3" "$2" client 1 "") &&
+	"$SPNCTL" enroll --url "$(node_url "$3")" --fingerprint "$(root_fpr "$root")" --token "$tok" -d "$1" >/dev/null
+}
