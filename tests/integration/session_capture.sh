@@ -1,0 +1,58 @@
+#!/bin/sh
+# An intermediary learns nothing. The group runs with node-to-node TLS off
+# ([http] tls = false), every byte on loopback is captured with tcpdump
+# while a client sends sections to two providers through four routing
+# nodes, and the capture is searched: the routing data is there in the
+# clear, the sections' plaintext and the replies' plaintext are nowhere,
+# and no node's log holds them either.
+#   psp ─┬─ adm1 ─ hosp1 (hospital)
+#        └─ adm2 ─┬─ bank1 (bank)
+#                 └─ gate
+. "$top_srcdir/tests/lib.sh"
+if [ "$(id -u)" != 0 ] || ! command -v tcpdump >/dev/null 2>&1; then
+	skip "capturing loopback needs root and tcpdump (tests/scripts/deps-debian.sh installs it)"
+	exit 0
+fi
+P="$WORK/psp"; CA="$P/ca/root.crt"
+new_group "$P" care || exit 1
+printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\ntls = false\n\n%s\n' "$TREE_SETTINGS" >>"$P/spnd.conf"
+check "the PSP starts on plain HTTP" node_start "$P"
+purl() { echo "http://127.0.0.1:$(cat "$1/spnd.port")"; }
+pjoin() { # pjoin DIR PARENT_DIR ROLE TRUST SERVICES
+	tok=$(mint "$2" "$(basename "$1")" "$3" "$4" "$5") &&
+	"$SPNCTL" enroll --url "$(purl "$2")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$1" >/dev/null &&
+	printf '\n%s\n' "$TREE_SETTINGS" >>"$1/spnd.conf" && node_start "$1"
+}
+check "adm1 joins" pjoin "$WORK/adm1" "$P" admin 8 ""
+check "adm2 joins" pjoin "$WORK/adm2" "$P" admin 8 ""
+check "hosp1 joins" pjoin "$WORK/hosp1" "$WORK/adm1" spn 3 hospital
+check "bank1 joins" pjoin "$WORK/bank1" "$WORK/adm2" spn 3 bank
+check "gate joins" pjoin "$WORK/gate" "$WORK/adm2" spn 3 ""
+up() { "$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q 'hosp1' &&
+	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q 'bank1'; }
+check "the tree is up" wait_for 10 up
+
+tcpdump -i lo --immediate-mode -Z root -U -s 0 -w "$WORK/lo.pcap" tcp 2>"$WORK/tcpdump.err" &
+TCPDUMP=$!
+wait_for 5 grep -q listening "$WORK/tcpdump.err"
+VITALS="vitals-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+IBAN="DE02$(od -An -N8 -tu8 /dev/urandom | tr -d ' \n')"
+CLEAR="clear-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+"$SPN_CLIENT" --url "$(purl "$WORK/gate")" --root "$CA" hospital="$VITALS" bank="iban $IBAN" >"$WORK/c" 2>&1
+# The control: a payload sent without a session, in the clear, is seen.
+curl -sS -o /dev/null -X POST --data "{\"service\":\"hospital\",\"payload\":\"$CLEAR\"}" "$(purl "$WORK/gate")/v1/route"
+sleep 0.5
+kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null; 
+diag "$(tr '\n' '|' <"$WORK/c")"
+check "the client read both replies, which echo its sections" sh -c "grep -q '^hospital from hosp1: .*\"echo\":\"$VITALS\"' '$WORK/c' && grep -q '^bank from bank1: .*\"echo\":\"iban $IBAN\"' '$WORK/c'"
+
+$PY "$top_srcdir/tests/integration/pcap_grep.py" "$WORK/lo.pcap" '"kind":"section"' '"node":"hosp1"' \
+	'"path":["gate","adm2","psp","adm1"' "$VITALS" "$IBAN" "$CLEAR" >"$WORK/found"
+diag "$(tr '\n' '|' <"$WORK/found")"
+count() { awk -v s="$1" '$0 ~ s { print $1 }' "$WORK/found" | head -n 1; }
+check "the capture holds the node-to-node traffic in the clear (sections routed)" test "$(count kind)" -gt 0
+check "including the route each section took through the PSP" test "$(count path)" -gt 0
+check "a payload sent in the clear is found by the same search" test "$(count clear-)" -gt 0
+check "the hospital's plaintext crosses no connection" test "$(count vitals-)" = 0
+check "the bank details cross no connection" test "$(count "$IBAN")" = 0
+check "no node logged either" sh -c "! grep -rqE '$VITALS|$IBAN' '$WORK'/*/spnd.log"
