@@ -1,0 +1,172 @@
+/* The provider's session store: the replay window, answers kept for
+ * retries, the message budget, expiry, the bound on sessions and on the
+ * bytes of answers kept. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "error.h"
+#include "sstore.h"
+
+static spn_sstore_t *store(unsigned long max, unsigned long ttl, unsigned long budget, size_t answers)
+{
+	spn_sstore_limits_t l = {max, ttl, budget, answers};
+	spn_sstore_t *s = NULL;
+
+	assert_int_equal(spn_sstore_new(&l, &s), 0);
+	return s;
+}
+
+static void add(spn_sstore_t *s, const char *id, time_t now, int want)
+{
+	spn_sstore_keys_t k;
+
+	memset(&k, 0, sizeof(k));
+	strcpy(k.service, "bank");
+	memset(k.to_provider, 0x11, sizeof(k.to_provider));
+	assert_int_equal(spn_sstore_add(s, id, &k, now), want);
+}
+
+static int begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t seq, unsigned *status)
+{
+	char *body = NULL;
+	size_t len;
+	int rc = spn_sstore_begin(s, id, mid, seq, status, &body, &len);
+
+	free(body);
+	return rc;
+}
+
+static void window(void **state)
+{
+	spn_sstore_t *s = store(10, 60, 1000, 1 << 20);
+	unsigned st;
+	char mid[16];
+
+	(void)state;
+	add(s, "s-1", 100, 0);
+	assert_int_equal(begin(s, "s-1", "m-5", 5, &st), 0);
+	assert_int_equal(begin(s, "s-1", "m-a", 5, &st), SPN_EREPLAY);   /* the same number, another id */
+	assert_int_equal(begin(s, "s-1", "m-3", 3, &st), 0);             /* late but new */
+	assert_int_equal(begin(s, "s-1", "m-b", 3, &st), SPN_EREPLAY);
+	assert_int_equal(begin(s, "s-1", "m-70", 70, &st), 0);           /* moves the window */
+	assert_int_equal(begin(s, "s-1", "m-7", 7, &st), 0);            /* 70 - 7 < 64: still inside */
+	assert_int_equal(begin(s, "s-1", "m-c", 7, &st), SPN_EREPLAY);
+	assert_int_equal(begin(s, "s-1", "m-6", 6, &st), SPN_EREPLAY);   /* 70 - 6 >= 64: too old to tell */
+	for (int i = 71; i < 200; i++) {
+		snprintf(mid, sizeof(mid), "m-%d", i);
+		assert_int_equal(begin(s, "s-1", mid, (uint64_t)i, &st), 0);
+		assert_int_equal(st, 0);
+	}
+	assert_int_equal(begin(s, "s-1", "m-x", UINT64_MAX, &st), 0);   /* a jump to the very end */
+	assert_int_equal(begin(s, "s-1", "m-y", 199, &st), SPN_EREPLAY);
+	spn_sstore_free(s);
+}
+
+static void answers(void **state)
+{
+	spn_sstore_t *s = store(10, 60, 1000, 1 << 20);
+	unsigned st;
+	char *body = NULL, mid[16];
+	size_t len;
+
+	(void)state;
+	add(s, "s-1", 100, 0);
+	assert_int_equal(spn_sstore_begin(s, "s-1", "m-1", 0, &st, &body, &len), 0);
+	assert_int_equal(st, 0);
+	/* Asked again while it is handled: not twice at once. */
+	assert_int_equal(spn_sstore_begin(s, "s-1", "m-1", 0, &st, &body, &len), SPN_EBUSY);
+	spn_sstore_finish(s, "s-1", "m-1", 200, "{\"section\":\"x\"}", 15);
+	assert_int_equal(spn_sstore_begin(s, "s-1", "m-1", 0, &st, &body, &len), 0);
+	assert_int_equal(st, 200);
+	assert_string_equal(body, "{\"section\":\"x\"}");
+	free(body);
+	/* The answer is kept for the last SPN_SSTORE_RING messages only. */
+	for (int i = 2; i < 2 + SPN_SSTORE_RING; i++) {
+		snprintf(mid, sizeof(mid), "m-%d", i);
+		assert_int_equal(begin(s, "s-1", mid, (uint64_t)i, &st), 0);
+		spn_sstore_finish(s, "s-1", mid, 200, "a", 1);
+	}
+	assert_int_equal(begin(s, "s-1", "m-1", 0, &st), SPN_EREPLAY);
+	spn_sstore_free(s);
+}
+
+static void answer_bytes_bounded(void **state)
+{
+	spn_sstore_t *s = store(10, 60, 1000, 10);
+	unsigned st;
+
+	(void)state;
+	add(s, "s-1", 100, 0);
+	assert_int_equal(begin(s, "s-1", "m-1", 0, &st), 0);
+	spn_sstore_finish(s, "s-1", "m-1", 200, "0123456789abcdef", 16);  /* over the bound: not kept */
+	/* Still never acted on twice: refused, saying the answer is gone. */
+	assert_int_equal(begin(s, "s-1", "m-1", 0, &st), SPN_EREPLAY);
+	assert_non_null(strstr(spn_err_detail(SPN_EREPLAY), "no longer kept"));
+	spn_sstore_free(s);
+}
+
+static void budget(void **state)
+{
+	spn_sstore_t *s = store(10, 60, 3, 1 << 20);
+	unsigned st;
+
+	(void)state;
+	add(s, "s-1", 100, 0);
+	for (int i = 0; i < 3; i++) {
+		char mid[8];
+		snprintf(mid, sizeof(mid), "m-%d", i);
+		assert_int_equal(begin(s, "s-1", mid, (uint64_t)i, &st), 0);
+		spn_sstore_finish(s, "s-1", mid, 200, "a", 1);
+	}
+	assert_int_equal(begin(s, "s-1", "m-3", 3, &st), SPN_ELIMIT);
+	/* A retry of an answered message costs nothing. */
+	assert_int_equal(begin(s, "s-1", "m-2", 2, &st), 0);
+	assert_int_equal(st, 200);
+	spn_sstore_free(s);
+}
+
+static void expiry_and_bound(void **state)
+{
+	spn_sstore_t *s = store(2, 60, 10, 1 << 20);
+	spn_sstore_keys_t k;
+
+	(void)state;
+	add(s, "s-1", 100, 0);
+	add(s, "s-1", 100, SPN_EEXIST);      /* an id cannot be taken over */
+	add(s, "s-2", 110, 0);
+	add(s, "s-3", 120, SPN_EBUSY);       /* full */
+	assert_int_equal(spn_sstore_keys(s, "s-1", 159, &k), 0);
+	assert_int_equal(k.to_provider[0], 0x11);
+	assert_string_equal(k.service, "bank");
+	spn_sstore_keys_clear(&k);
+	assert_int_equal(k.to_provider[0], 0);
+	assert_int_equal(spn_sstore_keys(s, "s-1", 160, &k), SPN_EEXPIRED);
+	assert_int_equal(spn_sstore_keys(s, "s-1", 160, &k), SPN_ESESSION);  /* and forgotten */
+	assert_int_equal(spn_sstore_keys(s, "s-9", 160, &k), SPN_ESESSION);
+	add(s, "s-3", 165, 0);               /* room again */
+	add(s, "s-4", 171, 0);               /* s-2 expired at 170 and was dropped */
+	assert_int_equal(spn_sstore_count(s), 2);
+	add(s, "bad id!", 171, SPN_EINVAL);
+	spn_sstore_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(window),
+		cmocka_unit_test(answers),
+		cmocka_unit_test(answer_bytes_bounded),
+		cmocka_unit_test(budget),
+		cmocka_unit_test(expiry_and_bound),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
