@@ -21,6 +21,7 @@
 #include "file.h"
 #include "hpke.h"
 #include "jwe.h"
+#include "log.h"
 #include "pki_cert.h"
 #include "pki_csr.h"
 #include "pki_key.h"
@@ -271,6 +272,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		seconds = atof(argv[1]);
+	spn_log_set_level(SPN_LOG_WARN);
 	gnutls_global_init();
 	setup();
 	tls_setup();

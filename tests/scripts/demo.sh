@@ -6,7 +6,9 @@
 # pharmacy, bank), each enrolled over REST with a key made on the node and
 # the root pinned by fingerprint; the tree as the PSP sees it; requests
 # routed through the lowest common ancestor; a revocation that reaches
-# every node; a wristband with a CA-generated key as PKCS#12.
+# every node; a wristband with a CA-generated key as PKCS#12; a client that
+# exchanges keys with the hospital and the bank and sends one message whose
+# sections only they can read.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -23,6 +25,7 @@ else
 fi
 S="$build/core/spnctl"
 D="$build/core/spnd"
+K="$build/core/spn-client"
 demo=$(mktemp -d /tmp/spn-demo.XXXXXX)
 export SPN_CA_PASSPHRASE="demo passphrase, not for production"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -84,6 +87,17 @@ for svc in hospital pharmacy bank; do
 		python3 -c "import json,sys; a=json.load(sys.stdin); print('   %-9s handled by %-13s path %s' % (sys.argv[1], a['handled_by'], ' > '.join(a['path'])))" "$svc"
 done
 curl -sS --cacert "$demo/psp/ca/root.crt" -X POST --data '{"service":"dentist"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
+
+step "A client sends one message: a section for the hospital, one for the bank"
+echo "   (a session with one provider of each, keys sealed with HPKE to the client and signed;"
+echo "    the nodes on the way route each section by its header and cannot open it)"
+printf '$ spn-client --url %s --root root.crt --name wristband-7 hospital=... bank=...\n' "$(url "$demo/healthcare-1")"
+"$K" --url "$(url "$demo/healthcare-1")" --root "$demo/psp/ca/root.crt" --name wristband-7 \
+	hospital='pulse 128, spo2 91' bank='iban DE02120300000000202051, pay 12.50' | sed 's/^/   /'
+echo "   what the nodes on the way logged about the message (the headers are all they can read):"
+for n in admin-care admin-east psp; do
+	grep -E '^[^ ]+ +info +route m-[0-9a-f]+ ' "$demo/$n/spnd.log" | sed "s/^[^ ]* [a-z]* */   $n: /"
+done
 
 step "What the certificates bind, read by OpenSSL and GnuTLS's certtool"
 for n in admin-care bank-1; do
