@@ -29,7 +29,7 @@ static bool is_revoked(const char *serial, void *user)
 
 /* The CRL given, or the entry node's; either must verify against the root
  * and be current: an entry node that withholds a newer one can do so only
- * until the one it serves runs out. */
+ * until the one it serves runs out, and one that serves none is refused. */
 static int load_crl(spn_client_t *c, const char *file)
 {
 	char *pem = NULL, url[600];
@@ -44,10 +44,6 @@ static int load_crl(spn_client_t *c, const char *file)
 		snprintf(url, sizeof(url), "%s/v1/crl", c->url);
 		if ((rc = spn_http_client_call(c->http, url, NULL, 0, &status, &pem, &len)))
 			return spn_err(rc, "%s: %s", c->url, spn_err_detail(rc));
-		if (status == 404) {
-			free(pem);
-			return 0; /* the group has revoked nothing yet */
-		}
 		if (status != 200) {
 			free(pem);
 			return spn_err(SPN_EUNAVAILABLE, "%s/v1/crl answered %ld", c->url, status);
@@ -57,8 +53,8 @@ static int load_crl(spn_client_t *c, const char *file)
 	free(pem);
 	if (rc < 0)
 		return spn_err(rc, "%s: the CRL: %s", file ? file : c->url, spn_err_detail(rc));
-	if (spn_revoked_next_update(c->revoked) && spn_revoked_next_update(c->revoked) < spn_clock_now())
-		return spn_err(SPN_EEXPIRED, "%s: the CRL is past its next update; a current one is needed",
+	if (spn_revoked_next_update(c->revoked) <= spn_clock_now())
+		return spn_err(SPN_EEXPIRED, "%s: the CRL is past its next update, or has none; a current one is needed",
 			       file ? file : c->url);
 	return 0;
 }
@@ -111,7 +107,11 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 	hc.tls = strncmp(c->url, "https://", 8) == 0;
 	hc.timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000;
 	hc.max_response = 64 * 1024 * 1024;
-	if ((rc = spn_http_client_new(&hc, &c->http)) || (rc = load_crl(c, cfg->crl_file)))
+	if (cfg->crl_file && !(c->crl_file = strdup(cfg->crl_file))) {
+		rc = SPN_ENOMEM;
+		goto fail;
+	}
+	if ((rc = spn_http_client_new(&hc, &c->http)) || (rc = load_crl(c, c->crl_file)))
 		goto fail;
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
@@ -133,6 +133,15 @@ void spn_client_session_drop(spn_client_session_t *s)
 	memcpy(s->service, service, sizeof(service));
 }
 
+const char *spn_client_str(json_object *o, const char *key, const char *def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return def;
+	return json_object_get_string(v);
+}
+
 void spn_client_free(spn_client_t *c)
 {
 	if (!c)
@@ -144,6 +153,7 @@ void spn_client_free(spn_client_t *c)
 		gnutls_x509_privkey_deinit(c->key);
 	spn_revoked_free(c->revoked);
 	free(c->cert_pem);
+	free(c->crl_file);
 	spn_free_secret(c, sizeof(*c));
 }
 
@@ -164,13 +174,8 @@ int spn_client_post(spn_client_t *c, const char *path, json_object *body, long *
 	if (rc)
 		return spn_err(SPN_EUNAVAILABLE, "%s%s answered %ld with no JSON", c->url, path, *status);
 	if (*status != 200) {
-		const char *e = "", *m = "";
-		json_object *v;
-		if (json_object_object_get_ex(*ans, "error", &v))
-			e = json_object_get_string(v);
-		if (json_object_object_get_ex(*ans, "message", &v))
-			m = json_object_get_string(v);
-		rc = spn_err(SPN_EUNAVAILABLE, "%s%s: %s: %s", c->url, path, e, m);
+		const char *e = spn_client_str(*ans, "error", "unavailable"), *m = spn_client_str(*ans, "message", "");
+		rc = spn_err(spn_client_code_of(e), "%s%s: %s: %s", c->url, path, e, m);
 		json_object_put(*ans);
 		*ans = NULL;
 	}
@@ -234,12 +239,7 @@ static int take_offer(spn_client_t *c, spn_client_session_t *s, const char *sid,
 	int rc;
 
 	if (!json_object_object_get_ex(item, "offer", &v)) {
-		const char *e = "unavailable", *m = "no offer";
-		json_object *x;
-		if (json_object_object_get_ex(item, "error", &x))
-			e = json_object_get_string(x);
-		if (json_object_object_get_ex(item, "message", &x))
-			m = json_object_get_string(x);
+		const char *e = spn_client_str(item, "error", "unavailable"), *m = spn_client_str(item, "message", "no offer");
 		return spn_err(spn_client_code_of(e), "service %s: %s: %s", s->service, e, m);
 	}
 	if ((rc = spn_session_offer_parse(v, &of)))
@@ -286,8 +286,13 @@ int spn_client_open(spn_client_t *c, const char *const *services, size_t n)
 	}
 	if (!k)
 		return 0;
+	for (size_t i = 0; i < k; i++)
+		want[i]->error = 0;
+	/* Offers are checked against a current CRL only. */
+	if (spn_revoked_next_update(c->revoked) <= spn_clock_now() && (rc = load_crl(c, c->crl_file)))
+		goto out;
 	if ((rc = spn_hpke_keypair(sk, pk)))
-		return rc;
+		goto out;
 	body = json_object_new_object();
 	spn_json_add_b64u(body, "client_key", pk, sizeof(pk));
 	if (c->cert_pem)
@@ -298,6 +303,8 @@ int spn_client_open(spn_client_t *c, const char *const *services, size_t n)
 		random_id("s-", sids[i].v, sizeof(sids[i].v));
 		json_object_object_add(it, "session", json_object_new_string(sids[i].v));
 		json_object_object_add(it, "service", json_object_new_string(want[i]->service));
+		if (want[i]->prefer[0])
+			json_object_object_add(it, "node", json_object_new_string(want[i]->prefer));
 		if (c->key) {
 			spn_session_request_t rq;
 			memset(&rq, 0, sizeof(rq));
@@ -311,13 +318,8 @@ int spn_client_open(spn_client_t *c, const char *const *services, size_t n)
 		json_object_array_add(list, it);
 	}
 	json_object_object_add(body, "sessions", list);
-	if (rc || (rc = spn_client_post(c, "/v1/session", body, &status, &ans))) {
-		for (size_t i = 0; i < k; i++) {
-			want[i]->error = rc;
-			snprintf(want[i]->why, sizeof(want[i]->why), "%s", spn_err_detail(rc));
-		}
+	if (rc || (rc = spn_client_post(c, "/v1/session", body, &status, &ans)))
 		goto out;
-	}
 	if (!json_object_object_get_ex(ans, "sessions", &items) || !json_object_is_type(items, json_type_array) ||
 	    json_object_array_length(items) != k) {
 		rc = spn_err(SPN_EUNAVAILABLE, "%s/v1/session: an answer that does not match the call", c->url);
@@ -337,6 +339,11 @@ int spn_client_open(spn_client_t *c, const char *const *services, size_t n)
 	if (first)
 		rc = spn_err(want[first - 1]->error, "%s", want[first - 1]->why);
 out:
+	/* Whatever failed, each session asked for says so. */
+	for (size_t i = 0; rc && !first && i < k; i++) {
+		want[i]->error = rc;
+		snprintf(want[i]->why, sizeof(want[i]->why), "%s", spn_err_detail(rc));
+	}
 	spn_wipe(sk, sizeof(sk));
 	json_object_put(body);
 	json_object_put(ans);

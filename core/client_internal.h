@@ -19,6 +19,7 @@ typedef struct {
 	uint8_t to_provider[32], to_client[32];
 	uint64_t seq;
 	bool open;
+	char prefer[SPN_NAME_MAX + 1]; /* the provider to open it with, if any */
 	int error;              /* why the last attempt to open it failed */
 	char why[400];
 } spn_client_session_t;
@@ -33,6 +34,7 @@ struct spn_client {
 	gnutls_x509_privkey_t key;  /* NULL: anonymous */
 	char *cert_pem;
 	spn_revoked_t *revoked;
+	char *crl_file;             /* NULL: the entry node's */
 	bool no_reopen;
 	spn_client_session_t s[SPN_CLIENT_SESSIONS];
 };
@@ -44,6 +46,9 @@ int spn_client_post(spn_client_t *c, const char *path, json_object *body, long *
 /* The session for service (open or not), or a free slot for it; NULL when
  * all slots hold other services. */
 spn_client_session_t *spn_client_session(spn_client_t *c, const char *service);
+
+/* A string member of o, or def when it is absent or not a string. */
+const char *spn_client_str(json_object *o, const char *key, const char *def);
 
 /* The code of an error name as nodes send it (unknown names: unavailable). */
 int spn_client_code_of(const char *name);

@@ -1,7 +1,18 @@
 /* The client library's messages: one section per part, sealed for the
  * provider of its service; replies opened and checked to answer exactly
- * what was sent. A part whose session is gone is sent once more over a
- * new session, to another provider if the first one left. */
+ * what was sent. A part that fails is tried again only where the service
+ * cannot end up acting twice, as far as the client can tell:
+ *   - the next node "did not answer" (timeout) or was busy: the same
+ *     section again, in the same session, which the provider answers from
+ *     its record if it did act;
+ *   - the provider refused the session (unknown, expired, used up): a new
+ *     session with the same provider, which remembers the message ids it
+ *     acted on whatever the session;
+ *   - the provider could not be reached or is gone from the tree: a new
+ *     session with whichever provider the tree picks.
+ * Errors come from nodes that do not sign them; a node on the path that
+ * lies can make a part go to a second provider of the same service (doc/
+ * protocol.md §6.4). */
 #include "config.h"
 
 #include <stdarg.h>
@@ -15,25 +26,31 @@
 #include "mem.h"
 
 #define PARTS_MAX 16
+#define ROUNDS 3
 
-/* Errors after which another session, perhaps with another provider, may
- * succeed where this one cannot. */
-static bool gone(int code)
-{
-	return code == SPN_ESESSION || code == SPN_EEXPIRED || code == SPN_ELIMIT || code == SPN_ENOPROVIDER ||
-	       code == SPN_EUNAVAILABLE || code == SPN_ETIMEOUT || code == SPN_EREVOKED;
-}
+typedef enum { DONE, RESEND, REOPEN_SAME, REOPEN_ANY } next_t;
+
+typedef struct {
+	bool pending;
+	next_t next;
+	bool resent, reopened;
+	char *sent;          /* the section as last sent */
+	uint64_t seq;
+} part_state_t;
 
 static void fail(spn_client_reply_t *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(spn_client_reply_t *r, int code, const char *fmt, ...)
 {
+	char out[sizeof(r->message)];
 	va_list ap;
 
+	/* The arguments may quote the message this replaces. */
+	va_start(ap, fmt);
+	vsnprintf(out, sizeof(out), fmt, ap);
+	va_end(ap);
+	memcpy(r->message, out, sizeof(out));
 	r->error = code;
 	snprintf(r->error_name, sizeof(r->error_name), "%s", spn_errname(code));
-	va_start(ap, fmt);
-	vsnprintf(r->message, sizeof(r->message), fmt, ap);
-	va_end(ap);
 }
 
 /* Opens a reply section: it must answer this very section. */
@@ -58,12 +75,51 @@ static int open_reply(spn_client_t *c, const spn_client_session_t *s, const char
 	return 0;
 }
 
+/* Seals part i for its session, unless the same section goes again. */
+static int seal_part(spn_client_t *c, const spn_client_part_t *p, const char *mid, spn_client_session_t *s,
+		     part_state_t *st)
+{
+	spn_jwe_header_t h;
+
+	if (st->next == RESEND && st->sent)
+		return 0;
+	free(st->sent);
+	st->sent = NULL;
+	memset(&h, 0, sizeof(h));
+	snprintf(h.kid, sizeof(h.kid), "%s", s->id);
+	snprintf(h.svc, sizeof(h.svc), "%s", s->service);
+	snprintf(h.to, sizeof(h.to), "%s", s->provider);
+	snprintf(h.from, sizeof(h.from), "%s", c->name);
+	snprintf(h.mid, sizeof(h.mid), "%s", mid);
+	h.seq = s->seq++;
+	st->seq = h.seq;
+	return spn_jwe_seal(s->to_provider, &h, p->data, p->len, &st->sent);
+}
+
+/* What to do after an error, and whether it may be done at all. */
+static next_t after(const spn_client_t *c, int code, const part_state_t *st)
+{
+	switch (code) {
+	case SPN_ETIMEOUT:
+	case SPN_EBUSY:
+		return st->resent ? DONE : RESEND;
+	case SPN_ESESSION:
+	case SPN_EEXPIRED:
+	case SPN_ELIMIT:
+		return c->no_reopen || st->reopened ? DONE : REOPEN_SAME;
+	case SPN_EUNAVAILABLE:
+	case SPN_ENOPROVIDER:
+		return c->no_reopen || st->reopened ? DONE : REOPEN_ANY;
+	default:
+		return DONE;
+	}
+}
+
 /* One round: a message with a section for every part still pending. */
 static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n, const char *mid,
-		      spn_client_reply_t *replies, bool *pending, bool *retry)
+		      spn_client_reply_t *replies, part_state_t *st)
 {
 	spn_client_session_t *sess[PARTS_MAX];
-	uint64_t seqs[PARTS_MAX];
 	size_t idx[PARTS_MAX], k = 0;
 	json_object *body = json_object_new_object(), *list = json_object_new_array(), *ans = NULL, *items;
 	long status;
@@ -73,30 +129,20 @@ static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n,
 	json_object_object_add(body, "sections", list);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		spn_client_session_t *s = spn_client_session(c, parts[i].service);
-		spn_jwe_header_t h;
-		char *jwe = NULL;
-		if (!pending[i])
+		if (!st[i].pending)
 			continue;
 		if (!s || !s->open) {
-			pending[i] = false;
-			fail(&replies[i], s && s->error ? s->error : SPN_ESESSION, "%s",
-			     s && s->why[0] ? s->why : "no session");
+			st[i].pending = false;
+			if (!replies[i].error)
+				fail(&replies[i], s && s->error ? s->error : SPN_ESESSION, "%s",
+				     s && s->why[0] ? s->why : "no session");
 			continue;
 		}
-		memset(&h, 0, sizeof(h));
-		snprintf(h.kid, sizeof(h.kid), "%s", s->id);
-		snprintf(h.svc, sizeof(h.svc), "%s", s->service);
-		snprintf(h.to, sizeof(h.to), "%s", s->provider);
-		snprintf(h.from, sizeof(h.from), "%s", c->name);
-		snprintf(h.mid, sizeof(h.mid), "%s", mid);
-		h.seq = s->seq++;
-		snprintf(replies[i].provider, sizeof(replies[i].provider), "%s", s->provider);
-		if ((rc = spn_jwe_seal(s->to_provider, &h, parts[i].data, parts[i].len, &jwe)))
+		if ((rc = seal_part(c, &parts[i], mid, s, &st[i])))
 			break;
-		json_object_array_add(list, json_object_new_string(jwe));
-		free(jwe);
+		snprintf(replies[i].provider, sizeof(replies[i].provider), "%s", s->provider);
+		json_object_array_add(list, json_object_new_string(st[i].sent));
 		sess[k] = s;
-		seqs[k] = h.seq;
 		idx[k++] = i;
 	}
 	if (rc || !k || (rc = spn_client_post(c, "/v1/message", body, &status, &ans)))
@@ -107,38 +153,41 @@ static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n,
 		goto out;
 	}
 	for (size_t j = 0; j < k; j++) {
-		json_object *it = json_object_array_get_idx(items, j), *v;
+		json_object *it = json_object_array_get_idx(items, j);
+		part_state_t *p = &st[idx[j]];
 		spn_client_reply_t *r = &replies[idx[j]];
-		const char *e = "unavailable", *m = "no reply";
+		const char *sec = spn_client_str(it, "section", NULL), *e, *m;
 		int code;
-		if (json_object_object_get_ex(it, "section", &v) && json_object_is_type(v, json_type_string)) {
+		if (sec) {
 			r->error = 0;
 			r->error_name[0] = r->message[0] = '\0';
-			if ((code = open_reply(c, sess[j], mid, seqs[j], json_object_get_string(v), r)))
+			if ((code = open_reply(c, sess[j], mid, p->seq, sec, r)))
 				fail(r, code, "%s", spn_err_detail(code));
-			pending[idx[j]] = false;
+			p->pending = false;
 			continue;
 		}
-		if (json_object_object_get_ex(it, "error", &v))
-			e = json_object_get_string(v);
-		if (json_object_object_get_ex(it, "message", &v))
-			m = json_object_get_string(v);
+		e = spn_client_str(it, "error", "unavailable");
+		m = spn_client_str(it, "message", "no reply");
 		code = spn_client_code_of(e);
-		if (gone(code) && !c->no_reopen && !retry[idx[j]]) {
-			/* The caller never sees this: the part goes again. */
+		if (r->error)
+			fail(r, code, "%.200s; then %s: %.200s", r->message, e, m);
+		else if (code == SPN_EUNAVAILABLE || code == SPN_ENOPROVIDER)
 			fail(r, code, "provider %s of %s is gone (%s: %s)", sess[j]->provider, sess[j]->service, e, m);
-			spn_client_session_drop(sess[j]);
-			retry[idx[j]] = true;
-			continue;
-		}
-		if (retry[idx[j]] && r->error) {
-			char before[sizeof(r->message)];
-			memcpy(before, r->message, sizeof(before));
-			fail(r, code, "%.200s; then %s: %.200s", before, e, m);
-		}
 		else
 			fail(r, code, "%s: %s", e, m);
-		pending[idx[j]] = false;
+		p->next = after(c, code, p);
+		p->pending = p->next != DONE;
+		if (p->next == RESEND)
+			p->resent = true;
+		if (p->next == REOPEN_SAME || p->next == REOPEN_ANY) {
+			char prov[sizeof(sess[j]->provider)];
+			memcpy(prov, sess[j]->provider, sizeof(prov));
+			spn_client_session_drop(sess[j]);
+			/* The same provider remembers what it acted on. */
+			if (p->next == REOPEN_SAME)
+				memcpy(sess[j]->prefer, prov, sizeof(prov));
+			p->reopened = true;
+		}
 	}
 out:
 	json_object_put(body);
@@ -146,48 +195,86 @@ out:
 	return rc;
 }
 
+/* Opens the sessions the pending parts need again; a part whose session
+ * cannot be opened fails with both reasons. */
+static void reopen(spn_client_t *c, const spn_client_part_t *parts, size_t n, spn_client_reply_t *replies,
+		   part_state_t *st)
+{
+	const char *services[PARTS_MAX];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (st[i].pending && (st[i].next == REOPEN_SAME || st[i].next == REOPEN_ANY))
+			services[k++] = parts[i].service;
+	if (!k)
+		return;
+	spn_client_open(c, services, k);
+	/* A preferred provider that has gone meanwhile: any other. */
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		spn_client_session_t *s = spn_client_session(c, parts[i].service);
+		if (st[i].pending && s && !s->open && s->prefer[0] && s->error == SPN_ENOPROVIDER) {
+			s->prefer[0] = '\0';
+			services[k++] = parts[i].service;
+		}
+	}
+	if (k)
+		spn_client_open(c, services, k);
+	for (size_t i = 0; i < n; i++) {
+		spn_client_session_t *s = spn_client_session(c, parts[i].service);
+		if (!st[i].pending || st[i].next == RESEND || (s && s->open))
+			continue;
+		fail(&replies[i], s && s->error ? s->error : SPN_ESESSION, "%.240s; no other session: %.240s",
+		     replies[i].message, s && s->why[0] ? s->why : "none could be opened");
+		st[i].pending = false;
+	}
+}
+
 int spn_client_send(spn_client_t *c, const spn_client_part_t *parts, size_t n, spn_client_reply_t *replies)
 {
 	const char *services[PARTS_MAX];
-	bool pending[PARTS_MAX], retry[PARTS_MAX];
+	part_state_t st[PARTS_MAX];
 	char mid[SPN_JWE_ID_MAX + 1];
-	int rc;
+	int rc = 0;
 
 	spn_err_clear();
 	if (n == 0 || n > PARTS_MAX)
 		return spn_err(SPN_EINVAL, "a message has 1 to %d parts", PARTS_MAX);
 	for (size_t i = 0; i < n; i++) {
+		if (!parts[i].service || !spn_service_name_is_valid(parts[i].service))
+			return spn_err(SPN_EINVAL, "part %zu: '%s' is not a service name", i,
+				       parts[i].service ? parts[i].service : "");
+		/* One session per service: two parts for one would share it. */
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(parts[i].service, parts[j].service) == 0)
+				return spn_err(SPN_EINVAL, "two parts for service %s: a message has one per service",
+					       parts[i].service);
+	}
+	memset(st, 0, sizeof(st));
+	for (size_t i = 0; i < n; i++) {
 		memset(&replies[i], 0, sizeof(replies[i]));
-		snprintf(replies[i].service, sizeof(replies[i].service), "%s", parts[i].service ? parts[i].service : "");
-		services[i] = replies[i].service;
-		pending[i] = true;
-		retry[i] = false;
+		snprintf(replies[i].service, sizeof(replies[i].service), "%s", parts[i].service);
+		services[i] = parts[i].service;
+		st[i].pending = true;
 	}
 	spn_client_new_mid(mid, sizeof(mid));
 	/* Sessions that cannot be opened fail their own parts only. */
-	if ((rc = spn_client_open(c, services, n)) == SPN_EINVAL || rc == SPN_ELIMIT)
+	if ((rc = spn_client_open(c, services, n)) == SPN_ELIMIT)
 		return rc;
-	for (int round = 0; round < 2; round++) {
-		size_t again = 0;
-		if ((rc = round_trip(c, parts, n, mid, replies, pending, retry)))
-			return rc;
-		for (size_t i = 0; i < n; i++)
-			if (pending[i])
-				services[again++] = replies[i].service;
-		if (!again)
+	rc = 0;
+	for (int round = 0; round < ROUNDS && rc == 0; round++) {
+		bool any = false;
+		if ((rc = round_trip(c, parts, n, mid, replies, st)))
 			break;
-		spn_client_open(c, services, again);
-		for (size_t i = 0; i < n; i++) {
-			spn_client_session_t *s = spn_client_session(c, replies[i].service);
-			if (pending[i] && s && !s->open) {
-				char before[sizeof(replies[i].message)];
-				memcpy(before, replies[i].message, sizeof(before));
-				fail(&replies[i], s->error, "%.240s; no other session: %.240s", before, s->why);
-				pending[i] = false;
-			}
-		}
+		reopen(c, parts, n, replies, st);
+		for (size_t i = 0; i < n; i++)
+			any |= st[i].pending;
+		if (!any)
+			break;
 	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		free(st[i].sent);
+	return rc;
 }
 
 void spn_client_reply_clear(spn_client_reply_t *r)

@@ -88,7 +88,8 @@ int spn_jwe_seal(const uint8_t key[SPN_JWE_KEY], const spn_jwe_header_t *h, cons
 	free(iv64);
 	free(ct64);
 	free(tag64);
-	free(ct);
+	/* On failure ct may still hold the plaintext. */
+	spn_free_secret(ct, pt_len ? pt_len : 1);
 	return rc;
 }
 

@@ -79,9 +79,12 @@ static void leg_result(leg_t *l, json_object *item, const char *const *keep)
 			if (json_object_object_get_ex(ans, keep[i], &v))
 				json_object_object_add(item, keep[i], json_object_get(v));
 	} else {
-		if (json_object_object_get_ex(ans, "error", &v))
+		/* Passed on only as strings: what clients expect there. */
+		if (json_object_object_get_ex(ans, "error", &v) && json_object_is_type(v, json_type_string))
 			json_object_object_add(item, "error", json_object_get(v));
-		if (json_object_object_get_ex(ans, "message", &v))
+		else
+			json_object_object_add(item, "error", json_object_new_string(spn_errname(SPN_EUNAVAILABLE)));
+		if (json_object_object_get_ex(ans, "message", &v) && json_object_is_type(v, json_type_string))
 			json_object_object_add(item, "message", json_object_get(v));
 	}
 	json_object_put(ans);
@@ -93,6 +96,17 @@ static void legs_free(leg_t *legs, size_t k)
 		json_object_put(legs[i].msg);
 		free(legs[i].resp.body);
 	}
+}
+
+/* The list under key: 1 to LEGS_MAX items. */
+static int leg_list(json_object *o, const char *key, const char *items, json_object **list, size_t *k)
+{
+	if (!json_object_object_get_ex(o, key, list) || !json_object_is_type(*list, json_type_array) ||
+	    (*k = json_object_array_length(*list)) == 0 || *k > LEGS_MAX) {
+		*k = 0;
+		return spn_err(SPN_EINVAL, "'%s': a list of 1 to %d %s", key, LEGS_MAX, items);
+	}
+	return 0;
 }
 
 static json_object *leg_msg(const char *kind, const char *service, const char *node, const char *id,
@@ -115,12 +129,12 @@ static json_object *leg_msg(const char *kind, const char *service, const char *n
 void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
 	static const char *const fields[] = {"client_key", "certificate", "sessions", NULL};
-	static const char *const item_fields[] = {"session", "service", "sig", NULL};
+	static const char *const item_fields[] = {"session", "service", "node", "sig", NULL};
 	static const char *const keep[] = {"offer", "path", NULL};
 	spn_node_t *n = user;
 	json_object *o = NULL, *list, *cert = NULL, *out;
 	leg_t legs[LEGS_MAX];
-	const char *body, *key, *sid, *svc;
+	const char *body, *key, *sid, *svc, *node;
 	uint8_t pk[SPN_HPKE_KEY];
 	size_t len, k = 0;
 	int rc;
@@ -132,20 +146,17 @@ void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *use
 	    (rc = spn_json_b64u(o, "client_key", true, pk, sizeof(pk), sizeof(pk), NULL)))
 		goto fail;
 	json_object_object_get_ex(o, "certificate", &cert);
-	if (!json_object_object_get_ex(o, "sessions", &list) || !json_object_is_type(list, json_type_array) ||
-	    (k = json_object_array_length(list)) == 0 || k > LEGS_MAX) {
-		k = 0;
-		rc = spn_err(SPN_EINVAL, "'sessions': a list of 1 to %d {\"session\", \"service\"}", LEGS_MAX);
+	if ((rc = leg_list(o, "sessions", "{\"session\", \"service\"}", &list, &k)))
 		goto fail;
-	}
 	for (size_t i = 0; i < k; i++) {
 		json_object *it = json_object_array_get_idx(list, i), *p, *sig;
 		if ((rc = spn_json_only(it, "session", item_fields)) ||
 		    (rc = spn_json_str(it, "session", true, SPN_SESSION_ID_MAX, &sid)) ||
-		    (rc = spn_json_str(it, "service", true, SPN_SERVICE_MAX, &svc)))
+		    (rc = spn_json_str(it, "service", true, SPN_SERVICE_MAX, &svc)) ||
+		    (rc = spn_json_str(it, "node", false, SPN_NAME_MAX, &node)))
 			goto fail;
-		if (!spn_id_is_valid(sid) || !spn_service_name_is_valid(svc)) {
-			rc = spn_err(SPN_EINVAL, "sessions[%zu]: bad session id or service name", i);
+		if (!spn_id_is_valid(sid) || !spn_service_name_is_valid(svc) || (node && !spn_name_is_valid(node))) {
+			rc = spn_err(SPN_EINVAL, "sessions[%zu]: bad session id, service or node name", i);
 			goto fail;
 		}
 		p = json_object_new_object();
@@ -157,7 +168,9 @@ void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *use
 		if (json_object_object_get_ex(it, "sig", &sig))
 			json_object_object_add(p, "sig", json_object_get(sig));
 		legs[i].n = n;
-		legs[i].msg = leg_msg("session", svc, NULL, sid, p);
+		/* A client may ask for the provider it had: the one that
+		 * remembers the messages it acted on. */
+		legs[i].msg = leg_msg("session", svc, node, sid, p);
 	}
 	spn_log_info("session call at %s: %zu service(s)", n->id.node_id, k);
 	run_legs(legs, k);
@@ -206,12 +219,8 @@ void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 		rc = spn_err(SPN_EINVAL, "'id': 1-%d of [A-Za-z0-9._-]", SPN_JWE_ID_MAX);
 		goto fail;
 	}
-	if (!json_object_object_get_ex(o, "sections", &list) || !json_object_is_type(list, json_type_array) ||
-	    (k = json_object_array_length(list)) == 0 || k > LEGS_MAX) {
-		k = 0;
-		rc = spn_err(SPN_EINVAL, "'sections': a list of 1 to %d sections", LEGS_MAX);
+	if ((rc = leg_list(o, "sections", "sections", &list, &k)))
 		goto fail;
-	}
 	for (size_t i = 0; i < k; i++) {
 		json_object *s = json_object_array_get_idx(list, i);
 		const char *text = json_object_get_string(s);

@@ -74,7 +74,7 @@ void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 /* Test builds only (tests/integration/spnd_evil): sees, and may change,
  * every answer a node relays on its way back to the caller. Never set in
  * spnd. */
-extern void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long status, char **body, size_t *len);
+extern void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status, char **body, size_t *len);
 
 /* [session] settings and the store (node_session.c). */
 int spn_node_sessions_init(spn_node_t *n);

@@ -215,12 +215,12 @@ static int forward(spn_node_t *n, route_t *r, const spn_tree_hop_t *hop, unsigne
 		return rc;
 	}
 	if (spn_node_relay_hook)
-		spn_node_relay_hook(n, r->kind, status, &ans, &alen);
+		spn_node_relay_hook(n, r->kind, &status, &ans, &alen);
 	spn_node_relay(resp, status, ans, alen);
 	return 0;
 }
 
-void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long status, char **body, size_t *len);
+void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status, char **body, size_t *len);
 
 static void route(spn_node_t *n, const spn_http_peer_t *peer, const char *body, size_t len, spn_http_resp_t *resp)
 {
@@ -259,9 +259,13 @@ static void route(spn_node_t *n, const spn_http_peer_t *peer, const char *body, 
 				break;
 		}
 		if (rc) {
-			rc = spn_err(rc == SPN_ETIMEOUT ? SPN_ETIMEOUT : SPN_EUNAVAILABLE,
+			/* Only a connection never made means the request was
+			 * not received: the rest may have been acted on. */
+			rc = spn_err(rc == SPN_EUNAVAILABLE ? SPN_EUNAVAILABLE : SPN_ETIMEOUT,
 				     "%s (next hop from %s toward %s) %s", hop.via, n->id.node_id, hop.target,
-				     rc == SPN_ETIMEOUT ? "did not answer in time" : "cannot be reached");
+				     rc == SPN_EUNAVAILABLE ? "cannot be reached"
+				     : rc == SPN_ETIMEOUT   ? "did not answer in time"
+							    : "did not answer (the connection broke); it may have acted");
 			goto fail;
 		}
 	} else if (r.from_parent || !n->parent_url[0]) {
@@ -273,8 +277,10 @@ static void route(spn_node_t *n, const spn_http_peer_t *peer, const char *body, 
 				     r.from_parent ? "below" : "in group", r.from_parent ? n->id.node_id : n->id.group);
 		goto fail;
 	} else if ((rc = forward(n, &r, NULL, hops, resp))) {
-		rc = spn_err(rc == SPN_ETIMEOUT ? SPN_ETIMEOUT : SPN_EUNAVAILABLE, "the parent of %s %s", n->id.node_id,
-			     rc == SPN_ETIMEOUT ? "did not answer in time" : "cannot be reached");
+		rc = spn_err(rc == SPN_EUNAVAILABLE ? SPN_EUNAVAILABLE : SPN_ETIMEOUT, "the parent of %s %s", n->id.node_id,
+			     rc == SPN_EUNAVAILABLE ? "cannot be reached"
+			     : rc == SPN_ETIMEOUT   ? "did not answer in time"
+						    : "did not answer (the connection broke); it may have acted");
 		goto fail;
 	}
 	json_object_put(r.msg);

@@ -21,6 +21,13 @@
 
 #define SECTION_TEXT_MAX (32 * 1024 * 1024)
 
+/* Session lifetimes run on the monotonic clock: a step of the wall clock
+ * neither ends every session nor makes them last. */
+static time_t now_s(void)
+{
+	return (time_t)(spn_clock_mono_ms() / 1000);
+}
+
 int spn_node_sessions_init(spn_node_t *n)
 {
 	const spn_conf_t *c = n->conf;
@@ -74,7 +81,7 @@ void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 		goto out;
 	spn_session_keys(key, rq.session_id, k.to_provider, k.to_client);
 	spn_wipe(key, sizeof(key));
-	if ((rc = spn_sstore_add(n->sessions, rq.session_id, &k, spn_clock_now())))
+	if ((rc = spn_sstore_add(n->sessions, rq.session_id, &k, now_s())))
 		goto out;
 	spn_log_info("session %s for service %s opened for %s", rq.session_id, rq.service,
 		     k.client[0] ? k.client : "an anonymous client");
@@ -122,7 +129,11 @@ static int open_section(spn_node_t *n, const char *jwe, spn_jwe_header_t *h, spn
 		return rc;
 	if (strcmp(h->to, n->id.node_id) != 0)
 		return spn_err(SPN_EDENIED, "a section for %s reached %s", h->to, n->id.node_id);
-	if ((rc = spn_sstore_keys(n->sessions, h->kid, spn_clock_now(), k)))
+	/* The reply goes to the author: it must be a name a header can carry. */
+	if (!spn_name_is_valid(h->from))
+		return spn_err(SPN_EINVAL, "a section's author '%s' is not a name (1-%d of [a-z0-9.-])", h->from,
+			       SPN_NAME_MAX);
+	if ((rc = spn_sstore_keys(n->sessions, h->kid, now_s(), k)))
 		return rc;
 	if (strcmp(h->svc, k->service) != 0)
 		return spn_err(SPN_EDENIED, "session %s is for service %s, not %s", h->kid, k->service, h->svc);

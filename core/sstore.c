@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <search.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,9 +17,18 @@
 typedef struct {
 	char mid[SPN_ID_MAX + 1];
 	unsigned status; /* 0: being handled */
-	char *body;      /* NULL once dropped for room */
+	char *body;      /* NULL when it was not kept (answer_bytes) */
 	size_t len;
 } answer_t;
+
+/* A message id acted on, whatever the session: a client that opens a new
+ * session and sends the same message again (it was told its session was
+ * gone, perhaps by a node on the path that lied) is not acted on twice. */
+typedef struct seen_mid {
+	char key[SPN_SERVICE_MAX + 1 + SPN_ID_MAX + 1]; /* service "/" mid */
+	char sid[SPN_ID_MAX + 1];
+	struct seen_mid *next;
+} seen_mid_t;
 
 typedef struct sess {
 	char id[SPN_ID_MAX + 1];
@@ -37,7 +47,64 @@ struct spn_sstore {
 	void *root;
 	sess_t *oldest, *newest;
 	size_t count, answer_bytes;
+	void *mids;                  /* seen_mid_t by key */
+	seen_mid_t *mid_old, *mid_new;
+	size_t n_mids;
 };
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const seen_mid_t *)a)->key, ((const seen_mid_t *)b)->key);
+}
+
+static void mid_key(char *key, size_t cap, const char *service, const char *mid)
+{
+	snprintf(key, cap, "%s/%s", service, mid);
+}
+
+static seen_mid_t *mid_find(spn_sstore_t *s, const char *service, const char *mid)
+{
+	seen_mid_t k;
+	void *const *hit;
+
+	mid_key(k.key, sizeof(k.key), service, mid);
+	hit = tfind(&k, &s->mids, by_key);
+	return hit ? *(seen_mid_t *const *)hit : NULL;
+}
+
+static void mid_drop_oldest(spn_sstore_t *s)
+{
+	seen_mid_t *m = s->mid_old;
+
+	tdelete(m, &s->mids, by_key);
+	s->mid_old = m->next;
+	if (!s->mid_old)
+		s->mid_new = NULL;
+	s->n_mids--;
+	free(m);
+}
+
+static void mid_add(spn_sstore_t *s, const char *service, const char *mid, const char *sid)
+{
+	seen_mid_t *m = calloc(1, sizeof(*m));
+	void *const *slot;
+
+	if (!m)
+		return;
+	mid_key(m->key, sizeof(m->key), service, mid);
+	snprintf(m->sid, sizeof(m->sid), "%s", sid);
+	if (!(slot = tsearch(m, &s->mids, by_key)) || *(seen_mid_t *const *)slot != m) {
+		free(m);
+		return;
+	}
+	if (s->mid_new)
+		s->mid_new->next = m;
+	else
+		s->mid_old = m;
+	s->mid_new = m;
+	if (++s->n_mids > SPN_SSTORE_MIDS)
+		mid_drop_oldest(s);
+}
 
 static int by_id(const void *a, const void *b)
 {
@@ -91,6 +158,8 @@ void spn_sstore_free(spn_sstore_t *s)
 		return;
 	while (s->oldest)
 		drop(s, s->oldest);
+	while (s->mid_old)
+		mid_drop_oldest(s);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -203,6 +272,7 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t 
 {
 	sess_t *e;
 	answer_t *a;
+	seen_mid_t *m;
 	int rc = 0;
 
 	*status = 0;
@@ -226,6 +296,9 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t 
 			*len = a->len;
 			*status = a->status;
 		}
+	} else if ((m = mid_find(s, e->k.service, mid)) && strcmp(m->sid, id) != 0) {
+		rc = spn_err(SPN_EREPLAY, "message %s was handled in another session (%s); it is not acted on again", mid,
+			     m->sid);
 	} else if (e->used >= s->lim.budget) {
 		rc = spn_err(SPN_ELIMIT, "session %s has carried its %lu messages: open a new one", id, s->lim.budget);
 	} else if (!e->ring && !(e->ring = calloc(SPN_SSTORE_RING, sizeof(*e->ring)))) {
@@ -236,6 +309,8 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t 
 		drop_answer(s, a);
 		strcpy(a->mid, mid);
 		e->used++;
+		if (!m)
+			mid_add(s, e->k.service, mid, id);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;

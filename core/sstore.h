@@ -15,6 +15,7 @@
 #define SPN_SSTORE_KEY 32
 #define SPN_SSTORE_WINDOW 64 /* sequence numbers remembered below the highest */
 #define SPN_SSTORE_RING 8    /* answers kept per session */
+#define SPN_SSTORE_MIDS 16384 /* message ids remembered across sessions */
 
 typedef struct spn_sstore spn_sstore_t;
 

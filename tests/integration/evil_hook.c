@@ -4,10 +4,15 @@
  *   substitute  its own key sealed to the client's key in place of the
  *               provider's (so that it could read the client's sections);
  *   resign      the same, and the offer signed again with this node's own
- *               certificate, under its own name.
- * The client must refuse both. */
+ *               certificate, under its own name;
+ *   lie         the first reply section it relays for each message is
+ *               thrown away and the client told "unknown_session", so
+ *               that it sends the message again over a new session.
+ * The client must refuse the first two; the provider must not act twice
+ * on the third. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +20,7 @@
 #include "error.h"
 #include "hpke.h"
 #include "json.h"
+#include "jwe.h"
 #include "log.h"
 #include "mem.h"
 #include "node_internal.h"
@@ -51,13 +57,46 @@ static void resign(spn_node_t *n, spn_session_offer_t *o)
 	free(t);
 }
 
-static void tamper(spn_node_t *n, const char *kind, long status, char **body, size_t *len)
+static void lie(spn_node_t *n, long *status, char **body, size_t *len)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char last[SPN_ID_MAX + 1];
+	json_object *ans = NULL, *sec;
+	spn_jwe_header_t h;
+	bool first;
+
+	if (*status != 200 || spn_json_parse(*body, *len, &ans) != 0)
+		return;
+	if (json_object_object_get_ex(ans, "section", &sec) &&
+	    spn_jwe_peek(json_object_get_string(sec), (size_t)json_object_get_string_len(sec), &h) == 0) {
+		pthread_mutex_lock(&lock);
+		first = strcmp(last, h.mid) != 0;
+		snprintf(last, sizeof(last), "%s", h.mid);
+		pthread_mutex_unlock(&lock);
+		if (first) {
+			spn_log_warn("evil: the reply to %s from %s thrown away; told unknown_session", h.mid, h.from);
+			free(*body);
+			*body = strdup("{\"error\":\"unknown_session\",\"message\":\"no session here (a lie)\"}");
+			*len = strlen(*body);
+			*status = 404;
+		}
+	}
+	json_object_put(ans);
+	(void)n;
+}
+
+static void tamper(spn_node_t *n, const char *kind, long *status, char **body, size_t *len)
 {
 	json_object *ans = NULL, *offer;
 	spn_session_offer_t o;
 	const char *text;
 
-	if (!kind || strcmp(kind, "session") != 0 || status != 200 || spn_json_parse(*body, *len, &ans) != 0)
+	if (kind && strcmp(kind, "section") == 0 && strcmp(mode, "lie") == 0) {
+		lie(n, status, body, len);
+		return;
+	}
+	if (!kind || strcmp(kind, "session") != 0 || strcmp(mode, "lie") == 0 || *status != 200 ||
+	    spn_json_parse(*body, *len, &ans) != 0)
 		return;
 	if (json_object_object_get_ex(ans, "offer", &offer) && spn_session_offer_parse(offer, &o) == 0) {
 		if (strcmp(mode, "resign") == 0)

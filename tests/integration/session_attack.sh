@@ -88,6 +88,15 @@ check "the provider acted on none of them: the next message is its next one" tes
 send m-1 "$s1"
 check "a message sent again gets the recorded reply, word for word" test "$(field section)" = "$r1"
 check "and the provider says it did not act on it again" grep -q "section $SID/m-1 from $ME: answered again from the record" "$WORK/$PROV/spnd.log"
+# The same message in a second session with the same provider: not acted
+# on again (round robin between hosp1 and hosp2 gives it back by the third).
+for i in 1 2 3; do
+	"$PROBE" "$G" "$CA" hospital >"$WORK/probe2" 2>&1
+	read -r SID2 PROV2 KP2 KC2 ME2 <"$WORK/probe2"
+	[ "$PROV2" = "$PROV" ] && break
+done
+attack "a message acted on in one session is refused in another" m-1 \
+	"$("$TOOL" seal "$KP2" "$SID2" hospital "$PROV" "$ME" m-1 0 'pulse 128')" "replay: .*message m-1 was handled in another session"
 attack "a new message id with a used sequence number is refused" m-3 "$(seal m-3 0 'pulse 128')" "replay: .*sequence number 0 was used before"
 i=2
 while [ $i -lt 72 ]; do send "m-$((i + 10))" "$(seal "m-$((i + 10))" $i "beat $i")"; i=$((i + 1)); done

@@ -30,6 +30,9 @@ check "the providers opened them" sh -c "grep -q 'session s-[0-9a-f]* for servic
 check "the sections took the path through the LCA" sh -c "grep -q 'route m-[0-9a-f]* section service hospital path=gate>adm2>psp>adm1>hosp1: handled here' '$WORK/hosp1/spnd.log'"
 diag "$(tr '\n' '|' <"$WORK/c1")"
 
+refuse "two parts for one service are refused before anything is sent" "two parts for service hospital" \
+	client "$WORK/gate" hospital=a hospital=b
+
 # A service that requires a client certificate.
 client "$WORK/gate" bank='pay 12.50' >"$WORK/c2" 2>&1
 check "the bank refuses an anonymous client, saying why" grep -q '^bank from -: error denied: .*service bank takes only clients with a certificate of the group' "$WORK/c2"

@@ -37,6 +37,19 @@ refuse "an offer signed by a node that does not provide the service is refused" 
 	client "$WORK/gate" hospital='pulse 128'
 check "the re-signing did happen" grep -q 'now carries a key of adm1' "$WORK/adm1/spnd.log"
 
+# A relay that throws a reply away and says the session is unknown: the
+# client opens a new session with the same provider and sends the message
+# again; the provider, which acted on it already, refuses to act twice.
+check "adm1 comes back lying about sessions" restart_adm1 "$EVIL" lie
+client "$WORK/gate" hospital='insulin 4 units' >"$WORK/lie" 2>&1
+diag "$(cat "$WORK/lie")"
+check "the lie did happen" grep -q 'evil: the reply to m-[0-9a-f]* from hosp1 thrown away' "$WORK/adm1/spnd.log"
+mid=$(sed -n 's/.*evil: the reply to \(m-[0-9a-f]*\) from.*/\1/p' "$WORK/adm1/spnd.log" | tail -n 1)
+check "the client tried again over a new session with the same provider" \
+	test "$(grep -c "session s-[0-9a-f]* for service hospital opened" "$WORK/hosp1/spnd.log")" -ge 2
+check "which refused to act twice on the message" grep -q "error replay: .*message $mid was handled in another session" "$WORK/lie"
+check "hosp1 acted on it once" test "$(grep -c "section s-[0-9a-f]*/$mid seq 0 from client: " "$WORK/hosp1/spnd.log")" = 1
+
 check "adm1 comes back honest" restart_adm1 "$HONEST" ""
 client "$WORK/gate" hospital='pulse 128' >"$WORK/c" 2>&1
 check "and the same call succeeds" grep -q '^hospital from hosp1: ' "$WORK/c"

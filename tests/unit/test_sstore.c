@@ -25,14 +25,19 @@ static spn_sstore_t *store(unsigned long max, unsigned long ttl, unsigned long b
 	return s;
 }
 
-static void add(spn_sstore_t *s, const char *id, time_t now, int want)
+static void add_for(spn_sstore_t *s, const char *id, const char *service, time_t now, int want)
 {
 	spn_sstore_keys_t k;
 
 	memset(&k, 0, sizeof(k));
-	strcpy(k.service, "bank");
+	strcpy(k.service, service);
 	memset(k.to_provider, 0x11, sizeof(k.to_provider));
 	assert_int_equal(spn_sstore_add(s, id, &k, now), want);
+}
+
+static void add(spn_sstore_t *s, const char *id, time_t now, int want)
+{
+	add_for(s, id, "bank", now, want);
 }
 
 static int begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t seq, unsigned *status)
@@ -114,6 +119,29 @@ static void answer_bytes_bounded(void **state)
 	spn_sstore_free(s);
 }
 
+/* A message acted on in one session is not acted on in another session for
+ * the same service; the same id for another service is another message. */
+static void across_sessions(void **state)
+{
+	spn_sstore_t *s = store(10, 60, 1000, 1 << 20);
+	unsigned st;
+
+	(void)state;
+	add(s, "s-1", 100, 0);
+	add(s, "s-2", 100, 0);
+	add_for(s, "s-3", "hospital", 100, 0);
+	assert_int_equal(begin(s, "s-1", "m-1", 0, &st), 0);
+	spn_sstore_finish(s, "s-1", "m-1", 200, "a", 1);
+	assert_int_equal(begin(s, "s-2", "m-1", 0, &st), SPN_EREPLAY);
+	assert_non_null(strstr(spn_err_detail(SPN_EREPLAY), "handled in another session (s-1)"));
+	assert_int_equal(begin(s, "s-2", "m-2", 0, &st), 0);
+	assert_int_equal(begin(s, "s-3", "m-1", 0, &st), 0);
+	/* And in its own session it is still answered from the record. */
+	assert_int_equal(begin(s, "s-1", "m-1", 0, &st), 0);
+	assert_int_equal(st, 200);
+	spn_sstore_free(s);
+}
+
 static void budget(void **state)
 {
 	spn_sstore_t *s = store(10, 60, 3, 1 << 20);
@@ -165,6 +193,7 @@ int main(void)
 		cmocka_unit_test(window),
 		cmocka_unit_test(answers),
 		cmocka_unit_test(answer_bytes_bounded),
+		cmocka_unit_test(across_sessions),
 		cmocka_unit_test(budget),
 		cmocka_unit_test(expiry_and_bound),
 	};
