@@ -207,9 +207,13 @@ out:
 		spn_http_error(resp, rc, spn_err_detail(rc));
 	}
 	if (reply) {
-		/* The reply's plaintext is the service's answer: wiped. */
+		/* The reply's plaintext is the service's answer, and it quotes
+		 * the section's: both wiped. */
+		json_object *echo;
 		text = spn_json_text(reply, &rlen);
 		spn_wipe((char *)text, rlen);
+		if (json_object_object_get_ex(reply, "echo", &echo))
+			spn_wipe((char *)json_object_get_string(echo), (size_t)json_object_get_string_len(echo));
 		json_object_put(reply);
 	}
 	if (pt)
