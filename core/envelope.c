@@ -1,0 +1,116 @@
+/* Reading the session call and the message envelope: strict JSON, known
+ * members only, ids and names checked, at most SPN_ENVELOPE_MAX items. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "envelope.h"
+#include "error.h"
+#include "hpke.h"
+#include "ident.h"
+#include "json.h"
+#include "pki_cert.h"
+
+/* The list under key: 1 to SPN_ENVELOPE_MAX items. */
+static int list_of(json_object *o, const char *key, const char *items, json_object **list, size_t *n)
+{
+	if (!json_object_object_get_ex(o, key, list) || !json_object_is_type(*list, json_type_array) ||
+	    (*n = json_object_array_length(*list)) == 0 || *n > SPN_ENVELOPE_MAX) {
+		*n = 0;
+		return spn_err(SPN_EINVAL, "'%s': a list of 1 to %d %s", key, SPN_ENVELOPE_MAX, items);
+	}
+	return 0;
+}
+
+int spn_session_call_parse(const char *body, size_t len, spn_session_call_t *c)
+{
+	static const char *const fields[] = {"client_key", "certificate", "sessions", NULL};
+	static const char *const item_fields[] = {"session", "service", "node", "sig", NULL};
+	json_object *list;
+	uint8_t pk[SPN_HPKE_KEY];
+	const char *cert;
+	size_t n;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = spn_json_parse(body, len, &c->root)) || (rc = spn_json_only(c->root, "session call", fields)) ||
+	    (rc = spn_json_str(c->root, "client_key", true, 64, &c->client_key)) ||
+	    (rc = spn_json_b64u(c->root, "client_key", true, pk, sizeof(pk), sizeof(pk), NULL)) ||
+	    (rc = spn_json_str(c->root, "certificate", false, SPN_CERT_MAX, &cert)) ||
+	    (rc = list_of(c->root, "sessions", "{\"session\", \"service\"}", &list, &n)))
+		goto fail;
+	if (cert)
+		json_object_object_get_ex(c->root, "certificate", &c->certificate);
+	for (size_t i = 0; i < n; i++) {
+		json_object *it = json_object_array_get_idx(list, i);
+		if ((rc = spn_json_only(it, "session", item_fields)) ||
+		    (rc = spn_json_str(it, "session", true, SPN_ID_MAX, &c->item[i].session)) ||
+		    (rc = spn_json_str(it, "service", true, SPN_SERVICE_MAX, &c->item[i].service)) ||
+		    (rc = spn_json_str(it, "node", false, SPN_NAME_MAX, &c->item[i].node)))
+			goto fail;
+		if (!spn_id_is_valid(c->item[i].session) || !spn_service_name_is_valid(c->item[i].service) ||
+		    (c->item[i].node && !spn_name_is_valid(c->item[i].node))) {
+			rc = spn_err(SPN_EINVAL, "sessions[%zu]: bad session id, service or node name", i);
+			goto fail;
+		}
+		json_object_object_get_ex(it, "sig", &c->item[i].sig);
+	}
+	c->n = n;
+	return 0;
+fail:
+	spn_session_call_clear(c);
+	return rc;
+}
+
+void spn_session_call_clear(spn_session_call_t *c)
+{
+	json_object_put(c->root);
+	memset(c, 0, sizeof(*c));
+}
+
+int spn_envelope_parse(const char *body, size_t len, spn_envelope_t *e)
+{
+	static const char *const fields[] = {"id", "sections", NULL};
+	json_object *list;
+	size_t n;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if ((rc = spn_json_parse(body, len, &e->root)) || (rc = spn_json_only(e->root, "message", fields)) ||
+	    (rc = spn_json_str(e->root, "id", true, SPN_JWE_ID_MAX, &e->id)))
+		goto fail;
+	if (!spn_id_is_valid(e->id)) {
+		rc = spn_err(SPN_EINVAL, "'id': 1-%d of [A-Za-z0-9._-]", SPN_JWE_ID_MAX);
+		goto fail;
+	}
+	if ((rc = list_of(e->root, "sections", "sections", &list, &n)))
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(list, i);
+		int r = 0;
+		e->section[i] = s;
+		if (!json_object_is_type(s, json_type_string))
+			r = spn_err(SPN_EINVAL, "a section is a string: a JWE in compact form");
+		else if ((r = spn_jwe_peek(json_object_get_string(s), (size_t)json_object_get_string_len(s), &e->h[i])))
+			;
+		else if (strcmp(e->h[i].mid, e->id) != 0)
+			r = spn_err(SPN_EINVAL, "the section's message id is not the message's");
+		e->rc[i] = r;
+		if (r) {
+			snprintf(e->why[i], sizeof(e->why[i]), "%s", spn_err_detail(r));
+			memset(&e->h[i], 0, sizeof(e->h[i]));
+		}
+	}
+	e->n = n;
+	return 0;
+fail:
+	spn_envelope_clear(e);
+	return rc;
+}
+
+void spn_envelope_clear(spn_envelope_t *e)
+{
+	json_object_put(e->root);
+	memset(e, 0, sizeof(*e));
+}
