@@ -174,7 +174,7 @@ static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n,
 		else if (code == SPN_EUNAVAILABLE || code == SPN_ENOPROVIDER)
 			fail(r, code, "provider %s of %s is gone (%s: %s)", sess[j]->provider, sess[j]->service, e, m);
 		else
-			fail(r, code, "%s: %s", e, m);
+			fail(r, code, "%s", m);
 		p->next = after(c, code, p);
 		p->pending = p->next != DONE;
 		if (p->next == RESEND)

@@ -42,6 +42,7 @@ static const struct {
 	[-SPN_EBUSY] = {"busy", "too many requests waiting; try again"},
 	[-SPN_ESESSION] = {"unknown_session", "no such session at this provider"},
 	[-SPN_EREPLAY] = {"replay", "message already seen"},
+	[-SPN_EPLUGIN] = {"plugin_failed", "the service did not complete the message"},
 };
 
 static _Thread_local char detail[512];

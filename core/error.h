@@ -37,7 +37,8 @@ enum {
 	SPN_EBUSY = -29,
 	SPN_ESESSION = -30,
 	SPN_EREPLAY = -31,
-	SPN_ELAST = -32,
+	SPN_EPLUGIN = -32,
+	SPN_ELAST = -33,
 };
 
 /* Words for an error code; never NULL, valid for the life of the program. */

@@ -84,7 +84,8 @@ unsigned spn_http_status_of(int rc)
 	case SPN_ERESYNC:
 	case SPN_EREPLAY: return 409;
 	case SPN_ELOOP: return 508;
-	case SPN_EUNAVAILABLE: return 502;
+	case SPN_EUNAVAILABLE:
+	case SPN_EPLUGIN: return 502;
 	case SPN_ETIMEOUT: return 504;
 	case SPN_EBUSY: return 503;
 	case SPN_ETOKENUSED:

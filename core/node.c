@@ -145,7 +145,8 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 			goto out;
 		n->admin_threshold = spn_ca_policy(n->ca)->admin_threshold;
 	}
-	if ((rc = tree_settings(n)) || (rc = spn_node_sessions_init(n)) || (rc = spn_tree_new(&n->id, &n->tree)) ||
+	if ((rc = tree_settings(n)) || (rc = spn_node_sessions_init(n)) || (rc = spn_node_plugins_start(n)) ||
+	    (rc = spn_tree_new(&n->id, &n->tree)) ||
 	    (rc = spn_revoked_new(n->root, &n->revoked)))
 		goto out;
 	if (n->ca && (rc = spn_node_load_crl(n, false)))
@@ -259,6 +260,7 @@ void spn_node_close(spn_node_t *n)
 	spn_tree_free(n->tree);
 	spn_revoked_free(n->revoked);
 	spn_sstore_free(n->sessions);
+	spn_node_plugins_stop(n);
 	spn_ca_close(n->ca);
 	if (n->key)
 		gnutls_x509_privkey_deinit(n->key);

@@ -16,6 +16,7 @@
 
 typedef struct spn_revoked spn_revoked_t;
 typedef struct spn_sstore spn_sstore_t;
+typedef struct spn_plugin_proc spn_plugin_proc_t;
 
 typedef struct {
 	spn_conf_t *conf;
@@ -58,6 +59,8 @@ typedef struct {
 	spn_sstore_t *sessions;
 	spn_ident_t cert_required;    /* its services: those that need a client certificate */
 	unsigned long handled;        /* sections acted on (atomic) */
+	spn_plugin_proc_t **plugins;  /* each in its own process */
+	size_t n_plugins;
 
 	/* renewal: certificates replaced, kept until close for readers */
 	char **retired;
@@ -72,6 +75,9 @@ typedef struct {
 /* The configuration keys of [http], [node] and [tree] this module reads. */
 extern const spn_conf_key_t spn_node_http_keys[];
 extern const size_t spn_node_http_nkeys;
+/* And of [plugins] (node_plugins.c). */
+extern const spn_conf_key_t spn_node_plugin_keys[];
+extern const size_t spn_node_plugin_nkeys;
 
 /* Loads the node described by conf (which it keeps, not owns): checks that
  * the key matches the certificate, that the certificate comes from the

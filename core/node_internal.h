@@ -76,6 +76,12 @@ void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
  * spnd. */
 extern void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status, char **body, size_t *len);
 
+/* The plugins (node_plugins.c): started in spn_node_open, stopped at close;
+ * the one that provides service, or NULL. */
+int spn_node_plugins_start(spn_node_t *n);
+void spn_node_plugins_stop(spn_node_t *n);
+spn_plugin_proc_t *spn_node_plugin_for(spn_node_t *n, const char *service);
+
 /* [session] settings and the store (node_session.c). */
 int spn_node_sessions_init(spn_node_t *n);
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mem.h"
 #include "node_internal.h"
+#include "plugin.h"
 #include "revoked.h"
 #include "session.h"
 #include "sstore.h"
@@ -100,11 +101,15 @@ out:
 	spn_session_request_clear(&rq);
 }
 
-/* The built-in service, until plugins take over: says what it received, so
- * that sessions, sections and replays can be seen end to end. */
-static json_object *act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const uint8_t *pt, size_t len)
+/* The built-in service, for a service no plugin provides: says what it
+ * received, so that sessions, sections and replays can be seen end to end. */
+static int echo(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const uint8_t *pt, size_t len,
+		uint8_t **out, size_t *out_len)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *e;
+	const char *text;
+	size_t tl;
+	int rc = 0;
 
 	json_object_object_add(o, "service", json_object_new_string(h->svc));
 	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
@@ -114,8 +119,36 @@ static json_object *act(spn_node_t *n, const spn_jwe_header_t *h, bool verified,
 	json_object_object_add(o, "verified", json_object_new_boolean(verified));
 	json_object_object_add(o, "handled",
 			       json_object_new_int64((int64_t)__atomic_add_fetch(&n->handled, 1, __ATOMIC_RELAXED)));
-	json_object_object_add(o, "echo", json_object_new_string_len((const char *)pt, (int)len));
-	return o;
+	json_object_object_add(o, "echo", e = json_object_new_string_len((const char *)pt, (int)len));
+	text = spn_json_text(o, &tl);
+	if (!(*out = malloc(tl + 1)))
+		rc = SPN_ENOMEM;
+	else
+		memcpy(*out, text, (*out_len = tl) + 1);
+	/* It quotes the section: wiped with it. */
+	spn_wipe((char *)text, tl);
+	spn_wipe((char *)json_object_get_string(e), len);
+	json_object_put(o);
+	return rc;
+}
+
+/* The service acts: the plugin that provides it, or the built-in echo. */
+static int act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const uint8_t *pt, size_t len,
+	       uint8_t **out, size_t *out_len)
+{
+	spn_plugin_proc_t *p = spn_node_plugin_for(n, h->svc);
+	spn_plugin_req_t rq;
+
+	if (!p)
+		return echo(n, h, verified, pt, len, out, out_len);
+	memset(&rq, 0, sizeof(rq));
+	rq.service = h->svc;
+	rq.mid = h->mid;
+	rq.main.author = h->from;
+	rq.main.verified = verified;
+	rq.main.data = pt;
+	rq.main.len = len;
+	return spn_plugin_proc_handle(p, &rq, NULL, NULL, out, out_len);
 }
 
 /* Opens and checks a section for this node: its session, its recipient,
@@ -151,12 +184,12 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	const char *jwe;
 	spn_jwe_header_t h, rh;
 	spn_sstore_keys_t k;
-	uint8_t *pt = NULL;
-	size_t len = 0, rlen;
+	uint8_t *pt = NULL, *reply = NULL;
+	size_t len = 0, rlen, reply_len = 0;
 	unsigned status;
 	char *body = NULL, *sealed = NULL;
 	const char *text;
-	json_object *reply = NULL, *o;
+	json_object *o;
 	int rc;
 
 	memset(&h, 0, sizeof(h));
@@ -182,12 +215,13 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	}
 	spn_log_info("section %s/%s seq %llu from %s: %zu bytes for %s", h.kid, h.mid, (unsigned long long)h.seq,
 		     h.from, len, h.svc);
-	reply = act(n, &h, k.client[0] != 0, pt, len);
-	text = spn_json_text(reply, &rlen);
 	rh = h;
 	snprintf(rh.to, sizeof(rh.to), "%s", h.from);
 	snprintf(rh.from, sizeof(rh.from), "%s", n->id.node_id);
-	if ((rc = spn_jwe_seal(k.to_client, &rh, (const uint8_t *)text, rlen, &sealed))) {
+	/* Whatever the outcome, it is recorded: a retry is told the same and
+	 * the service does not act twice. */
+	if ((rc = act(n, &h, k.client[0] != 0, pt, len, &reply, &reply_len)) ||
+	    (rc = spn_jwe_seal(k.to_client, &rh, reply, reply_len, &sealed))) {
 		spn_http_resp_t e = {0};
 		spn_http_error(&e, rc, spn_err_detail(rc));
 		spn_sstore_finish(n->sessions, h.kid, h.mid, e.status, e.body, e.len);
@@ -206,16 +240,8 @@ out:
 			     n->id.node_id, spn_err_detail(rc));
 		spn_http_error(resp, rc, spn_err_detail(rc));
 	}
-	if (reply) {
-		/* The reply's plaintext is the service's answer, and it quotes
-		 * the section's: both wiped. */
-		json_object *echo;
-		text = spn_json_text(reply, &rlen);
-		spn_wipe((char *)text, rlen);
-		if (json_object_object_get_ex(reply, "echo", &echo))
-			spn_wipe((char *)json_object_get_string(echo), (size_t)json_object_get_string_len(echo));
-		json_object_put(reply);
-	}
+	if (reply)
+		spn_free_secret(reply, reply_len);
 	if (pt)
 		spn_free_secret(pt, len);
 	free(sealed);

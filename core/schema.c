@@ -27,7 +27,7 @@ int spn_schema_check(const spn_conf_t *c)
 {
 	static const char *const others[] = {"plugin.", NULL};
 	size_t n = sizeof(node_keys) / sizeof(node_keys[0]);
-	size_t total = n + spn_ca_conf_nkeys + spn_node_http_nkeys;
+	size_t total = n + spn_ca_conf_nkeys + spn_node_http_nkeys + spn_node_plugin_nkeys;
 	spn_conf_key_t *all = malloc(total * sizeof(*all));
 	int rc;
 
@@ -36,6 +36,8 @@ int spn_schema_check(const spn_conf_t *c)
 	memcpy(all, node_keys, sizeof(node_keys));
 	memcpy(all + n, spn_ca_conf_keys, spn_ca_conf_nkeys * sizeof(*all));
 	memcpy(all + n + spn_ca_conf_nkeys, spn_node_http_keys, spn_node_http_nkeys * sizeof(*all));
+	memcpy(all + n + spn_ca_conf_nkeys + spn_node_http_nkeys, spn_node_plugin_keys,
+	       spn_node_plugin_nkeys * sizeof(*all));
 	rc = spn_conf_check(c, all, total, others);
 	free(all);
 	if (rc == 0) {

@@ -1,0 +1,158 @@
+/* The plugins of a node ([plugins] and [plugin.<name>], doc/plugin-guide.md):
+ * started on the main thread before the server and the worker, each in its
+ * own process; a plugin that cannot start stops spnd with its name, its
+ * file and the reason. Each service the node's certificate lists is
+ * handled by the plugin that provides it, else by the built-in echo. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "file.h"
+#include "log.h"
+#include "node_internal.h"
+#include "plugin.h"
+
+#ifndef SPN_PLUGINDIR
+#define SPN_PLUGINDIR "/usr/local/lib/spn/plugins"
+#endif
+#ifndef SPN_PLUGIN_HOST
+#define SPN_PLUGIN_HOST "/usr/local/libexec/spn/spn-plugin-host"
+#endif
+
+const spn_conf_key_t spn_node_plugin_keys[] = {
+	{"plugins", "enable", SPN_CONF_LIST, 0, 0, NULL},
+	{"plugins", "path", SPN_CONF_STR, 1, 0, NULL},
+	{"plugins", "host", SPN_CONF_STR, 1, 0, NULL},
+};
+const size_t spn_node_plugin_nkeys = sizeof(spn_node_plugin_keys) / sizeof(spn_node_plugin_keys[0]);
+
+/* The search path with each relative directory made relative to the
+ * configuration file. */
+static char *search_path(const spn_conf_t *c)
+{
+	const char *p = spn_conf_str(c, "plugins", "path", SPN_PLUGINDIR);
+	size_t cap = strlen(p) * 2 + strlen(spn_conf_dir(c)) * 8 + 64, off = 0;
+	char *out = malloc(cap), *copy = strdup(p), *save = NULL;
+
+	if (!out || !copy) {
+		free(out);
+		free(copy);
+		return NULL;
+	}
+	out[0] = '\0';
+	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char *abs = d[0] == '/' ? strdup(d) : spn_file_join(spn_conf_dir(c), d);
+		if (abs && off + strlen(abs) + 2 < cap)
+			off += (size_t)snprintf(out + off, cap - off, "%s%s", off ? ":" : "", abs);
+		free(abs);
+	}
+	free(copy);
+	return out;
+}
+
+static int check_sections(const spn_conf_t *c, const char *enable)
+{
+	const char **sections;
+	size_t n;
+	int rc;
+
+	if ((rc = spn_conf_sections(c, "plugin.", &sections, &n)))
+		return rc;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const char *name = sections[i] + strlen("plugin."), *hit = strstr(enable, name);
+		size_t l = strlen(name);
+		while (hit && ((hit != enable && hit[-1] != ',' && hit[-1] != ' ') ||
+			       (hit[l] && hit[l] != ',' && hit[l] != ' ')))
+			hit = strstr(hit + 1, name);
+		if (!hit)
+			rc = spn_err(SPN_ECONFIG, "%s: [%s] configures a plugin that [plugins] enable does not list",
+				     spn_conf_file(c), sections[i]);
+	}
+	free(sections);
+	return rc;
+}
+
+static int take(spn_node_t *n, spn_plugin_proc_t *p)
+{
+	const char *const *svc = spn_plugin_proc_services(p);
+	bool any = false;
+	spn_plugin_proc_t **grown;
+
+	for (size_t i = 0; svc[i]; i++) {
+		spn_plugin_proc_t *other = spn_node_plugin_for(n, svc[i]);
+		if (other)
+			return spn_err(SPN_ECONFIG, "plugins %s and %s both provide service %s",
+				       spn_plugin_proc_name(other), spn_plugin_proc_name(p), svc[i]);
+		any |= spn_ident_provides(&n->id, svc[i]);
+	}
+	if (!any) {
+		char list[256];
+		return spn_err(SPN_ECONFIG, "plugin %s provides %s%s, which this node's certificate does not list (it "
+					    "lists: %s)",
+			       spn_plugin_proc_name(p), svc[0], svc[1] ? " and more" : "",
+			       spn_ident_services_str(&n->id, list, sizeof(list))[0] ? list : "no service");
+	}
+	if (!(grown = realloc(n->plugins, (n->n_plugins + 1) * sizeof(*grown))))
+		return SPN_ENOMEM;
+	n->plugins = grown;
+	n->plugins[n->n_plugins++] = p;
+	return 0;
+}
+
+int spn_node_plugins_start(spn_node_t *n)
+{
+	const spn_conf_t *c = n->conf;
+	const char *enable = spn_conf_str(c, "plugins", "enable", "");
+	char *list = strdup(enable), *save = NULL, *path = search_path(c), *host = NULL;
+	int rc;
+
+	if (!list || !path) {
+		rc = SPN_ENOMEM;
+		goto out;
+	}
+	if ((rc = check_sections(c, enable)) || (rc = spn_conf_path(c, "plugins", "host", SPN_PLUGIN_HOST, &host)))
+		goto out;
+	for (char *name = strtok_r(list, ", ", &save); name && rc == 0; name = strtok_r(NULL, ", ", &save)) {
+		spn_plugin_spec_t spec = {name, host, path, n->id.node_id, c};
+		spn_plugin_proc_t *p = NULL;
+		for (size_t i = 0; i < n->n_plugins; i++)
+			if (strcmp(spn_plugin_proc_name(n->plugins[i]), name) == 0)
+				rc = spn_err(SPN_ECONFIG, "%s: [plugins] enable: %s is listed twice", spn_conf_file(c), name);
+		if (rc)
+			break;
+		if ((rc = spn_plugin_proc_start(&spec, &p)))
+			break;
+		if ((rc = take(n, p)))
+			spn_plugin_proc_stop(p);
+	}
+	if (rc) {
+		spn_node_plugins_stop(n);
+		rc = spn_err(rc, "%s", spn_err_detail(rc));
+	}
+out:
+	free(list);
+	free(path);
+	free(host);
+	return rc;
+}
+
+void spn_node_plugins_stop(spn_node_t *n)
+{
+	for (size_t i = 0; i < n->n_plugins; i++)
+		spn_plugin_proc_stop(n->plugins[i]);
+	free(n->plugins);
+	n->plugins = NULL;
+	n->n_plugins = 0;
+}
+
+spn_plugin_proc_t *spn_node_plugin_for(spn_node_t *n, const char *service)
+{
+	for (size_t i = 0; i < n->n_plugins; i++)
+		for (const char *const *s = spn_plugin_proc_services(n->plugins[i]); *s; s++)
+			if (strcmp(*s, service) == 0)
+				return n->plugins[i];
+	return NULL;
+}

@@ -1,0 +1,61 @@
+/* spnd's side of a plugin (include/spn/plugin.h): the process it runs in,
+ * spn-plugin-host, started with a clean environment and no descriptor but
+ * its socket; its descriptor and options checked; sections handed to it one
+ * at a time, with its calls to other services done for it; and when it
+ * crashes or hangs, killed, started again, and the section answered with
+ * what happened. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+typedef struct spn_plugin_proc spn_plugin_proc_t;
+
+typedef struct {
+	const char *name;     /* the name it is enabled under */
+	const char *host;     /* the spn-plugin-host program */
+	const char *path;     /* where its file is: directories separated by ':' */
+	const char *node;     /* this node's id */
+	const spn_conf_t *conf;
+} spn_plugin_spec_t;
+
+/* Starts the plugin: loads it, checks its descriptor and its section
+ * [plugin.<name>] of conf against the options it declares, runs its init.
+ * Every failure names the plugin, its file and the reason. */
+int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out);
+void spn_plugin_proc_stop(spn_plugin_proc_t *p);
+
+const char *spn_plugin_proc_name(const spn_plugin_proc_t *p);
+/* The services it provides, NULL-terminated; valid while p lives. */
+const char *const *spn_plugin_proc_services(const spn_plugin_proc_t *p);
+
+/* One section's plaintext and who wrote it. */
+typedef struct {
+	const char *author;
+	bool verified;
+	const uint8_t *data;
+	size_t len;
+} spn_plugin_part_t;
+
+typedef struct {
+	const char *service, *mid;
+	spn_plugin_part_t main;
+	const spn_plugin_part_t *attached;   /* the client's sections for this service carried along */
+	size_t n_attached;
+} spn_plugin_req_t;
+
+/* Does a plugin's call to another service: 0 with the reply, or an error
+ * code with *reply holding the reason (text). *reply is the callee's to
+ * allocate and the caller's to free. */
+typedef int (*spn_plugin_call_fn)(void *user, const char *service, const uint8_t *data, size_t len, uint8_t **reply,
+				  size_t *reply_len);
+
+/* Hands one section to the plugin and waits for its reply (the plugin's
+ * [plugin.<name>] timeout, not counting its calls). *reply is the caller's
+ * to wipe and free. SPN_EPLUGIN when the plugin refused, failed, crashed or
+ * took too long, saying which. */
+int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin_call_fn call, void *user,
+			   uint8_t **reply, size_t *reply_len);

@@ -1,0 +1,222 @@
+/* The plugin ABI's functions (include/spn/plugin.h), as the plugin host
+ * provides them to the plugin it loaded. Calls to other services and log
+ * lines go to spnd as frames. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "frame.h"
+#include "host.h"
+
+/* The plugin resolves these in this executable. */
+#pragma GCC visibility push(default)
+
+const char *spn_plugin_opt(spn_plugin_ctx_t *ctx, const char *name)
+{
+	json_object *v;
+
+	if (!ctx->options || !json_object_object_get_ex(ctx->options, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+unsigned long spn_plugin_opt_uint(spn_plugin_ctx_t *ctx, const char *name)
+{
+	const char *v = spn_plugin_opt(ctx, name);
+
+	return v ? strtoul(v, NULL, 10) : 0;
+}
+
+bool spn_plugin_opt_bool(spn_plugin_ctx_t *ctx, const char *name)
+{
+	const char *v = spn_plugin_opt(ctx, name);
+
+	return v && (strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0 ||
+		     strcmp(v, "1") == 0);
+}
+
+void spn_plugin_set_state(spn_plugin_ctx_t *ctx, void *state)
+{
+	ctx->state = state;
+}
+
+void *spn_plugin_state(spn_plugin_ctx_t *ctx)
+{
+	return ctx->state;
+}
+
+const char *spn_plugin_node(spn_plugin_ctx_t *ctx)
+{
+	return ctx->node;
+}
+
+void spn_plugin_log(spn_plugin_ctx_t *ctx, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	spn_host_log(ctx, level, fmt, ap);
+	va_end(ap);
+}
+
+static const uint8_t *part(spn_request_t *req, size_t i, size_t *len)
+{
+	const uint8_t *p = NULL;
+
+	*len = 0;
+	if (spn_frame_part(req->head, req->data, req->len, i, &p, len) != 0)
+		return NULL;
+	return p;
+}
+
+/* Parts are stored back to back without terminators; handing one out
+ * NUL-terminated needs a copy, kept until the request ends. */
+static const uint8_t *part_str(spn_request_t *req, size_t i, size_t *len)
+{
+	const uint8_t *p = part(req, i, len);
+	uint8_t *c;
+
+	if (!p || i >= 64)
+		return NULL;
+	if (req->copies[i])
+		return req->copies[i];
+	if (!(c = malloc(*len + 1)))
+		return NULL;
+	memcpy(c, p, *len);
+	c[*len] = 0;
+	req->copies[i] = c;
+	return c;
+}
+
+static json_object *attached_at(spn_request_t *req, size_t i)
+{
+	json_object *a;
+
+	if (!json_object_object_get_ex(req->head, "attached", &a) || !json_object_is_type(a, json_type_array) ||
+	    i >= json_object_array_length(a))
+		return NULL;
+	return json_object_array_get_idx(a, i);
+}
+
+static const char *head_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : "";
+}
+
+const uint8_t *spn_request_data(spn_request_t *req, size_t *len)
+{
+	return part_str(req, 0, len);
+}
+
+const char *spn_request_service(spn_request_t *req)
+{
+	return head_str(req->head, "service");
+}
+
+const char *spn_request_author(spn_request_t *req)
+{
+	return head_str(req->head, "author");
+}
+
+bool spn_request_author_verified(spn_request_t *req)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(req->head, "verified", &v) && json_object_get_boolean(v);
+}
+
+const char *spn_request_message_id(spn_request_t *req)
+{
+	return head_str(req->head, "mid");
+}
+
+size_t spn_request_attached(spn_request_t *req)
+{
+	json_object *a;
+
+	return json_object_object_get_ex(req->head, "attached", &a) && json_object_is_type(a, json_type_array)
+		       ? json_object_array_length(a)
+		       : 0;
+}
+
+const uint8_t *spn_request_attached_data(spn_request_t *req, size_t i, size_t *len)
+{
+	*len = 0;
+	return i < spn_request_attached(req) ? part_str(req, i + 1, len) : NULL;
+}
+
+const char *spn_request_attached_author(spn_request_t *req, size_t i)
+{
+	return head_str(attached_at(req, i), "author");
+}
+
+bool spn_request_attached_verified(spn_request_t *req, size_t i)
+{
+	json_object *a = attached_at(req, i), *v;
+
+	return a && json_object_object_get_ex(a, "verified", &v) && json_object_get_boolean(v);
+}
+
+int spn_request_reply(spn_request_t *req, const void *data, size_t len)
+{
+	if (req->replied)
+		return -1;
+	if (!(req->reply = malloc(len ? len : 1)))
+		return -1;
+	memcpy(req->reply, data, len);
+	req->reply_len = len;
+	req->replied = true;
+	return 0;
+}
+
+void spn_request_fail(spn_request_t *req, const char *reason)
+{
+	free(req->why);
+	req->why = strdup(reason ? reason : "");
+}
+
+int spn_request_call(spn_request_t *req, const char *service, const void *data, size_t len, uint8_t **reply,
+		     size_t *reply_len)
+{
+	json_object *head = json_object_new_object(), *ans = NULL, *v;
+	uint8_t *d = NULL;
+	size_t dl = 0;
+	int rc;
+
+	*reply = NULL;
+	*reply_len = 0;
+	json_object_object_add(head, "op", json_object_new_string("call"));
+	json_object_object_add(head, "service", json_object_new_string(service ? service : ""));
+	rc = spn_frame_send(req->ctx->fd, head, data, len);
+	json_object_put(head);
+	if (rc || (rc = spn_frame_recv(req->ctx->fd, -1, &ans, &d, &dl)))
+		goto lost;
+	if (strcmp(head_str(ans, "op"), "call_reply") != 0) {
+		json_object_put(ans);
+		free(d);
+		goto lost;
+	}
+	rc = json_object_object_get_ex(ans, "ok", &v) && json_object_get_boolean(v) ? 0 : -1;
+	json_object_put(ans);
+	*reply = d;
+	*reply_len = dl;
+	return rc;
+lost:
+	/* spnd is gone: nothing more can be done. */
+	exit(3);
+}
+
+void spn_plugin_free(void *p)
+{
+	free(p);
+}
+
+#pragma GCC visibility pop

@@ -1,0 +1,215 @@
+/* spn-plugin-host: runs one plugin for spnd, in a process of its own, so
+ * that the plugin sees only the sections spnd gives it (never the node's
+ * keys or another plugin's data) and a plugin that crashes takes only this
+ * process with it. spnd starts it with a socket on descriptor 3 and speaks
+ * frames (core/frame.h): hello (load and describe the plugin), init
+ * (options), handle (one section), with log lines and calls to other
+ * services coming back while it works. */
+#include "config.h"
+
+#include <ltdl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "frame.h"
+#include "host.h"
+#include "ident.h"
+
+static spn_plugin_ctx_t ctx;
+
+void spn_host_log(spn_plugin_ctx_t *c, int level, const char *fmt, va_list ap)
+{
+	char line[2048];
+	json_object *h = json_object_new_object();
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	json_object_object_add(h, "op", json_object_new_string("log"));
+	json_object_object_add(h, "level", json_object_new_int(level));
+	json_object_object_add(h, "text", json_object_new_string(line));
+	spn_frame_send(c->fd, h, NULL, 0);
+	json_object_put(h);
+}
+
+static void answer(const char *op, const char *message)
+{
+	json_object *h = json_object_new_object();
+
+	json_object_object_add(h, "op", json_object_new_string(op));
+	if (message)
+		json_object_object_add(h, "message", json_object_new_string(message));
+	spn_frame_send(ctx.fd, h, NULL, 0);
+	json_object_put(h);
+}
+
+static const char *str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : "";
+}
+
+static const char *const type_names[] = {"string", "uint", "bool", "path"};
+
+/* Loads the plugin and checks its descriptor; the error names why. */
+static int load(json_object *head, char *why, size_t cap)
+{
+	const char *name = str(head, "name"), *path = str(head, "path");
+	lt_dladvise adv;
+	lt_dlhandle h;
+	const spn_plugin_t *d;
+	size_t n = 0;
+
+	if (!spn_service_name_is_valid(name) || strchr(name, '/')) {
+		snprintf(why, cap, "'%s' is not a plugin name", name);
+		return -1;
+	}
+	snprintf(ctx.name, sizeof(ctx.name), "%s", name);
+	if (lt_dlinit() != 0 || lt_dladvise_init(&adv) || lt_dladvise_ext(&adv) || lt_dladvise_resident(&adv) ||
+	    lt_dladvise_local(&adv) || lt_dlsetsearchpath(path) != 0) {
+		snprintf(why, cap, "libltdl: %s", lt_dlerror());
+		return -1;
+	}
+	h = lt_dlopenadvise(name, adv);
+	lt_dladvise_destroy(&adv);
+	if (!h) {
+		snprintf(why, cap, "cannot be loaded from %s: %s", path, lt_dlerror());
+		return -1;
+	}
+	if (!(d = lt_dlsym(h, "spn_plugin"))) {
+		snprintf(why, cap, "%s: no plugin descriptor (%s_LTX_spn_plugin, made by SPN_PLUGIN)",
+			 lt_dlgetinfo(h) && lt_dlgetinfo(h)->filename ? lt_dlgetinfo(h)->filename : name, name);
+		return -1;
+	}
+	if (d->abi_major != SPN_PLUGIN_ABI_MAJOR || d->abi_minor > SPN_PLUGIN_ABI_MINOR) {
+		snprintf(why, cap, "built for plugin ABI %u.%u; this spnd takes %u.0 to %u.%u", d->abi_major,
+			 d->abi_minor, SPN_PLUGIN_ABI_MAJOR, SPN_PLUGIN_ABI_MAJOR, SPN_PLUGIN_ABI_MINOR);
+		return -1;
+	}
+	if (!d->name || strcmp(d->name, name) != 0) {
+		snprintf(why, cap, "its descriptor names it '%s', not '%s'", d->name ? d->name : "", name);
+		return -1;
+	}
+	for (; d->services && d->services[n]; n++)
+		if (!spn_service_name_is_valid(d->services[n])) {
+			snprintf(why, cap, "'%s' is not a service name", d->services[n]);
+			return -1;
+		}
+	if (!n || !d->handle) {
+		snprintf(why, cap, "a plugin provides at least one service and a handle function");
+		return -1;
+	}
+	for (const spn_plugin_opt_t *o = d->options; o && o->name; o++)
+		if ((unsigned)o->type > SPN_OPT_PATH || strcmp(o->name, "timeout") == 0) {
+			snprintf(why, cap, "option '%s': %s", o->name,
+				 strcmp(o->name, "timeout") == 0 ? "the name is spnd's" : "unknown type");
+			return -1;
+		}
+	ctx.desc = d;
+	return 0;
+}
+
+static void describe(void)
+{
+	json_object *h = json_object_new_object(), *svc = json_object_new_array(), *opts = json_object_new_array();
+
+	for (size_t i = 0; ctx.desc->services[i]; i++)
+		json_object_array_add(svc, json_object_new_string(ctx.desc->services[i]));
+	for (const spn_plugin_opt_t *o = ctx.desc->options; o && o->name; o++) {
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "name", json_object_new_string(o->name));
+		json_object_object_add(j, "type", json_object_new_string(type_names[o->type]));
+		if (o->def)
+			json_object_object_add(j, "default", json_object_new_string(o->def));
+		json_object_object_add(j, "min", json_object_new_int64((int64_t)o->min));
+		json_object_object_add(j, "max", json_object_new_int64((int64_t)o->max));
+		json_object_array_add(opts, j);
+	}
+	json_object_object_add(h, "op", json_object_new_string("hello"));
+	json_object_object_add(h, "name", json_object_new_string(ctx.desc->name));
+	json_object_object_add(h, "abi_major", json_object_new_int(ctx.desc->abi_major));
+	json_object_object_add(h, "abi_minor", json_object_new_int(ctx.desc->abi_minor));
+	json_object_object_add(h, "services", svc);
+	json_object_object_add(h, "options", opts);
+	spn_frame_send(ctx.fd, h, NULL, 0);
+	json_object_put(h);
+}
+
+static void handle(json_object *head, const uint8_t *data, size_t len)
+{
+	spn_request_t req;
+	json_object *h;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	req.ctx = &ctx;
+	req.head = head;
+	req.data = data;
+	req.len = len;
+	rc = ctx.desc->handle(&ctx, &req);
+	h = json_object_new_object();
+	if (rc == 0 && req.replied) {
+		json_object_object_add(h, "op", json_object_new_string("reply"));
+		spn_frame_send(ctx.fd, h, req.reply, req.reply_len);
+	} else {
+		json_object_object_add(h, "op", json_object_new_string("fail"));
+		json_object_object_add(h, "message",
+				       json_object_new_string(req.why && *req.why ? req.why
+						      : rc ? "the service could not handle the section"
+							   : "the service gave no reply"));
+		spn_frame_send(ctx.fd, h, NULL, 0);
+	}
+	json_object_put(h);
+	free(req.reply);
+	free(req.why);
+	for (size_t i = 0; i < 64; i++)
+		free(req.copies[i]);
+}
+
+int main(void)
+{
+	json_object *head;
+	uint8_t *data;
+	size_t len;
+	char why[512];
+	bool ready = false;
+
+	signal(SIGPIPE, SIG_IGN);
+	ctx.fd = 3;
+	while (spn_frame_recv(ctx.fd, -1, &head, &data, &len) == 0) {
+		const char *op = str(head, "op");
+		if (strcmp(op, "hello") == 0 && !ctx.desc) {
+			if (load(head, why, sizeof(why)) == 0)
+				describe();
+			else
+				answer("error", why);
+		} else if (strcmp(op, "init") == 0 && ctx.desc && !ready) {
+			json_object *o;
+			snprintf(ctx.node, sizeof(ctx.node), "%s", str(head, "node"));
+			if (json_object_object_get_ex(head, "options", &o))
+				ctx.options = json_object_get(o);
+			if (ctx.desc->init && ctx.desc->init(&ctx) != 0) {
+				answer("error", "init failed (its log says why)");
+			} else {
+				ready = true;
+				answer("ready", NULL);
+			}
+		} else if (strcmp(op, "handle") == 0 && ready) {
+			handle(head, data, len);
+		} else {
+			answer("error", "unexpected request");
+		}
+		json_object_put(head);
+		free(data);
+	}
+	/* spnd closed the socket: the end. */
+	if (ready && ctx.desc->fini)
+		ctx.desc->fini(&ctx);
+	json_object_put(ctx.options);
+	lt_dlexit();
+	return 0;
+}

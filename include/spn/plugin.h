@@ -1,0 +1,154 @@
+/* The spn plugin ABI, version 1 (doc/plugin-guide.md). A plugin is a shared
+ * object that provides services of a group: it exports one descriptor,
+ * made with SPN_PLUGIN, and spnd hands it, for each section addressed to
+ * one of its services, the section's plaintext and who wrote it.
+ *
+ * Each plugin runs in a process of its own (spn-plugin-host), apart from
+ * the node's keys and from every other plugin: it sees only its own
+ * sections. A plugin that crashes or hangs is restarted; the client is told
+ * its message was not completed, and the node keeps serving.
+ *
+ * The functions below are provided by that process; a plugin links with
+ * nothing but the libraries it uses itself:
+ *   cc -shared -fPIC $(pkg-config --cflags spn-plugin) -o hello.so hello.c */
+#ifndef SPN_PLUGIN_H
+#define SPN_PLUGIN_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SPN_PLUGIN_ABI_MAJOR 1
+#define SPN_PLUGIN_ABI_MINOR 0
+
+/* The plugin's own context: its options, its state, its log. */
+typedef struct spn_plugin_ctx spn_plugin_ctx_t;
+/* One section to handle. Valid during the handle callback only. */
+typedef struct spn_request spn_request_t;
+
+typedef enum {
+	SPN_OPT_STRING,
+	SPN_OPT_UINT,   /* a decimal integer within [min, max] */
+	SPN_OPT_BOOL,   /* true/false, yes/no, on/off, 1/0 */
+	SPN_OPT_PATH,   /* a string; relative paths are relative to the configuration file */
+} spn_opt_type_t;
+
+/* One option of the plugin's section [plugin.<name>] in spnd's
+ * configuration. The file is checked against these before the plugin
+ * starts: an unknown key or a bad value stops spnd with the file, the line,
+ * the section and the key. */
+typedef struct {
+	const char *name;
+	spn_opt_type_t type;
+	const char *def;        /* NULL: required */
+	unsigned long min, max; /* SPN_OPT_UINT only */
+	const char *help;
+} spn_plugin_opt_t;
+
+/* What a plugin says about itself. The version fields come first: they
+ * protect the rest. spnd takes the same major version and a minor one no
+ * higher than its own. */
+typedef struct {
+	uint16_t abi_major, abi_minor;
+	const char *name;                     /* must be the name it is enabled under */
+	const char *const *services;          /* NULL-terminated; at least one */
+	const spn_plugin_opt_t *options;      /* ended by an entry whose name is NULL; may be NULL */
+	/* Once, before any section; nonzero refuses to start (say why with
+	 * spn_plugin_log at error level). May be NULL. */
+	int (*init)(spn_plugin_ctx_t *ctx);
+	/* For each section: read it with spn_request_*, answer with
+	 * spn_request_reply. Nonzero: the section failed, and the client is
+	 * told so (with the reason given to spn_request_fail, if any). */
+	int (*handle)(spn_plugin_ctx_t *ctx, spn_request_t *req);
+	/* Once, at the end. May be NULL. */
+	void (*fini)(spn_plugin_ctx_t *ctx);
+} spn_plugin_t;
+
+/* Defines the descriptor of plugin NAME (a C identifier, the name it is
+ * enabled under). The alias <name>_LTX_spn_plugin is what libltdl looks up,
+ * so a preloaded (static) build works as well as a shared one. */
+#define SPN_PLUGIN(NAME, ...)                                                                                          \
+	__attribute__((visibility("default"))) const spn_plugin_t NAME##_LTX_spn_plugin = {                             \
+		SPN_PLUGIN_ABI_MAJOR, SPN_PLUGIN_ABI_MINOR, #NAME, __VA_ARGS__}
+
+/* --- the context -------------------------------------------------------- */
+
+/* An option's value (its default when absent); NULL only for an absent
+ * option without a default. Valid for the life of the plugin. Paths come
+ * back made absolute. */
+const char *spn_plugin_opt(spn_plugin_ctx_t *ctx, const char *name);
+unsigned long spn_plugin_opt_uint(spn_plugin_ctx_t *ctx, const char *name);
+bool spn_plugin_opt_bool(spn_plugin_ctx_t *ctx, const char *name);
+
+/* The plugin's own state, set in init (and freed by the plugin in fini). */
+void spn_plugin_set_state(spn_plugin_ctx_t *ctx, void *state);
+void *spn_plugin_state(spn_plugin_ctx_t *ctx);
+
+/* The id of the node the plugin serves. */
+const char *spn_plugin_node(spn_plugin_ctx_t *ctx);
+
+enum { SPN_PLUGIN_LOG_ERROR = 0, SPN_PLUGIN_LOG_WARN = 1, SPN_PLUGIN_LOG_INFO = 2, SPN_PLUGIN_LOG_DEBUG = 3 };
+
+/* A line in the node's log, prefixed with the plugin's name. The log is
+ * for operators: what the plugin did, never secrets it was given. */
+void spn_plugin_log(spn_plugin_ctx_t *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* --- the request -------------------------------------------------------- */
+
+/* The section's plaintext (NUL-terminated for convenience; *len without
+ * the NUL). */
+const uint8_t *spn_request_data(spn_request_t *req, size_t *len);
+
+/* The service it was sent to. */
+const char *spn_request_service(spn_request_t *req);
+
+/* Who wrote it: a node id, or a client's name. spn_request_author_verified
+ * says whether a certificate of the group vouches for it; an anonymous
+ * client names itself. */
+const char *spn_request_author(spn_request_t *req);
+bool spn_request_author_verified(spn_request_t *req);
+
+/* The message id: the same for every section of one client message and
+ * for the calls made while handling it, so that a service can refuse to act
+ * twice on one message (a retry gets the recorded reply anyway). */
+const char *spn_request_message_id(spn_request_t *req);
+
+/* Sections the client wrote for this service that travelled with the call
+ * (e.g. the bank details the wristband wrote for the bank alone, carried
+ * through the pharmacy): their number, and each one's plaintext and author.
+ * Replying answers them too: the client reads the same reply. */
+size_t spn_request_attached(spn_request_t *req);
+const uint8_t *spn_request_attached_data(spn_request_t *req, size_t i, size_t *len);
+const char *spn_request_attached_author(spn_request_t *req, size_t i);
+bool spn_request_attached_verified(spn_request_t *req, size_t i);
+
+/* The reply (copied); at most one per request. */
+int spn_request_reply(spn_request_t *req, const void *data, size_t len);
+
+/* The reason the section failed, for the client (copied), before handle
+ * returns nonzero. Say what was wrong with the input, not what is inside
+ * it. */
+void spn_request_fail(spn_request_t *req, const char *reason);
+
+/* Calls service with data while handling req, and waits for its reply.
+ * spnd opens a session with a provider of that service as this node
+ * (authenticated by its certificate), or uses the one it has, encrypts,
+ * routes, and opens the reply. Sections the client wrote for services
+ * further on travel with the call, unread; when one of them is for
+ * service, the call goes to the node it names. *reply (NUL-terminated) is
+ * the plugin's to free with spn_plugin_free. Returns 0, or nonzero with
+ * *reply set to the reason. */
+int spn_request_call(spn_request_t *req, const char *service, const void *data, size_t len, uint8_t **reply,
+		     size_t *reply_len);
+
+void spn_plugin_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,80 @@
+/* echo: answers each section with what it received and who sent it. For
+ * tests, and the smallest example of a plugin. With faults = true (tests
+ * only) a section saying "crash", "hang" or "fail" makes it do that. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spn/plugin.h"
+
+static const char *const services[] = {"echo", NULL};
+
+static const spn_plugin_opt_t options[] = {
+	{"faults", SPN_OPT_BOOL, "false", 0, 0, "tests only: act on crash, hang and fail"},
+	{NULL, 0, NULL, 0, 0, NULL},
+};
+
+static int init(spn_plugin_ctx_t *ctx)
+{
+	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "ready on %s%s", spn_plugin_node(ctx),
+		       spn_plugin_opt_bool(ctx, "faults") ? " (faults on: for tests only)" : "");
+	return 0;
+}
+
+/* JSON string content: quotes, backslashes and control bytes escaped. */
+static void quoted(FILE *f, const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			fprintf(f, "\\%c", s[i]);
+		else if (s[i] < 0x20)
+			fprintf(f, "\\u%04x", s[i]);
+		else
+			fputc(s[i], f);
+	}
+}
+
+static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
+{
+	size_t len, alen;
+	const uint8_t *d = spn_request_data(req, &len);
+	char *out = NULL;
+	size_t out_len = 0;
+	FILE *f;
+	int rc;
+
+	if (spn_plugin_opt_bool(ctx, "faults")) {
+		if (len == 5 && memcmp(d, "crash", 5) == 0)
+			raise(SIGSEGV);
+		if (len == 4 && memcmp(d, "hang", 4) == 0)
+			for (;;)
+				pause();
+		if (len == 4 && memcmp(d, "fail", 4) == 0) {
+			spn_request_fail(req, "asked to fail");
+			return -1;
+		}
+	}
+	if (!(f = open_memstream(&out, &out_len)))
+		return -1;
+	fprintf(f, "{\"plugin\":\"echo\",\"node\":\"%s\",\"service\":\"%s\",\"from\":\"%s\",\"verified\":%s,"
+		   "\"message\":\"%s\",\"echo\":\"",
+		spn_plugin_node(ctx), spn_request_service(req), spn_request_author(req),
+		spn_request_author_verified(req) ? "true" : "false", spn_request_message_id(req));
+	quoted(f, d, len);
+	fprintf(f, "\",\"attached\":[");
+	for (size_t i = 0; i < spn_request_attached(req); i++) {
+		const uint8_t *a = spn_request_attached_data(req, i, &alen);
+		fprintf(f, "%s{\"from\":\"%s\",\"echo\":\"", i ? "," : "", spn_request_attached_author(req, i));
+		quoted(f, a, alen);
+		fprintf(f, "\"}");
+	}
+	fprintf(f, "]}");
+	fclose(f);
+	rc = spn_request_reply(req, out, out_len);
+	free(out);
+	return rc;
+}
+
+SPN_PLUGIN(echo, services, options, init, handle, NULL);
