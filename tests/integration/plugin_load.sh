@@ -1,0 +1,79 @@
+#!/bin/sh
+# The plugin loader refuses, before spnd serves anything, every plugin it
+# cannot run as configured, naming the plugin, its file or its
+# configuration line, and the reason; and a plugin built outside spn's tree
+# with pkg-config and the installed header is loaded and serves.
+. "$top_srcdir/tests/lib.sh"
+P="$WORK/psp"; CA="$P/ca/root.crt"
+check "the PSP starts" psp_start "$P" care
+tok=$(mint "$P" e1 spn 3 echo)
+check "e1 enrolls (providing echo)" "$SPNCTL" enroll --url "$(node_url "$P")" --fingerprint "$(root_fpr "$CA")" \
+	--token "$tok" -d "$WORK/e1"
+cp "$WORK/e1/spnd.conf" "$WORK/e1/base.conf"
+TP="$top_builddir/tests/plugins"
+EP="$top_builddir/plugins/echo"
+HOST="$top_builddir/core/spn-plugin-host"
+
+# with EXTRA: e1's configuration with EXTRA appended.
+with() { cp "$WORK/e1/base.conf" "$WORK/e1/spnd.conf"; printf '\n%s\n' "$1" >>"$WORK/e1/spnd.conf"; }
+# refused NAME PATTERN: spnd must stop at once, saying PATTERN.
+refused() {
+	if timeout 20 "$SPND" -c "$WORK/e1/spnd.conf" >"$WORK/out" 2>&1; then
+		not_ok "$1 (spnd ran)"
+	elif grep -Eq "$2" "$WORK/out"; then
+		ok "$1"; diag "$(grep -E "$2" "$WORK/out" | head -n 1)"
+	else
+		not_ok "$1 (wrong message)"; sed 's/^/#   /' "$WORK/out"
+	fi
+}
+plugins() { printf '[plugins]\nenable = %s\npath = %s\nhost = %s\n%s' "$1" "$2" "$HOST" "${3:-}"; }
+
+with "$(plugins nosuch "$EP")"
+refused "a plugin that is not there" "plugin nosuch: cannot be loaded from .*plugins/echo: file not found"
+with "$(plugins nodesc "$TP")"
+refused "a shared object without a descriptor" "plugin nodesc: .*nodesc.* no plugin descriptor \(nodesc_LTX_spn_plugin"
+with "$(plugins badabi "$TP")"
+refused "a plugin built for another ABI" "plugin badabi: built for plugin ABI 2.0; this spnd takes 1.0 to 1.0"
+with "$(plugins misnamed "$TP")"
+refused "a plugin whose descriptor names another" "plugin misnamed: its descriptor names it 'someone-else', not 'misnamed'"
+with "$(plugins initfail "$TP" "$(printf '\n[plugin.initfail]\nlimit = 5\n')")"
+refused "a required option missing" "\[plugin.initfail\] ledger: required by plugin initfail"
+with "$(plugins initfail "$TP" "$(printf '\n[plugin.initfail]\nledger = x.db\nlimit = 500\n')")"
+refused "an option out of its range, with file and line" "spnd.conf:[0-9]+: \[plugin.initfail\] limit: .*500"
+with "$(plugins initfail "$TP" "$(printf '\n[plugin.initfail]\nledger = x.db\ncolour = blue\n')")"
+refused "an option the plugin does not declare" "spnd.conf:[0-9]+: \[plugin.initfail\] colour: unknown key"
+with "$(plugins initfail "$TP" "$(printf '\n[plugin.initfail]\nledger = x.db\n')")"
+refused "a plugin whose init refuses, with its reason from its log" "plugin initfail: cannot open .*/e1/x.db: refusing to start"
+with "$(plugins echo "$EP" "$(printf '\n[plugin.bank]\naccounts = a.db\n')")"
+refused "a section for a plugin that is not enabled" "\[plugin.bank\] configures a plugin that \[plugins\] enable does not list"
+with "$(plugins 'echo, echo' "$EP")"
+refused "a plugin enabled twice" "echo is listed twice"
+with "$(plugins echo "$EP" "$(printf '\n[plugin.echo]\nfaults = maybe\n')")"
+refused "a bad boolean" "spnd.conf:[0-9]+: \[plugin.echo\] faults: expected true or false"
+with "$(plugins echo "$EP")"
+sed -i 's/^host = .*/host = \/nonexistent\/spn-plugin-host/' "$WORK/e1/spnd.conf"
+refused "a plugin host that is not there" "plugin echo: cannot start /nonexistent/spn-plugin-host"
+check "nothing was left running" sh -c "! pgrep -f '^$SPND -c $WORK/e1/spnd.conf'"
+
+# A node whose certificate does not list the plugin's service.
+tok=$(mint "$P" x1 spn 3 hospital)
+"$SPNCTL" enroll --url "$(node_url "$P")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$WORK/x1" >/dev/null
+printf '\n%s\n' "$(plugins echo "$EP")" >>"$WORK/x1/spnd.conf"
+if timeout 20 "$SPND" -c "$WORK/x1/spnd.conf" >"$WORK/x1.out" 2>&1; then not_ok "a plugin for a service the node may not provide"
+else check "a plugin for a service the node may not provide" grep -q "plugin echo provides echo, which this node's certificate does not list (it lists: hospital)" "$WORK/x1.out"; fi
+
+# Out of the tree: the installed header and spn-plugin.pc, nothing else.
+make -s -C "$top_builddir" install-spnincludeHEADERS install-pkgconfigDATA DESTDIR="$WORK/inst" >"$WORK/out" 2>&1
+pc=$(find "$WORK/inst" -name spn-plugin.pc | head -n 1)
+check "spn-plugin.pc and the header install" test -n "$pc"
+export PKG_CONFIG_PATH="$(dirname "$pc")" PKG_CONFIG_SYSROOT_DIR="$WORK/inst"
+check "pkg-config says where plugins go" sh -c "pkg-config --variable=plugindir spn-plugin | grep -q '/lib/spn/plugins\$'"
+mkdir -p "$WORK/ext"
+check "a plugin builds with nothing but pkg-config" \
+	cc -shared -fPIC -Wall -Werror $(pkg-config --cflags spn-plugin) -o "$WORK/ext/hello.so" "$top_srcdir/tests/plugins/hello.c"
+with "$(plugins hello "$WORK/ext" "$(printf '\n[plugin.hello]\ngreeting = good morning\n')")"
+sed -i 's/^\[plugins\]/[plugins]/' "$WORK/e1/spnd.conf"
+printf '\n%s\n' "$TREE_SETTINGS" >>"$WORK/e1/spnd.conf"
+check "and spnd loads it" node_start "$WORK/e1"
+client "$WORK/e1" echo='hi there' >"$WORK/c" 2>&1
+check "and it serves" grep -q '^echo from e1: good morning, client: you said hi there$' "$WORK/c"

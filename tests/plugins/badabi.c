@@ -1,0 +1,13 @@
+/* Test plugin: built for an ABI major version spnd does not take. */
+#include "spn/plugin.h"
+
+static const char *const services[] = {"echo", NULL};
+
+static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
+{
+	(void)ctx;
+	return spn_request_reply(req, "x", 1);
+}
+
+__attribute__((visibility("default"))) const spn_plugin_t badabi_LTX_spn_plugin = {
+	SPN_PLUGIN_ABI_MAJOR + 1, 0, "badabi", services, NULL, NULL, handle, NULL};
