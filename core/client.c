@@ -142,16 +142,40 @@ const char *spn_client_str(json_object *o, const char *key, const char *def)
 	return json_object_get_string(v);
 }
 
+int spn_client_new_local(const char *name, gnutls_x509_crt_t root, gnutls_x509_privkey_t key, const char *cert_pem,
+			 spn_revoked_t *revoked, spn_client_post_fn post, void *user, spn_client_t **out)
+{
+	spn_client_t *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (!c || !(c->cert_pem = strdup(cert_pem))) {
+		free(c);
+		return SPN_ENOMEM;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->url, sizeof(c->url), "(this node)");
+	c->root = root;
+	c->key = key;
+	c->revoked = revoked;
+	c->borrowed = true;
+	c->post = post;
+	c->post_user = user;
+	*out = c;
+	return 0;
+}
+
 void spn_client_free(spn_client_t *c)
 {
 	if (!c)
 		return;
 	spn_http_client_free(c->http);
-	if (c->root)
-		gnutls_x509_crt_deinit(c->root);
-	if (c->key)
-		gnutls_x509_privkey_deinit(c->key);
-	spn_revoked_free(c->revoked);
+	if (!c->borrowed) {
+		if (c->root)
+			gnutls_x509_crt_deinit(c->root);
+		if (c->key)
+			gnutls_x509_privkey_deinit(c->key);
+		spn_revoked_free(c->revoked);
+	}
 	free(c->cert_pem);
 	free(c->crl_file);
 	spn_free_secret(c, sizeof(*c));
@@ -167,7 +191,11 @@ int spn_client_post(spn_client_t *c, const char *path, json_object *body, long *
 	*ans = NULL;
 	snprintf(url, sizeof(url), "%s%s", c->url, path);
 	b = spn_json_text(body, &len);
-	if ((rc = spn_http_client_call(c->http, url, b, len, status, &text, &alen)))
+	if (c->post)
+		rc = c->post(c->post_user, path, b, len, status, &text, &alen);
+	else
+		rc = spn_http_client_call(c->http, url, b, len, status, &text, &alen);
+	if (rc)
 		return spn_err(rc, "%s: %s", c->url, spn_err_detail(rc));
 	rc = spn_json_parse(text, alen, ans);
 	free(text);
@@ -288,8 +316,9 @@ int spn_client_open(spn_client_t *c, const char *const *services, size_t n)
 		return 0;
 	for (size_t i = 0; i < k; i++)
 		want[i]->error = 0;
-	/* Offers are checked against a current CRL only. */
-	if (spn_revoked_next_update(c->revoked) <= spn_clock_now() && (rc = load_crl(c, c->crl_file)))
+	/* Offers are checked against a current CRL only (a node keeps its own
+	 * current). */
+	if (!c->borrowed && spn_revoked_next_update(c->revoked) <= spn_clock_now() && (rc = load_crl(c, c->crl_file)))
 		goto out;
 	if ((rc = spn_hpke_keypair(sk, pk)))
 		goto out;

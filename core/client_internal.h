@@ -26,8 +26,16 @@ typedef struct {
 
 #define SPN_CLIENT_SESSIONS 16
 
+/* How a client inside a node reaches the entry node's functions: the node
+ * itself, without HTTP. */
+typedef int (*spn_client_post_fn)(void *user, const char *path, const char *body, size_t len, long *status,
+				  char **ans, size_t *ans_len);
+
 struct spn_client {
 	char url[512];
+	spn_client_post_fn post;    /* NULL: HTTP to url */
+	void *post_user;
+	bool borrowed;              /* key and revoked are the node's */
 	char name[SPN_NAME_MAX + 1];
 	spn_http_client_t *http;
 	gnutls_x509_crt_t root;
@@ -38,6 +46,18 @@ struct spn_client {
 	bool no_reopen;
 	spn_client_session_t s[SPN_CLIENT_SESSIONS];
 };
+
+/* A client inside a node, for the calls its plugins make: it signs its
+ * session requests with the node's key and certificate (both borrowed, as
+ * is the node's CRL), and reaches the tree through post. */
+int spn_client_new_local(const char *name, gnutls_x509_crt_t root, gnutls_x509_privkey_t key, const char *cert_pem,
+			 spn_revoked_t *revoked, spn_client_post_fn post, void *user, spn_client_t **out);
+
+/* spn_client_send with the message id given, sections of others carried
+ * along (opaque JWEs), and the replies for the original client that came
+ * back (a JSON array the caller puts; NULL when none). */
+int spn_client_send_ex(spn_client_t *c, const char *mid, const spn_client_part_t *parts, size_t n,
+		       spn_client_reply_t *replies, json_object *carry, json_object **carried_back);
 
 /* POSTs a JSON body to path at the entry node; *ans is the answer parsed,
  * whatever its status. */

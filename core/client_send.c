@@ -115,18 +115,53 @@ static next_t after(const spn_client_t *c, int code, const part_state_t *st)
 	}
 }
 
-/* One round: a message with a section for every part still pending. */
+/* A carried part's reply, or what came back for someone else's. */
+static void take_carried(spn_client_t *c, const spn_client_part_t *parts, size_t n, const char *mid,
+			 spn_client_reply_t *replies, part_state_t *st, json_object *items, json_object *back)
+{
+	for (size_t j = 0; items && j < json_object_array_length(items); j++) {
+		json_object *it = json_object_array_get_idx(items, j);
+		const char *svc = spn_client_str(it, "service", ""), *sec = spn_client_str(it, "section", NULL);
+		bool mine = false;
+		for (size_t i = 0; i < n && !mine; i++) {
+			spn_client_session_t *s = spn_client_session(c, parts[i].service);
+			spn_jwe_header_t h;
+			int code;
+			if (!parts[i].carry || !st[i].pending || strcmp(parts[i].service, svc) != 0 || !s || !s->open)
+				continue;
+			if (sec && (spn_jwe_peek(sec, strlen(sec), &h) != 0 || strcmp(h.kid, s->id) != 0))
+				continue;
+			mine = true;
+			st[i].pending = false;
+			if (sec) {
+				if ((code = open_reply(c, s, mid, st[i].seq, sec, &replies[i])))
+					fail(&replies[i], code, "%s", spn_err_detail(code));
+			} else {
+				code = spn_client_code_of(spn_client_str(it, "error", "unavailable"));
+				fail(&replies[i], code, "%s", spn_client_str(it, "message", "no reply"));
+			}
+		}
+		if (!mine && back)
+			json_object_array_add(back, json_object_get(it));
+	}
+}
+
+/* One round: a message with a section for every part still pending, the
+ * carried ones and those of others travelling with it. */
 static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n, const char *mid,
-		      spn_client_reply_t *replies, part_state_t *st)
+		      spn_client_reply_t *replies, part_state_t *st, json_object *extra, json_object *back)
 {
 	spn_client_session_t *sess[PARTS_MAX];
 	size_t idx[PARTS_MAX], k = 0;
-	json_object *body = json_object_new_object(), *list = json_object_new_array(), *ans = NULL, *items;
+	json_object *body = json_object_new_object(), *list = json_object_new_array(), *carry = json_object_new_array();
+	json_object *ans = NULL, *items, *carried = NULL;
 	long status;
 	int rc = 0;
 
 	json_object_object_add(body, "id", json_object_new_string(mid));
 	json_object_object_add(body, "sections", list);
+	for (size_t i = 0; extra && i < json_object_array_length(extra); i++)
+		json_object_array_add(carry, json_object_get(json_object_array_get_idx(extra, i)));
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		spn_client_session_t *s = spn_client_session(c, parts[i].service);
 		if (!st[i].pending)
@@ -141,12 +176,20 @@ static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n,
 		if ((rc = seal_part(c, &parts[i], mid, s, &st[i])))
 			break;
 		snprintf(replies[i].provider, sizeof(replies[i].provider), "%s", s->provider);
+		if (parts[i].carry) {
+			json_object_array_add(carry, json_object_new_string(st[i].sent));
+			continue;
+		}
 		json_object_array_add(list, json_object_new_string(st[i].sent));
 		sess[k] = s;
 		idx[k++] = i;
 	}
+	if (json_object_array_length(carry))
+		json_object_object_add(body, "carry", json_object_get(carry));
 	if (rc || !k || (rc = spn_client_post(c, "/v1/message", body, &status, &ans)))
 		goto out;
+	json_object_object_get_ex(ans, "carried", &carried);
+	take_carried(c, parts, n, mid, replies, st, carried, back);
 	if (!json_object_object_get_ex(ans, "replies", &items) || !json_object_is_type(items, json_type_array) ||
 	    json_object_array_length(items) != k) {
 		rc = spn_err(SPN_EUNAVAILABLE, "%s/v1/message: an answer that does not match the message", c->url);
@@ -190,6 +233,7 @@ static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n,
 		}
 	}
 out:
+	json_object_put(carry);
 	json_object_put(body);
 	json_object_put(ans);
 	return rc;
@@ -232,12 +276,22 @@ static void reopen(spn_client_t *c, const spn_client_part_t *parts, size_t n, sp
 
 int spn_client_send(spn_client_t *c, const spn_client_part_t *parts, size_t n, spn_client_reply_t *replies)
 {
+	return spn_client_send_ex(c, NULL, parts, n, replies, NULL, NULL);
+}
+
+int spn_client_send_ex(spn_client_t *c, const char *given_mid, const spn_client_part_t *parts, size_t n,
+		       spn_client_reply_t *replies, json_object *extra, json_object **carried_back)
+{
 	const char *services[PARTS_MAX];
 	part_state_t st[PARTS_MAX];
 	char mid[SPN_JWE_ID_MAX + 1];
+	json_object *back = NULL;
+	bool delivered = false;
 	int rc = 0;
 
 	spn_err_clear();
+	if (carried_back)
+		*carried_back = NULL;
 	if (n == 0 || n > PARTS_MAX)
 		return spn_err(SPN_EINVAL, "a message has 1 to %d parts", PARTS_MAX);
 	for (size_t i = 0; i < n; i++) {
@@ -256,24 +310,44 @@ int spn_client_send(spn_client_t *c, const spn_client_part_t *parts, size_t n, s
 		snprintf(replies[i].service, sizeof(replies[i].service), "%s", parts[i].service);
 		services[i] = parts[i].service;
 		st[i].pending = true;
+		delivered |= !parts[i].carry;
 	}
-	spn_client_new_mid(mid, sizeof(mid));
+	if (!delivered)
+		return spn_err(SPN_EINVAL, "a message delivers at least one part; carried ones travel with it");
+	if (given_mid && !spn_id_is_valid(given_mid))
+		return spn_err(SPN_EINVAL, "'%s' is not a message id", given_mid);
+	if (given_mid)
+		snprintf(mid, sizeof(mid), "%s", given_mid);
+	else
+		spn_client_new_mid(mid, sizeof(mid));
+	if (carried_back)
+		back = json_object_new_array();
 	/* Sessions that cannot be opened fail their own parts only. */
 	if ((rc = spn_client_open(c, services, n)) == SPN_ELIMIT)
-		return rc;
+		goto done;
 	rc = 0;
 	for (int round = 0; round < ROUNDS && rc == 0; round++) {
 		bool any = false;
-		if ((rc = round_trip(c, parts, n, mid, replies, st)))
+		if ((rc = round_trip(c, parts, n, mid, replies, st, extra, back)))
 			break;
 		reopen(c, parts, n, replies, st);
 		for (size_t i = 0; i < n; i++)
-			any |= st[i].pending;
+			any |= st[i].pending && !parts[i].carry;
 		if (!any)
 			break;
 	}
+	/* A carried part no service called never reached its provider. */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (parts[i].carry && st[i].pending && !replies[i].error)
+			fail(&replies[i], SPN_ENOTFOUND, "not delivered: no service on the way called %s",
+			     parts[i].service);
+done:
 	for (size_t i = 0; i < n; i++)
 		free(st[i].sent);
+	if (carried_back && back && json_object_array_length(back))
+		*carried_back = back;
+	else
+		json_object_put(back);
 	return rc;
 }
 

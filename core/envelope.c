@@ -71,8 +71,8 @@ void spn_session_call_clear(spn_session_call_t *c)
 
 int spn_envelope_parse(const char *body, size_t len, spn_envelope_t *e)
 {
-	static const char *const fields[] = {"id", "sections", NULL};
-	json_object *list;
+	static const char *const fields[] = {"id", "sections", "carry", NULL};
+	json_object *list, *carry;
 	size_t n;
 	int rc;
 
@@ -86,6 +86,24 @@ int spn_envelope_parse(const char *body, size_t len, spn_envelope_t *e)
 	}
 	if ((rc = list_of(e->root, "sections", "sections", &list, &n)))
 		goto fail;
+	/* Carried sections are checked as far as routing goes: they are for
+	 * this message, and readable headers. */
+	if (json_object_object_get_ex(e->root, "carry", &carry)) {
+		size_t nc;
+		if ((rc = list_of(e->root, "carry", "sections", &carry, &nc)))
+			goto fail;
+		for (size_t i = 0; i < nc; i++) {
+			json_object *s = json_object_array_get_idx(carry, i);
+			spn_jwe_header_t h;
+			if (!json_object_is_type(s, json_type_string) ||
+			    spn_jwe_peek(json_object_get_string(s), (size_t)json_object_get_string_len(s), &h) != 0 ||
+			    strcmp(h.mid, e->id) != 0) {
+				rc = spn_err(SPN_EINVAL, "carry[%zu]: not a section of message %s", i, e->id);
+				goto fail;
+			}
+		}
+		e->carry = carry;
+	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *s = json_object_array_get_idx(list, i);
 		int r = 0;

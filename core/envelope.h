@@ -33,6 +33,7 @@ typedef struct {
 	const char *id;
 	size_t n;
 	json_object *section[SPN_ENVELOPE_MAX];  /* the JWE strings */
+	json_object *carry;                      /* the sections that travel along; NULL: none */
 	spn_jwe_header_t h[SPN_ENVELOPE_MAX];    /* valid where rc is 0 */
 	int rc[SPN_ENVELOPE_MAX];                /* why a section is refused */
 	char why[SPN_ENVELOPE_MAX][200];

@@ -260,6 +260,7 @@ void spn_node_close(spn_node_t *n)
 	spn_tree_free(n->tree);
 	spn_revoked_free(n->revoked);
 	spn_sstore_free(n->sessions);
+	spn_node_callers_free(n);
 	spn_node_plugins_stop(n);
 	spn_ca_close(n->ca);
 	if (n->key)

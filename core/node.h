@@ -61,6 +61,7 @@ typedef struct {
 	unsigned long handled;        /* sections acted on (atomic) */
 	spn_plugin_proc_t **plugins;  /* each in its own process */
 	size_t n_plugins;
+	struct spn_node_callers *callers; /* clients for the plugins' calls (node_call.c) */
 
 	/* renewal: certificates replaced, kept until close for readers */
 	char **retired;

@@ -58,7 +58,7 @@ static void leg_refuse(leg_t *l, int rc, const char *why)
 
 /* Adds to item what the leg came back with: on success the members named
  * in keep and the path, else the error and its message. */
-static void leg_result(leg_t *l, json_object *item, const char *const *keep)
+static void leg_result(leg_t *l, json_object *item, const char *const *keep, json_object *carried)
 {
 	json_object *ans = NULL, *v;
 
@@ -87,6 +87,11 @@ static void leg_result(leg_t *l, json_object *item, const char *const *keep)
 		if (json_object_object_get_ex(ans, "message", &v) && json_object_is_type(v, json_type_string))
 			json_object_object_add(item, "message", json_object_get(v));
 	}
+	/* Replies to carried sections, for the client alone, whether the
+	 * section itself succeeded or not. */
+	if (carried && json_object_object_get_ex(ans, "client_replies", &v) && json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			json_object_array_add(carried, json_object_get(json_object_array_get_idx(v, i)));
 	json_object_put(ans);
 }
 
@@ -117,17 +122,21 @@ static json_object *leg_msg(const char *kind, const char *service, const char *n
  * "service", "node"?, "sig"?}]} */
 void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
+	size_t len;
+	const char *body = spn_http_req_body(req, &len);
+
+	spn_node_fanout_session(user, body, len, resp);
+}
+
+void spn_node_fanout_session(spn_node_t *n, const char *body, size_t len, spn_http_resp_t *resp)
+{
 	static const char *const keep[] = {"offer", "path", NULL};
-	spn_node_t *n = user;
 	spn_session_call_t call;
 	json_object *out, *o;
 	leg_t legs[LEGS_MAX];
-	const char *body;
-	size_t len;
 	int rc;
 
 	memset(legs, 0, sizeof(legs));
-	body = spn_http_req_body(req, &len);
 	if ((rc = spn_session_call_parse(body, len, &call))) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		return;
@@ -153,7 +162,7 @@ void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *use
 		json_object *r = json_object_new_object();
 		json_object_object_add(r, "session", json_object_new_string(call.item[i].session));
 		json_object_object_add(r, "service", json_object_new_string(call.item[i].service));
-		leg_result(&legs[i], r, keep);
+		leg_result(&legs[i], r, keep, NULL);
 		json_object_array_add(out, r);
 	}
 	legs_free(legs, call.n);
@@ -166,23 +175,29 @@ void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *use
 /* POST /v1/message {"id", "sections": [JWE, ...]} */
 void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
-	static const char *const keep[] = {"section", "path", NULL};
-	spn_node_t *n = user;
-	spn_envelope_t *e = malloc(sizeof(*e));
-	json_object *out, *o;
-	leg_t legs[LEGS_MAX];
-	const char *body;
 	size_t len;
+	const char *body = spn_http_req_body(req, &len);
+
+	spn_node_fanout_message(user, body, len, resp);
+}
+
+void spn_node_fanout_message(spn_node_t *n, const char *body, size_t len, spn_http_resp_t *resp)
+{
+	static const char *const keep[] = {"section", "path", NULL};
+	spn_envelope_t *e = malloc(sizeof(*e));
+	json_object *out, *o, *carried = json_object_new_array();
+	leg_t legs[LEGS_MAX];
 	int rc;
 
 	if (!e) {
+		json_object_put(carried);
 		spn_http_error(resp, SPN_ENOMEM, NULL);
 		return;
 	}
 	memset(legs, 0, sizeof(legs));
-	body = spn_http_req_body(req, &len);
 	if ((rc = spn_envelope_parse(body, len, e))) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
+		json_object_put(carried);
 		free(e);
 		return;
 	}
@@ -193,6 +208,8 @@ void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 		} else {
 			json_object *p = json_object_new_object();
 			json_object_object_add(p, "section", json_object_get(e->section[i]));
+			if (e->carry)
+				json_object_object_add(p, "carry", json_object_get(e->carry));
 			legs[i].msg = leg_msg("section", e->h[i].svc, e->h[i].to, e->id, p);
 		}
 	}
@@ -205,13 +222,14 @@ void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 			json_object_object_add(r, "service", json_object_new_string(e->h[i].svc));
 			json_object_object_add(r, "node", json_object_new_string(e->h[i].to));
 		}
-		leg_result(&legs[i], r, keep);
+		leg_result(&legs[i], r, keep, carried);
 		json_object_array_add(out, r);
 	}
 	legs_free(legs, e->n);
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_string(e->id));
 	json_object_object_add(o, "replies", out);
+	json_object_object_add(o, "carried", carried);
 	spn_envelope_clear(e);
 	free(e);
 	spn_http_json(resp, 200, o);

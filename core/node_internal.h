@@ -70,6 +70,9 @@ void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp);
 void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+/* The same for a body that did not come over HTTP (the node's own calls). */
+void spn_node_fanout_session(spn_node_t *n, const char *body, size_t len, spn_http_resp_t *resp);
+void spn_node_fanout_message(spn_node_t *n, const char *body, size_t len, spn_http_resp_t *resp);
 
 /* Test builds only (tests/integration/spnd_evil): sees, and may change,
  * every answer a node relays on its way back to the caller. Never set in
@@ -81,6 +84,18 @@ extern void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status
 int spn_node_plugins_start(spn_node_t *n);
 void spn_node_plugins_stop(spn_node_t *n);
 spn_plugin_proc_t *spn_node_plugin_for(spn_node_t *n, const char *service);
+
+/* A plugin's calls to other services while it handles a section of
+ * message mid for service (node_call.c): user is this context. */
+typedef struct {
+	spn_node_t *n;
+	const char *mid, *service;
+	json_object *carry;           /* the client's sections travelling on */
+	json_object *client_replies;  /* replies for the client, collected */
+} spn_node_call_ctx_t;
+int spn_node_call(void *user, const char *service, const uint8_t *data, size_t len, uint8_t **reply,
+		  size_t *reply_len);
+void spn_node_callers_free(spn_node_t *n);
 
 /* [session] settings and the store (node_session.c). */
 int spn_node_sessions_init(spn_node_t *n);

@@ -21,6 +21,7 @@
 #include "sstore.h"
 
 #define SECTION_TEXT_MAX (32 * 1024 * 1024)
+#define SPN_ATTACHED_MAX 16
 
 /* Session lifetimes run on the monotonic clock: a step of the wall clock
  * neither ends every session nor makes them last. */
@@ -132,11 +133,21 @@ static int echo(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const u
 	return rc;
 }
 
+/* A section of the client's that travelled with the call and is for this
+ * node: opened and admitted like any, answered with the same reply. */
+typedef struct {
+	spn_jwe_header_t h;
+	spn_sstore_keys_t k;
+	uint8_t *pt;
+	size_t len;
+} attached_t;
+
 /* The service acts: the plugin that provides it, or the built-in echo. */
 static int act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const uint8_t *pt, size_t len,
-	       uint8_t **out, size_t *out_len)
+	       attached_t *att, size_t n_att, spn_node_call_ctx_t *call, uint8_t **out, size_t *out_len)
 {
 	spn_plugin_proc_t *p = spn_node_plugin_for(n, h->svc);
+	spn_plugin_part_t parts[SPN_ATTACHED_MAX];
 	spn_plugin_req_t rq;
 
 	if (!p)
@@ -148,7 +159,15 @@ static int act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const ui
 	rq.main.verified = verified;
 	rq.main.data = pt;
 	rq.main.len = len;
-	return spn_plugin_proc_handle(p, &rq, NULL, NULL, out, out_len);
+	for (size_t i = 0; i < n_att; i++) {
+		parts[i].author = att[i].h.from;
+		parts[i].verified = att[i].k.client[0] != 0;
+		parts[i].data = att[i].pt;
+		parts[i].len = att[i].len;
+	}
+	rq.attached = parts;
+	rq.n_attached = n_att;
+	return spn_plugin_proc_handle(p, &rq, spn_node_call, call, out, out_len);
 }
 
 /* Opens and checks a section for this node: its session, its recipient,
@@ -178,26 +197,112 @@ static int open_section(spn_node_t *n, const char *jwe, spn_jwe_header_t *h, spn
 	return 0;
 }
 
+static json_object *reply_item(spn_node_t *n, const char *svc, const char *section, int rc, const char *why)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "service", json_object_new_string(svc));
+	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
+	if (section) {
+		json_object_object_add(o, "section", json_object_new_string(section));
+	} else {
+		json_object_object_add(o, "error", json_object_new_string(spn_errname(rc)));
+		json_object_object_add(o, "message", json_object_new_string(why));
+	}
+	return o;
+}
+
+/* Sorts the carried sections: those for this node and service are opened
+ * and admitted (att), the rest travel on (rest). A carried section that
+ * fails here is answered at once in replies. */
+static size_t take_carried(spn_node_t *n, json_object *carry, const char *svc, attached_t *att, json_object *rest,
+			   json_object *replies)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; carry && i < json_object_array_length(carry); i++) {
+		json_object *s = json_object_array_get_idx(carry, i), *item;
+		const char *jwe = json_object_get_string(s);
+		spn_jwe_header_t h;
+		unsigned status;
+		char *body = NULL;
+		size_t blen;
+		int rc;
+		if (!json_object_is_type(s, json_type_string) || spn_jwe_peek(jwe, strlen(jwe), &h) != 0 ||
+		    strcmp(h.to, n->id.node_id) != 0 || strcmp(h.svc, svc) != 0 || k == SPN_ATTACHED_MAX) {
+			json_object_array_add(rest, json_object_get(s));
+			continue;
+		}
+		memset(&att[k], 0, sizeof(att[k]));
+		if ((rc = open_section(n, jwe, &att[k].h, &att[k].k, &att[k].pt, &att[k].len)) == 0 &&
+		    (rc = spn_sstore_begin(n->sessions, att[k].h.kid, att[k].h.mid, att[k].h.seq, &status, &body,
+					   &blen)) == 0 &&
+		    status == 0) {
+			spn_log_info("section %s/%s seq %llu from %s: carried to %s, %zu bytes", att[k].h.kid, att[k].h.mid,
+				     (unsigned long long)att[k].h.seq, att[k].h.from, svc, att[k].len);
+			k++;
+			continue;
+		}
+		/* Answered before (its recorded reply), or refused. */
+		if (rc == 0 && body && spn_json_parse(body, blen, &item) == 0)
+			json_object_array_add(replies, item);
+		else if (rc)
+			json_object_array_add(replies, reply_item(n, h.svc, NULL, rc, spn_err_detail(rc)));
+		free(body);
+		if (att[k].pt)
+			spn_free_secret(att[k].pt, att[k].len);
+		spn_sstore_keys_clear(&att[k].k);
+	}
+	return k;
+}
+
+/* The reply, sealed for each carried section's client too, and recorded
+ * for retries; or the failure, told to each. */
+static void answer_attached(spn_node_t *n, attached_t *att, size_t k, const uint8_t *reply, size_t len, int rc,
+			    json_object *replies)
+{
+	for (size_t i = 0; i < k; i++) {
+		spn_jwe_header_t rh = att[i].h;
+		char *sealed = NULL;
+		json_object *item;
+		const char *text;
+		size_t tl;
+		int r = rc;
+		snprintf(rh.to, sizeof(rh.to), "%s", att[i].h.from);
+		snprintf(rh.from, sizeof(rh.from), "%s", n->id.node_id);
+		if (r == 0)
+			r = spn_jwe_seal(att[i].k.to_client, &rh, reply, len, &sealed);
+		item = reply_item(n, att[i].h.svc, sealed, r, spn_err_detail(r));
+		text = spn_json_text(item, &tl);
+		spn_sstore_finish(n->sessions, att[i].h.kid, att[i].h.mid, r ? spn_http_status_of(r) : 200, text, tl);
+		json_object_array_add(replies, item);
+		free(sealed);
+	}
+}
+
 void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp)
 {
-	static const char *const fields[] = {"section", NULL};
+	static const char *const fields[] = {"section", "carry", NULL};
 	const char *jwe;
 	spn_jwe_header_t h, rh;
 	spn_sstore_keys_t k;
+	attached_t att[SPN_ATTACHED_MAX];
+	spn_node_call_ctx_t call;
 	uint8_t *pt = NULL, *reply = NULL;
-	size_t len = 0, rlen, reply_len = 0;
+	size_t len = 0, rlen, reply_len = 0, n_att = 0;
 	unsigned status;
 	char *body = NULL, *sealed = NULL;
 	const char *text;
-	json_object *o;
+	json_object *o, *carry = NULL, *rest = json_object_new_array(), *replies = json_object_new_array();
 	int rc;
 
 	memset(&h, 0, sizeof(h));
 	memset(&k, 0, sizeof(k));
 	if (!payload) {
 		spn_http_error(resp, SPN_EINVAL, "a section request carries a 'payload'");
-		return;
+		goto done;
 	}
+	json_object_object_get_ex(payload, "carry", &carry);
 	if ((rc = spn_json_only(payload, "section request", fields)) ||
 	    (rc = spn_json_str(payload, "section", true, SECTION_TEXT_MAX, &jwe)) ||
 	    (rc = open_section(n, jwe, &h, &k, &pt, &len)) ||
@@ -215,22 +320,41 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	}
 	spn_log_info("section %s/%s seq %llu from %s: %zu bytes for %s", h.kid, h.mid, (unsigned long long)h.seq,
 		     h.from, len, h.svc);
+	if (carry && json_object_is_type(carry, json_type_array))
+		n_att = take_carried(n, carry, h.svc, att, rest, replies);
 	rh = h;
 	snprintf(rh.to, sizeof(rh.to), "%s", h.from);
 	snprintf(rh.from, sizeof(rh.from), "%s", n->id.node_id);
+	call = (spn_node_call_ctx_t){n, h.mid, h.svc, rest, replies};
 	/* Whatever the outcome, it is recorded: a retry is told the same and
 	 * the service does not act twice. */
-	if ((rc = act(n, &h, k.client[0] != 0, pt, len, &reply, &reply_len)) ||
-	    (rc = spn_jwe_seal(k.to_client, &rh, reply, reply_len, &sealed))) {
+	rc = act(n, &h, k.client[0] != 0, pt, len, att, n_att, &call, &reply, &reply_len);
+	answer_attached(n, att, n_att, reply, reply_len, rc, replies);
+	if (rc || (rc = spn_jwe_seal(k.to_client, &rh, reply, reply_len, &sealed))) {
 		spn_http_resp_t e = {0};
 		spn_http_error(&e, rc, spn_err_detail(rc));
+		/* The client's carried sections were answered all the same:
+		 * those answers travel with the error. */
+		if (json_object_array_length(replies) && e.body && spn_json_parse(e.body, e.len, &o) == 0) {
+			json_object_object_add(o, "client_replies", json_object_get(replies));
+			free(e.body);
+			e.body = NULL;
+			spn_http_json(&e, spn_http_status_of(rc), o);
+		}
 		spn_sstore_finish(n->sessions, h.kid, h.mid, e.status, e.body, e.len);
-		free(e.body);
+		resp->status = e.status;
+		resp->body = e.body;
+		resp->len = e.len;
+		resp->content_type = "application/json";
+		spn_log_info("section %s/%s failed at %s: %s", h.kid, h.mid, n->id.node_id, spn_err_detail(rc));
+		rc = 0;
 		goto out;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "handled_by", json_object_new_string(n->id.node_id));
 	json_object_object_add(o, "section", json_object_new_string(sealed));
+	if (json_object_array_length(replies))
+		json_object_object_add(o, "client_replies", json_object_get(replies));
 	text = spn_json_text(o, &rlen);
 	spn_sstore_finish(n->sessions, h.kid, h.mid, 200, text, rlen);
 	spn_http_json(resp, 200, o);
@@ -240,6 +364,10 @@ out:
 			     n->id.node_id, spn_err_detail(rc));
 		spn_http_error(resp, rc, spn_err_detail(rc));
 	}
+	for (size_t i = 0; i < n_att; i++) {
+		spn_free_secret(att[i].pt, att[i].len);
+		spn_sstore_keys_clear(&att[i].k);
+	}
 	if (reply)
 		spn_free_secret(reply, reply_len);
 	if (pt)
@@ -247,4 +375,7 @@ out:
 	free(sealed);
 	free(body);
 	spn_sstore_keys_clear(&k);
+done:
+	json_object_put(rest);
+	json_object_put(replies);
 }

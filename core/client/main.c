@@ -19,7 +19,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: spn-client -u URL -r ROOT [options] SERVICE=DATA|SERVICE=@FILE...\n"
+	fprintf(f, "usage: spn-client -u URL -r ROOT [options] [+]SERVICE=DATA|[+]SERVICE=@FILE...\n"
+		   "  (+SERVICE: the section is carried along, for when a service on the way calls SERVICE)\n"
 		   "  -u, --url URL        any node of the group (https://host:port)\n"
 		   "  -r, --root FILE      the group's root certificate\n"
 		   "  -c, --cert FILE      this client's certificate of the group (with --key)\n"
@@ -44,7 +45,9 @@ static int parse_parts(int argc, char **argv, spn_client_part_t *parts, char **b
 			return -1;
 		}
 		*eq = '\0';
-		parts[*n].service = argv[i];
+		/* +service=...: carried along, for a service called on the way. */
+		parts[*n].carry = argv[i][0] == '+';
+		parts[*n].service = argv[i] + parts[*n].carry;
 		if (eq[1] == '@') {
 			int rc = spn_file_read(eq + 2, DATA_MAX, &bufs[*n], &len);
 			if (rc) {

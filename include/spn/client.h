@@ -35,11 +35,17 @@ typedef struct {
 	bool no_reopen;         /* report a gone session instead of opening another */
 } spn_client_config_t;
 
-/* One section of a message: data for the provider of service. */
+/* One section of a message: data for the provider of service. A part with
+ * carry set is not delivered at once: it travels, unread, with the calls
+ * the services make while handling the message, and reaches the provider
+ * of its service when one of them calls it (the bank details the wristband
+ * writes for the bank, carried through healthcare, hospital and pharmacy).
+ * Its reply comes back the same way, for this client alone. */
 typedef struct {
 	const char *service;
 	const void *data;
 	size_t len;
+	bool carry;
 } spn_client_part_t;
 
 /* What came back for one part. */
