@@ -53,7 +53,7 @@ static void fail(spn_client_reply_t *r, int code, const char *fmt, ...)
 	snprintf(r->error_name, sizeof(r->error_name), "%s", spn_errname(code));
 }
 
-/* Opens a reply section: it must answer this very section. */
+/* Opens a reply section: it must answer this very message. */
 static int open_reply(spn_client_t *c, const spn_client_session_t *s, const char *mid, uint64_t seq,
 		      const char *jwe, spn_client_reply_t *r)
 {
@@ -64,7 +64,10 @@ static int open_reply(spn_client_t *c, const spn_client_session_t *s, const char
 
 	if ((rc = spn_jwe_open(s->to_client, jwe, strlen(jwe), &h, &pt, &len)))
 		return rc;
-	if (strcmp(h.kid, s->id) != 0 || strcmp(h.mid, mid) != 0 || h.seq != seq || strcmp(h.from, s->provider) != 0 ||
+	/* A message sent again with its id is answered from the provider's
+	 * record: the reply then names the sequence number the message had
+	 * the first time. The session and the message id bind it. */
+	if (strcmp(h.kid, s->id) != 0 || strcmp(h.mid, mid) != 0 || h.seq > seq || strcmp(h.from, s->provider) != 0 ||
 	    strcmp(h.to, c->name) != 0 || strcmp(h.svc, s->service) != 0) {
 		spn_free_secret(pt, len);
 		return spn_err(SPN_EDENIED, "the reply from %s does not answer message %s/%llu", s->provider, mid,
@@ -277,6 +280,12 @@ static void reopen(spn_client_t *c, const spn_client_part_t *parts, size_t n, sp
 int spn_client_send(spn_client_t *c, const spn_client_part_t *parts, size_t n, spn_client_reply_t *replies)
 {
 	return spn_client_send_ex(c, NULL, parts, n, replies, NULL, NULL);
+}
+
+int spn_client_send_id(spn_client_t *c, const char *id, const spn_client_part_t *parts, size_t n,
+		       spn_client_reply_t *replies)
+{
+	return spn_client_send_ex(c, id, parts, n, replies, NULL, NULL);
 }
 
 int spn_client_send_ex(spn_client_t *c, const char *given_mid, const spn_client_part_t *parts, size_t n,

@@ -235,7 +235,7 @@ static size_t take_carried(spn_node_t *n, json_object *carry, const char *svc, a
 		}
 		memset(&att[k], 0, sizeof(att[k]));
 		if ((rc = open_section(n, jwe, &att[k].h, &att[k].k, &att[k].pt, &att[k].len)) == 0 &&
-		    (rc = spn_sstore_begin(n->sessions, att[k].h.kid, att[k].h.mid, att[k].h.seq, &status, &body,
+		    (rc = spn_sstore_begin(n->sessions, att[k].h.kid, att[k].h.from, att[k].h.mid, att[k].h.seq, &status, &body,
 					   &blen)) == 0 &&
 		    status == 0) {
 			spn_log_info("section %s/%s seq %llu from %s: carried to %s, %zu bytes", att[k].h.kid, att[k].h.mid,
@@ -306,7 +306,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	if ((rc = spn_json_only(payload, "section request", fields)) ||
 	    (rc = spn_json_str(payload, "section", true, SECTION_TEXT_MAX, &jwe)) ||
 	    (rc = open_section(n, jwe, &h, &k, &pt, &len)) ||
-	    (rc = spn_sstore_begin(n->sessions, h.kid, h.mid, h.seq, &status, &body, &rlen)))
+	    (rc = spn_sstore_begin(n->sessions, h.kid, h.from, h.mid, h.seq, &status, &body, &rlen)))
 		goto out;
 	if (status) {
 		spn_log_info("section %s/%s from %s: answered again from the record, not acted on", h.kid, h.mid,
@@ -318,8 +318,8 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 		body = NULL;
 		goto out;
 	}
-	spn_log_info("section %s/%s seq %llu from %s: %zu bytes for %s", h.kid, h.mid, (unsigned long long)h.seq,
-		     h.from, len, h.svc);
+	spn_log_info("section %s/%s seq %llu from %s: %zu bytes for %s%s", h.kid, h.mid, (unsigned long long)h.seq,
+		     h.from, len, h.svc, carry ? ", with sections carried for others" : "");
 	if (carry && json_object_is_type(carry, json_type_array))
 		n_att = take_carried(n, carry, h.svc, att, rest, replies);
 	rh = h;

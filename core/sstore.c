@@ -25,7 +25,7 @@ typedef struct {
  * session and sends the same message again (it was told its session was
  * gone, perhaps by a node on the path that lied) is not acted on twice. */
 typedef struct seen_mid {
-	char key[SPN_SERVICE_MAX + 1 + SPN_ID_MAX + 1]; /* service "/" mid */
+	char key[SPN_SERVICE_MAX + 1 + SPN_ID_MAX + 1 + SPN_ID_MAX + 1]; /* service "/" author "/" mid */
 	char sid[SPN_ID_MAX + 1];
 	struct seen_mid *next;
 } seen_mid_t;
@@ -57,17 +57,20 @@ static int by_key(const void *a, const void *b)
 	return strcmp(((const seen_mid_t *)a)->key, ((const seen_mid_t *)b)->key);
 }
 
-static void mid_key(char *key, size_t cap, const char *service, const char *mid)
+/* One author's message for one service: the sections that carry a client's
+ * message through several services share its id, written by different
+ * authors. */
+static void mid_key(char *key, size_t cap, const char *service, const char *author, const char *mid)
 {
-	snprintf(key, cap, "%s/%s", service, mid);
+	snprintf(key, cap, "%s/%s/%s", service, author, mid);
 }
 
-static seen_mid_t *mid_find(spn_sstore_t *s, const char *service, const char *mid)
+static seen_mid_t *mid_find(spn_sstore_t *s, const char *service, const char *author, const char *mid)
 {
 	seen_mid_t k;
 	void *const *hit;
 
-	mid_key(k.key, sizeof(k.key), service, mid);
+	mid_key(k.key, sizeof(k.key), service, author, mid);
 	hit = tfind(&k, &s->mids, by_key);
 	return hit ? *(seen_mid_t *const *)hit : NULL;
 }
@@ -84,14 +87,14 @@ static void mid_drop_oldest(spn_sstore_t *s)
 	free(m);
 }
 
-static void mid_add(spn_sstore_t *s, const char *service, const char *mid, const char *sid)
+static void mid_add(spn_sstore_t *s, const char *service, const char *author, const char *mid, const char *sid)
 {
 	seen_mid_t *m = calloc(1, sizeof(*m));
 	void *const *slot;
 
 	if (!m)
 		return;
-	mid_key(m->key, sizeof(m->key), service, mid);
+	mid_key(m->key, sizeof(m->key), service, author, mid);
 	snprintf(m->sid, sizeof(m->sid), "%s", sid);
 	if (!(slot = tsearch(m, &s->mids, by_key)) || *(seen_mid_t *const *)slot != m) {
 		free(m);
@@ -267,8 +270,8 @@ static answer_t *answered(sess_t *e, const char *mid)
 	return NULL;
 }
 
-int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t seq, unsigned *status, char **body,
-		     size_t *len)
+int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *author, const char *mid, uint64_t seq,
+		     unsigned *status, char **body, size_t *len)
 {
 	sess_t *e;
 	answer_t *a;
@@ -278,8 +281,8 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t 
 	*status = 0;
 	*body = NULL;
 	*len = 0;
-	if (strlen(mid) > SPN_ID_MAX)
-		return spn_err(SPN_EINVAL, "message id too long");
+	if (strlen(mid) > SPN_ID_MAX || strlen(author) > SPN_ID_MAX)
+		return spn_err(SPN_EINVAL, "message id or author too long");
 	pthread_mutex_lock(&s->lock);
 	if (!(e = find(s, id))) {
 		rc = spn_err(SPN_ESESSION, "no session %s here: open a new one", id);
@@ -296,7 +299,7 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t 
 			*len = a->len;
 			*status = a->status;
 		}
-	} else if ((m = mid_find(s, e->k.service, mid)) && strcmp(m->sid, id) != 0) {
+	} else if ((m = mid_find(s, e->k.service, author, mid)) && strcmp(m->sid, id) != 0) {
 		rc = spn_err(SPN_EREPLAY, "message %s was handled in another session (%s); it is not acted on again", mid,
 			     m->sid);
 	} else if (e->used >= s->lim.budget) {
@@ -310,7 +313,7 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t 
 		strcpy(a->mid, mid);
 		e->used++;
 		if (!m)
-			mid_add(s, e->k.service, mid, id);
+			mid_add(s, e->k.service, author, mid, id);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;

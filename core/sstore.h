@@ -47,14 +47,14 @@ int spn_sstore_add(spn_sstore_t *s, const char *id, const spn_sstore_keys_t *k, 
  * when its time is up (it is dropped). */
 int spn_sstore_keys(spn_sstore_t *s, const char *id, time_t now, spn_sstore_keys_t *out);
 
-/* Admits an authenticated message (mid, seq) to session id. Returns 0 with
+/* Admits an authenticated message (mid, seq) by author to session id. Returns 0 with
  * *status 0 when it is new: act on it, then spn_sstore_finish. Returns 0
  * with *status and *body (the caller's to free) when mid was answered
  * before: send that again, act on nothing. Otherwise SPN_ESESSION,
  * SPN_EREPLAY (sequence number seen or too old), SPN_ELIMIT (budget spent)
  * or SPN_EBUSY (mid is being handled now). */
-int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t seq, unsigned *status, char **body,
-		     size_t *len);
+int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *author, const char *mid, uint64_t seq,
+		     unsigned *status, char **body, size_t *len);
 
 /* Records the answer to mid (copied) for retries. */
 void spn_sstore_finish(spn_sstore_t *s, const char *id, const char *mid, unsigned status, const char *body,

@@ -28,6 +28,8 @@ static void usage(FILE *f)
 		   "      --crl FILE       use this CRL instead of the entry node's\n"
 		   "  -n, --name NAME      author of the sections without a certificate (client)\n"
 		   "      --repeat N       send the message N times over the same sessions\n"
+		   "      --message-id ID  the message's id (default: a new random one per message); the same id\n"
+		   "                       again is answered from the providers' records, never acted on twice\n"
 		   "      --wait MS        pause between repeats\n"
 		   "      --no-reopen      report a gone session instead of opening another\n"
 		   "      --timeout MS     per call (30000)\n"
@@ -73,7 +75,8 @@ int main(int argc, char **argv)
 		{"crl", required_argument, NULL, 'C'},      {"name", required_argument, NULL, 'n'},
 		{"repeat", required_argument, NULL, 'R'},   {"wait", required_argument, NULL, 'w'},
 		{"no-reopen", no_argument, NULL, 'N'},      {"timeout", required_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
+		{"message-id", required_argument, NULL, 'M'}, {"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	spn_client_config_t cfg = {0};
@@ -82,6 +85,7 @@ int main(int argc, char **argv)
 	char *bufs[PARTS] = {0};
 	spn_client_t *c = NULL;
 	long repeat = 1, wait_ms = 0;
+	const char *mid = NULL;
 	size_t n = 0;
 	int opt, status = 0, rc;
 
@@ -98,6 +102,7 @@ int main(int argc, char **argv)
 		case 'w': wait_ms = strtol(optarg, NULL, 10); break;
 		case 'N': cfg.no_reopen = true; break;
 		case 't': cfg.timeout_ms = strtol(optarg, NULL, 10); break;
+		case 'M': mid = optarg; break;
 		case 'v': spn_log_set_level(SPN_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -121,7 +126,7 @@ int main(int argc, char **argv)
 			struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
 			nanosleep(&ts, NULL);
 		}
-		if ((rc = spn_client_send(c, parts, n, replies))) {
+		if ((rc = spn_client_send_id(c, mid, parts, n, replies))) {
 			fprintf(stderr, "spn-client: %s\n", spn_client_last_error());
 			status = 1;
 			break;

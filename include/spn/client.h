@@ -75,6 +75,12 @@ int spn_client_open(spn_client_t *c, const char *const *services, size_t n);
  * delivered to the entry node, whatever the providers answered. */
 int spn_client_send(spn_client_t *c, const spn_client_part_t *parts, size_t n, spn_client_reply_t *replies);
 
+/* The same with the message id given (NULL: a new one): a message sent
+ * again with its id is answered from the providers' records and never
+ * acted on twice. */
+int spn_client_send_id(spn_client_t *c, const char *id, const spn_client_part_t *parts, size_t n,
+		       spn_client_reply_t *replies);
+
 /* Wipes and frees a reply's data. */
 void spn_client_reply_clear(spn_client_reply_t *r);
 

@@ -1,0 +1,92 @@
+/* healthcare: reads a patient's vitals from a wristband, decides whether
+ * there is an issue, and when there is, refers the patient to a hospital
+ * with the findings and only the vitals that support them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "plug.h"
+
+static const char *const services[] = {"healthcare", NULL};
+
+static const spn_plugin_opt_t options[] = {
+	{"hospital", SPN_OPT_STRING, "hospital", 0, 0, "the service patients are referred to"},
+	{"pulse_high", SPN_OPT_UINT, "120", 60, 250, "beats per minute above which the pulse is an issue"},
+	{"spo2_low", SPN_OPT_UINT, "92", 50, 100, "oxygen saturation (%) below which it is an issue"},
+	{"temp_high_tenths", SPN_OPT_UINT, "385", 360, 450, "temperature (tenths of a degree C) above which it is fever"},
+	{NULL, 0, NULL, 0, 0, NULL},
+};
+
+static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
+{
+	size_t len, rlen;
+	const uint8_t *d = spn_request_data(req, &len);
+	json_object *in = plug_read(req, d, len, "vitals"), *out, *findings, *vitals, *ref;
+	const char *patient;
+	double pulse, spo2, temp;
+	uint8_t *reply = NULL;
+	int rc;
+
+	if (!in)
+		return -1;
+	if (!plug_str(req, in, "vitals", "patient", 64, &patient) ||
+	    !plug_num(req, in, "vitals", "pulse", 20, 250, &pulse) || !plug_num(req, in, "vitals", "spo2", 50, 100, &spo2) ||
+	    !plug_num(req, in, "vitals", "temp", 30, 45, &temp)) {
+		json_object_put(in);
+		return -1;
+	}
+	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "read vitals of %s from %s%s: pulse %.0f, spo2 %.0f, temp %.1f",
+		       patient, spn_request_author(req), spn_request_author_verified(req) ? "" : " (unverified)", pulse,
+		       spo2, temp);
+	findings = json_object_new_array();
+	vitals = json_object_new_object();
+	if (pulse > (double)spn_plugin_opt_uint(ctx, "pulse_high")) {
+		json_object_array_add(findings, json_object_new_string("tachycardia"));
+		json_object_object_add(vitals, "pulse", json_object_new_double(pulse));
+	}
+	if (spo2 < (double)spn_plugin_opt_uint(ctx, "spo2_low")) {
+		json_object_array_add(findings, json_object_new_string("hypoxemia"));
+		json_object_object_add(vitals, "spo2", json_object_new_double(spo2));
+	}
+	if (temp * 10 > (double)spn_plugin_opt_uint(ctx, "temp_high_tenths")) {
+		json_object_array_add(findings, json_object_new_string("fever"));
+		json_object_object_add(vitals, "temp", json_object_new_double(temp));
+	}
+	out = json_object_new_object();
+	json_object_object_add(out, "patient", json_object_new_string(patient));
+	json_object_object_add(out, "findings", json_object_get(findings));
+	if (json_object_array_length(findings) == 0) {
+		json_object_object_add(out, "status", json_object_new_string("ok"));
+		spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "%s: no issue", patient);
+		json_object_put(findings);
+		json_object_put(vitals);
+		json_object_put(in);
+		return plug_reply(req, out);
+	}
+	/* The hospital gets the findings and the vitals behind them, nothing
+	 * else the wristband sent. */
+	ref = json_object_new_object();
+	json_object_object_add(ref, "patient", json_object_new_string(patient));
+	json_object_object_add(ref, "findings", findings);
+	json_object_object_add(ref, "vitals", vitals);
+	{
+		const char *t = json_object_to_json_string_length(ref, JSON_C_TO_STRING_PLAIN, &rlen);
+		spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "%s: %s; referring to %s", patient,
+			       json_object_to_json_string_ext(findings, JSON_C_TO_STRING_PLAIN),
+			       spn_plugin_opt(ctx, "hospital"));
+		rc = spn_request_call(req, spn_plugin_opt(ctx, "hospital"), t, rlen, &reply, &rlen);
+	}
+	json_object_put(ref);
+	json_object_put(in);
+	if (rc) {
+		json_object_put(out);
+		rc = plug_fail(req, "the hospital could not be reached: %s", reply ? (char *)reply : "no reason");
+		spn_plugin_free(reply);
+		return rc;
+	}
+	json_object_object_add(out, "status", json_object_new_string("referred"));
+	json_object_object_add(out, "hospital", json_tokener_parse((const char *)reply));
+	spn_plugin_free(reply);
+	return plug_reply(req, out);
+}
+
+SPN_PLUGIN(healthcare, services, options, NULL, handle, NULL);
