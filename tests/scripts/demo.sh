@@ -6,9 +6,10 @@
 # pharmacy, bank), each enrolled over REST with a key made on the node and
 # the root pinned by fingerprint; the tree as the PSP sees it; requests
 # routed through the lowest common ancestor; a revocation that reaches
-# every node; a wristband with a CA-generated key as PKCS#12; a client that
-# exchanges keys with the hospital and the bank and sends one message whose
-# sections only they can read.
+# every node; a wristband with a CA-generated key as PKCS#12; and the
+# reference scenario: the wristband sends one message, healthcare refers to
+# the hospital, which prescribes, the pharmacy asks the bank to pay, each
+# business service a plugin that reads its own section only.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -66,6 +67,13 @@ join() {
 	printf '$ spnctl enroll --url %s --fingerprint %.16s... --token <from %s> -d %s\n' \
 		"$(url "$demo/$parent")" "$fpr" "$parent" "$name"
 	"$S" enroll --url "$(url "$demo/$parent")" --fingerprint "$fpr" --token "$tok" -d "$demo/$name" | sed -n 1p | sed 's/^/   /'
+	# The business service of the node is a plugin, in a process of its own.
+	if [ -n "$services" ] && [ "$role" = spn ]; then
+		printf '\n[plugins]\nenable = %s\npath = %s/plugins/%s\nhost = %s/core/spn-plugin-host\n' \
+			"$services" "$build" "$services" "$build" >>"$demo/$name/spnd.conf"
+		[ "$services" = bank ] && printf '\n[plugin.bank]\naccounts = bank.db\nseed = %s\n' \
+			"DE02120300000000202051:Ada Muster:100.00, GB29NWBK60161331926819:Bob Broke:2.00" >>"$demo/$name/spnd.conf"
+	fi
 	start "$demo/$name"
 }
 
@@ -88,16 +96,63 @@ for svc in hospital pharmacy bank; do
 done
 curl -sS --cacert "$demo/psp/ca/root.crt" -X POST --data '{"service":"dentist"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
 
-step "A client sends one message: a section for the hospital, one for the bank"
-echo "   (a session with one provider of each, keys sealed with HPKE to the client and signed;"
-echo "    the nodes on the way route each section by its header and cannot open it)"
-printf '$ spn-client --url %s --root root.crt --name wristband-7 hospital=... bank=...\n' "$(url "$demo/healthcare-1")"
-"$K" --url "$(url "$demo/healthcare-1")" --root "$demo/psp/ca/root.crt" --name wristband-7 \
-	hospital='pulse 128, spo2 91' bank='iban DE02120300000000202051, pay 12.50' | sed 's/^/   /'
-echo "   what the nodes on the way logged about the message (the headers are all they can read):"
-for n in admin-care admin-east psp; do
-	grep -E '^[^ ]+ +info +route m-[0-9a-f]+ ' "$demo/$n/spnd.log" | sed "s/^[^ ]* [a-z]* */   $n: /"
+step "The wristband enrolls as a client (its key made on the wristband)"
+tok=$("$S" token -c "$C" --id wristband-7 --role client --trust 1 --ttl 10m)
+"$S" enroll --url "$(url "$demo/psp")" --fingerprint "$fpr" --token "$tok" -d "$demo/wristband-7" | sed -n 1p | sed 's/^/   /'
+
+step "The wristband sends ONE message through admin-east: vitals for healthcare, and, carried along, a delivery address for the pharmacy and bank details for the bank"
+echo "   (a session with each provider: a fresh key sealed with HPKE to the wristband and signed by the provider;"
+echo "    each section is a JWE only its provider can open; the carried ones travel, unread, with the calls"
+echo "    healthcare makes to the hospital, the hospital to the pharmacy, the pharmacy to the bank)"
+BAND="--cert $demo/wristband-7/node.crt --key $demo/wristband-7/node.key"
+VITALS='{"patient":"p-1042","pulse":128,"spo2":90,"temp":39.2}'
+ADDR='{"deliver_to":"Rue de la Gare 4, 1003 Lausanne"}'
+IBAN='{"iban":"DE02120300000000202051","holder":"Ada Muster","max_amount":"20.00"}'
+printf '$ spn-client --url %s --cert wristband-7.crt ... --message-id m-demo-1 \\\n      healthcare=%s \\\n      +pharmacy=%s \\\n      +bank=%s\n' \
+	"$(url "$demo/admin-east")" "$VITALS" "$ADDR" "$IBAN"
+"$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND --message-id m-demo-1 \
+	healthcare="$VITALS" +pharmacy="$ADDR" +bank="$IBAN" >"$demo/receipts.txt"
+echo "   What the wristband decrypted (each reply readable by it alone):"
+python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    svc, rest = line.split(' from ', 1)
+    node, body = rest.split(': ', 1)
+    print('   --', svc, 'from', node)
+    try:
+        print('\\n'.join('      ' + l for l in json.dumps(json.loads(body), indent=2).split('\\n')))
+    except ValueError:
+        print('      ' + body.strip())
+" "$demo/receipts.txt"
+
+step "What each node could read, from its own log: its own section, nothing else"
+for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do
+	grep -E 'plugin [a-z]+: read ' "$demo/$n/spnd.log" | sed "s/^[^ ]* [a-z]* *plugin /   $n: /"
 done
+for n in admin-east admin-care psp; do
+	echo "   $n, on the way, routed sections of m-demo-1 by their headers:"
+	grep -E 'route m-demo-1 ' "$demo/$n/spnd.log" | sed "s/^[^ ]* [a-z]* *route m-demo-1 /      /"
+done
+echo "   the bank details appear in the logs of: $(grep -l DE02120300000000202051 "$demo"/*/spnd.log | xargs -n1 dirname | xargs -n1 basename | tr '\n' ' ')"
+
+step "A message sent twice (a retry after a lost answer): the second time every provider answers from its record"
+"$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND --message-id m-demo-2 --repeat 2 \
+	healthcare="$VITALS" +pharmacy="$ADDR" +bank="$IBAN" | grep '^bank' | sed 's/^/   /'
+echo "   payments recorded for m-demo-2: $(sqlite3 "$demo/bank-1/bank.db" "SELECT COUNT(*) FROM payments WHERE mid='m-demo-2'");" \
+	"Ada's balance: $(sqlite3 "$demo/bank-1/bank.db" "SELECT printf('%.2f', balance / 100.0) FROM accounts WHERE holder='Ada Muster'")"
+
+step "A patient whose balance does not cover it: the refusal reaches the wristband with its reason"
+"$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND \
+	healthcare="$VITALS" +pharmacy="$ADDR" \
+	+bank='{"iban":"GB29NWBK60161331926819","holder":"Bob Broke","max_amount":"20.00"}' | grep -E '^(bank|pharmacy)' |
+	python3 -c "
+import json, sys
+for line in sys.stdin:
+    svc, rest = line.split(' from ', 1)
+    node, body = rest.split(': ', 1)
+    b = json.loads(body)
+    print('   %-8s %s: %s' % (svc, b.get('status'), b.get('reason', '')))
+"
 
 step "What the certificates bind, read by OpenSSL and GnuTLS's certtool"
 for n in admin-care bank-1; do
