@@ -123,3 +123,25 @@ int spn_ca_crl_update(spn_ca_t *ca, char **pem);
  * MAC-protected with pass. *der is the caller's (gnutls_free). */
 int spn_ca_p12(gnutls_x509_privkey_t key, gnutls_x509_crt_t crt, gnutls_x509_crt_t root, const char *name,
 	       const char *pass, gnutls_datum_t *der);
+
+/* Policy hooks (a plugin's, doc/plugin-guide.md §9): asked before a
+ * certificate is issued for an enrollment (AUTHORIZE: nonzero refuses,
+ * with why), then allowed to narrow it (ADJUST: fewer services, a shorter
+ * validity), then told what was issued (ISSUED). */
+typedef enum {
+	SPN_CA_HOOK_AUTHORIZE,
+	SPN_CA_HOOK_ADJUST,
+	SPN_CA_HOOK_ISSUED,
+} spn_ca_hook_stage_t;
+
+typedef struct {
+	spn_ident_t id;               /* what will be (or was) issued */
+	const char *accepted_by;      /* the administrator that minted the token */
+	unsigned long validity;       /* seconds, from the role's profile */
+	const char *serial;           /* ISSUED only */
+	char why[256];                /* a refusal's reason */
+} spn_ca_hook_req_t;
+
+typedef int (*spn_ca_hook_fn)(void *user, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r);
+
+void spn_ca_set_hook(spn_ca_t *ca, spn_ca_hook_fn fn, void *user);

@@ -20,6 +20,8 @@ struct spn_ca {
 	spn_ledger_t *ledger;
 	spn_ca_policy_t policy;
 	spn_ca_profile_t profiles[4];
+	spn_ca_hook_fn hook;
+	void *hook_user;
 };
 
 /* SPN_ESTATE unless the CA was opened with its root key. */

@@ -109,6 +109,46 @@ static int token_check(spn_ca_t *ca, const char *text, size_t len, time_t now, s
 	return 0;
 }
 
+void spn_ca_set_hook(spn_ca_t *ca, spn_ca_hook_fn fn, void *user)
+{
+	ca->hook = fn;
+	ca->hook_user = user;
+}
+
+/* The policy hook's say on what is about to be issued: a refusal, or a
+ * narrower identity and validity. Only narrower: a hook cannot grant what
+ * the token did not. */
+static int policy(spn_ca_t *ca, const spn_token_t *t, const char *minter, spn_ident_t *id, spn_ca_profile_t *prof)
+{
+	spn_ca_hook_req_t r;
+
+	*id = t->node;
+	*prof = ca->profiles[t->node.role];
+	if (!ca->hook)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.id = t->node;
+	r.accepted_by = minter;
+	r.validity = prof->validity;
+	if (ca->hook(ca->hook_user, SPN_CA_HOOK_AUTHORIZE, &r) != 0)
+		return spn_err(SPN_EPOLICY, "enrollment of %s refused by policy: %s", t->node.node_id,
+			       r.why[0] ? r.why : "no reason given");
+	if (ca->hook(ca->hook_user, SPN_CA_HOOK_ADJUST, &r) != 0)
+		return spn_err(SPN_EPOLICY, "enrollment of %s refused by policy: %s", t->node.node_id,
+			       r.why[0] ? r.why : "no reason given");
+	for (size_t i = 0; i < r.id.n_services; i++)
+		if (!spn_ident_provides(&t->node, r.id.services[i]))
+			return spn_err(SPN_EPOLICY, "the policy hook added service %s, which the token does not grant",
+				       r.id.services[i]);
+	if (strcmp(r.id.node_id, t->node.node_id) != 0 || r.id.role != t->node.role || r.id.trust > t->node.trust ||
+	    strcmp(r.id.parent, t->node.parent) != 0 || strcmp(r.id.group, t->node.group) != 0)
+		return spn_err(SPN_EPOLICY, "the policy hook changed more than services, trust or validity");
+	if (r.validity && r.validity < prof->validity)
+		prof->validity = r.validity;
+	*id = r.id;
+	return 0;
+}
+
 /* Signs and records under the token, in one transaction. */
 static int issue(spn_ca_t *ca, const spn_token_t *t, const spn_ledger_cert_t *minter, gnutls_pubkey_t pub,
 		 const spn_names_t *names, time_t now, spn_ca_issued_t *out, gnutls_x509_crt_t *crt_out)
@@ -118,6 +158,8 @@ static int issue(spn_ca_t *ca, const spn_token_t *t, const spn_ledger_cert_t *mi
 	char serial[SPN_SERIAL_HEX];
 	unsigned children = 0;
 	bool in_use = false;
+	spn_ident_t id;
+	spn_ca_profile_t prof;
 	int rc, tries;
 
 	memset(&use, 0, sizeof(use));
@@ -126,7 +168,8 @@ static int issue(spn_ca_t *ca, const spn_token_t *t, const spn_ledger_cert_t *mi
 	strcpy(use.minted_by, t->minted_by);
 	use.expires = t->expires;
 
-	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
+	if ((rc = spn_ca_need_key(ca)) || (rc = policy(ca, t, minter->id.node_id, &id, &prof)) ||
+	    (rc = spn_ledger_begin(ca->ledger)))
 		return rc;
 	if ((rc = spn_ledger_node_in_use(ca->ledger, t->node.node_id, now, &in_use)))
 		goto fail;
@@ -146,10 +189,9 @@ static int issue(spn_ca_t *ca, const spn_token_t *t, const spn_ledger_cert_t *mi
 	/* A serial collision is astronomically unlikely; the primary key makes
 	 * it harmless, and a retry draws a fresh one. */
 	for (tries = 0; tries < 3; tries++) {
-		if ((rc = spn_ca_sign(ca->root, ca->key, pub, &t->node, names, &ca->profiles[t->node.role], ca->crl_url,
-				      now, &crt, serial)))
+		if ((rc = spn_ca_sign(ca->root, ca->key, pub, &id, names, &prof, ca->crl_url, now, &crt, serial)))
 			goto fail;
-		rc = spn_ca_record(ca, crt, &t->node, minter->id.node_id, t->id, now, out);
+		rc = spn_ca_record(ca, crt, &id, minter->id.node_id, t->id, now, out);
 		if (rc != SPN_EEXIST)
 			break;
 		gnutls_x509_crt_deinit(crt);
@@ -162,7 +204,16 @@ static int issue(spn_ca_t *ca, const spn_token_t *t, const spn_ledger_cert_t *mi
 		goto fail;
 	}
 	spn_log_info("issued %s to %s (%s, trust %u) accepted by %s", serial, t->node.node_id,
-		     spn_role_name(t->node.role), t->node.trust, minter->id.node_id);
+		     spn_role_name(t->node.role), id.trust, minter->id.node_id);
+	if (ca->hook) {
+		spn_ca_hook_req_t r;
+		memset(&r, 0, sizeof(r));
+		r.id = id;
+		r.accepted_by = minter->id.node_id;
+		r.validity = prof.validity;
+		r.serial = serial;
+		ca->hook(ca->hook_user, SPN_CA_HOOK_ISSUED, &r);
+	}
 	if (crt_out)
 		*crt_out = crt;
 	else

@@ -81,6 +81,12 @@ static int take(spn_node_t *n, spn_plugin_proc_t *p)
 	bool any = false;
 	spn_plugin_proc_t **grown;
 
+	if (!svc[0]) {
+		if (!n->ca)
+			return spn_err(SPN_ECONFIG, "plugin %s has CA policy hooks only, which run on the PSP only",
+				       spn_plugin_proc_name(p));
+		goto keep;
+	}
 	for (size_t i = 0; svc[i]; i++) {
 		spn_plugin_proc_t *other = spn_node_plugin_for(n, svc[i]);
 		if (other)
@@ -95,12 +101,15 @@ static int take(spn_node_t *n, spn_plugin_proc_t *p)
 			       spn_plugin_proc_name(p), svc[0], svc[1] ? " and more" : "",
 			       spn_ident_services_str(&n->id, list, sizeof(list))[0] ? list : "no service");
 	}
+keep:
 	if (!(grown = realloc(n->plugins, (n->n_plugins + 1) * sizeof(*grown))))
 		return SPN_ENOMEM;
 	n->plugins = grown;
 	n->plugins[n->n_plugins++] = p;
 	return 0;
 }
+
+static int ca_hook(void *user, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r);
 
 int spn_node_plugins_start(spn_node_t *n)
 {
@@ -132,6 +141,9 @@ int spn_node_plugins_start(spn_node_t *n)
 		spn_node_plugins_stop(n);
 		rc = spn_err(rc, "%s", spn_err_detail(rc));
 	}
+	for (size_t i = 0; rc == 0 && n->ca && i < n->n_plugins; i++)
+		if (spn_plugin_proc_has_ca(n->plugins[i]))
+			spn_ca_set_hook(n->ca, ca_hook, n);
 out:
 	free(list);
 	free(path);
@@ -139,8 +151,23 @@ out:
 	return rc;
 }
 
+/* The PSP's policy: every plugin with hooks has its say, in the order
+ * they are enabled; one refusal is enough. */
+static int ca_hook(void *user, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r)
+{
+	spn_node_t *n = user;
+
+	for (size_t i = 0; i < n->n_plugins; i++)
+		if (spn_plugin_proc_has_ca(n->plugins[i]) && spn_plugin_proc_ca(n->plugins[i], stage, r) != 0 &&
+		    stage != SPN_CA_HOOK_ISSUED)
+			return -1;
+	return 0;
+}
+
 void spn_node_plugins_stop(spn_node_t *n)
 {
+	if (n->ca)
+		spn_ca_set_hook(n->ca, NULL, NULL);
 	for (size_t i = 0; i < n->n_plugins; i++)
 		spn_plugin_proc_stop(n->plugins[i]);
 	free(n->plugins);

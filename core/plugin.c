@@ -30,6 +30,7 @@ struct spn_plugin_proc {
 	json_object *options;        /* the values sent with init */
 	char *services[SERVICES_MAX + 1];
 	unsigned long timeout_ms;
+	bool ca_hooks;
 	pthread_mutex_t lock;
 	pid_t pid;
 	int fd;
@@ -266,12 +267,13 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 
 static int services(spn_plugin_proc_t *p, json_object *desc)
 {
-	json_object *list;
+	json_object *list, *v;
 	size_t n;
 
+	p->ca_hooks = json_object_object_get_ex(desc, "ca_hooks", &v) && json_object_get_boolean(v);
 	if (!json_object_object_get_ex(desc, "services", &list) || !json_object_is_type(list, json_type_array) ||
-	    (n = json_object_array_length(list)) == 0 || n > SERVICES_MAX)
-		return spn_err(SPN_EPLUGIN, "plugin %s: 1 to %d services", p->name, SERVICES_MAX);
+	    (n = json_object_array_length(list)) > SERVICES_MAX || (n == 0 && !p->ca_hooks))
+		return spn_err(SPN_EPLUGIN, "plugin %s: 1 to %d services, or CA policy hooks", p->name, SERVICES_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (!(p->services[i] = strdup(json_object_get_string(json_object_array_get_idx(list, i)))))
 			return SPN_ENOMEM;
@@ -302,8 +304,9 @@ int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out
 		spn_plugin_proc_stop(p);
 		return rc;
 	}
-	spn_log_info("plugin %s: started (process %d), provides %s%s%s", p->name, (int)p->pid, p->services[0],
-		     p->services[1] ? ", ..." : "", "");
+	spn_log_info("plugin %s: started (process %d)%s%s%s%s", p->name, (int)p->pid, p->services[0] ? ", provides " : "",
+		     p->services[0] ? p->services[0] : "", p->services[0] && p->services[1] ? ", ..." : "",
+		     p->ca_hooks ? ", with CA policy hooks" : "");
 	*out = p;
 	return 0;
 }
@@ -338,6 +341,68 @@ void spn_plugin_proc_stop(spn_plugin_proc_t *p)
 const char *spn_plugin_proc_name(const spn_plugin_proc_t *p)
 {
 	return p->name;
+}
+
+static int restart(spn_plugin_proc_t *p);
+
+bool spn_plugin_proc_has_ca(const spn_plugin_proc_t *p)
+{
+	return p->ca_hooks;
+}
+
+int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r)
+{
+	static const char *const stages[] = {"authorize", "adjust", "issued"};
+	static const char *const roles[] = {"psp", "admin", "spn", "client"};
+	json_object *h = json_object_new_object(), *svc = json_object_new_array(), *ans = NULL, *v;
+	int rc;
+
+	for (size_t i = 0; i < r->id.n_services; i++)
+		json_object_array_add(svc, json_object_new_string(r->id.services[i]));
+	json_object_object_add(h, "op", json_object_new_string("ca"));
+	json_object_object_add(h, "stage", json_object_new_string(stages[stage]));
+	json_object_object_add(h, "node", json_object_new_string(r->id.node_id));
+	json_object_object_add(h, "role", json_object_new_string(roles[r->id.role & 3]));
+	json_object_object_add(h, "trust", json_object_new_int((int)r->id.trust));
+	json_object_object_add(h, "services", svc);
+	json_object_object_add(h, "accepted_by", json_object_new_string(r->accepted_by ? r->accepted_by : ""));
+	json_object_object_add(h, "validity", json_object_new_int64((int64_t)r->validity));
+	json_object_object_add(h, "serial", json_object_new_string(r->serial ? r->serial : ""));
+	pthread_mutex_lock(&p->lock);
+	if (p->fd < 0 && restart(p) != 0) {
+		pthread_mutex_unlock(&p->lock);
+		json_object_put(h);
+		snprintf(r->why, sizeof(r->why), "policy plugin %s is not running", p->name);
+		return -1;
+	}
+	if ((rc = send_op(p, h)) == 0)
+		rc = expect(p, "ca_verdict", (int)p->timeout_ms, &ans);
+	if (rc) {
+		end(p, true, NULL, 0);
+		restart(p);
+		pthread_mutex_unlock(&p->lock);
+		snprintf(r->why, sizeof(r->why), "policy plugin %s did not answer", p->name);
+		return -1;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!json_object_object_get_ex(ans, "allow", &v) || !json_object_get_boolean(v)) {
+		snprintf(r->why, sizeof(r->why), "%s (plugin %s)", str(ans, "reason", "no reason given"), p->name);
+		json_object_put(ans);
+		return -1;
+	}
+	if (stage == SPN_CA_HOOK_ADJUST) {
+		spn_ident_t narrowed = r->id;
+		narrowed.n_services = 0;
+		if (json_object_object_get_ex(ans, "services", &v) && json_object_is_type(v, json_type_array))
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				spn_ident_add_service(&narrowed, json_object_get_string(json_object_array_get_idx(v, i)));
+		r->id = narrowed;
+		if (json_object_object_get_ex(ans, "validity", &v) && json_object_get_int64(v) > 0 &&
+		    (unsigned long)json_object_get_int64(v) < r->validity)
+			r->validity = (unsigned long)json_object_get_int64(v);
+	}
+	json_object_put(ans);
+	return 0;
 }
 
 const char *const *spn_plugin_proc_services(const spn_plugin_proc_t *p)

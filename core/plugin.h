@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ca.h"
 #include "conf.h"
 
 typedef struct spn_plugin_proc spn_plugin_proc_t;
@@ -29,6 +30,13 @@ int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out
 void spn_plugin_proc_stop(spn_plugin_proc_t *p);
 
 const char *spn_plugin_proc_name(const spn_plugin_proc_t *p);
+/* Whether it has CA policy hooks (the PSP runs them). */
+bool spn_plugin_proc_has_ca(const spn_plugin_proc_t *p);
+
+/* Runs its hook for stage on r: nonzero with r->why set refuses; ADJUST
+ * may narrow r->id's services and r->validity. A plugin that does not
+ * answer refuses. */
+int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r);
 /* The services it provides, NULL-terminated; valid while p lives. */
 const char *const *spn_plugin_proc_services(const spn_plugin_proc_t *p);
 

@@ -219,4 +219,70 @@ void spn_plugin_free(void *p)
 	free(p);
 }
 
+const char *spn_ca_request_node(spn_ca_request_t *r)
+{
+	return head_str(r->head, "node");
+}
+
+const char *spn_ca_request_role(spn_ca_request_t *r)
+{
+	return head_str(r->head, "role");
+}
+
+unsigned spn_ca_request_trust(spn_ca_request_t *r)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(r->head, "trust", &v) ? (unsigned)json_object_get_int(v) : 0;
+}
+
+size_t spn_ca_request_services(spn_ca_request_t *r)
+{
+	return json_object_array_length(r->services);
+}
+
+const char *spn_ca_request_service(spn_ca_request_t *r, size_t i)
+{
+	return i < json_object_array_length(r->services)
+		       ? json_object_get_string(json_object_array_get_idx(r->services, i))
+		       : NULL;
+}
+
+const char *spn_ca_request_accepted_by(spn_ca_request_t *r)
+{
+	return head_str(r->head, "accepted_by");
+}
+
+unsigned long spn_ca_request_validity(spn_ca_request_t *r)
+{
+	return r->validity;
+}
+
+const char *spn_ca_request_serial(spn_ca_request_t *r)
+{
+	return head_str(r->head, "serial");
+}
+
+void spn_ca_request_refuse(spn_ca_request_t *r, const char *reason)
+{
+	free(r->why);
+	r->why = strdup(reason ? reason : "");
+}
+
+int spn_ca_request_drop_service(spn_ca_request_t *r, const char *service)
+{
+	for (size_t i = 0; service && i < json_object_array_length(r->services); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(r->services, i)), service) == 0) {
+			json_object_array_del_idx(r->services, i, 1);
+			return 0;
+		}
+	return -1;
+}
+
+void spn_ca_request_set_validity(spn_ca_request_t *r, unsigned long seconds)
+{
+	if (seconds && seconds < r->validity)
+		r->validity = seconds;
+}
+
 #pragma GCC visibility pop

@@ -27,5 +27,12 @@ struct spn_request {
 	uint8_t *copies[64];      /* parts handed out NUL-terminated */
 };
 
+struct spn_ca_request {
+	json_object *head;        /* the "ca" frame */
+	json_object *services;    /* what will be issued, narrowed by ca_adjust */
+	unsigned long validity;
+	char *why;
+};
+
 /* The log line goes to spnd (host_api.c). */
 void spn_host_log(spn_plugin_ctx_t *ctx, int level, const char *fmt, va_list ap);

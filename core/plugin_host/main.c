@@ -99,8 +99,9 @@ static int load(json_object *head, char *why, size_t cap)
 			snprintf(why, cap, "'%s' is not a service name", d->services[n]);
 			return -1;
 		}
-	if (!n || !d->handle) {
-		snprintf(why, cap, "a plugin provides at least one service and a handle function");
+	/* A CA policy plugin may do nothing else. */
+	if ((n == 0) != (d->handle == NULL) || (n == 0 && !d->ca_authorize && !d->ca_adjust && !d->ca_issued)) {
+		snprintf(why, cap, "a plugin provides services and handles them, or has CA policy hooks, or both");
 		return -1;
 	}
 	for (const spn_plugin_opt_t *o = d->options; o && o->name; o++)
@@ -117,7 +118,7 @@ static void describe(void)
 {
 	json_object *h = json_object_new_object(), *svc = json_object_new_array(), *opts = json_object_new_array();
 
-	for (size_t i = 0; ctx.desc->services[i]; i++)
+	for (size_t i = 0; ctx.desc->services && ctx.desc->services[i]; i++)
 		json_object_array_add(svc, json_object_new_string(ctx.desc->services[i]));
 	for (const spn_plugin_opt_t *o = ctx.desc->options; o && o->name; o++) {
 		json_object *j = json_object_new_object();
@@ -135,6 +136,8 @@ static void describe(void)
 	json_object_object_add(h, "abi_minor", json_object_new_int(ctx.desc->abi_minor));
 	json_object_object_add(h, "services", svc);
 	json_object_object_add(h, "options", opts);
+	json_object_object_add(h, "ca_hooks",
+			       json_object_new_boolean(ctx.desc->ca_authorize || ctx.desc->ca_adjust || ctx.desc->ca_issued));
 	spn_frame_send(ctx.fd, h, NULL, 0);
 	json_object_put(h);
 }
@@ -170,6 +173,38 @@ static void handle(json_object *head, const uint8_t *data, size_t len)
 		free(req.copies[i]);
 }
 
+/* A CA policy hook: what the PSP is about to issue, and the verdict. */
+static void ca(json_object *head)
+{
+	const char *stage = str(head, "stage");
+	spn_ca_request_t r;
+	json_object *h = json_object_new_object(), *v;
+	int rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.head = head;
+	r.services = json_object_new_array();
+	if (json_object_object_get_ex(head, "services", &v) && json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			json_object_array_add(r.services, json_object_get(json_object_array_get_idx(v, i)));
+	r.validity = json_object_object_get_ex(head, "validity", &v) ? (unsigned long)json_object_get_int64(v) : 0;
+	if (strcmp(stage, "authorize") == 0 && ctx.desc->ca_authorize)
+		rc = ctx.desc->ca_authorize(&ctx, &r);
+	else if (strcmp(stage, "adjust") == 0 && ctx.desc->ca_adjust)
+		rc = ctx.desc->ca_adjust(&ctx, &r);
+	else if (strcmp(stage, "issued") == 0 && ctx.desc->ca_issued)
+		ctx.desc->ca_issued(&ctx, &r);
+	json_object_object_add(h, "op", json_object_new_string("ca_verdict"));
+	json_object_object_add(h, "allow", json_object_new_boolean(rc == 0));
+	if (r.why)
+		json_object_object_add(h, "reason", json_object_new_string(r.why));
+	json_object_object_add(h, "services", r.services);
+	json_object_object_add(h, "validity", json_object_new_int64((int64_t)r.validity));
+	spn_frame_send(ctx.fd, h, NULL, 0);
+	json_object_put(h);
+	free(r.why);
+}
+
 int main(void)
 {
 	json_object *head;
@@ -198,8 +233,10 @@ int main(void)
 				ready = true;
 				answer("ready", NULL);
 			}
-		} else if (strcmp(op, "handle") == 0 && ready) {
+		} else if (strcmp(op, "handle") == 0 && ready && ctx.desc->handle) {
 			handle(head, data, len);
+		} else if (strcmp(op, "ca") == 0 && ready) {
+			ca(head);
 		} else {
 			answer("error", "unexpected request");
 		}

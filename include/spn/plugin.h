@@ -30,6 +30,9 @@ extern "C" {
 typedef struct spn_plugin_ctx spn_plugin_ctx_t;
 /* One section to handle. Valid during the handle callback only. */
 typedef struct spn_request spn_request_t;
+/* A certificate the PSP is about to issue, or has issued, for the CA
+ * policy hooks. Valid during the hook only. */
+typedef struct spn_ca_request spn_ca_request_t;
 
 typedef enum {
 	SPN_OPT_STRING,
@@ -67,14 +70,27 @@ typedef struct {
 	int (*handle)(spn_plugin_ctx_t *ctx, spn_request_t *req);
 	/* Once, at the end. May be NULL. */
 	void (*fini)(spn_plugin_ctx_t *ctx);
+
+	/* CA policy hooks, run on the PSP only, for each enrollment (all may
+	 * be NULL; a plugin with hooks may provide no service and have no
+	 * handle). ca_authorize: nonzero refuses the enrollment (say why with
+	 * spn_ca_request_refuse). ca_adjust: may narrow the certificate
+	 * (fewer services, a shorter validity); nonzero refuses too.
+	 * ca_issued: told the serial once it is recorded. */
+	int (*ca_authorize)(spn_plugin_ctx_t *ctx, spn_ca_request_t *r);
+	int (*ca_adjust)(spn_plugin_ctx_t *ctx, spn_ca_request_t *r);
+	void (*ca_issued)(spn_plugin_ctx_t *ctx, spn_ca_request_t *r);
 } spn_plugin_t;
 
 /* Defines the descriptor of plugin NAME (a C identifier, the name it is
  * enabled under). The alias <name>_LTX_spn_plugin is what libltdl looks up,
- * so a preloaded (static) build works as well as a shared one. */
+ * so a preloaded (static) build works as well as a shared one. The rest
+ * are the descriptor's fields from services on, in order or designated:
+ *   SPN_PLUGIN(hello, services, options, init, handle, fini);
+ *   SPN_PLUGIN(policy, .options = options, .ca_authorize = authorize); */
 #define SPN_PLUGIN(NAME, ...)                                                                                          \
 	__attribute__((visibility("default"))) const spn_plugin_t NAME##_LTX_spn_plugin = {                             \
-		SPN_PLUGIN_ABI_MAJOR, SPN_PLUGIN_ABI_MINOR, #NAME, __VA_ARGS__}
+		.abi_major = SPN_PLUGIN_ABI_MAJOR, .abi_minor = SPN_PLUGIN_ABI_MINOR, .name = #NAME, __VA_ARGS__}
 
 /* --- the context -------------------------------------------------------- */
 
@@ -147,6 +163,28 @@ int spn_request_call(spn_request_t *req, const char *service, const void *data, 
 		     size_t *reply_len);
 
 void spn_plugin_free(void *p);
+
+/* --- the CA policy hooks' request --------------------------------------- */
+
+/* The node being enrolled: its id, role ("admin", "spn", "client"),
+ * trust, services; the administrator that accepted it (minted its token);
+ * the validity its certificate will have, in seconds; and once issued, its
+ * serial (lowercase hex; "" before). */
+const char *spn_ca_request_node(spn_ca_request_t *r);
+const char *spn_ca_request_role(spn_ca_request_t *r);
+unsigned spn_ca_request_trust(spn_ca_request_t *r);
+size_t spn_ca_request_services(spn_ca_request_t *r);
+const char *spn_ca_request_service(spn_ca_request_t *r, size_t i);
+const char *spn_ca_request_accepted_by(spn_ca_request_t *r);
+unsigned long spn_ca_request_validity(spn_ca_request_t *r);
+const char *spn_ca_request_serial(spn_ca_request_t *r);
+
+/* ca_authorize and ca_adjust: the reason for a refusal (copied). */
+void spn_ca_request_refuse(spn_ca_request_t *r, const char *reason);
+/* ca_adjust: issue without service (0, or -1 when it was not asked for);
+ * issue for at most seconds (never longer than the profile's). */
+int spn_ca_request_drop_service(spn_ca_request_t *r, const char *service);
+void spn_ca_request_set_validity(spn_ca_request_t *r, unsigned long seconds);
 
 #ifdef __cplusplus
 }

@@ -10,4 +10,4 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 }
 
 __attribute__((visibility("default"))) const spn_plugin_t badabi_LTX_spn_plugin = {
-	SPN_PLUGIN_ABI_MAJOR + 1, 0, "badabi", services, NULL, NULL, handle, NULL};
+	.abi_major = SPN_PLUGIN_ABI_MAJOR + 1, .abi_minor = 0, .name = "badabi", .services = services, .handle = handle};

@@ -10,4 +10,4 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 }
 
 __attribute__((visibility("default"))) const spn_plugin_t misnamed_LTX_spn_plugin = {
-	SPN_PLUGIN_ABI_MAJOR, SPN_PLUGIN_ABI_MINOR, "someone-else", services, NULL, NULL, handle, NULL};
+	.abi_major = SPN_PLUGIN_ABI_MAJOR, .abi_minor = SPN_PLUGIN_ABI_MINOR, .name = "someone-else", .services = services, .handle = handle};
