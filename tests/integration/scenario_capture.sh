@@ -1,0 +1,55 @@
+#!/bin/sh
+# The reference scenario with TLS switched off between all nodes, every
+# byte on loopback captured: the routers and the wire see where sections go
+# and nothing of what they say, neither the wristband's nor what the
+# services say to each other (the referral, the prescription, the payment)
+# nor their replies.
+. "$top_srcdir/tests/lib.sh"
+if [ "$(id -u)" != 0 ] || ! command -v tcpdump >/dev/null 2>&1; then
+	skip "capturing loopback needs root and tcpdump (tests/scripts/deps-debian.sh installs it)"
+	exit 0
+fi
+P="$WORK/psp"; CA="$P/ca/root.crt"
+B=$top_builddir/plugins
+new_group "$P" care || exit 1
+printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\ntls = false\n\n%s\n' "$TREE_SETTINGS" >>"$P/spnd.conf"
+check "the PSP starts on plain HTTP" node_start "$P"
+purl() { echo "http://127.0.0.1:$(cat "$1/spnd.port")"; }
+pjoin() { # pjoin DIR PARENT_DIR ROLE TRUST SERVICES [PLUGIN_CONF]
+	tok=$(mint "$2" "$(basename "$1")" "$3" "$4" "$5") &&
+	"$SPNCTL" enroll --url "$(purl "$2")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$1" >/dev/null &&
+	printf '\n%s\n%s\n' "$TREE_SETTINGS" "${6:-}" >>"$1/spnd.conf" && { [ "$3" = client ] || node_start "$1"; }
+}
+plugins() { printf '[plugins]\nenable = %s\npath = %s/%s\nhost = %s/core/spn-plugin-host\n%s\n' "$1" "$B" "$1" "$top_builddir" "${2:-}"; }
+IBAN=DE02120300000000202051
+check "admin-care joins" pjoin "$WORK/admin-care" "$P" admin 8 ""
+check "admin-east joins" pjoin "$WORK/admin-east" "$P" admin 8 ""
+check "healthcare-1 joins" pjoin "$WORK/healthcare-1" "$WORK/admin-care" spn 6 healthcare "$(plugins healthcare)"
+check "hospital-1 joins" pjoin "$WORK/hospital-1" "$WORK/admin-care" spn 6 hospital "$(plugins hospital)"
+check "pharmacy-1 joins" pjoin "$WORK/pharmacy-1" "$WORK/admin-east" spn 5 pharmacy "$(plugins pharmacy)"
+check "bank-1 joins" pjoin "$WORK/bank-1" "$P" spn 7 bank "$(plugins bank "$(printf '[plugin.bank]\nseed = %s:Ada Muster:100.00' "$IBAN")")"
+check "the wristband enrolls" pjoin "$WORK/band" "$P" client 1 ""
+up() { for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do
+	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q " $n " || return 1; done; }
+check "the tree is up" wait_for 10 up
+
+tcpdump -i lo --immediate-mode -Z root -U -s 0 -w "$WORK/lo.pcap" tcp 2>"$WORK/tcpdump.err" &
+TCPDUMP=$!
+wait_for 5 grep -q listening "$WORK/tcpdump.err"
+"$SPN_CLIENT" --url "$(purl "$WORK/admin-east")" --root "$CA" --cert "$WORK/band/node.crt" --key "$WORK/band/node.key" \
+	healthcare='{"patient":"p-1042","pulse":128,"spo2":90,"temp":39.2}' \
+	+pharmacy='{"deliver_to":"Rue de la Gare 4, 1003 Lausanne"}' \
+	+bank="{\"iban\":\"$IBAN\",\"holder\":\"Ada Muster\",\"max_amount\":\"20.00\"}" >"$WORK/c" 2>&1
+sleep 0.5
+kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
+check "the scenario runs on plain HTTP: the bank authorised, the pharmacy delivers" \
+	sh -c "grep -q '^bank from bank-1: {\"status\":\"authorised\"' '$WORK/c' && grep -q '\"status\":\"delivering\"' '$WORK/c'"
+$PY "$top_srcdir/tests/integration/pcap_grep.py" "$WORK/lo.pcap" '"kind":"section"' '"node":"bank-1"' \
+	"$IBAN" 'Ada Muster' 'Rue de la Gare' '"pulse"' 'suspected pneumonia' 'amoxicillin' '"payee"' 'authorised' >"$WORK/found"
+diag "$(tr '\n' '|' <"$WORK/found")"
+count() { awk -v s="$1" 'index($0, s) { print $1; exit }' "$WORK/found"; }
+check "the capture holds the routing in the clear (the control)" test "$(count '"kind":"section"')" -gt 0
+check "including sections headed for the bank" test "$(count '"node":"bank-1"')" -gt 0
+for s in "$IBAN" 'Ada Muster' 'Rue de la Gare' '"pulse"' 'suspected pneumonia' 'amoxicillin' '"payee"' 'authorised'; do
+	check "no connection carries $s" test "$(count "$s")" = 0
+done
