@@ -133,6 +133,14 @@ void spn_client_session_drop(spn_client_session_t *s)
 	memcpy(s->service, service, sizeof(service));
 }
 
+void spn_client_forget(spn_client_t *c)
+{
+	for (size_t i = 0; i < SPN_CLIENT_SESSIONS; i++) {
+		spn_client_session_drop(&c->s[i]);
+		c->s[i].service[0] = '\0';
+	}
+}
+
 const char *spn_client_str(json_object *o, const char *key, const char *def)
 {
 	json_object *v;

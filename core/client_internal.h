@@ -76,5 +76,8 @@ int spn_client_code_of(const char *name);
 /* A fresh message id. */
 void spn_client_new_mid(char *out, size_t cap);
 
+/* Forgets every session (their keys wiped). */
+void spn_client_forget(spn_client_t *c);
+
 /* Forgets a session's keys. */
 void spn_client_session_drop(spn_client_session_t *s);

@@ -118,35 +118,53 @@ static next_t after(const spn_client_t *c, int code, const part_state_t *st)
 	}
 }
 
-/* A carried part's reply, or what came back for someone else's. */
+/* A carried part's reply, or what came back for someone else's. A reply
+ * that opens wins over an error about the same part (errors are not
+ * signed: anyone on the way could have written one); an error is taken
+ * only when no reply for the part came at all. */
 static void take_carried(spn_client_t *c, const spn_client_part_t *parts, size_t n, const char *mid,
 			 spn_client_reply_t *replies, part_state_t *st, json_object *items, json_object *back)
 {
-	for (size_t j = 0; items && j < json_object_array_length(items); j++) {
-		json_object *it = json_object_array_get_idx(items, j);
-		const char *svc = spn_client_str(it, "service", ""), *sec = spn_client_str(it, "section", NULL);
-		bool mine = false;
-		for (size_t i = 0; i < n && !mine; i++) {
-			spn_client_session_t *s = spn_client_session(c, parts[i].service);
-			spn_jwe_header_t h;
-			int code;
-			if (!parts[i].carry || !st[i].pending || strcmp(parts[i].service, svc) != 0 || !s || !s->open)
+	size_t count = items ? json_object_array_length(items) : 0;
+	bool *used = calloc(count ? count : 1, sizeof(bool));
+
+	if (!used)
+		return;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t j = 0; j < count; j++) {
+			json_object *it = json_object_array_get_idx(items, j);
+			const char *svc = spn_client_str(it, "service", ""), *sec = spn_client_str(it, "section", NULL);
+			if (used[j] || (pass == 0) != (sec != NULL))
 				continue;
-			if (sec && (spn_jwe_peek(sec, strlen(sec), &h) != 0 || strcmp(h.kid, s->id) != 0))
-				continue;
-			mine = true;
-			st[i].pending = false;
-			if (sec) {
-				if ((code = open_reply(c, s, mid, st[i].seq, sec, &replies[i])))
-					fail(&replies[i], code, "%s", spn_err_detail(code));
-			} else {
-				code = spn_client_code_of(spn_client_str(it, "error", "unavailable"));
-				fail(&replies[i], code, "%s", spn_client_str(it, "message", "no reply"));
+			for (size_t i = 0; i < n; i++) {
+				spn_client_session_t *s = spn_client_session(c, parts[i].service);
+				spn_jwe_header_t h;
+				spn_client_reply_t r;
+				int code;
+				if (!parts[i].carry || !st[i].pending || strcmp(parts[i].service, svc) != 0 || !s || !s->open)
+					continue;
+				if (sec) {
+					if (spn_jwe_peek(sec, strlen(sec), &h) != 0 || strcmp(h.kid, s->id) != 0)
+						continue;
+					memset(&r, 0, sizeof(r));
+					if (open_reply(c, s, mid, st[i].seq, sec, &r) != 0)
+						continue;
+					replies[i].data = r.data;
+					replies[i].len = r.len;
+				} else {
+					code = spn_client_code_of(spn_client_str(it, "error", "unavailable"));
+					fail(&replies[i], code, "%s", spn_client_str(it, "message", "no reply"));
+				}
+				used[j] = true;
+				st[i].pending = false;
+				break;
 			}
 		}
-		if (!mine && back)
-			json_object_array_add(back, json_object_get(it));
 	}
+	for (size_t j = 0; back && j < count; j++)
+		if (!used[j])
+			json_object_array_add(back, json_object_get(json_object_array_get_idx(items, j)));
+	free(used);
 }
 
 /* One round: a message with a section for every part still pending, the
@@ -348,7 +366,9 @@ int spn_client_send_ex(spn_client_t *c, const char *given_mid, const spn_client_
 	/* A carried part no service called never reached its provider. */
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (parts[i].carry && st[i].pending && !replies[i].error)
-			fail(&replies[i], SPN_ENOTFOUND, "not delivered: no service on the way called %s",
+			fail(&replies[i], SPN_ENOTFOUND,
+			     "no reply came back: no service on the way called %s, or its reply was lost (send the "
+			     "message again with the same id to find out; it is not acted on twice)",
 			     parts[i].service);
 done:
 	for (size_t i = 0; i < n; i++)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client_internal.h"
 #include "error.h"
@@ -65,19 +66,29 @@ static int callers(spn_node_t *n, struct spn_node_callers **out)
 }
 
 /* A client of the pool, made again when the node's certificate was
- * renewed since; its sessions are kept from one call to the next. */
+ * renewed since. Its sessions are not kept from one call to the next: a
+ * provider answers a message id it saw in a session from its record, and
+ * a session shared by the calls made for different clients would hand one
+ * client's answer to another that reused its message id. */
 static int take(spn_node_t *n, struct spn_node_callers *k, size_t *slot)
 {
 	size_t i;
 	int rc = 0;
 
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 30;
 	pthread_mutex_lock(&k->lock);
 	for (;;) {
 		for (i = 0; i < CALLERS && k->busy[i]; i++)
 			;
 		if (i < CALLERS)
 			break;
-		pthread_cond_wait(&k->cond, &k->lock);
+		if (pthread_cond_timedwait(&k->cond, &k->lock, &until) != 0) {
+			pthread_mutex_unlock(&k->lock);
+			return spn_err(SPN_EBUSY, "%s: all %d of its clients for calls are busy", n->id.node_id, CALLERS);
+		}
 	}
 	k->busy[i] = true;
 	pthread_mutex_unlock(&k->lock);
@@ -134,7 +145,7 @@ int spn_node_call(void *user, const char *service, const uint8_t *data, size_t l
 	spn_client_session_t *s;
 	json_object *back = NULL;
 	char node[SPN_NAME_MAX + 1];
-	size_t slot;
+	size_t slot = 0;
 	int rc;
 
 	*reply = NULL;
@@ -145,8 +156,10 @@ int spn_node_call(void *user, const char *service, const uint8_t *data, size_t l
 	 * also be the one to give it. */
 	if (spn_node_plugin_for(n, service) && spn_node_plugin_for(n, service) == spn_node_plugin_for(n, ctx->service))
 		return refuse(SPN_EDENIED, reply, reply_len, "a plugin cannot call a service it provides itself");
-	if ((rc = callers(n, &k)) || (rc = take(n, k, &slot))) {
-		if (rc == 0)
+	if ((rc = callers(n, &k)))
+		return refuse(rc, reply, reply_len, spn_err_detail(rc));
+	if ((rc = take(n, k, &slot))) {
+		if (rc != SPN_EBUSY)
 			give(k, slot);
 		return refuse(rc, reply, reply_len, spn_err_detail(rc));
 	}
@@ -159,6 +172,7 @@ int spn_node_call(void *user, const char *service, const uint8_t *data, size_t l
 			snprintf(s->prefer, sizeof(s->prefer), "%s", node);
 	}
 	rc = spn_client_send_ex(k->c[slot], ctx->mid, &part, 1, &r, ctx->carry, &back);
+	spn_client_forget(k->c[slot]);
 	give(k, slot);
 	for (size_t i = 0; back && i < json_object_array_length(back); i++)
 		json_object_array_add(ctx->client_replies, json_object_get(json_object_array_get_idx(back, i)));

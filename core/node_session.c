@@ -215,8 +215,8 @@ static json_object *reply_item(spn_node_t *n, const char *svc, const char *secti
 /* Sorts the carried sections: those for this node and service are opened
  * and admitted (att), the rest travel on (rest). A carried section that
  * fails here is answered at once in replies. */
-static size_t take_carried(spn_node_t *n, json_object *carry, const char *svc, attached_t *att, json_object *rest,
-			   json_object *replies)
+static size_t take_carried(spn_node_t *n, json_object *carry, const char *svc, const char *mid, attached_t *att,
+			   json_object *rest, json_object *replies)
 {
 	size_t k = 0;
 
@@ -234,6 +234,12 @@ static size_t take_carried(spn_node_t *n, json_object *carry, const char *svc, a
 			continue;
 		}
 		memset(&att[k], 0, sizeof(att[k]));
+		/* Only the client's sections of this very message travel with it. */
+		if (strcmp(h.mid, mid) != 0) {
+			json_object_array_add(replies, reply_item(n, h.svc, NULL, SPN_EINVAL,
+								  "a carried section of another message"));
+			continue;
+		}
 		if ((rc = open_section(n, jwe, &att[k].h, &att[k].k, &att[k].pt, &att[k].len)) == 0 &&
 		    (rc = spn_sstore_begin(n->sessions, att[k].h.kid, att[k].h.from, att[k].h.mid, att[k].h.seq, &status, &body,
 					   &blen)) == 0 &&
@@ -321,7 +327,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	spn_log_info("section %s/%s seq %llu from %s: %zu bytes for %s%s", h.kid, h.mid, (unsigned long long)h.seq,
 		     h.from, len, h.svc, carry ? ", with sections carried for others" : "");
 	if (carry && json_object_is_type(carry, json_type_array))
-		n_att = take_carried(n, carry, h.svc, att, rest, replies);
+		n_att = take_carried(n, carry, h.svc, h.mid, att, rest, replies);
 	rh = h;
 	snprintf(rh.to, sizeof(rh.to), "%s", h.from);
 	snprintf(rh.from, sizeof(rh.from), "%s", n->id.node_id);

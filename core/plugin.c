@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "error.h"
 #include "frame.h"
+#include "ident.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -23,6 +24,14 @@
 
 #define HELLO_MS 10000
 #define SERVICES_MAX 32
+#define CA_HOOK_MS 5000  /* the PSP waits no longer for a policy hook */
+#define NESTED_MAX 8
+
+/* The plugins this thread is handling a section for, outermost first: a
+ * plugin that calls a service whose plugin is already among them would
+ * wait for itself. */
+static __thread const spn_plugin_proc_t *held[NESTED_MAX];
+static __thread int n_held;
 
 struct spn_plugin_proc {
 	char name[64];
@@ -64,6 +73,8 @@ static char **clean_env(env_t *e)
 static int spawn(spn_plugin_proc_t *p)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, deflt;
 	char *argv[] = {p->host, NULL};
 	env_t env;
 	int sv[2], child, rc;
@@ -77,10 +88,26 @@ static int spawn(spn_plugin_proc_t *p)
 		child = fcntl(sv[1], F_DUPFD_CLOEXEC, 4);
 		close(sv[1]);
 	}
+	/* Nothing to read, nothing to print on: standard input and output
+	 * are /dev/null; standard error stays spnd's (a crash's last words).
+	 * Signals as a new program expects them, not spnd's blocked set. */
 	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, child, 3);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-	rc = posix_spawn(&p->pid, p->host, &fa, NULL, argv, clean_env(&env));
+	sigemptyset(&none);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGTERM);
+	sigaddset(&deflt, SIGINT);
+	sigaddset(&deflt, SIGHUP);
+	sigaddset(&deflt, SIGPIPE);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&p->pid, p->host, &fa, &attr, argv, clean_env(&env));
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(child);
 	if (rc != 0) {
@@ -180,8 +207,10 @@ static int hello(spn_plugin_proc_t *p, json_object **desc)
 	json_object_object_add(h, "op", json_object_new_string("hello"));
 	json_object_object_add(h, "name", json_object_new_string(p->name));
 	json_object_object_add(h, "path", json_object_new_string(p->path));
-	if ((rc = spawn(p)))
+	if ((rc = spawn(p))) {
+		json_object_put(h);
 		return rc;
+	}
 	if ((rc = send_op(p, h)) || (rc = expect(p, "hello", HELLO_MS, desc))) {
 		end(p, true, how, sizeof(how));
 		return rc == SPN_EPLUGIN ? rc : spn_err(SPN_EPLUGIN, "plugin %s: its process did not answer", p->name);
@@ -274,9 +303,13 @@ static int services(spn_plugin_proc_t *p, json_object *desc)
 	if (!json_object_object_get_ex(desc, "services", &list) || !json_object_is_type(list, json_type_array) ||
 	    (n = json_object_array_length(list)) > SERVICES_MAX || (n == 0 && !p->ca_hooks))
 		return spn_err(SPN_EPLUGIN, "plugin %s: 1 to %d services, or CA policy hooks", p->name, SERVICES_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (!(p->services[i] = strdup(json_object_get_string(json_object_array_get_idx(list, i)))))
+	for (size_t i = 0; i < n; i++) {
+		json_object *v2 = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(v2, json_type_string) || !spn_service_name_is_valid(json_object_get_string(v2)))
+			return spn_err(SPN_EPLUGIN, "plugin %s: its services must be service names", p->name);
+		if (!(p->services[i] = strdup(json_object_get_string(v2))))
 			return SPN_ENOMEM;
+	}
 	return 0;
 }
 
@@ -376,7 +409,7 @@ int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_h
 		return -1;
 	}
 	if ((rc = send_op(p, h)) == 0)
-		rc = expect(p, "ca_verdict", (int)p->timeout_ms, &ans);
+		rc = expect(p, "ca_verdict", p->timeout_ms < CA_HOOK_MS ? (int)p->timeout_ms : CA_HOOK_MS, &ans);
 	if (rc) {
 		end(p, true, NULL, 0);
 		restart(p);
@@ -497,13 +530,17 @@ static int converse(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin
 		    uint8_t **reply, size_t *reply_len)
 {
 	int64_t deadline = spn_clock_mono_ms() + (int64_t)p->timeout_ms;
+	/* The services it calls do not count against its time, within reason:
+	 * a plugin that keeps calling is stopped all the same. */
+	int64_t hard = spn_clock_mono_ms() + 10 * (int64_t)p->timeout_ms;
 	json_object *head;
 	uint8_t *d;
 	size_t l;
 	int rc;
 
 	if ((rc = send_request(p, rq)))
-		return rc;
+		return rc == SPN_ETOOBIG ? spn_err(SPN_EPLUGIN, "plugin %s: the section is too large to hand over", p->name)
+					 : rc;
 	for (;;) {
 		int64_t left = deadline - spn_clock_mono_ms(), t0;
 		const char *op;
@@ -528,6 +565,8 @@ static int converse(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin
 			t0 = spn_clock_mono_ms();
 			rc = do_call(p, head, d, l, call, user);
 			deadline += spn_clock_mono_ms() - t0;
+			if (deadline > hard)
+				deadline = hard;
 		} else {
 			rc = spn_err(SPN_EPLUGIN, "plugin %s: %s", p->name,
 				     strcmp(op, "fail") == 0 ? str(head, "message", "failed") : "an unexpected answer");
@@ -550,6 +589,14 @@ int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn
 
 	*reply = NULL;
 	*reply_len = 0;
+	for (int i = 0; i < n_held; i++)
+		if (held[i] == p)
+			return spn_err(SPN_ELOOP, "plugin %s is already handling a section of this message on this node: "
+						  "the services call each other in a circle",
+				       p->name);
+	if (n_held == NESTED_MAX)
+		return spn_err(SPN_ELOOP, "calls between plugins nested deeper than %d on this node", NESTED_MAX);
+	held[n_held++] = p;
 	pthread_mutex_lock(&p->lock);
 	if (p->fd < 0 && (rc = restart(p))) {
 		rc = spn_err(SPN_EPLUGIN, "plugin %s is not running: %s", p->name, spn_err_detail(rc));
@@ -571,5 +618,6 @@ int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn
 	}
 out:
 	pthread_mutex_unlock(&p->lock);
+	n_held--;
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <gnutls/gnutls.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: spnd -c CONFIG\n");
 		return 2;
 	}
+	/* Its memory holds the node's key: no core dumps, and no other process
+	 * of the same user (a plugin's, say) may attach to it. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* Signals are taken by sigwait below; every thread inherits the mask. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

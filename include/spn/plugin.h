@@ -4,9 +4,11 @@
  * one of its services, the section's plaintext and who wrote it.
  *
  * Each plugin runs in a process of its own (spn-plugin-host), apart from
- * the node's keys and from every other plugin: it sees only its own
- * sections. A plugin that crashes or hangs is restarted; the client is told
- * its message was not completed, and the node keeps serving.
+ * spnd's memory (the node's keys, the session keys) and from every other
+ * plugin: it is given only its own sections. It runs as spnd's user, so
+ * files are not a boundary (doc/plugin-guide.md §1). A plugin that crashes
+ * or hangs is restarted; the client is told its message was not completed,
+ * and the node keeps serving.
  *
  * The functions below are provided by that process; a plugin links with
  * nothing but the libraries it uses itself:

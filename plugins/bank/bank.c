@@ -17,6 +17,7 @@ static const char *const services[] = {"bank", NULL};
 static const spn_plugin_opt_t options[] = {
 	{"accounts", SPN_OPT_PATH, "bank.db", 0, 0, "the SQLite file of accounts and payments"},
 	{"seed", SPN_OPT_STRING, "", 0, 0, "accounts to create when missing: IBAN:holder:balance, comma-separated"},
+	{"verified_payers", SPN_OPT_BOOL, "true", 0, 0, "take bank details only from clients with a certificate"},
 	{NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -88,11 +89,13 @@ static int init(spn_plugin_ctx_t *ctx)
 	if (!b)
 		return -1;
 	if (sqlite3_open_v2(path, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(b->db, 5000) != SQLITE_OK ||
 	    exec(b, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 		    "CREATE TABLE IF NOT EXISTS accounts(iban TEXT PRIMARY KEY, holder TEXT NOT NULL,"
 		    " balance INTEGER NOT NULL CHECK (balance >= 0));"
-		    "CREATE TABLE IF NOT EXISTS payments(mid TEXT PRIMARY KEY, iban TEXT, payee TEXT, amount INTEGER,"
-		    " status TEXT NOT NULL, reason TEXT, ref INTEGER NOT NULL, at INTEGER NOT NULL);") ||
+		    "CREATE TABLE IF NOT EXISTS payments(mid TEXT NOT NULL, iban TEXT, payee TEXT NOT NULL, amount INTEGER,"
+		    " status TEXT NOT NULL, reason TEXT, ref INTEGER NOT NULL, at INTEGER NOT NULL,"
+		    " PRIMARY KEY (mid, payee));") ||
 	    seed(ctx, b)) {
 		spn_plugin_log(ctx, SPN_PLUGIN_LOG_ERROR, "cannot open the accounts in %s: %s", path,
 			       b->db ? sqlite3_errmsg(b->db) : "out of memory");
@@ -132,16 +135,18 @@ static json_object *decision(const char *status, const char *reason, int64_t cen
 	return o;
 }
 
-/* A message id decided before: the same decision, nothing paid again. */
-static json_object *decided(bank_t *b, const char *mid)
+/* A message id decided before for this payee: the same decision, nothing
+ * paid again. Another payee asking with the same id learns nothing of it. */
+static json_object *decided(bank_t *b, const char *mid, const char *payee)
 {
 	sqlite3_stmt *st = NULL;
 	json_object *o = NULL;
 
-	if (sqlite3_prepare_v2(b->db, "SELECT status, reason, amount, payee, ref FROM payments WHERE mid = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(b->db, "SELECT status, reason, amount, payee, ref FROM payments WHERE mid = ? AND payee = ?",
+			       -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_text(st, 1, mid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, payee, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		o = decision((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
 			     sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
@@ -162,17 +167,27 @@ static json_object *decide(spn_plugin_ctx_t *ctx, bank_t *b, const char *mid, co
 
 	if (exec(b, "BEGIN IMMEDIATE"))
 		return NULL;
-	if (sqlite3_prepare_v2(b->db, "SELECT holder, balance FROM accounts WHERE iban = ?", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, iban, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			if (strcasecmp((const char *)sqlite3_column_text(st, 0), holder) != 0)
-				snprintf(reason, sizeof(reason), "the holder's name does not match the account");
-			balance = sqlite3_column_int64(st, 1);
-		} else {
-			snprintf(reason, sizeof(reason), "no such account");
-		}
-		sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(b->db, "SELECT holder, balance FROM accounts WHERE iban = ?", -1, &st, NULL) != SQLITE_OK) {
+		exec(b, "ROLLBACK");
+		return NULL;
 	}
+	sqlite3_bind_text(st, 1, iban, -1, SQLITE_TRANSIENT);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if (strcasecmp((const char *)sqlite3_column_text(st, 0), holder) != 0)
+			snprintf(reason, sizeof(reason), "the holder's name does not match the account");
+		balance = sqlite3_column_int64(st, 1);
+		break;
+	case SQLITE_DONE:
+		snprintf(reason, sizeof(reason), "no such account");
+		break;
+	default:
+		/* Not knowing is not a refusal to record: nothing is. */
+		sqlite3_finalize(st);
+		exec(b, "ROLLBACK");
+		return NULL;
+	}
+	sqlite3_finalize(st);
 	if (!reason[0] && cents > max)
 		snprintf(reason, sizeof(reason), "%s is more than the %s the patient allowed", plug_amount(cents, want),
 			 plug_amount(max, have));
@@ -223,7 +238,7 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 	size_t len, alen;
 	const uint8_t *d = spn_request_data(req, &len), *a;
 	json_object *in = NULL, *details = NULL, *out = NULL;
-	const char *patient, *payee, *amount, *iban, *holder, *max_s;
+	const char *patient, *payee, *amount, *iban, *holder, *max_s, *bound = NULL;
 	int64_t cents, max;
 	int rc = -1;
 
@@ -246,7 +261,7 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 		goto out;
 	}
 	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "read a payment request from %s: %s for %s", payee, amount, patient);
-	if ((out = decided(b, spn_request_message_id(req)))) {
+	if ((out = decided(b, spn_request_message_id(req), payee))) {
 		spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "message %s was decided before: not paid again",
 			       spn_request_message_id(req));
 		rc = plug_reply(req, out);
@@ -265,6 +280,19 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "read the bank details %s%s wrote for the bank: %s, %s, up to %s",
 		       spn_request_attached_author(req, 0),
 		       spn_request_attached_verified(req, 0) ? "" : " (unverified)", iban, holder, max_s);
+	/* Details that anyone on the way could hand in as they are: they
+	 * count only from a client the group vouches for, and, when they name
+	 * a payee, for that payee alone. */
+	if (spn_plugin_opt_bool(ctx, "verified_payers") && !spn_request_attached_verified(req, 0)) {
+		rc = plug_fail(req, "bank details from a client without a certificate of the group are not taken");
+		goto out;
+	}
+	if (json_object_object_get_ex(details, "payee", NULL) &&
+	    (!plug_str(req, details, "bank details", "payee", 64, &bound) || strcmp(bound, payee) != 0)) {
+		if (bound)
+			rc = plug_fail(req, "the patient's bank details are for a payment to %s, not to %s", bound, payee);
+		goto out;
+	}
 	if (!iban_is_valid(iban)) {
 		rc = plug_fail(req, "the patient's IBAN does not check out");
 		goto out;

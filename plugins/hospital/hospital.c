@@ -67,8 +67,9 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "read a referral of %s from %s: %s", patient, spn_request_author(req),
 		       json_object_to_json_string_ext(findings, JSON_C_TO_STRING_PLAIN));
 	if (!(r = diagnose(tachy, hypox, fever))) {
+		rc = plug_fail(req, "referral of %s: no finding this hospital treats", patient);
 		json_object_put(in);
-		return plug_fail(req, "referral of %s: no finding this hospital treats", patient);
+		return rc;
 	}
 	rx = json_object_new_object();
 	json_object_object_add(rx, "drug", json_object_new_string(r->drug));

@@ -102,7 +102,7 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 	json_object_object_add(out, "currency", json_object_new_string(spn_plugin_opt(ctx, "currency")));
 	if (rc == 0)
 		bank = json_tokener_parse((const char *)reply);
-	if (rc == 0 && bank && json_object_object_get_ex(bank, "status", &st) &&
+	if (rc == 0 && bank && json_object_object_get_ex(bank, "status", &st) && json_object_is_type(st, json_type_string) &&
 	    strcmp(json_object_get_string(st), "authorised") == 0) {
 		json_object_object_add(out, "status", json_object_new_string("delivering"));
 		json_object_object_add(out, "deliver_to", json_object_new_string(deliver_to));
@@ -111,8 +111,8 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 	} else {
 		json_object *why = NULL;
 		char reason[300];
-		if (bank)
-			json_object_object_get_ex(bank, "reason", &why);
+		if (bank && (!json_object_object_get_ex(bank, "reason", &why) || !json_object_is_type(why, json_type_string)))
+			why = NULL;
 		snprintf(reason, sizeof(reason), "payment %s: %s", rc ? "failed" : "refused",
 			 why ? json_object_get_string(why) : reply ? (const char *)reply : "no answer");
 		json_object_object_add(out, "status", json_object_new_string("not delivered"));

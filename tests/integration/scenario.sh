@@ -30,7 +30,7 @@ VITALS='{"patient":"p-1042","pulse":128,"spo2":90,"temp":39.2}'
 send() { # send ENTRY IBAN HOLDER [ARGS...]
 	entry=$1 iban=$2 holder=$3; shift 3
 	client "$WORK/$entry" $BAND "$@" healthcare="$VITALS" +pharmacy="{\"deliver_to\":\"$ADDR\"}" \
-		+bank="{\"iban\":\"$iban\",\"holder\":\"$holder\",\"max_amount\":\"20.00\"}"
+		+bank="{\"iban\":\"$iban\",\"holder\":\"$holder\",\"max_amount\":\"20.00\",\"payee\":\"${PAYEE:-pharmacy-1}\"}"
 }
 send admin-east "$IBAN" "Ada Muster" --message-id m-ada-1 >"$WORK/c1" 2>&1
 diag "$(cat "$WORK/c1")"
@@ -80,6 +80,12 @@ check "the bank refuses a payment the balance does not cover" grep -q '^bank fro
 check "and the pharmacy does not deliver, saying why" grep -q '^pharmacy from pharmacy-1: .*"status":"not delivered","reason":"payment refused: insufficient funds (asked 9.00)"' "$WORK/c4"
 send healthcare-1 "$IBAN" "Eve Intruder" >"$WORK/c5" 2>&1
 check "a holder who does not match the account is refused" grep -q '"status":"refused","reason":"the holder'"'"'s name does not match the account"' "$WORK/c5"
+PAYEE=pharmacy-9 send healthcare-1 "$IBAN" "Ada Muster" >"$WORK/c8" 2>&1
+check "bank details written for another payee are refused" grep -q "^bank from bank-1: error plugin_failed: plugin bank: the patient's bank details are for a payment to pharmacy-9, not to pharmacy-1" "$WORK/c8"
+client "$WORK/healthcare-1" healthcare="$VITALS" +pharmacy="{\"deliver_to\":\"$ADDR\"}" \
+	+bank="{\"iban\":\"$IBAN\",\"holder\":\"Ada Muster\",\"max_amount\":\"20.00\"}" >"$WORK/c9" 2>&1
+check "and so are bank details from a client without a certificate" grep -q "^bank from bank-1: error plugin_failed: plugin bank: bank details from a client without a certificate of the group are not taken" "$WORK/c9"
+check "the balance is untouched by both" test "$(sqlite3 "$WORK/bank-1/bank.db" "SELECT balance FROM accounts WHERE iban='$IBAN'")" = 8200
 client "$WORK/healthcare-1" $BAND healthcare='{"patient":"p-7","pulse":300}' >"$WORK/c6" 2>&1
 check "bad vitals are refused with the field named" grep -q "^healthcare from healthcare-1: error plugin_failed: plugin healthcare: vitals: 'pulse' must be a number from 20 to 250" "$WORK/c6"
 client "$WORK/healthcare-1" $BAND healthcare='{"patient":"p-8","pulse":70,"spo2":98,"temp":36.8}' >"$WORK/c7" 2>&1

@@ -107,7 +107,7 @@ echo "    healthcare makes to the hospital, the hospital to the pharmacy, the ph
 BAND="--cert $demo/wristband-7/node.crt --key $demo/wristband-7/node.key"
 VITALS='{"patient":"p-1042","pulse":128,"spo2":90,"temp":39.2}'
 ADDR='{"deliver_to":"Rue de la Gare 4, 1003 Lausanne"}'
-IBAN='{"iban":"DE02120300000000202051","holder":"Ada Muster","max_amount":"20.00"}'
+IBAN='{"iban":"DE02120300000000202051","holder":"Ada Muster","max_amount":"20.00","payee":"pharmacy-1"}'
 printf '$ spn-client --url %s --cert wristband-7.crt ... --message-id m-demo-1 \\\n      healthcare=%s \\\n      +pharmacy=%s \\\n      +bank=%s\n' \
 	"$(url "$demo/admin-east")" "$VITALS" "$ADDR" "$IBAN"
 "$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND --message-id m-demo-1 \
