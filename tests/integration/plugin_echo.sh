@@ -45,3 +45,16 @@ check "spnd is still the same process" kill -0 "$(cat "$WORK/e1/pid")"
 
 node_stop "$WORK/e1"
 check "on stop the plugin process ends too" sh -c "! kill -0 $host 2>/dev/null"
+
+# Two plugins of one node that call each other: refused as a loop, answered,
+# and the node keeps serving.
+PINGPONG="[plugins]
+enable = ping, pong
+path = $top_builddir/tests/plugins
+host = $top_builddir/core/spn-plugin-host"
+check "pp1 joins with ping and pong" join "$WORK/pp1" "$P" spn 3 ping,pong "$PINGPONG"
+client "$WORK/pp1" ping=hello >"$WORK/pp" 2>&1
+diag "$(cat "$WORK/pp")"
+check "services calling each other in a circle are refused, not left waiting" \
+	grep -q 'plugin ping is already handling a section of this message on this node: the services call each other in a circle' "$WORK/pp"
+check "and the chain still answers the client" grep -q '^ping from pp1: ping: pong said pong: ping failed' "$WORK/pp"
