@@ -82,14 +82,96 @@ static int decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen, i
 	return 0;
 }
 
+/* base64url is on the message path (every section is one, a ciphertext
+ * included): three bytes to four characters at a time, and canonical form
+ * checked on the last character alone, which is what a re-encoding would
+ * compare. Nettle's codec, one character at a time, keeps padded base64. */
+static const char url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static int8_t url_value[256];
+
+__attribute__((constructor)) static void url_table(void)
+{
+	memset(url_value, -1, sizeof(url_value));
+	for (int i = 0; i < 64; i++)
+		url_value[(unsigned char)url_alphabet[i]] = (int8_t)i;
+}
+
+size_t spn_b64url_len(size_t len)
+{
+	return len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0);
+}
+
 int spn_b64url_encode(const uint8_t *in, size_t len, char **out)
 {
-	return encode(in, len, out, 1, 0);
+	char *s = malloc(spn_b64url_len(len) + 1);
+
+	if (!s)
+		return SPN_ENOMEM;
+	spn_b64url_encode_into(in, len, s);
+	*out = s;
+	return 0;
+}
+
+size_t spn_b64url_encode_into(const uint8_t *in, size_t len, char *s)
+{
+	size_t i = 0, o = 0;
+	uint32_t v;
+
+	for (; i + 3 <= len; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		s[o++] = url_alphabet[v >> 18];
+		s[o++] = url_alphabet[(v >> 12) & 63];
+		s[o++] = url_alphabet[(v >> 6) & 63];
+		s[o++] = url_alphabet[v & 63];
+	}
+	if (len - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		s[o++] = url_alphabet[v >> 18];
+		s[o++] = url_alphabet[(v >> 12) & 63];
+	} else if (len - i == 2) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		s[o++] = url_alphabet[v >> 18];
+		s[o++] = url_alphabet[(v >> 12) & 63];
+		s[o++] = url_alphabet[(v >> 6) & 63];
+	}
+	s[o] = '\0';
+	return o;
 }
 
 int spn_b64url_decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen)
 {
-	return decode(in, inlen, out, outlen, 1);
+	const unsigned char *p = (const unsigned char *)in;
+	size_t rem = inlen % 4, n = inlen / 4 * 3 + (rem ? rem - 1 : 0), i = 0, o = 0;
+	uint8_t *buf;
+	int a, b, c, d;
+
+	if (rem == 1)
+		return spn_err(SPN_EINVAL, "not canonical base64url");
+	if (!(buf = malloc(n + 1)))
+		return SPN_ENOMEM;
+	for (; i + 4 <= inlen; i += 4) {
+		a = url_value[p[i]], b = url_value[p[i + 1]], c = url_value[p[i + 2]], d = url_value[p[i + 3]];
+		if ((a | b | c | d) < 0)
+			goto bad;
+		buf[o++] = (uint8_t)(a << 2 | b >> 4);
+		buf[o++] = (uint8_t)(b << 4 | c >> 2);
+		buf[o++] = (uint8_t)(c << 6 | d);
+	}
+	if (rem >= 2) {
+		a = url_value[p[i]], b = url_value[p[i + 1]], c = rem == 3 ? url_value[p[i + 2]] : 0;
+		/* Bits past the last byte must be zero: one encoding per value. */
+		if ((a | b | c) < 0 || (rem == 2 ? (b & 15) : (c & 3)) != 0)
+			goto bad;
+		buf[o++] = (uint8_t)(a << 2 | b >> 4);
+		if (rem == 3)
+			buf[o++] = (uint8_t)(b << 4 | c >> 2);
+	}
+	*out = buf;
+	*outlen = o;
+	return 0;
+bad:
+	spn_free_secret(buf, n + 1);
+	return spn_err(SPN_EINVAL, "invalid or not canonical base64url");
 }
 
 int spn_b64_encode(const uint8_t *in, size_t len, char **out)

@@ -7,6 +7,11 @@
 /* Encodes len bytes; *out is a NUL-terminated string the caller frees. */
 int spn_b64url_encode(const uint8_t *in, size_t len, char **out);
 
+/* The length of the base64url of len bytes, and the encoding written into
+ * dst, which has room for it and a NUL; returns the length written. */
+size_t spn_b64url_len(size_t len);
+size_t spn_b64url_encode_into(const uint8_t *in, size_t len, char *dst);
+
 /* Decodes a canonical unpadded base64url string of inlen characters into a
  * buffer the caller frees; *outlen receives its size. Refuses padding,
  * characters outside the alphabet and non-zero trailing bits. */

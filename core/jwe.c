@@ -51,7 +51,7 @@ int spn_jwe_seal(const uint8_t key[SPN_JWE_KEY], const spn_jwe_header_t *h, cons
 {
 	json_object *o;
 	const char *text;
-	char *hdr = NULL, *iv64 = NULL, *ct64 = NULL, *tag64 = NULL;
+	char *hdr = NULL;
 	uint8_t iv[IV], tag[TAG], *ct = NULL;
 	size_t len;
 	int rc;
@@ -78,16 +78,27 @@ int spn_jwe_seal(const uint8_t key[SPN_JWE_KEY], const spn_jwe_header_t *h, cons
 		memcpy(ct, pt, pt_len);
 	if ((rc = spn_b64url_encode((const uint8_t *)text, len, &hdr)) == 0 &&
 	    (rc = gcm(key, iv, hdr, strlen(hdr), true, ct, pt_len, tag)) == 0) {
-		if ((rc = spn_b64url_encode(iv, IV, &iv64)) == 0 && (rc = spn_b64url_encode(ct, pt_len, &ct64)) == 0 &&
-		    (rc = spn_b64url_encode(tag, TAG, &tag64)) == 0 &&
-		    asprintf(out, "%s..%s.%s.%s", hdr, iv64, ct64, tag64) < 0)
+		/* The compact form written once, in place. */
+		size_t hl = strlen(hdr), total = hl + 2 + spn_b64url_len(IV) + 1 + spn_b64url_len(pt_len) + 1 +
+						  spn_b64url_len(TAG);
+		char *w = malloc(total + 1);
+		if (!w) {
 			rc = SPN_ENOMEM;
+		} else {
+			*out = w;
+			memcpy(w, hdr, hl);
+			w += hl;
+			*w++ = '.';
+			*w++ = '.';
+			w += spn_b64url_encode_into(iv, IV, w);
+			*w++ = '.';
+			w += spn_b64url_encode_into(ct, pt_len, w);
+			*w++ = '.';
+			spn_b64url_encode_into(tag, TAG, w);
+		}
 	}
 	json_object_put(o);
 	free(hdr);
-	free(iv64);
-	free(ct64);
-	free(tag64);
 	/* On failure ct may still hold the plaintext. */
 	spn_free_secret(ct, pt_len ? pt_len : 1);
 	return rc;
@@ -166,8 +177,7 @@ int spn_jwe_open(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, sp
 {
 	const char *part[5];
 	size_t plen[5], iv_len = 0, ct_len = 0, tag_len = 0;
-	uint8_t *iv = NULL, *ct = NULL, *tag = NULL, *out = NULL;
-	char *aad = NULL;
+	uint8_t *iv = NULL, *ct = NULL, *tag = NULL;
 	int rc;
 
 	*pt = NULL;
@@ -181,25 +191,19 @@ int spn_jwe_open(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, sp
 		rc = spn_err(SPN_EINVAL, "section: IV, ciphertext or tag malformed");
 		goto out;
 	}
-	if (!(aad = strndup(part[0], plen[0])) || !(out = malloc(ct_len + 1))) {
-		rc = SPN_ENOMEM;
-		goto out;
-	}
-	if (ct_len)
-		memcpy(out, ct, ct_len);
-	if (gcm(key, iv, aad, plen[0], false, out, ct_len, tag) != 0) {
-		spn_wipe(out, ct_len);
+	/* Opened in place, in the decoded buffer (which has room for a NUL);
+	 * the associated data is the first part as it came. */
+	if (gcm(key, iv, part[0], plen[0], false, ct, ct_len, tag) != 0) {
+		spn_wipe(ct, ct_len);
 		rc = spn_err(SPN_EBADSIG, "section %s/%llu: header or ciphertext altered, or another key", h->mid,
 			     (unsigned long long)h->seq);
 		goto out;
 	}
-	out[ct_len] = 0;
-	*pt = out;
+	ct[ct_len] = 0;
+	*pt = ct;
 	*pt_len = ct_len;
-	out = NULL;
+	ct = NULL;
 out:
-	free(out);
-	free(aad);
 	free(iv);
 	free(ct);
 	free(tag);
