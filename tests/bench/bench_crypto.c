@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ca.h"
 #include "conf.h"
@@ -26,6 +27,7 @@
 #include "pki_csr.h"
 #include "pki_key.h"
 #include "session.h"
+#include "sstore.h"
 
 static char dir[64] = "/tmp/spn-bench-XXXXXX";
 static gnutls_x509_crt_t root;
@@ -259,6 +261,46 @@ static int raw_gcm(size_t n)
 	return pt_len != n;
 }
 
+/* Resident memory of this process, in bytes. */
+static long rss(void)
+{
+	long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* What a provider holds per open session, with n sessions in its store. */
+static double bytes_per_session(unsigned long n)
+{
+	spn_sstore_limits_t l = {n, 3600, 10000, 1 << 20};
+	spn_sstore_t *s = NULL;
+	spn_sstore_keys_t k;
+	char id[40];
+	long before;
+
+	memset(&k, 0, sizeof(k));
+	strcpy(k.service, "bank");
+	if (spn_sstore_new(&l, &s))
+		fail("the session store");
+	before = rss();
+	for (unsigned long i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "s-%032lx", i * 2654435761u);
+		if (spn_sstore_add(s, id, &k, 1000) != 0)
+			fail("a session");
+	}
+	{
+		double per = (double)(rss() - before) / (double)n;
+		spn_sstore_free(s);
+		return per;
+	}
+}
+
 static void row(const char *what, const char *unit, double spn, const char *base_name, double base)
 {
 	printf("%-34s %12.0f %-9s %-36s %12.0f %8.2fx\n", what, spn, unit, base_name, base, spn / base);
@@ -292,6 +334,8 @@ int main(int argc, char **argv)
 	b = rate(raw_gcm, 16384);
 	row("section seal + open, 16 KB", "/s", s, "raw AES-256-GCM encrypt + decrypt", b);
 	printf("%-34s %12.1f %-9s %-36s %12.1f\n", "", s * 16384 / 1e6, "MB/s", "", b * 16384 / 1e6);
+	printf("%-34s %12.0f %-9s (goal: at most 1024; 100,000 sessions held)\n", "provider memory per session",
+	       bytes_per_session(seconds > 0 ? 100000 : 1000), "bytes");
 	gnutls_aead_cipher_deinit(aead);
 	gnutls_certificate_free_credentials(srv_cred);
 	gnutls_certificate_free_credentials(cli_cred);

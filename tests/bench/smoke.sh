@@ -8,3 +8,4 @@ check "bench_crypto runs" test $st = 0
 for r in "session (offer + accept)" "section seal + open, 1 KB" "section seal + open, 16 KB"; do
 	check "it prints '$r' beside its baseline" grep -q "^$r .*x\$" "$WORK/bench"
 done
+check "and the memory a provider holds per session" grep -q "^provider memory per session .* bytes" "$WORK/bench"
