@@ -167,6 +167,14 @@ static void bad_headers_are_not_written(void **state)
 	h = header();
 	strcpy(h.mid, "has space");
 	assert_int_equal(spn_jwe_seal(key, &h, (const uint8_t *)"x", 1, &jwe), SPN_EINVAL);
+	/* A sequence number a JSON integer reader could not take back. */
+	h = header();
+	h.seq = (uint64_t)INT64_MAX + 1;
+	assert_int_equal(spn_jwe_seal(key, &h, (const uint8_t *)"x", 1, &jwe), SPN_EINVAL);
+	h.seq = (uint64_t)INT64_MAX;
+	assert_int_equal(spn_jwe_seal(key, &h, (const uint8_t *)"x", 1, &jwe), 0);
+	free(jwe);
+	jwe = NULL;
 	assert_null(jwe);
 }
 
