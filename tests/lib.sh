@@ -206,3 +206,27 @@ client_cert() {
 	tok=$(mint "$3" "$2" client 1 "") &&
 	"$SPNCTL" enroll --url "$(node_url "$3")" --fingerprint "$(root_fpr "$root")" --token "$tok" -d "$1" >/dev/null
 }
+
+# --- plain HTTP (the development switch) and plugins ----------------------
+
+# plain_psp DIR GROUP: a new group whose PSP runs without TLS.
+plain_psp() {
+	new_group "$1" "$2" || return 1
+	printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\ntls = false\n\n%s\n' "$TREE_SETTINGS" >>"$1/spnd.conf"
+	node_start "$1"
+}
+purl() { echo "http://127.0.0.1:$(cat "$1/spnd.port")"; }
+
+# pjoin DIR PARENT_DIR ROLE TRUST SERVICES [EXTRA_CONF]: join over plain
+# HTTP; a client enrolls and is not started.
+pjoin() {
+	tok=$(mint "$2" "$(basename "$1")" "$3" "$4" "$5") &&
+	"$SPNCTL" enroll --url "$(purl "$2")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$1" >/dev/null &&
+	printf '\n%s\n%s\n' "$TREE_SETTINGS" "${6:-}" >>"$1/spnd.conf" && { [ "$3" = client ] || node_start "$1"; }
+}
+
+# plugins NAME [EXTRA]: a [plugins] section running the in-tree plugin NAME.
+plugins() {
+	printf '[plugins]\nenable = %s\npath = %s/plugins/%s\nhost = %s/core/spn-plugin-host\n%s\n' \
+		"$1" "$top_builddir" "$1" "$top_builddir" "${2:-}"
+}

@@ -26,31 +26,31 @@ refused() {
 		not_ok "$1 (wrong message)"; sed 's/^/#   /' "$WORK/out"
 	fi
 }
-plugins() { printf '[plugins]\nenable = %s\npath = %s\nhost = %s\n%s' "$1" "$2" "$HOST" "${3:-}"; }
+plugins_from() { printf '[plugins]\nenable = %s\npath = %s\nhost = %s\n%s' "$1" "$2" "$HOST" "${3:-}"; }
 
-with "$(plugins nosuch "$EP")"
+with "$(plugins_from nosuch "$EP")"
 refused "a plugin that is not there" "plugin nosuch: cannot be loaded from .*plugins/echo: file not found"
-with "$(plugins nodesc "$TP")"
+with "$(plugins_from nodesc "$TP")"
 refused "a shared object without a descriptor" "plugin nodesc: .*nodesc.* no plugin descriptor \(nodesc_LTX_spn_plugin"
-with "$(plugins badabi "$TP")"
+with "$(plugins_from badabi "$TP")"
 refused "a plugin built for another ABI" "plugin badabi: built for plugin ABI 2.0; this spnd takes 1.0 to 1.0"
-with "$(plugins misnamed "$TP")"
+with "$(plugins_from misnamed "$TP")"
 refused "a plugin whose descriptor names another" "plugin misnamed: its descriptor names it 'someone-else', not 'misnamed'"
-with "$(plugins initfail "$TP" "$(printf '\n[plugin.initfail]\nlimit = 5\n')")"
+with "$(plugins_from initfail "$TP" "$(printf '\n[plugin.initfail]\nlimit = 5\n')")"
 refused "a required option missing" "\[plugin.initfail\] ledger: required by plugin initfail"
-with "$(plugins initfail "$TP" "$(printf '\n[plugin.initfail]\nledger = x.db\nlimit = 500\n')")"
+with "$(plugins_from initfail "$TP" "$(printf '\n[plugin.initfail]\nledger = x.db\nlimit = 500\n')")"
 refused "an option out of its range, with file and line" "spnd.conf:[0-9]+: \[plugin.initfail\] limit: .*500"
-with "$(plugins initfail "$TP" "$(printf '\n[plugin.initfail]\nledger = x.db\ncolour = blue\n')")"
+with "$(plugins_from initfail "$TP" "$(printf '\n[plugin.initfail]\nledger = x.db\ncolour = blue\n')")"
 refused "an option the plugin does not declare" "spnd.conf:[0-9]+: \[plugin.initfail\] colour: unknown key"
-with "$(plugins initfail "$TP" "$(printf '\n[plugin.initfail]\nledger = x.db\n')")"
+with "$(plugins_from initfail "$TP" "$(printf '\n[plugin.initfail]\nledger = x.db\n')")"
 refused "a plugin whose init refuses, with its reason from its log" "plugin initfail: cannot open .*/e1/x.db: refusing to start"
-with "$(plugins echo "$EP" "$(printf '\n[plugin.bank]\naccounts = a.db\n')")"
+with "$(plugins_from echo "$EP" "$(printf '\n[plugin.bank]\naccounts = a.db\n')")"
 refused "a section for a plugin that is not enabled" "\[plugin.bank\] configures a plugin that \[plugins\] enable does not list"
-with "$(plugins 'echo, echo' "$EP")"
+with "$(plugins_from 'echo, echo' "$EP")"
 refused "a plugin enabled twice" "echo is listed twice"
-with "$(plugins echo "$EP" "$(printf '\n[plugin.echo]\nfaults = maybe\n')")"
+with "$(plugins_from echo "$EP" "$(printf '\n[plugin.echo]\nfaults = maybe\n')")"
 refused "a bad boolean" "spnd.conf:[0-9]+: \[plugin.echo\] faults: expected true or false"
-with "$(plugins echo "$EP")"
+with "$(plugins_from echo "$EP")"
 sed -i 's/^host = .*/host = \/nonexistent\/spn-plugin-host/' "$WORK/e1/spnd.conf"
 refused "a plugin host that is not there" "plugin echo: cannot start /nonexistent/spn-plugin-host"
 check "nothing was left running" sh -c "! pgrep -f '^$SPND -c $WORK/e1/spnd.conf'"
@@ -58,7 +58,7 @@ check "nothing was left running" sh -c "! pgrep -f '^$SPND -c $WORK/e1/spnd.conf
 # A node whose certificate does not list the plugin's service.
 tok=$(mint "$P" x1 spn 3 hospital)
 "$SPNCTL" enroll --url "$(node_url "$P")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$WORK/x1" >/dev/null
-printf '\n%s\n' "$(plugins echo "$EP")" >>"$WORK/x1/spnd.conf"
+printf '\n%s\n' "$(plugins_from echo "$EP")" >>"$WORK/x1/spnd.conf"
 if timeout 20 "$SPND" -c "$WORK/x1/spnd.conf" >"$WORK/x1.out" 2>&1; then not_ok "a plugin for a service the node may not provide"
 else check "a plugin for a service the node may not provide" grep -q "plugin echo provides echo, which this node's certificate does not list (it lists: hospital)" "$WORK/x1.out"; fi
 
@@ -71,7 +71,7 @@ check "pkg-config says where plugins go" sh -c "pkg-config --variable=plugindir 
 mkdir -p "$WORK/ext"
 check "a plugin builds with nothing but pkg-config" \
 	cc -shared -fPIC -Wall -Werror $(pkg-config --cflags spn-plugin) -o "$WORK/ext/hello.so" "$top_srcdir/tests/plugins/hello.c"
-with "$(plugins hello "$WORK/ext" "$(printf '\n[plugin.hello]\ngreeting = good morning\n')")"
+with "$(plugins_from hello "$WORK/ext" "$(printf '\n[plugin.hello]\ngreeting = good morning\n')")"
 sed -i 's/^\[plugins\]/[plugins]/' "$WORK/e1/spnd.conf"
 printf '\n%s\n' "$TREE_SETTINGS" >>"$WORK/e1/spnd.conf"
 check "and spnd loads it" node_start "$WORK/e1"

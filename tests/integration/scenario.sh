@@ -9,8 +9,6 @@
 #        └─ bank-1
 . "$top_srcdir/tests/lib.sh"
 P="$WORK/psp"; CA="$P/ca/root.crt"
-B=$top_builddir/plugins
-plugins() { printf '[plugins]\nenable = %s\npath = %s/%s\nhost = %s/core/spn-plugin-host\n%s\n' "$1" "$B" "$1" "$top_builddir" "${2:-}"; }
 IBAN=DE02120300000000202051
 POOR=GB29NWBK60161331926819
 ADDR="Rue de la Gare 4, 1003 Lausanne"

@@ -10,17 +10,7 @@ if [ "$(id -u)" != 0 ] || ! command -v tcpdump >/dev/null 2>&1; then
 	exit 0
 fi
 P="$WORK/psp"; CA="$P/ca/root.crt"
-B=$top_builddir/plugins
-new_group "$P" care || exit 1
-printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\ntls = false\n\n%s\n' "$TREE_SETTINGS" >>"$P/spnd.conf"
-check "the PSP starts on plain HTTP" node_start "$P"
-purl() { echo "http://127.0.0.1:$(cat "$1/spnd.port")"; }
-pjoin() { # pjoin DIR PARENT_DIR ROLE TRUST SERVICES [PLUGIN_CONF]
-	tok=$(mint "$2" "$(basename "$1")" "$3" "$4" "$5") &&
-	"$SPNCTL" enroll --url "$(purl "$2")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$1" >/dev/null &&
-	printf '\n%s\n%s\n' "$TREE_SETTINGS" "${6:-}" >>"$1/spnd.conf" && { [ "$3" = client ] || node_start "$1"; }
-}
-plugins() { printf '[plugins]\nenable = %s\npath = %s/%s\nhost = %s/core/spn-plugin-host\n%s\n' "$1" "$B" "$1" "$top_builddir" "${2:-}"; }
+check "the PSP starts on plain HTTP" plain_psp "$P" care
 IBAN=DE02120300000000202051
 check "admin-care joins" pjoin "$WORK/admin-care" "$P" admin 8 ""
 check "admin-east joins" pjoin "$WORK/admin-east" "$P" admin 8 ""

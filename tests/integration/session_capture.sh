@@ -14,15 +14,7 @@ if [ "$(id -u)" != 0 ] || ! command -v tcpdump >/dev/null 2>&1; then
 	exit 0
 fi
 P="$WORK/psp"; CA="$P/ca/root.crt"
-new_group "$P" care || exit 1
-printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\ntls = false\n\n%s\n' "$TREE_SETTINGS" >>"$P/spnd.conf"
-check "the PSP starts on plain HTTP" node_start "$P"
-purl() { echo "http://127.0.0.1:$(cat "$1/spnd.port")"; }
-pjoin() { # pjoin DIR PARENT_DIR ROLE TRUST SERVICES
-	tok=$(mint "$2" "$(basename "$1")" "$3" "$4" "$5") &&
-	"$SPNCTL" enroll --url "$(purl "$2")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$1" >/dev/null &&
-	printf '\n%s\n' "$TREE_SETTINGS" >>"$1/spnd.conf" && node_start "$1"
-}
+check "the PSP starts on plain HTTP" plain_psp "$P" care
 check "adm1 joins" pjoin "$WORK/adm1" "$P" admin 8 ""
 check "adm2 joins" pjoin "$WORK/adm2" "$P" admin 8 ""
 check "hosp1 joins" pjoin "$WORK/hosp1" "$WORK/adm1" spn 3 hospital

@@ -5,16 +5,8 @@
 # unsigned, forged or revoked caller is refused as over TLS.
 . "$top_srcdir/tests/lib.sh"
 P="$WORK/psp"; CA="$P/ca/root.crt"
-new_group "$P" plain || exit 1
-printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\ntls = false\n\n%s\n' "$TREE_SETTINGS" >>"$P/spnd.conf"
-check "the PSP starts on plain HTTP" node_start "$P"
+check "the PSP starts on plain HTTP" plain_psp "$P" plain
 check "it says loudly that TLS is off" grep -q 'TLS IS OFF' "$P/spnd.log"
-purl() { echo "http://127.0.0.1:$(cat "$1/spnd.port")"; }
-pjoin() { # pjoin DIR PARENT_DIR ROLE TRUST SERVICES
-	tok=$(mint "$2" "$(basename "$1")" "$3" "$4" "$5") &&
-	"$SPNCTL" enroll --url "$(purl "$2")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$1" >/dev/null &&
-	printf '\n%s\n' "$TREE_SETTINGS" >>"$1/spnd.conf" && node_start "$1"
-}
 check "adm1 enrolls and starts over plain HTTP" pjoin "$WORK/adm1" "$P" admin 8 ""
 check "a1 enrolls below adm1" pjoin "$WORK/a1" "$WORK/adm1" spn 3 a
 check "b1 enrolls below the PSP" pjoin "$WORK/b1" "$P" spn 3 b
