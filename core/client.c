@@ -141,15 +141,6 @@ void spn_client_forget(spn_client_t *c)
 	}
 }
 
-const char *spn_client_str(json_object *o, const char *key, const char *def)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return def;
-	return json_object_get_string(v);
-}
-
 int spn_client_new_local(const char *name, gnutls_x509_crt_t root, gnutls_x509_privkey_t key, const char *cert_pem,
 			 spn_revoked_t *revoked, spn_client_post_fn post, void *user, spn_client_t **out)
 {
@@ -210,7 +201,7 @@ int spn_client_post(spn_client_t *c, const char *path, json_object *body, long *
 	if (rc)
 		return spn_err(SPN_EUNAVAILABLE, "%s%s answered %ld with no JSON", c->url, path, *status);
 	if (*status != 200) {
-		const char *e = spn_client_str(*ans, "error", "unavailable"), *m = spn_client_str(*ans, "message", "");
+		const char *e = spn_json_str_or(*ans, "error", "unavailable"), *m = spn_json_str_or(*ans, "message", "");
 		rc = spn_err(spn_client_code_of(e), "%s%s: %s: %s", c->url, path, e, m);
 		json_object_put(*ans);
 		*ans = NULL;
@@ -275,7 +266,7 @@ static int take_offer(spn_client_t *c, spn_client_session_t *s, const char *sid,
 	int rc;
 
 	if (!json_object_object_get_ex(item, "offer", &v)) {
-		const char *e = spn_client_str(item, "error", "unavailable"), *m = spn_client_str(item, "message", "no offer");
+		const char *e = spn_json_str_or(item, "error", "unavailable"), *m = spn_json_str_or(item, "message", "no offer");
 		return spn_err(spn_client_code_of(e), "service %s: %s: %s", s->service, e, m);
 	}
 	if ((rc = spn_session_offer_parse(v, &of)))

@@ -67,9 +67,6 @@ int spn_client_post(spn_client_t *c, const char *path, json_object *body, long *
  * all slots hold other services. */
 spn_client_session_t *spn_client_session(spn_client_t *c, const char *service);
 
-/* A string member of o, or def when it is absent or not a string. */
-const char *spn_client_str(json_object *o, const char *key, const char *def);
-
 /* The code of an error name as nodes send it (unknown names: unavailable). */
 int spn_client_code_of(const char *name);
 

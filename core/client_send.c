@@ -133,7 +133,7 @@ static void take_carried(spn_client_t *c, const spn_client_part_t *parts, size_t
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t j = 0; j < count; j++) {
 			json_object *it = json_object_array_get_idx(items, j);
-			const char *svc = spn_client_str(it, "service", ""), *sec = spn_client_str(it, "section", NULL);
+			const char *svc = spn_json_str_or(it, "service", ""), *sec = spn_json_str_or(it, "section", NULL);
 			if (used[j] || (pass == 0) != (sec != NULL))
 				continue;
 			for (size_t i = 0; i < n; i++) {
@@ -152,8 +152,8 @@ static void take_carried(spn_client_t *c, const spn_client_part_t *parts, size_t
 					replies[i].data = r.data;
 					replies[i].len = r.len;
 				} else {
-					code = spn_client_code_of(spn_client_str(it, "error", "unavailable"));
-					fail(&replies[i], code, "%s", spn_client_str(it, "message", "no reply"));
+					code = spn_client_code_of(spn_json_str_or(it, "error", "unavailable"));
+					fail(&replies[i], code, "%s", spn_json_str_or(it, "message", "no reply"));
 				}
 				used[j] = true;
 				st[i].pending = false;
@@ -220,7 +220,7 @@ static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n,
 		json_object *it = json_object_array_get_idx(items, j);
 		part_state_t *p = &st[idx[j]];
 		spn_client_reply_t *r = &replies[idx[j]];
-		const char *sec = spn_client_str(it, "section", NULL), *e, *m;
+		const char *sec = spn_json_str_or(it, "section", NULL), *e, *m;
 		int code;
 		if (sec) {
 			r->error = 0;
@@ -230,8 +230,8 @@ static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n,
 			p->pending = false;
 			continue;
 		}
-		e = spn_client_str(it, "error", "unavailable");
-		m = spn_client_str(it, "message", "no reply");
+		e = spn_json_str_or(it, "error", "unavailable");
+		m = spn_json_str_or(it, "message", "no reply");
 		code = spn_client_code_of(e);
 		if (r->error)
 			fail(r, code, "%.200s; then %s: %.200s", r->message, e, m);

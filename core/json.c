@@ -185,3 +185,12 @@ void spn_json_add_b64u(json_object *obj, const char *key, const uint8_t *b, size
 		json_object_object_add(obj, key, json_object_new_string(t));
 	free(t);
 }
+
+const char *spn_json_str_or(json_object *obj, const char *key, const char *def)
+{
+	json_object *v;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return def;
+	return json_object_get_string(v);
+}

@@ -20,6 +20,10 @@ int spn_json_only(json_object *obj, const char *what, const char *const *allowed
  * lives. max_len bounds its length. */
 int spn_json_str(json_object *obj, const char *key, bool required, size_t max_len, const char **out);
 
+/* A string member of obj (which may be NULL), or def when it is absent or
+ * not a string: for reading answers whose shape is not trusted. */
+const char *spn_json_str_or(json_object *obj, const char *key, const char *def);
+
 /* Integer member within [min, max]; *out untouched when absent and optional. */
 int spn_json_int(json_object *obj, const char *key, bool required, int64_t min, int64_t max,
 		 int64_t *out);

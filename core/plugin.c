@@ -146,13 +146,14 @@ static void end(spn_plugin_proc_t *p, bool now, char *how, size_t cap)
 	p->pid = -1;
 }
 
-static const char *str(json_object *o, const char *key, const char *def)
+/* A log line of the plugin's, into the node's log under its name. */
+static void pass_log(spn_plugin_proc_t *p, json_object *head)
 {
-	json_object *v;
+	json_object *lv;
+	int level = json_object_object_get_ex(head, "level", &lv) ? json_object_get_int(lv) : 2;
 
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : def;
+	spn_log(level < 0 || level > 3 ? SPN_LOG_INFO : (spn_log_level_t)level, "plugin %s: %s", p->name,
+		spn_json_str_or(head, "text", ""));
 }
 
 /* Waits for the answer to op, passing log lines on. */
@@ -171,18 +172,15 @@ static int expect(spn_plugin_proc_t *p, const char *want, int timeout_ms, json_o
 		if ((rc = spn_frame_recv(p->fd, (int)left, head, &d, &l)))
 			return rc;
 		free(d);
-		op = str(*head, "op", "");
+		op = spn_json_str_or(*head, "op", "");
 		if (strcmp(op, "log") == 0) {
-			json_object *lv;
-			int level = json_object_object_get_ex(*head, "level", &lv) ? json_object_get_int(lv) : 2;
-			spn_log(level < 0 || level > 3 ? SPN_LOG_INFO : (spn_log_level_t)level, "plugin %s: %s", p->name,
-				str(*head, "text", ""));
+			pass_log(p, *head);
 			json_object_put(*head);
 			continue;
 		}
 		if (strcmp(op, want) == 0)
 			return 0;
-		rc = spn_err(SPN_EPLUGIN, "plugin %s: %s", p->name, str(*head, "message", "an unexpected answer"));
+		rc = spn_err(SPN_EPLUGIN, "plugin %s: %s", p->name, spn_json_str_or(*head, "message", "an unexpected answer"));
 		json_object_put(*head);
 		*head = NULL;
 		return rc;
@@ -255,9 +253,9 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 	schema[n].section = section;
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(list, i), *v;
-		const char *type = str(o, "type", "string");
+		const char *type = spn_json_str_or(o, "type", "string");
 		schema[i].section = section;
-		schema[i].key = str(o, "name", "");
+		schema[i].key = spn_json_str_or(o, "name", "");
 		schema[i].type = strcmp(type, "uint") == 0 ? SPN_CONF_UINT : strcmp(type, "bool") == 0 ? SPN_CONF_BOOL
 												: SPN_CONF_STR;
 		if (json_object_object_get_ex(o, "min", &v))
@@ -271,7 +269,7 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 	p->options = json_object_new_object();
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		json_object *o = json_object_array_get_idx(list, i);
-		const char *key = str(o, "name", ""), *def = str(o, "default", NULL);
+		const char *key = spn_json_str_or(o, "name", ""), *def = spn_json_str_or(o, "default", NULL);
 		const char *v = spn_conf_str(conf, section, key, def);
 		char *abs = NULL;
 		if (!v) {
@@ -279,7 +277,7 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 				     p->name);
 			break;
 		}
-		if (strcmp(str(o, "type", ""), "path") == 0 && v[0] != '/') {
+		if (strcmp(spn_json_str_or(o, "type", ""), "path") == 0 && v[0] != '/') {
 			if ((rc = spn_conf_path(conf, section, key, def, &abs)))
 				break;
 			v = abs;
@@ -419,7 +417,7 @@ int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_h
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (!json_object_object_get_ex(ans, "allow", &v) || !json_object_get_boolean(v)) {
-		snprintf(r->why, sizeof(r->why), "%s (plugin %s)", str(ans, "reason", "no reason given"), p->name);
+		snprintf(r->why, sizeof(r->why), "%s (plugin %s)", spn_json_str_or(ans, "reason", "no reason given"), p->name);
 		json_object_put(ans);
 		return -1;
 	}
@@ -511,7 +509,7 @@ static int do_call(spn_plugin_proc_t *p, json_object *head, const uint8_t *data,
 	json_object *h = json_object_new_object();
 	uint8_t *ans = NULL;
 	size_t alen = 0;
-	int rc = call ? call(user, str(head, "service", ""), data, len, &ans, &alen) : SPN_EUNSUPPORTED;
+	int rc = call ? call(user, spn_json_str_or(head, "service", ""), data, len, &ans, &alen) : SPN_EUNSUPPORTED;
 
 	if (!call) {
 		ans = (uint8_t *)strdup("calls to other services are not available here");
@@ -548,7 +546,7 @@ static int converse(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin
 			return SPN_ETIMEOUT;
 		if ((rc = spn_frame_recv(p->fd, (int)left, &head, &d, &l)))
 			return rc;
-		op = str(head, "op", "");
+		op = spn_json_str_or(head, "op", "");
 		if (strcmp(op, "reply") == 0) {
 			*reply = d;
 			*reply_len = l;
@@ -556,10 +554,7 @@ static int converse(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin
 			return 0;
 		}
 		if (strcmp(op, "log") == 0) {
-			json_object *lv;
-			int level = json_object_object_get_ex(head, "level", &lv) ? json_object_get_int(lv) : 2;
-			spn_log(level < 0 || level > 3 ? SPN_LOG_INFO : (spn_log_level_t)level, "plugin %s: %s", p->name,
-				str(head, "text", ""));
+			pass_log(p, head);
 		} else if (strcmp(op, "call") == 0) {
 			/* The time the other service takes is not the plugin's. */
 			t0 = spn_clock_mono_ms();
@@ -569,7 +564,7 @@ static int converse(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin
 				deadline = hard;
 		} else {
 			rc = spn_err(SPN_EPLUGIN, "plugin %s: %s", p->name,
-				     strcmp(op, "fail") == 0 ? str(head, "message", "failed") : "an unexpected answer");
+				     strcmp(op, "fail") == 0 ? spn_json_str_or(head, "message", "failed") : "an unexpected answer");
 			if (strcmp(op, "fail") != 0)
 				rc = SPN_EIO;
 		}

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "frame.h"
+#include "json.h"
 #include "host.h"
 
 /* The plugin resolves these in this executable. */
@@ -102,15 +103,6 @@ static json_object *attached_at(spn_request_t *req, size_t i)
 	return json_object_array_get_idx(a, i);
 }
 
-static const char *head_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : "";
-}
-
 const uint8_t *spn_request_data(spn_request_t *req, size_t *len)
 {
 	return part_str(req, 0, len);
@@ -118,12 +110,12 @@ const uint8_t *spn_request_data(spn_request_t *req, size_t *len)
 
 const char *spn_request_service(spn_request_t *req)
 {
-	return head_str(req->head, "service");
+	return spn_json_str_or(req->head, "service", "");
 }
 
 const char *spn_request_author(spn_request_t *req)
 {
-	return head_str(req->head, "author");
+	return spn_json_str_or(req->head, "author", "");
 }
 
 bool spn_request_author_verified(spn_request_t *req)
@@ -135,7 +127,7 @@ bool spn_request_author_verified(spn_request_t *req)
 
 const char *spn_request_message_id(spn_request_t *req)
 {
-	return head_str(req->head, "mid");
+	return spn_json_str_or(req->head, "mid", "");
 }
 
 size_t spn_request_attached(spn_request_t *req)
@@ -155,7 +147,7 @@ const uint8_t *spn_request_attached_data(spn_request_t *req, size_t i, size_t *l
 
 const char *spn_request_attached_author(spn_request_t *req, size_t i)
 {
-	return head_str(attached_at(req, i), "author");
+	return spn_json_str_or(attached_at(req, i), "author", "");
 }
 
 bool spn_request_attached_verified(spn_request_t *req, size_t i)
@@ -199,7 +191,7 @@ int spn_request_call(spn_request_t *req, const char *service, const void *data, 
 	json_object_put(head);
 	if (rc || (rc = spn_frame_recv(req->ctx->fd, -1, &ans, &d, &dl)))
 		goto lost;
-	if (strcmp(head_str(ans, "op"), "call_reply") != 0) {
+	if (strcmp(spn_json_str_or(ans, "op", ""), "call_reply") != 0) {
 		json_object_put(ans);
 		free(d);
 		goto lost;
@@ -221,12 +213,12 @@ void spn_plugin_free(void *p)
 
 const char *spn_ca_request_node(spn_ca_request_t *r)
 {
-	return head_str(r->head, "node");
+	return spn_json_str_or(r->head, "node", "");
 }
 
 const char *spn_ca_request_role(spn_ca_request_t *r)
 {
-	return head_str(r->head, "role");
+	return spn_json_str_or(r->head, "role", "");
 }
 
 unsigned spn_ca_request_trust(spn_ca_request_t *r)
@@ -250,7 +242,7 @@ const char *spn_ca_request_service(spn_ca_request_t *r, size_t i)
 
 const char *spn_ca_request_accepted_by(spn_ca_request_t *r)
 {
-	return head_str(r->head, "accepted_by");
+	return spn_json_str_or(r->head, "accepted_by", "");
 }
 
 unsigned long spn_ca_request_validity(spn_ca_request_t *r)
@@ -260,7 +252,7 @@ unsigned long spn_ca_request_validity(spn_ca_request_t *r)
 
 const char *spn_ca_request_serial(spn_ca_request_t *r)
 {
-	return head_str(r->head, "serial");
+	return spn_json_str_or(r->head, "serial", "");
 }
 
 void spn_ca_request_refuse(spn_ca_request_t *r, const char *reason)

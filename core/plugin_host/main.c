@@ -17,6 +17,7 @@
 #include "frame.h"
 #include "host.h"
 #include "ident.h"
+#include "json.h"
 
 static spn_plugin_ctx_t ctx;
 
@@ -44,21 +45,12 @@ static void answer(const char *op, const char *message)
 	json_object_put(h);
 }
 
-static const char *str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : "";
-}
-
 static const char *const type_names[] = {"string", "uint", "bool", "path"};
 
 /* Loads the plugin and checks its descriptor; the error names why. */
 static int load(json_object *head, char *why, size_t cap)
 {
-	const char *name = str(head, "name"), *path = str(head, "path");
+	const char *name = spn_json_str_or(head, "name", ""), *path = spn_json_str_or(head, "path", "");
 	lt_dladvise adv;
 	lt_dlhandle h;
 	const spn_plugin_t *d;
@@ -176,7 +168,7 @@ static void handle(json_object *head, const uint8_t *data, size_t len)
 /* A CA policy hook: what the PSP is about to issue, and the verdict. */
 static void ca(json_object *head)
 {
-	const char *stage = str(head, "stage");
+	const char *stage = spn_json_str_or(head, "stage", "");
 	spn_ca_request_t r;
 	json_object *h = json_object_new_object(), *v;
 	int rc = 0;
@@ -216,7 +208,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	ctx.fd = 3;
 	while (spn_frame_recv(ctx.fd, -1, &head, &data, &len) == 0) {
-		const char *op = str(head, "op");
+		const char *op = spn_json_str_or(head, "op", "");
 		if (strcmp(op, "hello") == 0 && !ctx.desc) {
 			if (load(head, why, sizeof(why)) == 0)
 				describe();
@@ -224,7 +216,7 @@ int main(void)
 				answer("error", why);
 		} else if (strcmp(op, "init") == 0 && ctx.desc && !ready) {
 			json_object *o;
-			snprintf(ctx.node, sizeof(ctx.node), "%s", str(head, "node"));
+			snprintf(ctx.node, sizeof(ctx.node), "%s", spn_json_str_or(head, "node", ""));
 			if (json_object_object_get_ex(head, "options", &o))
 				ctx.options = json_object_get(o);
 			if (ctx.desc->init && ctx.desc->init(&ctx) != 0) {
