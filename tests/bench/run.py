@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""make bench: spn beside the tools people would use instead, in one run on
+one machine, with the same load generator (wrk) and the same load.
+
+Prints a table and writes the figures as JSON (--json FILE): throughput,
+p50 and p99 latency, CPU seconds per operation (every process of the server
+side, children included), peak RSS (the sum of the servers' high-water
+marks) and spn's ratio to its baseline. Nothing here is asserted; the
+figures are read by people (doc/benchmarks.md).
+
+Run from the build directory with top_builddir and top_srcdir set (make
+bench does). Needs wrk, nginx and cfssl from Debian; installs them when
+run as root, else says what to install."""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+B = os.path.abspath(os.environ.get("top_builddir", "."))
+S = os.path.abspath(os.environ.get("top_srcdir", "."))
+SPNCTL = os.path.join(B, "core", "spnctl")
+SPND = os.path.join(B, "core", "spnd")
+PREP = os.path.join(B, "tests", "bench", "bench_prep")
+CRYPTO = os.path.join(B, "tests", "bench", "bench_crypto")
+WRK_LUA = os.path.join(S, "tests", "bench", "wrk.lua")
+PASS = "bench passphrase, not a secret"
+ENV = dict(os.environ, SPN_CA_PASSPHRASE=PASS)
+TOOLS = {"wrk": "wrk", "nginx": "nginx", "cfssl": "golang-cfssl"}
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+def need_tools():
+    missing = [pkg for tool, pkg in TOOLS.items() if not shutil.which(tool)]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        sys.exit("bench: install %s (Debian packages) or run as root" % " ".join(missing))
+    say("== installing %s" % " ".join(missing))
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + missing, check=True,
+                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), stdout=subprocess.DEVNULL)
+
+
+# --- processes and what they cost ------------------------------------------
+
+def children_of():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return kids
+
+
+def family(pids):
+    """The processes and all their descendants."""
+    kids, out, todo = children_of(), [], list(pids)
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def cpu_seconds(pids):
+    total = 0
+    for p in family(pids):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / HZ
+
+
+def memory_kb(pids, field="VmHWM"):
+    total = 0
+    for p in family(pids):
+        try:
+            with open("/proc/%d/status" % p) as f:
+                for line in f:
+                    if line.startswith(field + ":"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class Servers:
+    """Daemons started by the benchmark; all are killed at the end."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, argv, log, **kw):
+        p = subprocess.Popen(argv, stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=ENV,
+                             start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p):
+        self.procs.remove(p)
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        except ProcessLookupError:
+            p.wait()
+
+    def stop_all(self):
+        for p in list(self.procs):
+            self.stop(p)
+
+
+SERVERS = Servers()
+
+
+def wait_file(path, proc, what, limit=15.0):
+    end = time.time() + limit
+    while time.time() < end:
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            return
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    sys.exit("bench: %s did not start (see %s)" % (what, os.path.dirname(path)))
+
+
+def wrk(url, prefix, path, expect, seconds, threads, conns):
+    argv = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--timeout", "10s", "-s", WRK_LUA, url,
+            "--", prefix, path, expect]
+    r = subprocess.run(argv, capture_output=True, text=True)
+    line = [l for l in r.stdout.splitlines() if l.startswith("{")]
+    if r.returncode != 0 or not line:
+        sys.exit("bench: wrk failed:\n%s%s" % (r.stdout, r.stderr))
+    out = json.loads(line[-1])
+    if r.stderr.strip():
+        out["note"] = r.stderr.strip().splitlines()[0][:200]
+    return out
+
+
+def loaded(servers, run):
+    """Runs the load; adds the servers' CPU per operation and peak RSS."""
+    pids = [p.pid for p in servers]
+    before = cpu_seconds(pids)
+    r = run()
+    r["cpu_s_per_op"] = (cpu_seconds(pids) - before) / max(r["requests"], 1)
+    r["rate"] = r["requests"] / r["seconds"]
+    r["peak_rss_kb"] = memory_kb(pids)
+    return r
+
+
+# --- a group of spn daemons ---------------------------------------------------
+
+def spnctl(*args):
+    r = subprocess.run([SPNCTL] + list(args), capture_output=True, text=True, env=ENV)
+    if r.returncode != 0:
+        sys.exit("bench: spnctl %s: %s" % (args[0], r.stderr.strip()))
+    return r.stdout.strip()
+
+
+class Group:
+    def __init__(self, work, name, keytype="ed25519", tls=False):
+        self.work, self.tls, self.nodes = work, tls, {}
+        self.psp = os.path.join(work, "psp")
+        spnctl("init", "-d", self.psp, "-g", name, "-t", keytype)
+        self.root = os.path.join(self.psp, "ca", "root.crt")
+        self.settings(self.psp, "")
+        self.start("psp", self.psp)
+
+    def settings(self, d, extra, http=True):
+        with open(os.path.join(d, "spnd.conf"), "a") as f:
+            if http:  # spnctl enroll writes it for members
+                f.write("\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\ntls = %s\n"
+                        % ("true" if self.tls else "false"))
+            f.write("\n[session]\nbudget = 100000000\n\n%s\n" % extra)
+
+    def start(self, name, d):
+        port_file = os.path.join(d, "spnd.port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        p = SERVERS.start([SPND, "-c", os.path.join(d, "spnd.conf")], os.path.join(d, "spnd.log"))
+        wait_file(port_file, p, "spnd " + name)
+        self.nodes[name] = (d, p)
+        return p
+
+    def url(self, name):
+        with open(os.path.join(self.nodes[name][0], "spnd.port")) as f:
+            return "%s://127.0.0.1:%s" % ("https" if self.tls else "http", f.read().strip())
+
+    def join(self, name, parent, role, trust, services, extra=""):
+        d, pd = os.path.join(self.work, name), self.nodes[parent][0]
+        if parent == "psp":
+            tok = spnctl("token", "-c", os.path.join(pd, "spnd.conf"), "--id", name, "--role", role, "--trust",
+                         str(trust), "--services", services)
+        else:
+            tok = spnctl("token", "--key", os.path.join(pd, "node.key"), "--cert", os.path.join(pd, "node.crt"),
+                         "--id", name, "--role", role, "--trust", str(trust), "--services", services)
+        fpr = subprocess.run(["sh", "-c", "openssl x509 -in '%s' -outform DER | sha256sum" % self.root],
+                             capture_output=True, text=True).stdout.split()[0]
+        spnctl("enroll", "--url", self.url(parent), "--fingerprint", fpr, "--token", tok, "-d", d)
+        self.settings(d, "[tree]\nheartbeat_ms = 200\ndeadline_ms = 1000\n" + extra, http=False)
+        return self.start(name, d)
+
+    def procs(self):
+        return [p for _, p in self.nodes.values()]
+
+
+def plugin_section(name):
+    return "[plugins]\nenable = %s\npath = %s/plugins/%s\nhost = %s/core/spn-plugin-host\n" % (name, B, name, B)
+
+
+# --- the rows -----------------------------------------------------------------
+
+ROWS = []
+
+
+def row(what, unit, spn, base_name, base, goal, higher_is_better=True):
+    ratio = None
+    if spn and base:
+        ratio = spn["rate"] / base["rate"] if higher_is_better else base["rate"] / spn["rate"]
+    ROWS.append({"row": what, "unit": unit, "spn": spn, "baseline_name": base_name, "baseline": base,
+                 "ratio": ratio, "goal": goal})
+
+
+def crypto(seconds):
+    say("== message-level cryptography (bench_crypto, %g s per figure)" % seconds)
+    r = subprocess.run([CRYPTO, str(seconds)], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("bench: bench_crypto: " + r.stderr)
+    sys.stdout.write(r.stdout)
+    goals = {"session": 2.0, "section seal + open, 1 KB": None, "section seal + open, 16 KB": 0.5}
+    for line in r.stdout.splitlines():
+        if line.endswith("x") and "  " in line:
+            name = line[:34].strip()
+            spn_rate = float(line[34:47])
+            base_name = line[57:94].strip()
+            base_rate = float(line[94:107])
+            goal = next((g for k, g in goals.items() if name.startswith(k)), None)
+            row(name, "ops/s", {"rate": spn_rate, "cpu_s_per_op": 1 / spn_rate},
+                base_name, {"rate": base_rate, "cpu_s_per_op": 1 / base_rate}, goal)
+        elif line.startswith("provider memory per session"):
+            b = float(line[34:47])
+            ROWS.append({"row": "memory per open session (provider, 100,000 held)", "unit": "bytes",
+                         "spn": {"bytes": b}, "baseline_name": None, "baseline": None, "ratio": None,
+                         "goal": "<= 1024 bytes", "met": b <= 1024})
+
+
+NGINX_CONF = """daemon off;
+worker_processes auto;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log %(dir)s/access.log;
+    client_body_temp_path %(dir)s/body;
+    proxy_temp_path %(dir)s/proxy;
+    fastcgi_temp_path %(dir)s/fcgi;
+    uwsgi_temp_path %(dir)s/uwsgi;
+    scgi_temp_path %(dir)s/scgi;
+    keepalive_requests 1000000;
+%(hops)s
+    server {
+        listen 127.0.0.1:%(origin)d;
+        location / { default_type application/json; return 200 '%(body)s'; }
+    }
+}
+"""
+NGINX_HOP = """    upstream next%(i)d { server 127.0.0.1:%(next)d; keepalive 64; }
+    server {
+        listen 127.0.0.1:%(port)d;
+        location / {
+            proxy_pass http://next%(i)d;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+"""
+
+
+def free_ports(n):
+    import socket
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+def nginx_chain(work, hops):
+    d = os.path.join(work, "nginx")
+    os.makedirs(d)
+    ports = free_ports(hops + 1)
+    body = '{"echo":"' + "a" * (1024 - 11) + '"}'
+    conf = NGINX_CONF % {"dir": d, "origin": ports[-1], "body": body,
+                         "hops": "".join(NGINX_HOP % {"i": i, "port": ports[i], "next": ports[i + 1]}
+                                         for i in range(hops))}
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(conf)
+    p = SERVERS.start(["nginx", "-p", d, "-c", os.path.join(d, "nginx.conf")], os.path.join(d, "nginx.out"))
+    wait_file(os.path.join(d, "nginx.pid"), p, "nginx")
+    return p, "http://127.0.0.1:%d" % ports[0]
+
+
+def messages(work, seconds, threads, conns):
+    say("== messages through the tree: 1 KB, entry node -> administrator -> provider (echo plugin)")
+    g = Group(os.path.join(work, "msg"), "bench")
+    g.join("adm", "psp", "admin", 8, "")
+    g.join("e1", "adm", "spn", 3, "")
+    g.join("p1", "adm", "spn", 3, "echo", plugin_section("echo"))
+    prefix = os.path.join(work, "msgs")
+
+    def prep(count):
+        end = time.time() + 15
+        while True:  # until p1's registration has reached adm
+            r = subprocess.run([PREP, "msgs", g.url("e1"), g.root, "echo", "1024", str(count), prefix,
+                                str(threads)], capture_output=True, text=True)
+            if r.returncode == 0:
+                return
+            if time.time() > end:
+                sys.exit("bench: " + r.stderr.strip())
+            time.sleep(0.2)
+
+    # A short run tells how many distinct messages the measured one needs.
+    prep(2000)
+    probe = wrk(g.url("e1"), prefix, "/v1/message", '"section"', 2, threads, conns)
+    need = int(probe["requests"] / probe["seconds"] * seconds * 1.5 / threads) + 2000
+    prep(need)
+    spn = loaded(g.procs(), lambda: wrk(g.url("e1"), prefix, "/v1/message", '"section"', seconds, threads, conns))
+    SERVERS.stop_all()
+    ngx, url = nginx_chain(work, 3)
+    wrk(url, prefix, "/v1/message", '"echo"', 1, threads, conns)  # warm up, as spn was
+    base = loaded([ngx], lambda: wrk(url, prefix, "/v1/message", '"echo"', seconds, threads, conns))
+    SERVERS.stop_all()
+    row("messages through 3 hops, 1 KB (plain HTTP)", "req/s", spn,
+        "3 nginx reverse proxies (keepalive) + 1 KB origin", base, 1.0)
+
+
+# --- the table ------------------------------------------------------------------
+
+def fmt_rate(x):
+    return "%.0f" % x if x >= 100 else "%.1f" % x
+
+
+def table():
+    say("")
+    say("%-48s %10s %8s %8s %10s %8s | %-46s %10s %8s %8s %10s %8s | %7s %6s" % (
+        "spn", "rate/s", "p50 ms", "p99 ms", "CPU us/op", "RSS MB", "baseline (same run)", "rate/s", "p50 ms",
+        "p99 ms", "CPU us/op", "RSS MB", "ratio", "goal"))
+
+    def cells(r):
+        if not r or "rate" not in r:
+            return "%10s %8s %8s %10s %8s" % ("-", "-", "-", "-", "-")
+        return "%10s %8s %8s %10s %8s" % (
+            fmt_rate(r["rate"]),
+            "%.2f" % (r["p50_us"] / 1000) if "p50_us" in r else "-",
+            "%.2f" % (r["p99_us"] / 1000) if "p99_us" in r else "-",
+            "%.1f" % (r["cpu_s_per_op"] * 1e6) if "cpu_s_per_op" in r else "-",
+            "%.1f" % (r["peak_rss_kb"] / 1024) if "peak_rss_kb" in r else "-")
+
+    for r in ROWS:
+        ratio = "%.2fx" % r["ratio"] if r["ratio"] is not None else "-"
+        goal = ("%gx" % r["goal"]) if isinstance(r["goal"], (int, float)) else (r["goal"] or "-")
+        if r["baseline"] is None:
+            say("%-48s %s | %-46s %s | %7s %s" % (r["row"][:48], other(r["spn"]), "-", "", "-", goal))
+            continue
+        say("%-48s %s | %-46s %s | %7s %6s" % (r["row"][:48], cells(r["spn"]), r["baseline_name"][:46],
+                                               cells(r["baseline"]), ratio, goal))
+
+
+def other(v):
+    return "  ".join("%s %s" % (k, fmt_rate(x) if isinstance(x, float) else x) for k, x in v.items())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--json", default="bench.json", help="where to write the figures (default bench.json)")
+    ap.add_argument("--seconds", type=int, default=10, help="length of each measured load (default 10)")
+    ap.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    ap.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    ap.add_argument("--only", default="", help="comma-separated rows: crypto,messages,issuance,memory,registry")
+    a = ap.parse_args()
+    need_tools()
+    only = set(filter(None, a.only.split(",")))
+    work = tempfile.mkdtemp(prefix="spn-bench-")
+    try:
+        if not only or "crypto" in only:
+            crypto(2)
+        if not only or "messages" in only:
+            messages(work, a.seconds, a.threads, a.connections)
+    finally:
+        SERVERS.stop_all()
+    table()
+    with open(a.json, "w") as f:
+        json.dump({"machine": {"cpus": os.cpu_count(), "kernel": os.uname().release},
+                   "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": ROWS}, f, indent=2)
+    say("\nfigures: %s" % os.path.abspath(a.json))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
