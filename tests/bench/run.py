@@ -157,10 +157,19 @@ def wrk(url, prefix, path, expect, seconds, threads, conns):
 
 
 def loaded(servers, run):
-    """Runs the load; adds the servers' CPU per operation and peak RSS."""
+    """Runs the load; adds the servers' CPU per operation and peak RSS.
+    With SPN_BENCH_PERF=FILE, the servers are sampled by perf meanwhile."""
     pids = [p.pid for p in servers]
     before = cpu_seconds(pids)
+    perf = None
+    if os.environ.get("SPN_BENCH_PERF"):
+        perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-g", "-o",
+                                 "%s.%d" % (os.environ["SPN_BENCH_PERF"], len(ROWS)) + ("" if servers[0].args[0] == SPND else ".base"), "-p", ",".join(str(p) for p in family(pids))],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     r = run()
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        perf.wait()
     r["cpu_s_per_op"] = (cpu_seconds(pids) - before) / max(r["requests"], 1)
     r["rate"] = r["requests"] / r["seconds"]
     r["peak_rss_kb"] = memory_kb(pids)
@@ -205,7 +214,7 @@ class Group:
         with open(os.path.join(self.nodes[name][0], "spnd.port")) as f:
             return "%s://127.0.0.1:%s" % ("https" if self.tls else "http", f.read().strip())
 
-    def join(self, name, parent, role, trust, services, extra=""):
+    def join(self, name, parent, role, trust, services, extra="", names=(), start=True):
         d, pd = os.path.join(self.work, name), self.nodes[parent][0]
         if parent == "psp":
             tok = spnctl("token", "-c", os.path.join(pd, "spnd.conf"), "--id", name, "--role", role, "--trust",
@@ -215,7 +224,10 @@ class Group:
                          "--id", name, "--role", role, "--trust", str(trust), "--services", services)
         fpr = subprocess.run(["sh", "-c", "openssl x509 -in '%s' -outform DER | sha256sum" % self.root],
                              capture_output=True, text=True).stdout.split()[0]
-        spnctl("enroll", "--url", self.url(parent), "--fingerprint", fpr, "--token", tok, "-d", d)
+        spnctl("enroll", "--url", self.url(parent), "--fingerprint", fpr, "--token", tok, "-d", d,
+               *[a for n in names for a in ("--name", n)])
+        if not start:
+            return d
         self.settings(d, "[tree]\nheartbeat_ms = 200\ndeadline_ms = 1000\n" + extra, http=False)
         return self.start(name, d)
 
@@ -278,20 +290,36 @@ http {
     keepalive_requests 1000000;
 %(hops)s
     server {
-        listen 127.0.0.1:%(origin)d;
+        listen 127.0.0.1:%(origin)d%(ssl)s;
         location / { default_type application/json; return 200 '%(body)s'; }
     }
 }
 """
 NGINX_HOP = """    upstream next%(i)d { server 127.0.0.1:%(next)d; keepalive 64; }
     server {
-        listen 127.0.0.1:%(port)d;
+        listen 127.0.0.1:%(port)d%(ssl)s;
         location / {
-            proxy_pass http://next%(i)d;
+            proxy_pass %(scheme)s://next%(i)d;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
         }
     }
+"""
+# With TLS, every hop is mutual TLS with the group's certificates, as
+# between spn nodes: servers ask for and check client certificates, proxies
+# present theirs and check the next hop's name against the group's root.
+NGINX_TLS = """    ssl_certificate %(d)s/node.crt;
+    ssl_certificate_key %(d)s/node.key;
+    ssl_client_certificate %(d)s/root.pem;
+    ssl_verify_client optional;
+    ssl_protocols TLSv1.3;
+    proxy_ssl_certificate %(d)s/node.crt;
+    proxy_ssl_certificate_key %(d)s/node.key;
+    proxy_ssl_trusted_certificate %(d)s/root.pem;
+    proxy_ssl_verify on;
+    proxy_ssl_name localhost;
+    proxy_ssl_protocols TLSv1.3;
+    proxy_ssl_session_reuse on;
 """
 
 
@@ -308,27 +336,34 @@ def free_ports(n):
     return ports
 
 
-def nginx_chain(work, hops):
+def nginx_chain(work, hops, tls_dir=None):
+    """hops reverse proxies in front of an origin answering 1 KB; with
+    tls_dir (a member's state: node.crt, node.key, root.pem), all TLS."""
     d = os.path.join(work, "nginx")
     os.makedirs(d)
     ports = free_ports(hops + 1)
     body = '{"echo":"' + "a" * (1024 - 11) + '"}'
-    conf = NGINX_CONF % {"dir": d, "origin": ports[-1], "body": body,
-                         "hops": "".join(NGINX_HOP % {"i": i, "port": ports[i], "next": ports[i + 1]}
-                                         for i in range(hops))}
+    ssl = " ssl" if tls_dir else ""
+    conf = NGINX_CONF % {"dir": d, "origin": ports[-1], "body": body, "ssl": ssl,
+                         "hops": (NGINX_TLS % {"d": tls_dir} if tls_dir else "") +
+                         "".join(NGINX_HOP % {"i": i, "port": ports[i], "next": ports[i + 1], "ssl": ssl,
+                                              "scheme": "https" if tls_dir else "http"} for i in range(hops))}
     with open(os.path.join(d, "nginx.conf"), "w") as f:
         f.write(conf)
     p = SERVERS.start(["nginx", "-p", d, "-c", os.path.join(d, "nginx.conf")], os.path.join(d, "nginx.out"))
     wait_file(os.path.join(d, "nginx.pid"), p, "nginx")
-    return p, "http://127.0.0.1:%d" % ports[0]
+    return p, "%s://127.0.0.1:%d" % ("https" if tls_dir else "http", ports[0])
 
 
-def messages(work, seconds, threads, conns):
-    say("== messages through the tree: 1 KB, entry node -> administrator -> provider (echo plugin)")
-    g = Group(os.path.join(work, "msg"), "bench")
+def messages(work, seconds, threads, conns, tls):
+    say("== messages through the tree: 1 KB, entry node -> administrator -> provider (echo plugin), %s"
+        % ("mutual TLS" if tls else "plain HTTP"))
+    work = os.path.join(work, "tls" if tls else "plain")
+    g = Group(os.path.join(work, "msg"), "bench", tls=tls)
     g.join("adm", "psp", "admin", 8, "")
     g.join("e1", "adm", "spn", 3, "")
     g.join("p1", "adm", "spn", 3, "echo", plugin_section("echo"))
+    ngx_id = g.join("ngx", "adm", "spn", 3, "", names=("localhost", "127.0.0.1"), start=False) if tls else None
     prefix = os.path.join(work, "msgs")
 
     def prep(count):
@@ -349,11 +384,11 @@ def messages(work, seconds, threads, conns):
     prep(need)
     spn = loaded(g.procs(), lambda: wrk(g.url("e1"), prefix, "/v1/message", '"section"', seconds, threads, conns))
     SERVERS.stop_all()
-    ngx, url = nginx_chain(work, 3)
+    ngx, url = nginx_chain(work, 3, ngx_id)
     wrk(url, prefix, "/v1/message", '"echo"', 1, threads, conns)  # warm up, as spn was
     base = loaded([ngx], lambda: wrk(url, prefix, "/v1/message", '"echo"', seconds, threads, conns))
     SERVERS.stop_all()
-    row("messages through 3 hops, 1 KB (plain HTTP)", "req/s", spn,
+    row("messages through 3 hops, 1 KB (%s)" % ("mutual TLS" if tls else "plain HTTP"), "req/s", spn,
         "3 nginx reverse proxies (keepalive) + 1 KB origin", base, 1.0)
 
 
@@ -408,7 +443,8 @@ def main():
         if not only or "crypto" in only:
             crypto(2)
         if not only or "messages" in only:
-            messages(work, a.seconds, a.threads, a.connections)
+            messages(work, a.seconds, a.threads, a.connections, True)
+            messages(work, a.seconds, a.threads, a.connections, False)
     finally:
         SERVERS.stop_all()
     table()
