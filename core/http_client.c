@@ -14,6 +14,7 @@
 #include "http_sig.h"
 #include "mem.h"
 #include "pki_cert.h"
+#include "pki_peers.h"
 
 #define POOL 8
 #define DEFAULT_MAX_RESPONSE (4 * 1024 * 1024)
@@ -22,6 +23,8 @@ struct spn_http_client {
 	spn_http_client_config_t cfg;
 	char *sign_cert;  /* the certificate sent with signed requests (under lock) */
 	char *cert, *key, *root, *pass;
+	gnutls_x509_crt_t root_crt;
+	spn_pki_peers_t *peers;  /* servers' certificates read before */
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	CURL *idle[POOL];
@@ -36,6 +39,7 @@ typedef struct {
 	/* the node the server must be */
 	CURL *h;
 	const spn_http_client_config_t *cfg;
+	spn_pki_peers_t *peers;
 	const char *expect;
 	bool checked;
 	int id_rc;
@@ -85,12 +89,19 @@ int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t *
 		c->cfg.timeout_ms = 10000;
 	if (!c->cfg.max_response)
 		c->cfg.max_response = DEFAULT_MAX_RESPONSE;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->freed, NULL);
 	if (cfg->tls && !c->root && !cfg->no_verify) {
 		spn_http_client_free(c);
 		return spn_err(SPN_EINVAL, "a TLS client needs the group's root");
 	}
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->freed, NULL);
+	if (cfg->tls && c->root && !cfg->no_verify) {
+		int rc;
+		if ((rc = spn_pki_cert_load(c->root, &c->root_crt)) || (rc = spn_pki_peers_new(c->root_crt, &c->peers))) {
+			spn_http_client_free(c);
+			return rc;
+		}
+	}
 	*out = c;
 	return 0;
 }
@@ -119,6 +130,9 @@ void spn_http_client_free(spn_http_client_t *c)
 	free(c->root);
 	spn_free_secret_str(c->pass);
 	free(c->sign_cert);
+	spn_pki_peers_free(c->peers);
+	if (c->root_crt)
+		gnutls_x509_crt_deinit(c->root_crt);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->freed);
 	free(c);
@@ -176,6 +190,14 @@ int spn_http_client_call_node(spn_http_client_t *c, const char *url, const char 
 	return request(c, url, NULL, node, body, len, status, resp, resp_len);
 }
 
+static void check_server(sink_t *s, const spn_ident_t *id, const char *serial)
+{
+	if (strcmp(id->node_id, s->expect) != 0)
+		s->id_rc = spn_err(SPN_EDENIED, "the server is %s, not %s", id->node_id, s->expect);
+	else if (s->cfg->is_revoked && s->cfg->is_revoked(serial, s->cfg->revoked_user))
+		s->id_rc = spn_err(SPN_EREVOKED, "the certificate %s of %s is revoked", serial, id->node_id);
+}
+
 /* Checks, once connected and before the request leaves, that the server's
  * certificate is the expected node's; aborts the transfer otherwise. */
 static int on_connected(void *user, char *ip, char *local_ip, int port, int local_port)
@@ -185,6 +207,7 @@ static int on_connected(void *user, char *ip, char *local_ip, int port, int loca
 	const gnutls_datum_t *chain;
 	gnutls_x509_crt_t crt;
 	spn_ident_t id;
+	char serial[SPN_SERIAL_HEX];
 	unsigned count = 0;
 
 	(void)ip;
@@ -198,19 +221,23 @@ static int on_connected(void *user, char *ip, char *local_ip, int port, int loca
 		s->id_rc = spn_err(SPN_EDENIED, "the server's certificate cannot be read");
 		return CURL_PREREQFUNC_ABORT;
 	}
+	if (s->peers) {
+		spn_pki_peer_t peer;
+		if (spn_pki_peers_get(s->peers, &chain[0], &peer) != 0)
+			s->id_rc = spn_err(SPN_EDENIED, "the server's certificate is not a valid one of the group");
+		else
+			check_server(s, &peer.id, peer.serial);
+		return s->id_rc ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+	}
 	if (gnutls_x509_crt_init(&crt) < 0) {
 		s->id_rc = SPN_ENOMEM;
 		return CURL_PREREQFUNC_ABORT;
 	}
-	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0 || spn_pki_cert_ident(crt, &id) != 0)
+	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0 || spn_pki_cert_ident(crt, &id) != 0 ||
+	    spn_pki_cert_serial(crt, serial) != 0)
 		s->id_rc = spn_err(SPN_EDENIED, "the server's certificate carries no spn identity");
-	else if (strcmp(id.node_id, s->expect) != 0)
-		s->id_rc = spn_err(SPN_EDENIED, "the server is %s, not %s", id.node_id, s->expect);
-	else if (s->cfg->is_revoked) {
-		char serial[SPN_SERIAL_HEX];
-		if (spn_pki_cert_serial(crt, serial) != 0 || s->cfg->is_revoked(serial, s->cfg->revoked_user))
-			s->id_rc = spn_err(SPN_EREVOKED, "the certificate %s of %s is revoked", serial, id.node_id);
-	}
+	else
+		check_server(s, &id, serial);
 	gnutls_x509_crt_deinit(crt);
 	return s->id_rc ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
@@ -248,6 +275,7 @@ static int request(spn_http_client_t *c, const char *url, const char *pin, const
 		if (expect) {
 			sink.h = h;
 			sink.cfg = &c->cfg;
+			sink.peers = c->peers;
 			sink.expect = expect;
 			curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_connected);
 			curl_easy_setopt(h, CURLOPT_PREREQDATA, &sink);

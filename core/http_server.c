@@ -44,6 +44,7 @@ struct spn_http_server {
 	time_t drain_until[DRAINING_MAX];
 	spn_http_config_t cfg;
 	gnutls_x509_crt_t root;
+	spn_pki_peers_t *peers; /* client certificates verified before */
 	uint16_t port;
 };
 
@@ -169,25 +170,20 @@ int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer)
 
 	if (!r->server->root)
 		return spn_err(SPN_EDENIED, "this endpoint needs a group member, and this server knows no group root");
-	if (!r->server->cfg.cert_pem) {
-		/* Plain HTTP (development): the request is signed instead. */
-		struct MHD_Connection *c = r->conn;
-		if ((rc = spn_http_sig_verify(r->server->root, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Spn-Cert"),
-					      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Spn-Time"),
-					      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Spn-Signature"), r->method,
-					      r->path, r->body, r->len, &crt)))
-			return rc;
-	} else {
+	if (r->server->cfg.cert_pem) {
 		ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (!ci || !ci->tls_session || !(chain = gnutls_certificate_get_peers(ci->tls_session, &n)) || n == 0)
 			return spn_err(SPN_EDENIED, "this endpoint needs a client certificate from the group");
-		if (gnutls_x509_crt_init(&crt) < 0)
-			return SPN_ENOMEM;
-		if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0) {
-			gnutls_x509_crt_deinit(crt);
-			return spn_err(SPN_EDENIED, "client certificate unreadable");
-		}
+		if ((rc = spn_pki_peers_get(r->server->peers, &chain[0], peer)))
+			return spn_err(SPN_EDENIED, "client certificate refused: %s", spn_err_detail(rc));
+		return 0;
 	}
+	/* Plain HTTP (development): the request is signed instead. */
+	if ((rc = spn_http_sig_verify(r->server->root, MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Spn-Cert"),
+				      MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Spn-Time"),
+				      MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Spn-Signature"), r->method,
+				      r->path, r->body, r->len, &crt)))
+		return rc;
 	if ((rc = spn_pki_cert_verify(crt, r->server->root)) == 0 && (rc = spn_pki_cert_ident(crt, &peer->id)) == 0 &&
 	    (rc = spn_pki_cert_serial(crt, peer->serial)) == 0)
 		rc = spn_pki_cert_pin(crt, peer->pin);
@@ -525,11 +521,15 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 		return cfg->port ? spn_err(rc, "%s port %u: %s", cfg->address, (unsigned)cfg->port, spn_err_detail(rc))
 				 : rc;
 	}
-	if (cfg->trust_pem && (rc = spn_pki_cert_import(cfg->trust_pem, strlen(cfg->trust_pem), &s->root))) {
+	if (cfg->trust_pem && ((rc = spn_pki_cert_import(cfg->trust_pem, strlen(cfg->trust_pem), &s->root)) ||
+			       (rc = spn_pki_peers_new(s->root, &s->peers)))) {
+		if (s->root)
+			gnutls_x509_crt_deinit(s->root);
 		free(s);
 		return rc;
 	}
 	if ((rc = start_workers(s))) {
+		spn_pki_peers_free(s->peers);
 		if (s->root)
 			gnutls_x509_crt_deinit(s->root);
 		free(s);
@@ -539,6 +539,7 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 		stop_workers(s);
 		pthread_mutex_destroy(&s->qlock);
 		pthread_cond_destroy(&s->qcond);
+		spn_pki_peers_free(s->peers);
 		if (s->root)
 			gnutls_x509_crt_deinit(s->root);
 		free(s);
@@ -626,6 +627,7 @@ void spn_http_stop(spn_http_server_t *s)
 	for (size_t i = 0; i < DRAINING_MAX; i++)
 		if (s->draining[i])
 			MHD_stop_daemon(s->draining[i]);
+	spn_pki_peers_free(s->peers);
 	if (s->root)
 		gnutls_x509_crt_deinit(s->root);
 	free(s);

@@ -11,6 +11,7 @@
 
 #include "ident.h"
 #include "pki_cert.h"
+#include "pki_peers.h"
 
 typedef struct spn_http_server spn_http_server_t;
 typedef struct spn_http_req spn_http_req_t;
@@ -66,12 +67,9 @@ const char *spn_http_req_method(const spn_http_req_t *r);
 const char *spn_http_req_path(const spn_http_req_t *r);
 /* The request body, NUL-terminated; valid during the handler. */
 const char *spn_http_req_body(const spn_http_req_t *r, size_t *len);
-/* A client that presented a certificate from the group. */
-typedef struct {
-	spn_ident_t id;
-	char serial[SPN_SERIAL_HEX];
-	char pin[SPN_PIN_MAX];  /* to call it back: spn_http_client_call_pinned */
-} spn_http_peer_t;
+/* A client that presented a certificate from the group; pin is how to
+ * call it back (spn_http_client_call_pinned). */
+typedef spn_pki_peer_t spn_http_peer_t;
 
 /* The identity in the client's certificate, verified against the group's
  * root at spn's clock: SPN_EDENIED when there is none. Revocation is the

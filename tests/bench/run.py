@@ -163,7 +163,7 @@ def loaded(servers, run):
     before = cpu_seconds(pids)
     perf = None
     if os.environ.get("SPN_BENCH_PERF"):
-        perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-g", "-o",
+        perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock"] + os.environ.get("SPN_BENCH_PERF_ARGS", "-g").split() + [ "-o",
                                  "%s.%d" % (os.environ["SPN_BENCH_PERF"], len(ROWS)) + ("" if servers[0].args[0] == SPND else ".base"), "-p", ",".join(str(p) for p in family(pids))],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     r = run()

@@ -21,6 +21,7 @@
 #include "file.h"
 #include "pki_cert.h"
 #include "pki_csr.h"
+#include "pki_peers.h"
 #include "token.h"
 
 /* 2030-01-01T00:00:00Z: far from today, so nothing here depends on it. */
@@ -148,6 +149,57 @@ static void validity_follows_the_pinned_clock(void **state)
 	gnutls_x509_crt_deinit(node);
 }
 
+static gnutls_datum_t der_of(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t d = {NULL, 0};
+
+	assert_true(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &d) >= 0);
+	return d;
+}
+
+/* The cache of verified certificates answers as a full verification
+ * would: it follows the clock on every hit and never keeps a refusal. */
+static void peers_cache(void **state)
+{
+	gnutls_x509_crt_t root = load("ca/root.crt"), node = load("node.crt");
+	gnutls_datum_t der = der_of(node), root_der = der_of(root);
+	spn_pki_peers_t *peers, *foreign;
+	spn_pki_peer_t peer;
+	char serial[SPN_SERIAL_HEX];
+
+	(void)state;
+	assert_int_equal(spn_pki_peers_new(root, &peers), 0);
+	assert_int_equal(spn_pki_cert_serial(node, serial), 0);
+	for (int i = 0; i < 2; i++) {
+		memset(&peer, 0, sizeof(peer));
+		assert_int_equal(spn_pki_peers_get(peers, &der, &peer), 0);
+		assert_string_equal(peer.id.node_id, "psp");
+		assert_string_equal(peer.serial, serial);
+		assert_memory_equal(peer.pin, "sha256//", 8);
+	}
+	spn_clock_pin(PINNED + 31 * 86400);
+	assert_int_equal(spn_pki_peers_get(peers, &der, &peer), SPN_EEXPIRED);
+	spn_clock_pin(PINNED - 3600);
+	assert_int_equal(spn_pki_peers_get(peers, &der, &peer), SPN_EEXPIRED);
+	spn_clock_pin(PINNED);
+	assert_int_equal(spn_pki_peers_get(peers, &der, &peer), 0);
+	/* A changed signature is another certificate, refused each time. */
+	der.data[der.size - 3] ^= 1;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(spn_pki_peers_get(peers, &der, &peer), SPN_EBADCERT);
+	der.data[der.size - 3] ^= 1;
+	assert_int_equal(spn_pki_peers_get(peers, &der, &peer), 0);
+	/* Under another root (here the node's own certificate), refused. */
+	assert_int_equal(spn_pki_peers_new(node, &foreign), 0);
+	assert_int_equal(spn_pki_peers_get(foreign, &root_der, &peer), SPN_EBADCERT);
+	spn_pki_peers_free(foreign);
+	spn_pki_peers_free(peers);
+	gnutls_free(der.data);
+	gnutls_free(root_der.data);
+	gnutls_x509_crt_deinit(root);
+	gnutls_x509_crt_deinit(node);
+}
+
 static void key_files(void **state)
 {
 	gnutls_x509_privkey_t key;
@@ -172,6 +224,7 @@ int main(void)
 		cmocka_unit_test(csr_round_trip_and_tamper),
 		cmocka_unit_test(tokens),
 		cmocka_unit_test(validity_follows_the_pinned_clock),
+		cmocka_unit_test(peers_cache),
 		cmocka_unit_test(key_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
