@@ -15,6 +15,7 @@
  *     for the baseline. */
 #include "config.h"
 
+#include <gnutls/crypto.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,7 @@ static int enroll(char **argv)
 	spn_names_t names;
 	FILE *out[64] = {0}, *one;
 	char *csr = NULL;
+	uint32_t run;
 	int rc;
 
 	if (threads == 0 || threads > 64)
@@ -131,16 +133,18 @@ static int enroll(char **argv)
 		if (!(out[t] = open_out(argv[2], suffix)))
 			return 1;
 	}
-	/* One transaction for all tokens: minting is not what is measured. */
+	/* One transaction for all tokens: minting is not what is measured.
+	 * Node ids are new in each run: a valid certificate holds its id. */
 	if ((rc = spn_ledger_begin(ca->ledger)))
 		return die("ledger", rc);
+	gnutls_rnd(GNUTLS_RND_NONCE, &run, sizeof(run));
 	for (size_t i = 0; i < count && rc == 0; i++) {
 		spn_ident_t node;
 		char *token = NULL;
 		json_object *o;
 
 		memset(&node, 0, sizeof(node));
-		snprintf(node.node_id, sizeof(node.node_id), "bench-%06zu", i);
+		snprintf(node.node_id, sizeof(node.node_id), "b%08x-%07zu", run, i);
 		node.role = SPN_ROLE_SPN;
 		node.trust = 1;
 		if ((rc = spn_ca_token_mint(ca, &node, spn_ca_policy(ca)->token_ttl, &token)) ||

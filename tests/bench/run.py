@@ -392,6 +392,90 @@ def messages(work, seconds, threads, conns, tls):
         "3 nginx reverse proxies (keepalive) + 1 KB origin", base, 1.0)
 
 
+CFSSL_SCHEMA = ("CREATE TABLE certificates (serial_number blob NOT NULL, authority_key_identifier blob NOT NULL, "
+                "ca_label blob, status blob NOT NULL, reason int, expiry timestamp, revoked_at timestamp, "
+                "pem blob NOT NULL, PRIMARY KEY(serial_number, authority_key_identifier));")
+
+
+def cfssl_serve(work):
+    """cfssl serve with an ECDSA P-256 CA of its own making, recording every
+    certificate in its SQLite certificate database, as spn's ledger does."""
+    d = os.path.join(work, "cfssl")
+    os.makedirs(d)
+    with open(os.path.join(d, "ca.json"), "w") as f:
+        json.dump({"CN": "bench baseline CA", "key": {"algo": "ecdsa", "size": 256}, "names": [{"O": "bench"}]}, f)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump({"signing": {"default": {"expiry": "168h", "usages": [
+            "digital signature", "server auth", "client auth"]}}}, f)
+    with open(os.path.join(d, "db.json"), "w") as f:
+        json.dump({"driver": "sqlite3", "data_source": os.path.join(d, "certs.db")}, f)
+    subprocess.run("cfssl genkey -initca ca.json | cfssljson -bare ca", shell=True, cwd=d, check=True,
+                   stderr=subprocess.DEVNULL)
+    subprocess.run(["sqlite3", os.path.join(d, "certs.db"), CFSSL_SCHEMA], check=True)
+    port = free_ports(1)[0]
+    p = SERVERS.start(["cfssl", "serve", "-address", "127.0.0.1", "-port", str(port), "-ca", "ca.pem", "-ca-key",
+                       "ca-key.pem", "-config", "config.json", "-db-config", "db.json", "-loglevel", "3"],
+                      os.path.join(d, "serve.log"), cwd=d)
+    url = "http://127.0.0.1:%d" % port
+    end = time.time() + 15
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url + "/api/v1/cfssl/health", timeout=1)
+            break
+        except Exception:
+            time.sleep(0.1)
+    return p, url, os.path.join(d, "certs.db")
+
+
+def count_rows(db, table):
+    r = subprocess.run(["sqlite3", "-cmd", ".timeout 10000", db, "SELECT COUNT(*) FROM %s" % table], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("bench: %s: %s" % (db, r.stderr.strip()))
+    return int(r.stdout.strip())
+
+
+def issuance(work, seconds, threads, conns):
+    say("== certificate issuance over REST: ECDSA P-256 CSRs, every certificate recorded")
+    prefix = os.path.join(work, "csr-base")
+    results = {}
+    for keytype in ("p256", "ed25519"):
+        g = Group(os.path.join(work, "ca-" + keytype), "bench", keytype=keytype)
+        ledger = os.path.join(g.psp, "ledger.db")
+        pre = os.path.join(work, "enroll-" + keytype)
+
+        def prep(count):
+            r = subprocess.run([PREP, "enroll", os.path.join(g.psp, "spnd.conf"), str(count), pre, str(threads)],
+                               capture_output=True, text=True, env=ENV)
+            if r.returncode != 0:
+                sys.exit("bench: " + r.stderr.strip())
+        prep(1000)
+        probe = wrk(g.url("psp"), pre, "/v1/enroll", '"certificate"', 2, threads, conns)
+        before = count_rows(ledger, "certs")
+        prep(int(probe["requests"] / probe["seconds"] * seconds * 1.5) + 1000)
+        r = loaded(g.procs(), lambda: wrk(g.url("psp"), pre, "/v1/enroll", '"certificate"', seconds, threads, conns))
+        r["recorded"] = count_rows(ledger, "certs") - before
+        results[keytype] = r
+        if keytype == "p256":
+            shutil.copy(pre + ".csr", prefix + ".csr")
+        SERVERS.stop_all()
+    # The baseline signs the same kind of CSR (same key type, same names).
+    with open(prefix + ".csr") as f:
+        body = json.dumps({"certificate_request": f.read()})
+    for t in range(threads):
+        with open("%s.%d" % (prefix, t), "w") as f:
+            f.write(body + "\n")
+    cf, url, db = cfssl_serve(work)
+    wrk(url, prefix, "/api/v1/cfssl/sign", '"success":true', 1, threads, conns)
+    before = count_rows(db, "certificates")
+    base = loaded([cf], lambda: wrk(url, prefix, "/api/v1/cfssl/sign", '"success":true', seconds, threads, conns))
+    base["recorded"] = count_rows(db, "certificates") - before
+    SERVERS.stop_all()
+    row("certificate issuance, ECDSA P-256 CA", "certs/s", results["p256"],
+        "cfssl serve, ECDSA P-256 CA, SQLite certdb", base, 1.2)
+    row("certificate issuance, Ed25519 CA (default)", "certs/s", results["ed25519"],
+        "cfssl serve (same run as above)", base, 2.0)
+
+
 # --- the table ------------------------------------------------------------------
 
 def fmt_rate(x):
@@ -445,6 +529,8 @@ def main():
         if not only or "messages" in only:
             messages(work, a.seconds, a.threads, a.connections, True)
             messages(work, a.seconds, a.threads, a.connections, False)
+        if not only or "issuance" in only:
+            issuance(work, a.seconds, a.threads, a.connections)
     finally:
         SERVERS.stop_all()
     table()
