@@ -4,7 +4,8 @@
  * and Ed25519 over memory, with the same certificate and root; section seal
  * + open at 1 KB and 16 KB against raw AES-256-GCM through GnuTLS. Figures
  * are printed, never asserted.
- *   bench_crypto [SECONDS_PER_ROW]   (default 2; 0 runs each row once) */
+ *   bench_crypto [SECONDS_PER_ROW [JSON_FILE]]   (default 2; 0 runs each row
+ *   once; the figures also go to JSON_FILE, one object per line) */
 #include "config.h"
 
 #include <errno.h>
@@ -301,9 +302,14 @@ static double bytes_per_session(unsigned long n)
 	}
 }
 
+static FILE *json;
+
 static void row(const char *what, const char *unit, double spn, const char *base_name, double base)
 {
 	printf("%-34s %12.0f %-9s %-36s %12.0f %8.2fx\n", what, spn, unit, base_name, base, spn / base);
+	if (json)
+		fprintf(json, "{\"row\":\"%s\",\"rate\":%.1f,\"baseline_name\":\"%s\",\"baseline_rate\":%.1f}\n", what, spn,
+			base_name, base);
 }
 
 int main(int argc, char **argv)
@@ -314,6 +320,10 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		seconds = atof(argv[1]);
+	if (argc > 2 && !(json = fopen(argv[2], "w"))) {
+		perror(argv[2]);
+		return 1;
+	}
 	spn_log_set_level(SPN_LOG_WARN);
 	gnutls_global_init();
 	setup();
@@ -334,8 +344,13 @@ int main(int argc, char **argv)
 	b = rate(raw_gcm, 16384);
 	row("section seal + open, 16 KB", "/s", s, "raw AES-256-GCM encrypt + decrypt", b);
 	printf("%-34s %12.1f %-9s %-36s %12.1f\n", "", s * 16384 / 1e6, "MB/s", "", b * 16384 / 1e6);
-	printf("%-34s %12.0f %-9s (goal: at most 1024; 100,000 sessions held)\n", "provider memory per session",
-	       bytes_per_session(seconds > 0 ? 100000 : 1000), "bytes");
+	s = bytes_per_session(seconds > 0 ? 100000 : 1000);
+	printf("%-34s %12.0f %-9s (goal: at most 1024; 100,000 sessions held)\n", "provider memory per session", s,
+	       "bytes");
+	if (json) {
+		fprintf(json, "{\"row\":\"provider memory per session\",\"bytes\":%.0f}\n", s);
+		fclose(json);
+	}
 	gnutls_aead_cipher_deinit(aead);
 	gnutls_certificate_free_credentials(srv_cred);
 	gnutls_certificate_free_credentials(cli_cred);

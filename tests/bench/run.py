@@ -186,10 +186,16 @@ def spnctl(*args):
 
 
 class Group:
-    def __init__(self, work, name, keytype="ed25519", tls=False):
+    def __init__(self, work, name, keytype="ed25519", tls=False, max_children=None):
         self.work, self.tls, self.nodes = work, tls, {}
         self.psp = os.path.join(work, "psp")
         spnctl("init", "-d", self.psp, "-g", name, "-t", keytype)
+        if max_children:
+            conf = os.path.join(self.psp, "spnd.conf")
+            with open(conf) as f:
+                text = f.read()
+            with open(conf, "w") as f:
+                f.write(text.replace("max_children = 16", "max_children = %d" % max_children))
         self.root = os.path.join(self.psp, "ca", "root.crt")
         self.settings(self.psp, "")
         self.start("psp", self.psp)
@@ -214,7 +220,7 @@ class Group:
         with open(os.path.join(self.nodes[name][0], "spnd.port")) as f:
             return "%s://127.0.0.1:%s" % ("https" if self.tls else "http", f.read().strip())
 
-    def join(self, name, parent, role, trust, services, extra="", names=(), start=True):
+    def join(self, name, parent, role, trust, services, extra="", names=(), start=True, deadline_ms=1000):
         d, pd = os.path.join(self.work, name), self.nodes[parent][0]
         if parent == "psp":
             tok = spnctl("token", "-c", os.path.join(pd, "spnd.conf"), "--id", name, "--role", role, "--trust",
@@ -228,7 +234,7 @@ class Group:
                *[a for n in names for a in ("--name", n)])
         if not start:
             return d
-        self.settings(d, "[tree]\nheartbeat_ms = 200\ndeadline_ms = 1000\n" + extra, http=False)
+        self.settings(d, "[tree]\nheartbeat_ms = 200\ndeadline_ms = %d\n%s" % (deadline_ms, extra), http=False)
         return self.start(name, d)
 
     def procs(self):
@@ -252,27 +258,25 @@ def row(what, unit, spn, base_name, base, goal, higher_is_better=True):
                  "ratio": ratio, "goal": goal})
 
 
-def crypto(seconds):
-    say("== message-level cryptography (bench_crypto, %g s per figure)" % seconds)
-    r = subprocess.run([CRYPTO, str(seconds)], capture_output=True, text=True)
+def crypto(work, seconds):
+    say("== message-level cryptography (bench_crypto, %g s per figure, one thread)" % seconds)
+    out = os.path.join(work, "crypto.json")
+    r = subprocess.run([CRYPTO, str(seconds), out], capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit("bench: bench_crypto: " + r.stderr)
     sys.stdout.write(r.stdout)
-    goals = {"session": 2.0, "section seal + open, 1 KB": None, "section seal + open, 16 KB": 0.5}
-    for line in r.stdout.splitlines():
-        if line.endswith("x") and "  " in line:
-            name = line[:34].strip()
-            spn_rate = float(line[34:47])
-            base_name = line[57:94].strip()
-            base_rate = float(line[94:107])
-            goal = next((g for k, g in goals.items() if name.startswith(k)), None)
-            row(name, "ops/s", {"rate": spn_rate, "cpu_s_per_op": 1 / spn_rate},
-                base_name, {"rate": base_rate, "cpu_s_per_op": 1 / base_rate}, goal)
-        elif line.startswith("provider memory per session"):
-            b = float(line[34:47])
-            ROWS.append({"row": "memory per open session (provider, 100,000 held)", "unit": "bytes",
-                         "spn": {"bytes": b}, "baseline_name": None, "baseline": None, "ratio": None,
-                         "goal": "<= 1024 bytes", "met": b <= 1024})
+    goals = {"session": 2.0, "section seal + open, 16 KB": 0.5}
+    with open(out) as f:
+        for line in f:
+            x = json.loads(line)
+            if "bytes" in x:
+                ROWS.append({"row": "memory per open session (provider, 100,000 held)", "unit": "bytes",
+                             "spn": {"bytes_per_session": x["bytes"]}, "baseline_name": None, "baseline": None,
+                             "ratio": None, "goal": "<= 1024 bytes", "met": x["bytes"] <= 1024})
+                continue
+            goal = next((g for k, g in goals.items() if x["row"].startswith(k)), None)
+            row(x["row"], "ops/s", {"rate": x["rate"], "cpu_s_per_op": 1 / x["rate"]}, x["baseline_name"],
+                {"rate": x["baseline_rate"], "cpu_s_per_op": 1 / x["baseline_rate"]}, goal)
 
 
 NGINX_CONF = """daemon off;
@@ -379,7 +383,7 @@ def messages(work, seconds, threads, conns, tls):
 
     # A short run tells how many distinct messages the measured one needs.
     prep(2000)
-    probe = wrk(g.url("e1"), prefix, "/v1/message", '"section"', 2, threads, conns)
+    probe = wrk(g.url("e1"), prefix, "/v1/message", '"section"', min(2, seconds), threads, conns)
     need = int(probe["requests"] / probe["seconds"] * seconds * 1.5 / threads) + 2000
     prep(need)
     spn = loaded(g.procs(), lambda: wrk(g.url("e1"), prefix, "/v1/message", '"section"', seconds, threads, conns))
@@ -449,7 +453,7 @@ def issuance(work, seconds, threads, conns):
             if r.returncode != 0:
                 sys.exit("bench: " + r.stderr.strip())
         prep(1000)
-        probe = wrk(g.url("psp"), pre, "/v1/enroll", '"certificate"', 2, threads, conns)
+        probe = wrk(g.url("psp"), pre, "/v1/enroll", '"certificate"', min(2, seconds), threads, conns)
         before = count_rows(ledger, "certs")
         prep(int(probe["requests"] / probe["seconds"] * seconds * 1.5) + 1000)
         r = loaded(g.procs(), lambda: wrk(g.url("psp"), pre, "/v1/enroll", '"certificate"', seconds, threads, conns))
@@ -476,40 +480,111 @@ def issuance(work, seconds, threads, conns):
         "cfssl serve (same run as above)", base, 2.0)
 
 
+def private_kb(pid):
+    """Memory no other process shares: what the process itself costs."""
+    total = 0
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                total += int(line.split()[1])
+    return total
+
+
+def memory(work):
+    say("== memory of an idle spnd, beside a program that only loads the same libraries")
+    ready = os.path.join(work, "floor.ready")
+    p = SERVERS.start([os.path.join(B, "tests", "bench", "bench_floor"), ready], os.path.join(work, "floor.log"))
+    wait_file(ready, p, "bench_floor")
+    time.sleep(1)
+    floor = {"rss_kb": memory_kb([p.pid], "VmRSS"), "private_kb": private_kb(p.pid)}
+    SERVERS.stop_all()
+    g = Group(os.path.join(work, "idle"), "bench", tls=True)
+    g.join("adm", "psp", "admin", 8, "")
+    g.join("m1", "adm", "spn", 3, "a")
+    time.sleep(3)  # heartbeats and registrations done, then idle
+    for name, label in (("psp", "the PSP"), ("m1", "a member")):
+        pid = g.nodes[name][1].pid
+        got = {"rss_kb": memory_kb([pid], "VmRSS"), "private_kb": private_kb(pid),
+               "threads": int(open("/proc/%d/status" % pid).read().split("Threads:")[1].split()[0])}
+        ROWS.append({"row": "spnd idle, %s (TLS)" % label, "unit": "kB", "spn": got,
+                     "baseline_name": "the same libraries loaded, nothing else", "baseline": floor,
+                     "ratio": None, "goal": "<= 8 MB", "met": got["rss_kb"] <= 8192})
+    SERVERS.stop_all()
+
+
+def registry(work, members, admins):
+    say("== registry convergence: %d members join below %d administrators at once" % (members, admins))
+    g = Group(os.path.join(work, "reg"), "bench", tls=True, max_children=members)
+    join_bin = os.path.join(B, "tests", "bench", "bench_join")
+    # The simulated members do not send heartbeats during the measurement.
+    for i in range(admins):
+        g.join("adm%d" % i, "psp", "admin", 8, "", deadline_ms=600000)
+    dirs, preps = [], []
+    for i in range(admins):
+        d = os.path.join(work, "members%d" % i)
+        os.makedirs(d)
+        dirs.append(d)
+        name = "adm%d" % i
+        preps.append(subprocess.Popen([join_bin, "members", g.nodes[name][0], g.url(name), g.root,
+                                       str(members // admins), d], stderr=subprocess.PIPE, text=True))
+    for p in preps:
+        if p.wait() != 0:
+            sys.exit("bench: bench_join members: exit %d: %s" % (p.returncode, p.stderr.read().strip()))
+    r = subprocess.run([join_bin, "join", g.psp, g.url("psp"), g.root, "8"] + dirs, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("bench: bench_join join: exit %d: %s" % (r.returncode, r.stderr.strip()))
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    got["peak_rss_kb"] = memory_kb([p.pid for p in g.procs()])
+    SERVERS.stop_all()
+    ROWS.append({"row": "registry convergence, %d members joining at once" % members, "unit": "ms", "spn": got,
+                 "baseline_name": None, "baseline": None, "ratio": None,
+                 "goal": "every join at the root within 1 s",
+                 "met": got["failed"] == 0 and got["within_1s"] == got["members"]})
+
+
 # --- the table ------------------------------------------------------------------
 
 def fmt_rate(x):
     return "%.0f" % x if x >= 100 else "%.1f" % x
 
 
-def table():
-    say("")
-    say("%-48s %10s %8s %8s %10s %8s | %-46s %10s %8s %8s %10s %8s | %7s %6s" % (
-        "spn", "rate/s", "p50 ms", "p99 ms", "CPU us/op", "RSS MB", "baseline (same run)", "rate/s", "p50 ms",
-        "p99 ms", "CPU us/op", "RSS MB", "ratio", "goal"))
+def verdict(r):
+    bad = [x for x in (r["spn"], r["baseline"]) if x and (x.get("failed") or x.get("socket_errors"))]
+    if bad or (r["spn"] and r["spn"].get("repeated")):
+        return "INVALID: failed or repeated requests (see the JSON)"
+    met = r.get("met")
+    if met is None and r["ratio"] is not None and isinstance(r["goal"], (int, float)):
+        met = r["ratio"] >= r["goal"]
+    return "" if met is None else ("met" if met else "SHORT of the goal")
 
-    def cells(r):
-        if not r or "rate" not in r:
-            return "%10s %8s %8s %10s %8s" % ("-", "-", "-", "-", "-")
-        return "%10s %8s %8s %10s %8s" % (
-            fmt_rate(r["rate"]),
-            "%.2f" % (r["p50_us"] / 1000) if "p50_us" in r else "-",
-            "%.2f" % (r["p99_us"] / 1000) if "p99_us" in r else "-",
-            "%.1f" % (r["cpu_s_per_op"] * 1e6) if "cpu_s_per_op" in r else "-",
-            "%.1f" % (r["peak_rss_kb"] / 1024) if "peak_rss_kb" in r else "-")
+
+def table():
+    cols = "%-52s %9s %8s %8s %10s %7s"
+    say("")
+    say("== results (one run, one machine: %d CPUs)" % os.cpu_count())
+    say((cols + " %8s  %s") % ("", "rate/s", "p50 ms", "p99 ms", "CPU us/op", "RSS MB", "ratio", "goal"))
+
+    def line(name, r):
+        return cols % ("  " + name[:50], fmt_rate(r["rate"]),
+                       "%.2f" % (r["p50_us"] / 1000) if "p50_us" in r else "-",
+                       "%.2f" % (r["p99_us"] / 1000) if "p99_us" in r else "-",
+                       "%.1f" % (r["cpu_s_per_op"] * 1e6), "%.1f" % (r["peak_rss_kb"] / 1024) if "peak_rss_kb" in r
+                       else "-")
 
     for r in ROWS:
-        ratio = "%.2fx" % r["ratio"] if r["ratio"] is not None else "-"
-        goal = ("%gx" % r["goal"]) if isinstance(r["goal"], (int, float)) else (r["goal"] or "-")
-        if r["baseline"] is None:
-            say("%-48s %s | %-46s %s | %7s %s" % (r["row"][:48], other(r["spn"]), "-", "", "-", goal))
-            continue
-        say("%-48s %s | %-46s %s | %7s %6s" % (r["row"][:48], cells(r["spn"]), r["baseline_name"][:46],
-                                               cells(r["baseline"]), ratio, goal))
-
-
-def other(v):
-    return "  ".join("%s %s" % (k, fmt_rate(x) if isinstance(x, float) else x) for k, x in v.items())
+        goal = (">= %gx" % r["goal"]) if isinstance(r["goal"], (int, float)) else (r["goal"] or "-")
+        say(r["row"])
+        if r["baseline"] and "rate" in r["spn"]:
+            say(line("spn", r["spn"]) + " %7.2fx  %s  %s" % (r["ratio"], goal, verdict(r)))
+            say(line(r["baseline_name"], r["baseline"]))
+        elif r["baseline"]:
+            s_, b = r["spn"], r["baseline"]
+            say("  spn: RSS %.1f MB (%d threads); %s: RSS %.1f MB; spn's own: %.1f MB    goal %s  %s" % (
+                s_["rss_kb"] / 1024, s_["threads"], r["baseline_name"], b["rss_kb"] / 1024,
+                (s_["rss_kb"] - b["rss_kb"]) / 1024, goal, verdict(r)))
+        else:
+            say("  spn: %s    goal %s  %s" % (", ".join("%s %s" % (k, v) for k, v in r["spn"].items()), goal,
+                                                verdict(r)))
 
 
 def main():
@@ -518,6 +593,9 @@ def main():
     ap.add_argument("--seconds", type=int, default=10, help="length of each measured load (default 10)")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     ap.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    ap.add_argument("--crypto-seconds", type=float, default=2, help="per figure of bench_crypto (default 2)")
+    ap.add_argument("--members", type=int, default=1000, help="members joining at once (default 1000)")
+    ap.add_argument("--admins", type=int, default=10, help="administrators they join below (default 10)")
     ap.add_argument("--only", default="", help="comma-separated rows: crypto,messages,issuance,memory,registry")
     a = ap.parse_args()
     need_tools()
@@ -525,10 +603,14 @@ def main():
     work = tempfile.mkdtemp(prefix="spn-bench-")
     try:
         if not only or "crypto" in only:
-            crypto(2)
+            crypto(work, a.crypto_seconds)
         if not only or "messages" in only:
             messages(work, a.seconds, a.threads, a.connections, True)
             messages(work, a.seconds, a.threads, a.connections, False)
+        if not only or "memory" in only:
+            memory(work)
+        if not only or "registry" in only:
+            registry(work, a.members, a.admins)
         if not only or "issuance" in only:
             issuance(work, a.seconds, a.threads, a.connections)
     finally:
