@@ -12,6 +12,7 @@
 struct spn_ledger {
 	sqlite3 *db;
 	char *path;
+	unsigned depth;  /* open transactions; the inner ones are savepoints */
 };
 
 static const char schema[] =
@@ -84,17 +85,31 @@ void spn_ledger_close(spn_ledger_t *l)
 
 int spn_ledger_begin(spn_ledger_t *l)
 {
-	return exec(l, "BEGIN IMMEDIATE", "cannot begin transaction");
+	int rc = exec(l, l->depth ? "SAVEPOINT nested" : "BEGIN IMMEDIATE", "cannot begin transaction");
+
+	if (rc == 0)
+		l->depth++;
+	return rc;
 }
 
 int spn_ledger_commit(spn_ledger_t *l)
 {
-	return exec(l, "COMMIT", "cannot commit");
+	/* Only the outermost commit reaches the disk. */
+	int rc = exec(l, l->depth > 1 ? "RELEASE nested" : "COMMIT", "cannot commit");
+
+	if (rc == 0 && l->depth)
+		l->depth--;
+	return rc;
 }
 
 void spn_ledger_rollback(spn_ledger_t *l)
 {
-	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	if (l->depth > 1)
+		sqlite3_exec(l->db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
+	else
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	if (l->depth)
+		l->depth--;
 }
 
 static int prepare(spn_ledger_t *l, const char *sql, sqlite3_stmt **st)

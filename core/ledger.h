@@ -42,7 +42,10 @@ int spn_ledger_open(const char *path, spn_ledger_t **out);
 void spn_ledger_close(spn_ledger_t *l);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK: issuance checks and the insert happen
- * in one transaction, so two issuers cannot both pass the same check. */
+ * in one transaction, so two issuers cannot both pass the same check.
+ * Transactions nest: an inner one is a savepoint, released or rolled back
+ * alone, and only the outermost COMMIT makes anything durable (several
+ * issuances then share one fsync: node_issue.c). */
 int spn_ledger_begin(spn_ledger_t *l);
 int spn_ledger_commit(spn_ledger_t *l);
 void spn_ledger_rollback(spn_ledger_t *l);

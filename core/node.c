@@ -99,7 +99,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	pthread_mutex_init(&n->ca_lock, NULL);
 	pthread_mutex_init(&n->state_lock, NULL);
 	pthread_cond_init(&n->wake, NULL);
-	if ((rc = read_pem(conf, "cert", &n->cert_path, &n->cert_pem)) ||
+	if ((rc = spn_node_issuing_new(n)) || (rc = read_pem(conf, "cert", &n->cert_path, &n->cert_pem)) ||
 	    (rc = read_pem(conf, "root", &n->root_path, &n->root_pem)) ||
 	    (rc = spn_conf_path(conf, "node", "key", NULL, &n->key_path)))
 		goto out;
@@ -277,6 +277,7 @@ void spn_node_close(spn_node_t *n)
 		free(n->retired[i]);
 	free(n->retired);
 	free(n->root_pem);
+	spn_node_issuing_free(n);
 	pthread_mutex_destroy(&n->ca_lock);
 	pthread_mutex_destroy(&n->state_lock);
 	pthread_cond_destroy(&n->wake);

@@ -30,6 +30,7 @@ typedef struct {
 	time_t not_before, not_after;
 	spn_ca_t *ca;              /* PSP only */
 	pthread_mutex_t ca_lock;   /* the CA's ledger transactions are one at a time */
+	struct spn_node_issuing *issuing; /* enrollments waiting for a commit (node_issue.c) */
 	spn_http_server_t *http;
 	spn_http_client_t *client; /* to the parent and the children */
 	spn_http_client_t *ctl;    /* the worker's own: heartbeats, CRLs; short timeout */

@@ -167,15 +167,15 @@ static void enroll(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 		json_object_put(o);
 		return;
 	}
-	pthread_mutex_lock(&n->ca_lock);
 	if (pseudo) {
 		size_t rlen;
 		const char *rtext = spn_json_text(request, &rlen);
+		pthread_mutex_lock(&n->ca_lock);
 		rc = spn_ca_enroll_pseudo(n->ca, rtext, rlen, token, strlen(token), pass, &is);
+		pthread_mutex_unlock(&n->ca_lock);
 	} else {
-		rc = spn_ca_enroll_csr(n->ca, csr, strlen(csr), token, strlen(token), &is);
+		rc = spn_node_issue_csr(n, csr, token, &is);
 	}
-	pthread_mutex_unlock(&n->ca_lock);
 	json_object_put(o);
 	if (rc) {
 		spn_log_info("enrollment refused: %s", spn_err_detail(rc));

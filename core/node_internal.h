@@ -57,6 +57,12 @@ void spn_node_tree_get(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_crl_push(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_route(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_enroll_relay(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+
+/* The PSP's enrollments by CSR, several under one ledger commit: returns once
+ * this one is issued and durable, or refused (node_issue.c). */
+int spn_node_issuing_new(spn_node_t *n);
+void spn_node_issuing_free(spn_node_t *n);
+int spn_node_issue_csr(spn_node_t *n, const char *csr, const char *token, spn_ca_issued_t *out);
 void spn_node_token(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_renew(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 

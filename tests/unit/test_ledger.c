@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,6 +88,58 @@ static void serial_unique(void **state)
 	assert_int_equal(spn_ledger_cert_add(l, &b), SPN_EEXIST);
 }
 
+/* What another process reading the file sees: what is committed. */
+static bool seen_by_another(const char *serial)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM certs WHERE serial = ?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n == 1;
+}
+
+/* Inner transactions are savepoints: a rolled-back one leaves nothing, a
+ * committed one is durable (and visible to another connection) only once
+ * the outermost commits, and goes if the outermost rolls back. */
+static void nested_transactions(void **state)
+{
+	spn_ledger_t *l = *state;
+	spn_ledger_cert_t a = cert("5000000000000000000000000000000a", "n1");
+	spn_ledger_cert_t b = cert("5000000000000000000000000000000b", "n2");
+	spn_ledger_cert_t c = cert("5000000000000000000000000000000c", "n3");
+
+	assert_int_equal(spn_ledger_begin(l), 0);
+	assert_int_equal(spn_ledger_begin(l), 0);
+	assert_int_equal(spn_ledger_cert_add(l, &a), 0);
+	assert_int_equal(spn_ledger_commit(l), 0);
+	assert_int_equal(spn_ledger_begin(l), 0);
+	assert_int_equal(spn_ledger_cert_add(l, &b), 0);
+	spn_ledger_rollback(l);
+	assert_false(seen_by_another(a.serial));
+	assert_int_equal(spn_ledger_commit(l), 0);
+	assert_true(seen_by_another(a.serial));
+	assert_false(seen_by_another(b.serial));
+
+	assert_int_equal(spn_ledger_begin(l), 0);
+	assert_int_equal(spn_ledger_begin(l), 0);
+	assert_int_equal(spn_ledger_cert_add(l, &c), 0);
+	assert_int_equal(spn_ledger_commit(l), 0);
+	spn_ledger_rollback(l);
+	assert_false(seen_by_another(c.serial));
+	/* Back at no transaction: a plain one works as before. */
+	assert_int_equal(spn_ledger_begin(l), 0);
+	assert_int_equal(spn_ledger_cert_add(l, &c), 0);
+	assert_int_equal(spn_ledger_commit(l), 0);
+	assert_true(seen_by_another(c.serial));
+}
+
 static void statuses_and_children(void **state)
 {
 	spn_ledger_t *l = *state;
@@ -128,6 +181,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(token_used_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(serial_unique, setup, teardown),
 		cmocka_unit_test_setup_teardown(statuses_and_children, setup, teardown),
+		cmocka_unit_test_setup_teardown(nested_transactions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
