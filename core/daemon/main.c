@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <gnutls/gnutls.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -49,6 +50,11 @@ int main(int argc, char **argv)
 	/* Its memory holds the node's key: no core dumps, and no other process
 	 * of the same user (a plugin's, say) may attach to it. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Worker threads allocate and free the same few kilobytes per request;
+	 * glibc would otherwise give the tops of their arenas back to the
+	 * kernel after each burst, and every give-back flushes the TLBs of the
+	 * other cores (doc/benchmarks.md). */
+	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 	/* Signals are taken by sigwait below; every thread inherits the mask. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

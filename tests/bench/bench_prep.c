@@ -5,9 +5,9 @@
  * per line, one file per load thread.
  *
  *   bench_prep msgs URL ROOT SERVICE BYTES COUNT PREFIX THREADS
- *     opens one session per thread with the provider of SERVICE through the
- *     node at URL and writes PREFIX.<thread>: COUNT messages of one
- *     BYTES-long section each, sequence numbers in order.
+ *     opens sessions with the provider of SERVICE through the node at URL
+ *     and writes PREFIX.<thread>: COUNT messages of one BYTES-long section
+ *     each, in sequence within each session.
  *   bench_prep enroll CONF COUNT PREFIX THREADS
  *     mints COUNT join tokens with the PSP of CONF (in one ledger
  *     transaction) and writes PREFIX.<thread>: {"csr","token"} bodies, one
@@ -49,6 +49,11 @@ static FILE *open_out(const char *prefix, const char *suffix)
 	return f;
 }
 
+/* Sessions per file: the lines take them in turn, so that the requests one
+ * session has in flight at once stay far inside its replay window however
+ * many connections a load thread keeps open. */
+#define SESSIONS 8
+
 static int msgs(char **argv)
 {
 	spn_client_config_t cfg = {.url = argv[0], .root_file = argv[1], .name = "bench"};
@@ -63,39 +68,43 @@ static int msgs(char **argv)
 	for (size_t i = 0; i < bytes; i++)
 		data[i] = (uint8_t)('a' + i % 26);
 	for (unsigned t = 0; t < threads && rc == 0; t++) {
-		spn_client_t *c = NULL;
-		spn_client_session_t *s;
+		spn_client_t *c[SESSIONS] = {0};
+		spn_client_session_t *s[SESSIONS];
 		char suffix[16];
 		FILE *f;
 
 		snprintf(suffix, sizeof(suffix), "%u", t);
-		if ((rc = spn_client_new(&cfg, &c)))
-			return die(argv[0], rc);
-		if ((rc = spn_client_open(c, &service, 1)) || !(s = spn_client_session(c, service)) || !s->open) {
-			spn_client_free(c);
-			return die("opening a session", rc ? rc : SPN_ESESSION);
+		for (unsigned k = 0; k < SESSIONS && rc == 0; k++) {
+			if ((rc = spn_client_new(&cfg, &c[k])))
+				break;
+			if ((rc = spn_client_open(c[k], &service, 1)) || !(s[k] = spn_client_session(c[k], service)) ||
+			    !s[k]->open)
+				rc = rc ? rc : SPN_ESESSION;
 		}
-		if (!(f = open_out(argv[5], suffix))) {
-			spn_client_free(c);
-			return 1;
+		if (rc || !(f = open_out(argv[5], suffix))) {
+			for (unsigned k = 0; k < SESSIONS; k++)
+				spn_client_free(c[k]);
+			return rc ? die("opening a session", rc) : 1;
 		}
 		for (size_t i = 0; i < count && rc == 0; i++) {
+			spn_client_session_t *cur = s[i % SESSIONS];
 			spn_jwe_header_t h;
 			char *jwe = NULL;
 			memset(&h, 0, sizeof(h));
-			snprintf(h.kid, sizeof(h.kid), "%s", s->id);
-			snprintf(h.svc, sizeof(h.svc), "%s", s->service);
-			snprintf(h.to, sizeof(h.to), "%s", s->provider);
-			snprintf(h.from, sizeof(h.from), "%s", c->name);
+			snprintf(h.kid, sizeof(h.kid), "%s", cur->id);
+			snprintf(h.svc, sizeof(h.svc), "%s", cur->service);
+			snprintf(h.to, sizeof(h.to), "%s", cur->provider);
+			snprintf(h.from, sizeof(h.from), "%s", c[i % SESSIONS]->name);
 			spn_client_new_mid(h.mid, sizeof(h.mid));
-			h.seq = s->seq++;
-			if ((rc = spn_jwe_seal(s->to_provider, &h, data, bytes, &jwe)) == 0)
+			h.seq = cur->seq++;
+			if ((rc = spn_jwe_seal(cur->to_provider, &h, data, bytes, &jwe)) == 0)
 				fprintf(f, "{\"id\":\"%s\",\"sections\":[\"%s\"]}\n", h.mid, jwe);
 			free(jwe);
 		}
 		if (fclose(f) != 0 && rc == 0)
 			rc = SPN_EIO;
-		spn_client_free(c);
+		for (unsigned k = 0; k < SESSIONS; k++)
+			spn_client_free(c[k]);
 	}
 	free(data);
 	return rc ? die("sealing", rc) : 0;

@@ -36,7 +36,7 @@ function response(status, headers, body)
 	if status < 200 or status > 299 or not string.find(body, expect, 1, true) then
 		failed = failed + 1
 		if failed == 1 then
-			io.stderr:write("first failure: " .. status .. " " .. string.sub(body, 1, 300) .. "\n")
+			io.stderr:write("first failure: " .. status .. " " .. string.sub(body, 1, 600) .. "\n")
 		end
 	end
 end
