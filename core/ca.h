@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gnutls/x509.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -89,6 +90,28 @@ int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, 
  * threshold and the minter's child limit. Nothing is recorded on refusal. */
 int spn_ca_enroll_csr(spn_ca_t *ca, const char *csr, size_t csr_len, const char *token, size_t token_len,
 		      spn_ca_issued_t *out);
+
+/* spn_ca_enroll_csr in two steps, so that the work of many enrollments can
+ * run at once and only the ledger's part is one at a time (spnd batches
+ * those under one commit: core/node_issue.c):
+ *   spn_ca_prepare_csr checks the CSR and the token (its signature against
+ *     the minter's certificate, read under lock, the caller's guard of the
+ *     ledger, when given), asks the policy hooks and signs the certificate.
+ *     Nothing is recorded; the certificate never leaves the CA unless
+ *     spn_ca_pending_record succeeds.
+ *   spn_ca_pending_record, under the caller's guard, in a ledger
+ *     transaction (a savepoint when the caller holds one open): the minter
+ *     still holds the certificate that signed the token, the node id is free,
+ *     the minter is under its child limit, the token is unused; then the
+ *     record. Durable when the outermost transaction commits.
+ *   spn_ca_pending_announce logs the issuance and tells the ISSUED hook;
+ *     call it once the record is durable. */
+typedef struct spn_ca_pending spn_ca_pending_t;
+int spn_ca_prepare_csr(spn_ca_t *ca, const char *csr, size_t csr_len, const char *token, size_t token_len,
+		       pthread_mutex_t *lock, spn_ca_pending_t **out);
+int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *out);
+void spn_ca_pending_announce(spn_ca_t *ca, const spn_ca_pending_t *p);
+void spn_ca_pending_free(spn_ca_t *ca, spn_ca_pending_t *p);
 
 /* The same for a JSON pseudo-CSR (doc/ca.md); without a public key in it,
  * the CA generates the key and returns it as PKCS#12 protected by pass (or a

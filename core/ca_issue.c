@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <gnutls/crypto.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +64,11 @@ int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, 
 	return rc;
 }
 
-/* Everything about a token that can be checked before the transaction. */
+/* Everything about a token that can be checked before the transaction. The
+ * minter's record is read under lock, when one is given: the caller's guard
+ * of the ledger. */
 static int token_check(spn_ca_t *ca, const char *text, size_t len, time_t now, spn_token_t *t,
-		       spn_ledger_cert_t *minter)
+		       spn_ledger_cert_t *minter, pthread_mutex_t *lock)
 {
 	gnutls_x509_crt_t crt;
 	int rc;
@@ -78,7 +81,12 @@ static int token_check(spn_ca_t *ca, const char *text, size_t len, time_t now, s
 	 * whoever held it would sign the PSP's tokens. */
 	if (strcmp(t->node.node_id, ca->psp_id) == 0)
 		return spn_err(SPN_EPOLICY, "node id '%s' is the PSP's and cannot be enrolled", ca->psp_id);
-	if ((rc = spn_ledger_cert_current(ca->ledger, t->minted_by, now, minter)))
+	if (lock)
+		pthread_mutex_lock(lock);
+	rc = spn_ledger_cert_current(ca->ledger, t->minted_by, now, minter);
+	if (lock)
+		pthread_mutex_unlock(lock);
+	if (rc)
 		return spn_err(SPN_ETOKEN, "join token minted by '%s', which holds no valid certificate here",
 			       t->minted_by);
 	rc = spn_pki_cert_import(minter->pem, strlen(minter->pem), &crt);
@@ -149,117 +157,190 @@ static int policy(spn_ca_t *ca, const spn_token_t *t, const char *minter, spn_id
 	return 0;
 }
 
-/* Signs and records under the token, in one transaction. */
-static int issue(spn_ca_t *ca, const spn_token_t *t, const spn_ledger_cert_t *minter, gnutls_pubkey_t pub,
-		 const spn_names_t *names, time_t now, spn_ca_issued_t *out, gnutls_x509_crt_t *crt_out)
-{
-	spn_ledger_token_t use;
-	gnutls_x509_crt_t crt = NULL;
-	char serial[SPN_SERIAL_HEX];
-	unsigned children = 0;
-	bool in_use = false;
+/* An issuance between its signature and its record (ca.h). */
+struct spn_ca_pending {
+	spn_token_t t;
+	spn_ledger_cert_t minter;
 	spn_ident_t id;
 	spn_ca_profile_t prof;
+	gnutls_pubkey_t pub;
+	spn_names_t names;
+	gnutls_x509_crt_t crt;
+	char serial[SPN_SERIAL_HEX];
+	time_t now;
+	bool recorded;
+};
+
+void spn_ca_pending_free(spn_ca_t *ca, spn_ca_pending_t *p)
+{
+	if (!p)
+		return;
+	spn_ledger_cert_clear(ca->ledger, &p->minter);
+	if (p->pub)
+		gnutls_pubkey_deinit(p->pub);
+	if (p->crt)
+		gnutls_x509_crt_deinit(p->crt);
+	free(p);
+}
+
+/* The work that needs no ledger: the policy's say, and the signature. */
+static int sign(spn_ca_t *ca, spn_ca_pending_t *p)
+{
+	int rc;
+
+	if ((rc = spn_ca_need_key(ca)) || (rc = policy(ca, &p->t, p->minter.id.node_id, &p->id, &p->prof)))
+		return rc;
+	return spn_ca_sign(ca->root, ca->key, p->pub, &p->id, &p->names, &p->prof, ca->crl_url, p->now, &p->crt,
+			   p->serial);
+}
+
+int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *out)
+{
+	spn_ledger_token_t use;
+	spn_ledger_cert_t cur;
+	const spn_token_t *t = &p->t;
+	unsigned children = 0;
+	bool in_use = false;
 	int rc, tries;
 
+	memset(out, 0, sizeof(*out));
+	memset(&cur, 0, sizeof(cur));
 	memset(&use, 0, sizeof(use));
 	strcpy(use.id, t->id);
 	strcpy(use.node_id, t->node.node_id);
 	strcpy(use.minted_by, t->minted_by);
 	use.expires = t->expires;
-
-	if ((rc = spn_ca_need_key(ca)) || (rc = policy(ca, t, minter->id.node_id, &id, &prof)) ||
-	    (rc = spn_ledger_begin(ca->ledger)))
+	if ((rc = spn_ledger_begin(ca->ledger)))
 		return rc;
-	if ((rc = spn_ledger_node_in_use(ca->ledger, t->node.node_id, now, &in_use)))
+	/* What the ledger says now: the minter still holds the certificate
+	 * whose key signed the token, the id is free, the minter has room. */
+	if ((rc = spn_ledger_cert_current(ca->ledger, t->minted_by, p->now, &cur)) ||
+	    strcmp(cur.serial, p->minter.serial) != 0) {
+		rc = spn_err(SPN_ETOKEN, "join token minted by '%s', which no longer holds the certificate that signed it",
+			     t->minted_by);
+		goto fail;
+	}
+	if ((rc = spn_ledger_node_in_use(ca->ledger, t->node.node_id, p->now, &in_use)))
 		goto fail;
 	if (in_use) {
 		rc = spn_err(SPN_EEXIST, "node id '%s' already holds a valid certificate", t->node.node_id);
 		goto fail;
 	}
-	if (minter->id.role == SPN_ROLE_ADMIN) {
-		if ((rc = spn_ledger_children(ca->ledger, minter->id.node_id, now, &children)))
+	if (p->minter.id.role == SPN_ROLE_ADMIN) {
+		if ((rc = spn_ledger_children(ca->ledger, p->minter.id.node_id, p->now, &children)))
 			goto fail;
 		if (children >= ca->policy.max_children) {
 			rc = spn_err(SPN_ELIMIT, "admin %s already has %u members (max_children = %u)",
-				     minter->id.node_id, children, ca->policy.max_children);
+				     p->minter.id.node_id, children, ca->policy.max_children);
 			goto fail;
 		}
 	}
 	/* A serial collision is astronomically unlikely; the primary key makes
-	 * it harmless, and a retry draws a fresh one. */
+	 * it harmless, and a new signature draws a fresh one. */
 	for (tries = 0; tries < 3; tries++) {
-		if ((rc = spn_ca_sign(ca->root, ca->key, pub, &id, names, &prof, ca->crl_url, now, &crt, serial)))
-			goto fail;
-		rc = spn_ca_record(ca, crt, &id, minter->id.node_id, t->id, now, out);
+		rc = spn_ca_record(ca, p->crt, &p->id, p->minter.id.node_id, t->id, p->now, out);
 		if (rc != SPN_EEXIST)
 			break;
-		gnutls_x509_crt_deinit(crt);
-		crt = NULL;
+		gnutls_x509_crt_deinit(p->crt);
+		p->crt = NULL;
+		if ((rc = spn_ca_sign(ca->root, ca->key, p->pub, &p->id, &p->names, &p->prof, ca->crl_url, p->now,
+				      &p->crt, p->serial)))
+			break;
 	}
 	if (rc)
 		goto fail;
-	if ((rc = spn_ledger_token_use(ca->ledger, &use, serial, now)) || (rc = spn_ledger_commit(ca->ledger))) {
+	if ((rc = spn_ledger_token_use(ca->ledger, &use, p->serial, p->now)) || (rc = spn_ledger_commit(ca->ledger))) {
 		spn_ca_issued_clear(out);
 		goto fail;
 	}
-	spn_log_info("issued %s to %s (%s, trust %u) accepted by %s", serial, t->node.node_id,
-		     spn_role_name(t->node.role), id.trust, minter->id.node_id);
-	if (ca->hook) {
-		spn_ca_hook_req_t r;
-		memset(&r, 0, sizeof(r));
-		r.id = id;
-		r.accepted_by = minter->id.node_id;
-		r.validity = prof.validity;
-		r.serial = serial;
-		ca->hook(ca->hook_user, SPN_CA_HOOK_ISSUED, &r);
-	}
-	if (crt_out)
-		*crt_out = crt;
-	else
-		gnutls_x509_crt_deinit(crt);
+	spn_ledger_cert_clear(ca->ledger, &cur);
+	p->recorded = true;
 	return 0;
 fail:
+	spn_ledger_cert_clear(ca->ledger, &cur);
 	spn_ledger_rollback(ca->ledger);
-	if (crt)
-		gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+void spn_ca_pending_announce(spn_ca_t *ca, const spn_ca_pending_t *p)
+{
+	spn_ca_hook_req_t r;
+
+	if (!p->recorded)
+		return;
+	spn_log_info("issued %s to %s (%s, trust %u) accepted by %s", p->serial, p->t.node.node_id,
+		     spn_role_name(p->t.node.role), p->id.trust, p->minter.id.node_id);
+	if (!ca->hook)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.id = p->id;
+	r.accepted_by = p->minter.id.node_id;
+	r.validity = p->prof.validity;
+	r.serial = p->serial;
+	ca->hook(ca->hook_user, SPN_CA_HOOK_ISSUED, &r);
+}
+
+/* Signs, records and announces in one go: the pending issuance p has its
+ * token, minter, public key and names. */
+static int issue(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *out)
+{
+	int rc;
+
+	if ((rc = sign(ca, p)) || (rc = spn_ca_pending_record(ca, p, out)))
+		return rc;
+	spn_ca_pending_announce(ca, p);
+	return 0;
+}
+
+int spn_ca_prepare_csr(spn_ca_t *ca, const char *csr, size_t csr_len, const char *token, size_t token_len,
+		       pthread_mutex_t *lock, spn_ca_pending_t **out)
+{
+	gnutls_x509_crq_t crq = NULL;
+	spn_ca_pending_t *p = calloc(1, sizeof(*p));
+	char cn[SPN_NAME_MAX + 1];
+	int rc;
+
+	*out = NULL;
+	if (!p)
+		return SPN_ENOMEM;
+	p->now = spn_clock_now();
+	if ((rc = spn_pki_csr_parse(csr, csr_len, &crq)) || (rc = spn_pki_csr_node_id(crq, cn, sizeof(cn))) ||
+	    (rc = spn_pki_csr_names(crq, &p->names)))
+		goto out;
+	if ((rc = token_check(ca, token, token_len, p->now, &p->t, &p->minter, lock)))
+		goto out;
+	if (strcmp(cn, p->t.node.node_id) != 0) {
+		rc = spn_err(SPN_ETOKEN, "join token is for node '%s' but the CSR asks for '%s'", p->t.node.node_id,
+			     cn);
+		goto out;
+	}
+	if (gnutls_pubkey_init(&p->pub) < 0 || gnutls_pubkey_import_x509_crq(p->pub, crq, 0) < 0) {
+		rc = spn_err(SPN_EBADCSR, "cannot read the CSR's public key");
+		goto out;
+	}
+	rc = sign(ca, p);
+out:
+	if (crq)
+		gnutls_x509_crq_deinit(crq);
+	if (rc)
+		spn_ca_pending_free(ca, p);
+	else
+		*out = p;
 	return rc;
 }
 
 int spn_ca_enroll_csr(spn_ca_t *ca, const char *csr, size_t csr_len, const char *token, size_t token_len,
 		      spn_ca_issued_t *out)
 {
-	gnutls_x509_crq_t crq = NULL;
-	gnutls_pubkey_t pub = NULL;
-	spn_token_t t;
-	spn_ledger_cert_t minter;
-	spn_names_t names;
-	char cn[SPN_NAME_MAX + 1];
-	time_t now = spn_clock_now();
+	spn_ca_pending_t *p = NULL;
 	int rc;
 
-	memset(&minter, 0, sizeof(minter));
 	memset(out, 0, sizeof(*out));
-	if ((rc = spn_pki_csr_parse(csr, csr_len, &crq)) || (rc = spn_pki_csr_node_id(crq, cn, sizeof(cn))) ||
-	    (rc = spn_pki_csr_names(crq, &names)))
-		goto out;
-	if ((rc = token_check(ca, token, token_len, now, &t, &minter)))
-		goto out;
-	if (strcmp(cn, t.node.node_id) != 0) {
-		rc = spn_err(SPN_ETOKEN, "join token is for node '%s' but the CSR asks for '%s'", t.node.node_id, cn);
-		goto out;
-	}
-	if (gnutls_pubkey_init(&pub) < 0 || gnutls_pubkey_import_x509_crq(pub, crq, 0) < 0) {
-		rc = spn_err(SPN_EBADCSR, "cannot read the CSR's public key");
-		goto out;
-	}
-	rc = issue(ca, &t, &minter, pub, &names, now, out, NULL);
-out:
-	spn_ledger_cert_clear(ca->ledger, &minter);
-	if (pub)
-		gnutls_pubkey_deinit(pub);
-	if (crq)
-		gnutls_x509_crq_deinit(crq);
+	if ((rc = spn_ca_prepare_csr(ca, csr, csr_len, token, token_len, NULL, &p)))
+		return rc;
+	if ((rc = spn_ca_pending_record(ca, p, out)) == 0)
+		spn_ca_pending_announce(ca, p);
+	spn_ca_pending_free(ca, p);
 	return rc;
 }
 
@@ -285,21 +366,17 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 	json_object *o = NULL;
 	const char *node_id, *pubkey_pem, **dns = NULL, **ip = NULL;
 	size_t ndns = 0, nip = 0;
-	gnutls_pubkey_t pub = NULL;
 	gnutls_x509_privkey_t key = NULL;
-	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t der = {NULL, 0};
-	spn_token_t t;
-	spn_ledger_cert_t minter;
-	spn_names_t names;
-	time_t now = spn_clock_now();
+	spn_ca_pending_t *p;
 	int rc;
 
-	memset(&minter, 0, sizeof(minter));
-	memset(&names, 0, sizeof(names));
 	memset(out, 0, sizeof(*out));
 	if (json_len > PSEUDO_MAX)
 		return spn_err(SPN_ETOOBIG, "pseudo-CSR larger than %d bytes", PSEUDO_MAX);
+	if (!(p = calloc(1, sizeof(*p))))
+		return SPN_ENOMEM;
+	p->now = spn_clock_now();
 	if ((rc = spn_json_parse(json, json_len, &o)) || (rc = spn_json_only(o, "request", allowed)) ||
 	    (rc = spn_json_str(o, "node_id", true, SPN_NAME_MAX, &node_id)) ||
 	    (rc = spn_json_str(o, "public_key", false, 8192, &pubkey_pem)) ||
@@ -314,31 +391,31 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 	}
 	for (size_t i = 0; i < ndns + nip; i++) {
 		const char *name = i < ndns ? dns[i] : ip[i - ndns];
-		if ((rc = spn_names_add(&names, name))) {
+		if ((rc = spn_names_add(&p->names, name))) {
 			rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s", spn_err_detail(rc));
 			goto out;
 		}
 	}
-	if ((rc = token_check(ca, token, token_len, now, &t, &minter)))
+	if ((rc = token_check(ca, token, token_len, p->now, &p->t, &p->minter, NULL)))
 		goto out;
-	if (strcmp(node_id, t.node.node_id) != 0) {
+	if (strcmp(node_id, p->t.node.node_id) != 0) {
 		rc = spn_err(SPN_ETOKEN, "join token is for node '%s' but the pseudo-CSR asks for '%s'",
-			     t.node.node_id, node_id);
+			     p->t.node.node_id, node_id);
 		goto out;
 	}
 	if (pubkey_pem) {
 		gnutls_datum_t d = {(unsigned char *)pubkey_pem, (unsigned)strlen(pubkey_pem)};
 		unsigned bits = 0;
 		spn_key_type_t type;
-		if (gnutls_pubkey_init(&pub) < 0) {
+		if (gnutls_pubkey_init(&p->pub) < 0) {
 			rc = SPN_ENOMEM;
 			goto out;
 		}
-		if (gnutls_pubkey_import(pub, &d, GNUTLS_X509_FMT_PEM) < 0) {
+		if (gnutls_pubkey_import(p->pub, &d, GNUTLS_X509_FMT_PEM) < 0) {
 			rc = spn_err(SPN_EBADCSR, "pseudo-CSR: public_key is not a PEM SubjectPublicKeyInfo");
 			goto out;
 		}
-		if ((rc = spn_pki_key_type_of((gnutls_pk_algorithm_t)gnutls_pubkey_get_pk_algorithm(pub, &bits), bits,
+		if ((rc = spn_pki_key_type_of((gnutls_pk_algorithm_t)gnutls_pubkey_get_pk_algorithm(p->pub, &bits), bits,
 					      &type)))
 			goto out;
 	} else {
@@ -346,10 +423,10 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 		 * only inside the passphrase-protected bundle. */
 		if ((rc = spn_pki_key_generate(ca->policy.generated_key_type, &key)))
 			goto out;
-		if ((rc = spn_pki_key_pubkey(key, &pub)))
+		if ((rc = spn_pki_key_pubkey(key, &p->pub)))
 			goto out;
 	}
-	if ((rc = issue(ca, &t, &minter, pub, &names, now, out, &crt)))
+	if ((rc = issue(ca, p, out)))
 		goto out;
 	if (key) {
 		if (pass) {
@@ -359,7 +436,7 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 			rc = random_pass(&out->p12_pass);
 		}
 		if (rc == 0)
-			rc = spn_ca_p12(key, crt, ca->root, node_id, out->p12_pass, &der);
+			rc = spn_ca_p12(key, p->crt, ca->root, node_id, out->p12_pass, &der);
 		if (rc) {
 			/* The certificate is recorded but its key is lost: revoke
 			 * it so that nothing accepted is left dangling. */
@@ -371,13 +448,9 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 		out->p12_len = der.size;
 	}
 out:
-	spn_ledger_cert_clear(ca->ledger, &minter);
-	if (crt)
-		gnutls_x509_crt_deinit(crt);
+	spn_ca_pending_free(ca, p);
 	if (key)
 		gnutls_x509_privkey_deinit(key);
-	if (pub)
-		gnutls_pubkey_deinit(pub);
 	free(dns);
 	free(ip);
 	json_object_put(o);

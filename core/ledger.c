@@ -1,7 +1,9 @@
 /* The ledger on SQLite. */
 #include "config.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +11,21 @@
 #include "error.h"
 #include "ledger.h"
 
+/* Statements kept compiled: an issuance runs a dozen, and compiling them
+ * again each time cost as much as running them. */
+#define KEPT 32
+
 struct spn_ledger {
 	sqlite3 *db;
 	char *path;
 	unsigned depth;  /* open transactions; the inner ones are savepoints */
+	pthread_mutex_t lock;  /* of kept[] only */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+		bool busy;  /* a statement is used by one caller at a time */
+	} kept[KEPT];
+	size_t n_kept;
 };
 
 static const char schema[] =
@@ -56,6 +69,7 @@ int spn_ledger_open(const char *path, spn_ledger_t **out)
 		free(l);
 		return SPN_ENOMEM;
 	}
+	pthread_mutex_init(&l->lock, NULL);
 	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {
 		rc = db_err(l, "cannot open");
@@ -78,6 +92,11 @@ void spn_ledger_close(spn_ledger_t *l)
 {
 	if (!l)
 		return;
+	for (size_t i = 0; i < l->n_kept; i++) {
+		sqlite3_finalize(l->kept[i].st);
+		free((char *)l->kept[i].sql);
+	}
+	pthread_mutex_destroy(&l->lock);
 	sqlite3_close(l->db);
 	free(l->path);
 	free(l);
@@ -112,9 +131,48 @@ void spn_ledger_rollback(spn_ledger_t *l)
 		l->depth--;
 }
 
+/* A compiled statement for sql, kept for next time when there is room;
+ * give it back with release. */
 static int prepare(spn_ledger_t *l, const char *sql, sqlite3_stmt **st)
 {
-	return sqlite3_prepare_v2(l->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : db_err(l, "cannot prepare");
+	size_t i;
+
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < l->n_kept; i++)
+		if (!l->kept[i].busy && strcmp(l->kept[i].sql, sql) == 0) {
+			l->kept[i].busy = true;
+			*st = l->kept[i].st;
+			pthread_mutex_unlock(&l->lock);
+			return 0;
+		}
+	if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		pthread_mutex_unlock(&l->lock);
+		return db_err(l, "cannot prepare");
+	}
+	for (i = 0; i < l->n_kept && strcmp(l->kept[i].sql, sql) != 0; i++)
+		;
+	if (i == l->n_kept && i < KEPT && (l->kept[i].sql = strdup(sql))) {
+		l->kept[i].st = *st;
+		l->kept[i].busy = true;
+		l->n_kept++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return 0;
+}
+
+static void release(spn_ledger_t *l, sqlite3_stmt *st)
+{
+	pthread_mutex_lock(&l->lock);
+	for (size_t i = 0; i < l->n_kept; i++)
+		if (l->kept[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			l->kept[i].busy = false;
+			pthread_mutex_unlock(&l->lock);
+			return;
+		}
+	pthread_mutex_unlock(&l->lock);
+	sqlite3_finalize(st);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -127,7 +185,7 @@ static int run(spn_ledger_t *l, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
+	release(l, st);
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc == SQLITE_CONSTRAINT)
@@ -150,7 +208,7 @@ int spn_ledger_meta_get(spn_ledger_t *l, const char *key, char *buf, size_t cap)
 	} else {
 		rc = rc == SQLITE_DONE ? spn_err(SPN_ENOTFOUND, "ledger: no '%s' recorded", key) : db_err(l, "meta");
 	}
-	sqlite3_finalize(st);
+	release(l, st);
 	return rc;
 }
 
@@ -279,7 +337,7 @@ static int one_cert(spn_ledger_t *l, sqlite3_stmt *st, spn_ledger_cert_t *c, con
 		rc = spn_err(SPN_ENOTFOUND, "no certificate %s in the ledger", what);
 	else
 		rc = db_err(l, "certificate lookup");
-	sqlite3_finalize(st);
+	release(l, st);
 	return rc;
 }
 
@@ -331,7 +389,7 @@ static int count(spn_ledger_t *l, const char *sql, const char *arg, time_t now, 
 	} else {
 		rc = db_err(l, "count");
 	}
-	sqlite3_finalize(st);
+	release(l, st);
 	return rc;
 }
 
@@ -409,11 +467,11 @@ static int each(spn_ledger_t *l, const char *sql, time_t now, bool all, spn_ledg
 			rc = fn(&c, user);
 		spn_ledger_cert_clear(l, &c);
 		if (rc) {
-			sqlite3_finalize(st);
+			release(l, st);
 			return rc;
 		}
 	}
-	sqlite3_finalize(st);
+	release(l, st);
 	return rc == SQLITE_DONE ? 0 : db_err(l, "listing");
 }
 
@@ -469,11 +527,11 @@ int spn_ledger_event_each(spn_ledger_t *l, spn_ledger_event_fn fn, void *user)
 			(const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
 			(const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5), user);
 		if (rc) {
-			sqlite3_finalize(st);
+			release(l, st);
 			return rc;
 		}
 	}
-	sqlite3_finalize(st);
+	release(l, st);
 	return rc == SQLITE_DONE ? 0 : db_err(l, "events");
 }
 
@@ -489,7 +547,7 @@ int spn_ledger_check(spn_ledger_t *l)
 		rc = 0;
 	else
 		rc = spn_err(SPN_ELEDGER, "ledger %s fails its integrity check", l->path);
-	sqlite3_finalize(st);
+	release(l, st);
 	return rc;
 }
 

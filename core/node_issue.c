@@ -1,10 +1,12 @@
-/* Enrollments at the PSP share their commits. Each certificate is durable
- * in the ledger before it is handed out, and making it durable is an fsync
- * that costs more than checking the request and signing the certificate.
- * So requests that arrive while one commit is under way wait together: the
- * first of them takes all, issues each in a savepoint of one transaction
- * (a refusal rolls back that request alone) and commits once; then every
- * one of them answers. Nothing is answered before its commit. */
+/* Enrollments at the PSP: the work of many at once, their records together.
+ * Each request checks its CSR and token and has its certificate signed in
+ * its own thread (spn_ca_prepare_csr), alongside the others. Only the
+ * ledger's part is one at a time, and each certificate is durable there
+ * before it is handed out; making it durable is an fsync that costs more
+ * than the rest. So the records that wait while one commit is under way go
+ * together: the first of them takes all, records each in a savepoint of one
+ * transaction (a refusal rolls back that request alone) and commits once;
+ * then every one of them answers. Nothing is answered before its commit. */
 #include "config.h"
 
 #include <pthread.h>
@@ -21,7 +23,7 @@
 
 typedef struct waiter {
 	struct waiter *next;
-	const char *csr, *token;
+	spn_ca_pending_t *pending;
 	spn_ca_issued_t *out;
 	int rc;
 	bool done;
@@ -59,8 +61,8 @@ void spn_node_issuing_free(spn_node_t *n)
 	n->issuing = NULL;
 }
 
-/* Issues a batch under the CA lock: one transaction, one commit. */
-static void issue_batch(spn_node_t *n, waiter_t *batch)
+/* Records a batch under the CA lock: one transaction, one commit. */
+static void record_batch(spn_node_t *n, waiter_t *batch)
 {
 	spn_ledger_t *l = spn_ca_ledger(n->ca);
 	size_t issued = 0, count = 0;
@@ -69,7 +71,7 @@ static void issue_batch(spn_node_t *n, waiter_t *batch)
 	pthread_mutex_lock(&n->ca_lock);
 	rc = spn_ledger_begin(l);
 	for (waiter_t *w = batch; w; w = w->next, count++) {
-		w->rc = rc ? rc : spn_ca_enroll_csr(n->ca, w->csr, strlen(w->csr), w->token, strlen(w->token), w->out);
+		w->rc = rc ? rc : spn_ca_pending_record(n->ca, w->pending, w->out);
 		issued += w->rc == 0;
 	}
 	if (rc == 0 && (rc = spn_ledger_commit(l)) != 0) {
@@ -83,6 +85,9 @@ static void issue_batch(spn_node_t *n, waiter_t *batch)
 			}
 	}
 	pthread_mutex_unlock(&n->ca_lock);
+	for (waiter_t *w = batch; w; w = w->next)
+		if (w->rc == 0)
+			spn_ca_pending_announce(n->ca, w->pending);
 	if (count > 1)
 		spn_log_debug("%zu enrollment(s) under one ledger commit, %zu issued", count, issued);
 }
@@ -90,8 +95,12 @@ static void issue_batch(spn_node_t *n, waiter_t *batch)
 int spn_node_issue_csr(spn_node_t *n, const char *csr, const char *token, spn_ca_issued_t *out)
 {
 	struct spn_node_issuing *q = n->issuing;
-	waiter_t me = {.csr = csr, .token = token, .out = out};
+	waiter_t me = {.out = out};
+	int rc;
 
+	memset(out, 0, sizeof(*out));
+	if ((rc = spn_ca_prepare_csr(n->ca, csr, strlen(csr), token, strlen(token), &n->ca_lock, &me.pending)))
+		return rc;
 	pthread_mutex_lock(&q->lock);
 	*q->tail = &me;
 	q->tail = &me.next;
@@ -111,7 +120,7 @@ int spn_node_issue_csr(spn_node_t *n, const char *csr, const char *token, spn_ca
 		last->next = NULL;
 		q->leading = true;
 		pthread_mutex_unlock(&q->lock);
-		issue_batch(n, batch);
+		record_batch(n, batch);
 		pthread_mutex_lock(&q->lock);
 		for (waiter_t *w = batch, *next; w; w = next) {
 			next = w->next;
@@ -121,5 +130,6 @@ int spn_node_issue_csr(spn_node_t *n, const char *csr, const char *token, spn_ca
 		pthread_cond_broadcast(&q->done);
 	}
 	pthread_mutex_unlock(&q->lock);
+	spn_ca_pending_free(n->ca, me.pending);
 	return me.rc;
 }
