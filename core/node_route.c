@@ -222,6 +222,25 @@ static int forward(spn_node_t *n, route_t *r, const spn_tree_hop_t *hop, unsigne
 
 void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status, char **body, size_t *len);
 
+/* The provider this node chose has left, and the nodes below have not yet
+ * told: the next hop says it has no such node (or that node no such
+ * service), or that it could not even connect to it. Either way the request
+ * reached no provider, and another may take it. */
+static bool gone_below(const spn_http_resp_t *resp)
+{
+	json_object *o = NULL;
+	const char *e;
+	bool gone;
+
+	if (resp->status < 400 || !resp->body || spn_json_parse(resp->body, resp->len, &o) != 0)
+		return false;
+	e = spn_json_str_or(o, "error", "");
+	gone = strcmp(e, "no_provider") == 0 ||
+	       (strcmp(e, "unavailable") == 0 && strstr(spn_json_str_or(o, "message", ""), "cannot be reached"));
+	json_object_put(o);
+	return gone;
+}
+
 static void route(spn_node_t *n, const spn_http_peer_t *peer, const char *body, size_t len, spn_http_resp_t *resp)
 {
 	route_t r;
@@ -253,7 +272,16 @@ static void route(spn_node_t *n, const spn_http_peer_t *peer, const char *body, 
 		 * request: another one may take it (it may be leaving). */
 		bool chosen_here = r.service && !r.node;
 		int tries = chosen_here ? 3 : 1;
-		while ((rc = forward(n, &r, &hop, hops, resp)) == SPN_EUNAVAILABLE && --tries > 0) {
+		while (((rc = forward(n, &r, &hop, hops, resp)) == SPN_EUNAVAILABLE ||
+			(rc == 0 && chosen_here && gone_below(resp))) &&
+		       --tries > 0) {
+			if (rc == 0) {
+				spn_log_info("route %s: %s cannot be had below %s; choosing again", r.id, hop.target,
+					     hop.via);
+				free(resp->body);
+				resp->body = NULL;
+				resp->len = 0;
+			}
 			json_object_object_del(r.msg, "node");
 			if (spn_tree_route(n->tree, r.service, NULL, n->policy, &hop) != 0 || hop.local)
 				break;

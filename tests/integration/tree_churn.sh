@@ -47,6 +47,18 @@ check "c2 is gone from the PSP's registry" wait_for 2 gone "$P" c2
 # SIGKILL: no goodbye; the parent notices the silence.
 node_stop "$WORK/c1" KILL
 start=$(date +%s%N)
+# Until adm1 notices, every registry still lists c1; of two requests for C
+# the PSP (which chooses, in turn) sends one toward c1. That one reaches no
+# provider, and the PSP chooses again: both are answered, by c3.
+: >"$WORK/early"
+for i in 1 2; do
+	st=$(route "$WORK/e1" '{"service":"c"}')
+	echo "$st $(handler_of 2>/dev/null)" >>"$WORK/early"
+	[ "$st" = 200 ] || diag "$(cat "$WORK/body")"
+done
+check "requests sent right after the SIGKILL are answered by c3" sh -c "[ \"\$(tr '\n' ' ' <'$WORK/early')\" = '200 c3 200 c3 ' ]"
+diag "$(tr '\n' ' ' <"$WORK/early")"
+check "the PSP chose again for the one sent toward c1" grep -q 'c1 cannot be had below adm1; choosing again' "$P/spnd.log"
 check "c1 (killed) disappears from adm1's registry" wait_for 5 gone "$WORK/adm1" c1
 check "and from the PSP's" wait_for 2 gone "$P" c1
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
