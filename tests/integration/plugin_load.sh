@@ -76,4 +76,4 @@ sed -i 's/^\[plugins\]/[plugins]/' "$WORK/e1/spnd.conf"
 printf '\n%s\n' "$TREE_SETTINGS" >>"$WORK/e1/spnd.conf"
 check "and spnd loads it" node_start "$WORK/e1"
 client "$WORK/e1" echo='hi there' >"$WORK/c" 2>&1
-check "and it serves" grep -q '^echo from e1: good morning, client: you said hi there$' "$WORK/c"
+check "and it serves" sh -c "grep -q '^echo from e1: good morning, client: you said hi there\$' '$WORK/c' || { cat '$WORK/c'; tail -n 20 '$WORK/e1/spnd.log'; false; }"
