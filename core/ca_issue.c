@@ -199,6 +199,7 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 	spn_ledger_token_t use;
 	spn_ledger_cert_t cur;
 	const spn_token_t *t = &p->t;
+	time_t now = spn_clock_now();  /* the request may have waited for its turn */
 	unsigned children = 0;
 	bool in_use = false;
 	int rc, tries;
@@ -210,24 +211,27 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 	strcpy(use.node_id, t->node.node_id);
 	strcpy(use.minted_by, t->minted_by);
 	use.expires = t->expires;
+	if (t->expires <= now)
+		return spn_err(SPN_ETOKENEXPIRED, "join token for %s expired %lds ago", t->node.node_id,
+			       (long)(now - t->expires));
 	if ((rc = spn_ledger_begin(ca->ledger)))
 		return rc;
 	/* What the ledger says now: the minter still holds the certificate
 	 * whose key signed the token, the id is free, the minter has room. */
-	if ((rc = spn_ledger_cert_current(ca->ledger, t->minted_by, p->now, &cur)) ||
+	if ((rc = spn_ledger_cert_current(ca->ledger, t->minted_by, now, &cur)) ||
 	    strcmp(cur.serial, p->minter.serial) != 0) {
 		rc = spn_err(SPN_ETOKEN, "join token minted by '%s', which no longer holds the certificate that signed it",
 			     t->minted_by);
 		goto fail;
 	}
-	if ((rc = spn_ledger_node_in_use(ca->ledger, t->node.node_id, p->now, &in_use)))
+	if ((rc = spn_ledger_node_in_use(ca->ledger, t->node.node_id, now, &in_use)))
 		goto fail;
 	if (in_use) {
 		rc = spn_err(SPN_EEXIST, "node id '%s' already holds a valid certificate", t->node.node_id);
 		goto fail;
 	}
 	if (p->minter.id.role == SPN_ROLE_ADMIN) {
-		if ((rc = spn_ledger_children(ca->ledger, p->minter.id.node_id, p->now, &children)))
+		if ((rc = spn_ledger_children(ca->ledger, p->minter.id.node_id, now, &children)))
 			goto fail;
 		if (children >= ca->policy.max_children) {
 			rc = spn_err(SPN_ELIMIT, "admin %s already has %u members (max_children = %u)",
@@ -249,7 +253,7 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 	}
 	if (rc)
 		goto fail;
-	if ((rc = spn_ledger_token_use(ca->ledger, &use, p->serial, p->now)) || (rc = spn_ledger_commit(ca->ledger))) {
+	if ((rc = spn_ledger_token_use(ca->ledger, &use, p->serial, now)) || (rc = spn_ledger_commit(ca->ledger))) {
 		spn_ca_issued_clear(out);
 		goto fail;
 	}

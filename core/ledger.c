@@ -102,33 +102,56 @@ void spn_ledger_close(spn_ledger_t *l)
 	free(l);
 }
 
+/* SQLite rolls a whole transaction back by itself on some errors (a full
+ * disk, an I/O error): then there is nothing left to nest in or commit. */
+static bool gone(spn_ledger_t *l)
+{
+	if (l->depth && sqlite3_get_autocommit(l->db)) {
+		l->depth = 0;
+		return true;
+	}
+	return false;
+}
+
+bool spn_ledger_active(spn_ledger_t *l)
+{
+	return !sqlite3_get_autocommit(l->db);
+}
+
 int spn_ledger_begin(spn_ledger_t *l)
 {
-	int rc = exec(l, l->depth ? "SAVEPOINT nested" : "BEGIN IMMEDIATE", "cannot begin transaction");
+	int rc;
 
-	if (rc == 0)
+	if (gone(l))
+		return spn_err(SPN_ELEDGER, "ledger %s: the enclosing transaction was rolled back", l->path);
+	if ((rc = exec(l, l->depth ? "SAVEPOINT nested" : "BEGIN IMMEDIATE", "cannot begin transaction")) == 0)
 		l->depth++;
 	return rc;
 }
 
 int spn_ledger_commit(spn_ledger_t *l)
 {
-	/* Only the outermost commit reaches the disk. */
-	int rc = exec(l, l->depth > 1 ? "RELEASE nested" : "COMMIT", "cannot commit");
+	int rc;
 
-	if (rc == 0 && l->depth)
+	if (gone(l))
+		return spn_err(SPN_ELEDGER, "ledger %s: the transaction was rolled back", l->path);
+	/* Only the outermost commit reaches the disk. */
+	if ((rc = exec(l, l->depth > 1 ? "RELEASE nested" : "COMMIT", "cannot commit")) == 0 && l->depth)
 		l->depth--;
 	return rc;
 }
 
 void spn_ledger_rollback(spn_ledger_t *l)
 {
+	if (gone(l))
+		return;
 	if (l->depth > 1)
 		sqlite3_exec(l->db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
 	else
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	if (l->depth)
 		l->depth--;
+	gone(l);
 }
 
 /* A compiled statement for sql, kept for next time when there is room;

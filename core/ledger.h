@@ -49,6 +49,9 @@ void spn_ledger_close(spn_ledger_t *l);
 int spn_ledger_begin(spn_ledger_t *l);
 int spn_ledger_commit(spn_ledger_t *l);
 void spn_ledger_rollback(spn_ledger_t *l);
+/* Whether a transaction is open: SQLite rolls one back by itself on some
+ * errors, savepoints and all. */
+bool spn_ledger_active(spn_ledger_t *l);
 
 /* Group name and other settings recorded at init, copied into buf. */
 int spn_ledger_meta_get(spn_ledger_t *l, const char *key, char *buf, size_t cap);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ typedef struct waiter {
 	spn_ca_pending_t *pending;
 	spn_ca_issued_t *out;
 	int rc;
+	char why[512];  /* the refusal, made in the leader's thread */
 	bool done;
 } waiter_t;
 
@@ -72,22 +74,27 @@ static void record_batch(spn_node_t *n, waiter_t *batch)
 	rc = spn_ledger_begin(l);
 	for (waiter_t *w = batch; w; w = w->next, count++) {
 		w->rc = rc ? rc : spn_ca_pending_record(n->ca, w->pending, w->out);
+		if (w->rc)
+			snprintf(w->why, sizeof(w->why), "%s", spn_err_detail(w->rc));
 		issued += w->rc == 0;
+		/* An error SQLite answered by rolling everything back takes the
+		 * records made so far with it, and leaves nothing to go on in. */
+		if (rc == 0 && !spn_ledger_active(l))
+			rc = spn_err(SPN_ELEDGER, "the ledger's transaction was rolled back: %s", spn_err_detail(w->rc));
 	}
-	if (rc == 0 && (rc = spn_ledger_commit(l)) != 0) {
+	if (rc == 0 && (rc = spn_ledger_commit(l)) != 0)
 		spn_ledger_rollback(l);
+	if (rc) {
 		spn_log_error("%zu certificate(s) not recorded, none handed out: %s", issued, spn_err_detail(rc));
 		for (waiter_t *w = batch; w; w = w->next)
 			if (w->rc == 0) {
 				spn_ca_issued_clear(w->out);
 				w->rc = spn_err(SPN_ELEDGER, "the certificate could not be recorded in the ledger; "
 							    "nothing was issued, the token can be used again");
+				snprintf(w->why, sizeof(w->why), "%s", spn_err_detail(w->rc));
 			}
 	}
 	pthread_mutex_unlock(&n->ca_lock);
-	for (waiter_t *w = batch; w; w = w->next)
-		if (w->rc == 0)
-			spn_ca_pending_announce(n->ca, w->pending);
 	if (count > 1)
 		spn_log_debug("%zu enrollment(s) under one ledger commit, %zu issued", count, issued);
 }
@@ -130,6 +137,10 @@ int spn_node_issue_csr(spn_node_t *n, const char *csr, const char *token, spn_ca
 		pthread_cond_broadcast(&q->done);
 	}
 	pthread_mutex_unlock(&q->lock);
+	/* Each owner tells the hooks of its own, so that a slow one holds up
+	 * no other enrollment. */
+	if (me.rc == 0)
+		spn_ca_pending_announce(n->ca, me.pending);
 	spn_ca_pending_free(n->ca, me.pending);
-	return me.rc;
+	return me.rc ? spn_err(me.rc, "%s", me.why) : 0;
 }

@@ -222,21 +222,24 @@ static int forward(spn_node_t *n, route_t *r, const spn_tree_hop_t *hop, unsigne
 
 void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status, char **body, size_t *len);
 
-/* The provider this node chose has left, and the nodes below have not yet
+/* The provider this node chose is leaving, and the nodes below have not yet
  * told: the next hop says it has no such node (or that node no such
- * service), or that it could not even connect to it. Either way the request
- * reached no provider, and another may take it. */
+ * service), or that it could not even connect to it; or the provider itself
+ * answered from its queue without handling the request, because it is
+ * stopping or too busy to queue it (http_server.c). Either way the request
+ * reached no handler, and another provider may take it. */
 static bool gone_below(const spn_http_resp_t *resp)
 {
 	json_object *o = NULL;
-	const char *e;
+	const char *e, *m;
 	bool gone;
 
 	if (resp->status < 400 || !resp->body || spn_json_parse(resp->body, resp->len, &o) != 0)
 		return false;
 	e = spn_json_str_or(o, "error", "");
-	gone = strcmp(e, "no_provider") == 0 ||
-	       (strcmp(e, "unavailable") == 0 && strstr(spn_json_str_or(o, "message", ""), "cannot be reached"));
+	m = spn_json_str_or(o, "message", "");
+	gone = strcmp(e, "no_provider") == 0 || (strcmp(e, "unavailable") == 0 && strstr(m, "cannot be reached")) ||
+	       (strcmp(e, "busy") == 0 && (strcmp(m, "the node is stopping") == 0 || strstr(m, "requests are waiting")));
 	json_object_put(o);
 	return gone;
 }
@@ -275,6 +278,10 @@ static void route(spn_node_t *n, const spn_http_peer_t *peer, const char *body, 
 		while (((rc = forward(n, &r, &hop, hops, resp)) == SPN_EUNAVAILABLE ||
 			(rc == 0 && chosen_here && gone_below(resp))) &&
 		       --tries > 0) {
+			spn_tree_hop_t next;
+			/* Without another choice, the last answer stands. */
+			if (spn_tree_route(n->tree, r.service, NULL, n->policy, &next) != 0 || next.local)
+				break;
 			if (rc == 0) {
 				spn_log_info("route %s: %s cannot be had below %s; choosing again", r.id, hop.target,
 					     hop.via);
@@ -283,8 +290,7 @@ static void route(spn_node_t *n, const spn_http_peer_t *peer, const char *body, 
 				resp->len = 0;
 			}
 			json_object_object_del(r.msg, "node");
-			if (spn_tree_route(n->tree, r.service, NULL, n->policy, &hop) != 0 || hop.local)
-				break;
+			hop = next;
 		}
 		if (rc) {
 			/* Only a connection never made means the request was

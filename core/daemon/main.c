@@ -54,7 +54,12 @@ int main(int argc, char **argv)
 	 * glibc would otherwise give the tops of their arenas back to the
 	 * kernel after each burst, and every give-back flushes the TLBs of the
 	 * other cores (doc/benchmarks.md). */
+#ifdef M_TRIM_THRESHOLD
 	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+	/* Setting one fixes the other, which would otherwise follow the
+	 * largest buffers freed: large answers stay in the arenas too. */
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+#endif
 	/* Signals are taken by sigwait below; every thread inherits the mask. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """POSTs enrollment bodies (one JSON per line of each FILE) to URL/v1/enroll
 from 8 threads at once and writes one line per answer to OUT as it comes:
-"<status> <serial or error name>", or "000 unreachable". A line is written
-only after the whole answer was read, so a serial in OUT was handed out.
+"<status> <serial or error name>", or "000 unreachable", then a tab, the
+body's index (from 0, over all the files) and for an error its message. A
+line is written only after the whole answer was read, so a serial in OUT was
+handed out.
     enroll_burst.py URL CAFILE OUT FILE..."""
 import json
 import ssl
@@ -21,11 +23,12 @@ def one(body):
     req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
-            return "%d %s" % (r.status, json.loads(r.read())["serial"])
+            return "%d %s\t" % (r.status, json.loads(r.read())["serial"])
     except urllib.error.HTTPError as e:
-        return "%d %s" % (e.code, json.loads(e.read()).get("error", "?"))
+        a = json.loads(e.read())
+        return "%d %s\t%s" % (e.code, a.get("error", "?"), a.get("message", ""))
     except (OSError, ValueError):
-        return "000 unreachable"
+        return "000 unreachable\t"
 
 
 def worker():
@@ -35,9 +38,9 @@ def worker():
             nxt[0] += 1
         if i >= len(bodies):
             return
-        line = one(bodies[i])
+        status, _, message = one(bodies[i]).partition("\t")
         with lock:
-            sink.write(line + "\n")
+            sink.write("%s\t%d\t%s\n" % (status, i, message))
 
 
 threads = [threading.Thread(target=worker) for _ in range(8)]

@@ -36,12 +36,30 @@ $BURST "$(node_url "$P")" "$CA" "$WORK/answers" "$WORK/bad.0" "$WORK/good.0" "$W
 check "the 180 good ones are issued (201)" test "$(grep -c '^201 ' "$WORK/answers")" = 180
 check "the 20 altered ones are refused, each with its reason" \
 	test "$(grep -Ec '^(400|401|403|409) (bad_token|token|denied|bad_csr)' "$WORK/answers")" = 20
-grep -Ev '^201 ' "$WORK/answers" | sort | uniq -c | sed 's/^/# /'
+grep -Ev "^201 " "$WORK/answers" | cut -f1 | sort | uniq -c | sed "s/^/# /"
 check "several shared a commit" grep -Eq 'enrollment\(s\) under one ledger commit' "$P/spnd.log"
 diag "$(grep -o '[0-9]* enrollment(s) under one ledger commit' "$P/spnd.log" | sort -n | tail -n 1)"
 count_in() { for s in $(awk '$1 == 201 { print $2 }' "$1"); do sqlite3 "$P/ledger.db" "SELECT COUNT(*) FROM certs WHERE serial='$s'"; done | grep -c '^1$'; }
 check "each certificate answered is in the ledger" test "$(count_in "$WORK/answers")" = 180
 check "and nothing else was issued" test "$(sqlite3 "$P/ledger.db" "SELECT COUNT(*) FROM certs WHERE node_id LIKE 'b%-%'")" = 180
+
+# The same 180 again, at once: refused in the ledger's step, in batches, and
+# each refusal names its own request's node (the batch's records are made
+# by one thread; their reasons must not cross).
+$BURST "$(node_url "$P")" "$CA" "$WORK/again" "$WORK/good.0" "$WORK/good.1" "$WORK/good.2" "$WORK/good.3"
+check "sent again, all 180 are refused: the node ids are taken" test "$(grep -c '^409 exists' "$WORK/again")" = 180
+check "each refusal names the node of its own request" $PY - "$WORK" <<'PY'
+import json, sys
+from cryptography import x509
+w = sys.argv[1]
+bodies = [json.loads(l) for f in ("good.0", "good.1", "good.2", "good.3") for l in open("%s/%s" % (w, f))]
+cn = [x509.load_pem_x509_csr(b["csr"].encode()).subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+      for b in bodies]
+for line in open(w + "/again"):
+    status, i, message = line.rstrip("\n").split("\t")
+    want = "node id '%s' already holds" % cn[int(i)]
+    assert want in message, (line, want)
+PY
 
 # SIGKILL in the middle of a burst: whatever was answered is recorded.
 SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$PREP" enroll "$P/spnd.conf" 2000 "$WORK/more" 4
