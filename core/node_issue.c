@@ -82,9 +82,10 @@ static void record_batch(spn_node_t *n, waiter_t *batch)
 		if (rc == 0 && !spn_ledger_active(l))
 			rc = spn_err(SPN_ELEDGER, "the ledger's transaction was rolled back: %s", spn_err_detail(w->rc));
 	}
-	if (rc == 0 && (rc = spn_ledger_commit(l)) != 0)
-		spn_ledger_rollback(l);
+	if (rc == 0)
+		rc = spn_ledger_commit(l);
 	if (rc) {
+		spn_ledger_rollback(l);
 		spn_log_error("%zu certificate(s) not recorded, none handed out: %s", issued, spn_err_detail(rc));
 		for (waiter_t *w = batch; w; w = w->next)
 			if (w->rc == 0) {
