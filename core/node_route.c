@@ -223,23 +223,22 @@ static int forward(spn_node_t *n, route_t *r, const spn_tree_hop_t *hop, unsigne
 void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status, char **body, size_t *len);
 
 /* The provider this node chose is leaving, and the nodes below have not yet
- * told: the next hop says it has no such node (or that node no such
- * service), or that it could not even connect to it; or the provider itself
- * answered from its queue without handling the request, because it is
- * stopping or too busy to queue it (http_server.c). Either way the request
- * reached no handler, and another provider may take it. */
+ * told. For a request addressed to a service (an echo, a session to open),
+ * these answers mean that no handler ran: the next hop has no such node or
+ * that node no such service (no_provider), a connection toward it could not
+ * be made (unavailable: node_route.c and node_tree.c only say so then), or
+ * the provider answered from its queue or its session table without acting
+ * (busy). Another provider may take it. */
 static bool gone_below(const spn_http_resp_t *resp)
 {
 	json_object *o = NULL;
-	const char *e, *m;
+	const char *e;
 	bool gone;
 
 	if (resp->status < 400 || !resp->body || spn_json_parse(resp->body, resp->len, &o) != 0)
 		return false;
 	e = spn_json_str_or(o, "error", "");
-	m = spn_json_str_or(o, "message", "");
-	gone = strcmp(e, "no_provider") == 0 || (strcmp(e, "unavailable") == 0 && strstr(m, "cannot be reached")) ||
-	       (strcmp(e, "busy") == 0 && (strcmp(m, "the node is stopping") == 0 || strstr(m, "requests are waiting")));
+	gone = strcmp(e, "no_provider") == 0 || strcmp(e, "unavailable") == 0 || strcmp(e, "busy") == 0;
 	json_object_put(o);
 	return gone;
 }
