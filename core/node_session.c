@@ -21,7 +21,7 @@
 #include "sstore.h"
 
 #define SECTION_TEXT_MAX (32 * 1024 * 1024)
-#define SPN_ATTACHED_MAX 16
+#define SPN_ATTACHED_MAX SPN_PLUGIN_ATTACHED_MAX
 
 /* Session lifetimes run on the monotonic clock: a step of the wall clock
  * neither ends every session nor makes them last. */
@@ -134,7 +134,7 @@ static int echo(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const u
 }
 
 /* A section of the client's that travelled with the call and is for this
- * node: opened and admitted like any, answered with the same reply. */
+ * node: opened and admitted like any, answered apart from the caller. */
 typedef struct {
 	spn_jwe_header_t h;
 	spn_sstore_keys_t k;
@@ -144,14 +144,17 @@ typedef struct {
 
 /* The service acts: the plugin that provides it, or the built-in echo. */
 static int act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const uint8_t *pt, size_t len,
-	       attached_t *att, size_t n_att, spn_node_call_ctx_t *call, uint8_t **out, size_t *out_len)
+	       attached_t *att, size_t n_att, spn_node_call_ctx_t *call, spn_plugin_answer_t *out)
 {
 	spn_plugin_proc_t *p = spn_node_plugin_for(n, h->svc);
 	spn_plugin_part_t parts[SPN_ATTACHED_MAX];
 	spn_plugin_req_t rq;
 
-	if (!p)
-		return echo(n, h, verified, pt, len, out, out_len);
+	memset(out, 0, sizeof(*out));
+	if (!p) {
+		out->reply.given = true;
+		return echo(n, h, verified, pt, len, &out->reply.data, &out->reply.len);
+	}
 	memset(&rq, 0, sizeof(rq));
 	rq.service = h->svc;
 	rq.mid = h->mid;
@@ -167,7 +170,7 @@ static int act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const ui
 	}
 	rq.attached = parts;
 	rq.n_attached = n_att;
-	return spn_plugin_proc_handle(p, &rq, spn_node_call, call, out, out_len);
+	return spn_plugin_proc_handle(p, &rq, spn_node_call, call, out);
 }
 
 /* Opens and checks a section for this node: its session, its recipient,
@@ -262,23 +265,30 @@ static size_t take_carried(spn_node_t *n, json_object *carry, const char *svc, c
 	return k;
 }
 
-/* The reply, sealed for each carried section's client too, and recorded
- * for retries; or the failure, told to each. */
-static void answer_attached(spn_node_t *n, attached_t *att, size_t k, const uint8_t *reply, size_t len, int rc,
+/* Each carried section's own answer, sealed for its client and recorded
+ * for retries: the plugin's reply to it, else that it was handled, or that
+ * the request it came with failed. Never the caller's reply. */
+static void answer_attached(spn_node_t *n, attached_t *att, size_t k, const spn_plugin_answer_t *ans, int rc,
 			    json_object *replies)
 {
+	static const char handled[] = "{\"handled\":true}";
+
 	for (size_t i = 0; i < k; i++) {
+		const spn_plugin_out_t *a = &ans->attached[i];
 		spn_jwe_header_t rh = att[i].h;
 		char *sealed = NULL;
 		json_object *item;
 		const char *text;
 		size_t tl;
-		int r = rc;
+		int r = a->given || rc == 0 ? 0 : rc;
 		snprintf(rh.to, sizeof(rh.to), "%s", att[i].h.from);
 		snprintf(rh.from, sizeof(rh.from), "%s", n->id.node_id);
 		if (r == 0)
-			r = spn_jwe_seal(att[i].k.to_client, &rh, reply, len, &sealed);
-		item = reply_item(n, att[i].h.svc, sealed, r, spn_err_detail(r));
+			r = a->given ? spn_jwe_seal(att[i].k.to_client, &rh, a->data, a->len, &sealed)
+				     : spn_jwe_seal(att[i].k.to_client, &rh, (const uint8_t *)handled, sizeof(handled) - 1,
+						    &sealed);
+		item = reply_item(n, att[i].h.svc, sealed, r,
+				  r == rc ? "the request this section came with was not completed" : spn_err_detail(r));
 		text = spn_json_text(item, &tl);
 		spn_sstore_finish(n->sessions, att[i].h.kid, att[i].h.mid, r ? spn_http_status_of(r) : 200, text, tl);
 		json_object_array_add(replies, item);
@@ -294,8 +304,9 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	spn_sstore_keys_t k;
 	attached_t att[SPN_ATTACHED_MAX];
 	spn_node_call_ctx_t call;
-	uint8_t *pt = NULL, *reply = NULL;
-	size_t len = 0, rlen, reply_len = 0, n_att = 0;
+	spn_plugin_answer_t ans;
+	uint8_t *pt = NULL;
+	size_t len = 0, rlen, n_att = 0;
 	unsigned status;
 	char *body = NULL, *sealed = NULL;
 	const char *text;
@@ -304,6 +315,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 
 	memset(&h, 0, sizeof(h));
 	memset(&k, 0, sizeof(k));
+	memset(&ans, 0, sizeof(ans));
 	if (!payload) {
 		spn_http_error(resp, SPN_EINVAL, "a section request carries a 'payload'");
 		goto done;
@@ -334,9 +346,9 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	call = (spn_node_call_ctx_t){n, h.mid, h.svc, rest, replies};
 	/* Whatever the outcome, it is recorded: a retry is told the same and
 	 * the service does not act twice. */
-	rc = act(n, &h, k.client[0] != 0, pt, len, att, n_att, &call, &reply, &reply_len);
-	answer_attached(n, att, n_att, reply, reply_len, rc, replies);
-	if (rc || (rc = spn_jwe_seal(k.to_client, &rh, reply, reply_len, &sealed))) {
+	rc = act(n, &h, k.client[0] != 0, pt, len, att, n_att, &call, &ans);
+	answer_attached(n, att, n_att, &ans, rc, replies);
+	if (rc || (rc = spn_jwe_seal(k.to_client, &rh, ans.reply.data, ans.reply.len, &sealed))) {
 		spn_http_resp_t e = {0};
 		spn_http_error(&e, rc, spn_err_detail(rc));
 		/* The client's carried sections were answered all the same:
@@ -374,8 +386,7 @@ out:
 		spn_free_secret(att[i].pt, att[i].len);
 		spn_sstore_keys_clear(&att[i].k);
 	}
-	if (reply)
-		spn_free_secret(reply, reply_len);
+	spn_plugin_answer_clear(&ans);
 	if (pt)
 		spn_free_secret(pt, len);
 	free(sealed);

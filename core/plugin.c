@@ -524,8 +524,55 @@ static int do_call(spn_plugin_proc_t *p, json_object *head, const uint8_t *data,
 	return rc;
 }
 
+void spn_plugin_answer_clear(spn_plugin_answer_t *a)
+{
+	if (a->reply.data)
+		spn_free_secret(a->reply.data, a->reply.len);
+	for (size_t i = 0; i < SPN_PLUGIN_ATTACHED_MAX; i++)
+		if (a->attached[i].data)
+			spn_free_secret(a->attached[i].data, a->attached[i].len);
+	memset(a, 0, sizeof(*a));
+}
+
+static int copy_out(spn_plugin_out_t *o, const uint8_t *d, size_t l)
+{
+	if (!(o->data = malloc(l + 1)))
+		return SPN_ENOMEM;
+	memcpy(o->data, d, l);
+	o->data[l] = 0;
+	o->len = l;
+	o->given = true;
+	return 0;
+}
+
+/* The answers in a reply or fail frame: part 0 is the caller's reply, then
+ * one part per carried section, "given" saying which were answered. */
+static int take_answers(spn_plugin_proc_t *p, json_object *head, const uint8_t *d, size_t l, size_t n_attached,
+			bool ok, spn_plugin_answer_t *out)
+{
+	json_object *given, *g;
+	const uint8_t *part;
+	size_t plen;
+
+	if (spn_frame_part(head, d, l, 0, &part, &plen) != 0 ||
+	    (n_attached && (!json_object_object_get_ex(head, "given", &given) ||
+			    !json_object_is_type(given, json_type_array) ||
+			    json_object_array_length(given) != n_attached)))
+		return spn_err(SPN_EIO, "plugin %s: its answers do not add up", p->name);
+	if (ok && copy_out(&out->reply, part, plen))
+		return SPN_ENOMEM;
+	for (size_t i = 0; i < n_attached; i++) {
+		g = json_object_array_get_idx(given, i);
+		if (spn_frame_part(head, d, l, i + 1, &part, &plen) != 0)
+			return spn_err(SPN_EIO, "plugin %s: its answers do not add up", p->name);
+		if (json_object_get_boolean(g) && copy_out(&out->attached[i], part, plen))
+			return SPN_ENOMEM;
+	}
+	return 0;
+}
+
 static int converse(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin_call_fn call, void *user,
-		    uint8_t **reply, size_t *reply_len)
+		    spn_plugin_answer_t *out)
 {
 	int64_t deadline = spn_clock_mono_ms() + (int64_t)p->timeout_ms;
 	/* The services it calls do not count against its time, within reason:
@@ -547,13 +594,12 @@ static int converse(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin
 		if ((rc = spn_frame_recv(p->fd, (int)left, &head, &d, &l)))
 			return rc;
 		op = spn_json_str_or(head, "op", "");
-		if (strcmp(op, "reply") == 0) {
-			*reply = d;
-			*reply_len = l;
-			json_object_put(head);
-			return 0;
-		}
-		if (strcmp(op, "log") == 0) {
+		if (strcmp(op, "reply") == 0 || strcmp(op, "fail") == 0) {
+			bool ok = strcmp(op, "reply") == 0;
+			rc = take_answers(p, head, d, l, rq->n_attached, ok, out);
+			if (rc == 0 && !ok)
+				rc = spn_err(SPN_EPLUGIN, "plugin %s: %s", p->name, spn_json_str_or(head, "message", "failed"));
+		} else if (strcmp(op, "log") == 0) {
 			pass_log(p, head);
 		} else if (strcmp(op, "call") == 0) {
 			/* The time the other service takes is not the plugin's. */
@@ -563,27 +609,25 @@ static int converse(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin
 			if (deadline > hard)
 				deadline = hard;
 		} else {
-			rc = spn_err(SPN_EPLUGIN, "plugin %s: %s", p->name,
-				     strcmp(op, "fail") == 0 ? spn_json_str_or(head, "message", "failed") : "an unexpected answer");
-			if (strcmp(op, "fail") != 0)
-				rc = SPN_EIO;
+			rc = spn_err(SPN_EIO, "plugin %s: an unexpected answer", p->name);
 		}
 		if (d)
 			spn_free_secret(d, l + 1);
 		json_object_put(head);
-		if (rc)
+		if (rc || out->reply.given)
 			return rc;
 	}
 }
 
 int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin_call_fn call, void *user,
-			   uint8_t **reply, size_t *reply_len)
+			   spn_plugin_answer_t *out)
 {
 	char how[64] = "stopped answering";
 	int rc;
 
-	*reply = NULL;
-	*reply_len = 0;
+	memset(out, 0, sizeof(*out));
+	if (rq->n_attached > SPN_PLUGIN_ATTACHED_MAX)
+		return spn_err(SPN_ETOOBIG, "more than %d carried sections for one plugin", SPN_PLUGIN_ATTACHED_MAX);
 	for (int i = 0; i < n_held; i++)
 		if (held[i] == p)
 			return spn_err(SPN_ELOOP, "plugin %s is already handling a section of this message on this node: "
@@ -597,7 +641,7 @@ int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn
 		rc = spn_err(SPN_EPLUGIN, "plugin %s is not running: %s", p->name, spn_err_detail(rc));
 		goto out;
 	}
-	rc = converse(p, rq, call, user, reply, reply_len);
+	rc = converse(p, rq, call, user, out);
 	if (rc == SPN_ETIMEOUT) {
 		end(p, true, NULL, 0);
 		rc = spn_err(SPN_EPLUGIN, "plugin %s did not answer within %lu ms and was stopped; the message was not "

@@ -61,9 +61,30 @@ typedef struct {
 typedef int (*spn_plugin_call_fn)(void *user, const char *service, const uint8_t *data, size_t len, uint8_t **reply,
 				  size_t *reply_len);
 
-/* Hands one section to the plugin and waits for its reply (the plugin's
- * [plugin.<name>] timeout, not counting its calls). *reply is the caller's
- * to wipe and free. SPN_EPLUGIN when the plugin refused, failed, crashed or
- * took too long, saying which. */
+#define SPN_PLUGIN_ATTACHED_MAX 16
+
+/* One answer of the plugin's: to the caller, or to a carried section. */
+typedef struct {
+	uint8_t *data;
+	size_t len;
+	bool given;
+} spn_plugin_out_t;
+
+/* What the plugin answered: the caller's reply (on success) and, apart,
+ * the reply to each carried section it chose to answer. */
+typedef struct {
+	spn_plugin_out_t reply;
+	spn_plugin_out_t attached[SPN_PLUGIN_ATTACHED_MAX];
+} spn_plugin_answer_t;
+
+/* Wipes and frees what an answer holds. */
+void spn_plugin_answer_clear(spn_plugin_answer_t *a);
+
+/* Hands one section (with at most SPN_PLUGIN_ATTACHED_MAX carried ones) to
+ * the plugin and waits for its answers (the plugin's [plugin.<name>]
+ * timeout, not counting its calls); out is the caller's to clear. 0 with
+ * the reply given; SPN_EPLUGIN when the plugin refused, failed, crashed or
+ * took too long, saying which (replies to carried sections it gave before
+ * refusing are in out all the same). */
 int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin_call_fn call, void *user,
-			   uint8_t **reply, size_t *reply_len);
+			   spn_plugin_answer_t *out);

@@ -230,3 +230,32 @@ plugins() {
 	printf '[plugins]\nenable = %s\npath = %s/plugins/%s\nhost = %s/core/spn-plugin-host\n%s\n' \
 		"$1" "$top_builddir" "$1" "$top_builddir" "${2:-}"
 }
+
+# answer FILE SERVICE [KEY]: from spn-client's output in FILE, the reply of
+# SERVICE as JSON, or its member KEY (strings bare; "error NAME: why" lines
+# print as {"error": NAME}). Fails when there is none.
+answer() {
+	$PY - "$@" <<'PYEOF'
+import json, sys
+path, svc = sys.argv[1], sys.argv[2]
+for line in open(path):
+    head, sep, body = line.rstrip("\n").partition(": ")
+    if not sep or not head.startswith(svc + " from "):
+        continue
+    if body.startswith("error "):
+        name, _, why = body[6:].partition(": ")
+        o = {"error": name, "message": why}
+    else:
+        o = json.loads(body)
+    if len(sys.argv) > 3:
+        if sys.argv[3] not in o:
+            sys.exit(1)
+        o = o[sys.argv[3]]
+    print(o if isinstance(o, str) else json.dumps(o, separators=(",", ":")))
+    sys.exit(0)
+sys.exit(1)
+PYEOF
+}
+
+# answer_is FILE SERVICE KEY WANT: that member of the reply is WANT.
+answer_is() { test "$(answer "$1" "$2" "$3")" = "$4"; }

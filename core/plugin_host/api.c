@@ -81,7 +81,7 @@ static const uint8_t *part_str(spn_request_t *req, size_t i, size_t *len)
 	const uint8_t *p = part(req, i, len);
 	uint8_t *c;
 
-	if (!p || i >= 64)
+	if (!p || i >= SPN_HOST_PARTS)
 		return NULL;
 	if (req->copies[i])
 		return req->copies[i];
@@ -90,6 +90,7 @@ static const uint8_t *part_str(spn_request_t *req, size_t i, size_t *len)
 	memcpy(c, p, *len);
 	c[*len] = 0;
 	req->copies[i] = c;
+	req->copy_len[i] = *len;
 	return c;
 }
 
@@ -157,16 +158,27 @@ bool spn_request_attached_verified(spn_request_t *req, size_t i)
 	return a && json_object_object_get_ex(a, "verified", &v) && json_object_get_boolean(v);
 }
 
+static int give(spn_host_answer_t *a, const void *data, size_t len)
+{
+	if (a->given || !(a->data = malloc(len ? len : 1)))
+		return -1;
+	if (len)
+		memcpy(a->data, data, len);
+	a->len = len;
+	a->given = true;
+	return 0;
+}
+
 int spn_request_reply(spn_request_t *req, const void *data, size_t len)
 {
-	if (req->replied)
+	return give(&req->reply, data, len);
+}
+
+int spn_request_attached_reply(spn_request_t *req, size_t i, const void *data, size_t len)
+{
+	if (i >= spn_request_attached(req) || i >= SPN_HOST_PARTS - 1)
 		return -1;
-	if (!(req->reply = malloc(len ? len : 1)))
-		return -1;
-	memcpy(req->reply, data, len);
-	req->reply_len = len;
-	req->replied = true;
-	return 0;
+	return give(&req->attached[i], data, len);
 }
 
 void spn_request_fail(spn_request_t *req, const char *reason)

@@ -15,16 +15,25 @@ struct spn_plugin_ctx {
 	void *state;
 };
 
+#define SPN_HOST_PARTS 64  /* the section and the carried ones */
+
+/* One answer the plugin gave: to the caller, or to a carried section. */
+typedef struct {
+	uint8_t *data;
+	size_t len;
+	bool given;
+} spn_host_answer_t;
+
 struct spn_request {
 	spn_plugin_ctx_t *ctx;
 	json_object *head;        /* the "handle" frame */
 	const uint8_t *data;      /* all parts */
 	size_t len;
-	uint8_t *reply;
-	size_t reply_len;
-	bool replied;
+	spn_host_answer_t reply;  /* to the caller */
+	spn_host_answer_t attached[SPN_HOST_PARTS - 1];
 	char *why;
-	uint8_t *copies[64];      /* parts handed out NUL-terminated */
+	uint8_t *copies[SPN_HOST_PARTS]; /* parts handed out NUL-terminated */
+	size_t copy_len[SPN_HOST_PARTS];
 };
 
 struct spn_ca_request {

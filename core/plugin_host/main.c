@@ -134,10 +134,57 @@ static void describe(void)
 	json_object_put(h);
 }
 
+/* The answers go back in one frame: the caller's reply (on success), then
+ * one part per carried section, with "given" saying which were answered.
+ * The parts are wiped: they are what the plugin wrote for others. */
+static void send_answers(spn_request_t *req, json_object *h, bool ok)
+{
+	size_t n = spn_request_attached(req), total = ok ? req->reply.len : 0;
+	json_object *parts = json_object_new_array(), *given = json_object_new_array();
+	uint8_t *data, *w;
+
+	if (n > SPN_HOST_PARTS - 1)
+		n = SPN_HOST_PARTS - 1;
+	for (size_t i = 0; i < n; i++)
+		total += req->attached[i].len;
+	if (!(w = data = malloc(total ? total : 1))) {
+		json_object_put(parts);
+		json_object_put(given);
+		return;
+	}
+	json_object_array_add(parts, json_object_new_int64(ok ? (int64_t)req->reply.len : 0));
+	if (ok && req->reply.len) {
+		memcpy(w, req->reply.data, req->reply.len);
+		w += req->reply.len;
+	}
+	for (size_t i = 0; i < n; i++) {
+		spn_host_answer_t *a = &req->attached[i];
+		json_object_array_add(parts, json_object_new_int64((int64_t)a->len));
+		json_object_array_add(given, json_object_new_boolean(a->given));
+		if (a->len) {
+			memcpy(w, a->data, a->len);
+			w += a->len;
+		}
+	}
+	json_object_object_add(h, "parts", parts);
+	json_object_object_add(h, "given", given);
+	spn_frame_send(ctx.fd, h, data, total);
+	explicit_bzero(data, total);
+	free(data);
+}
+
+static void forget(spn_host_answer_t *a)
+{
+	if (a->data)
+		explicit_bzero(a->data, a->len);
+	free(a->data);
+}
+
 static void handle(json_object *head, const uint8_t *data, size_t len)
 {
 	spn_request_t req;
 	json_object *h;
+	bool ok;
 	int rc;
 
 	memset(&req, 0, sizeof(req));
@@ -146,23 +193,25 @@ static void handle(json_object *head, const uint8_t *data, size_t len)
 	req.data = data;
 	req.len = len;
 	rc = ctx.desc->handle(&ctx, &req);
+	ok = rc == 0 && req.reply.given;
 	h = json_object_new_object();
-	if (rc == 0 && req.replied) {
-		json_object_object_add(h, "op", json_object_new_string("reply"));
-		spn_frame_send(ctx.fd, h, req.reply, req.reply_len);
-	} else {
-		json_object_object_add(h, "op", json_object_new_string("fail"));
+	json_object_object_add(h, "op", json_object_new_string(ok ? "reply" : "fail"));
+	if (!ok)
 		json_object_object_add(h, "message",
 				       json_object_new_string(req.why && *req.why ? req.why
 						      : rc ? "the service could not handle the section"
 							   : "the service gave no reply"));
-		spn_frame_send(ctx.fd, h, NULL, 0);
-	}
+	send_answers(&req, h, ok);
 	json_object_put(h);
-	free(req.reply);
+	forget(&req.reply);
+	for (size_t i = 0; i < SPN_HOST_PARTS - 1; i++)
+		forget(&req.attached[i]);
 	free(req.why);
-	for (size_t i = 0; i < 64; i++)
+	for (size_t i = 0; i < SPN_HOST_PARTS; i++) {
+		if (req.copies[i])
+			explicit_bzero(req.copies[i], req.copy_len[i]);
 		free(req.copies[i]);
+	}
 }
 
 /* A CA policy hook: what the PSP is about to issue, and the verdict. */

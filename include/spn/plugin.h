@@ -1,4 +1,4 @@
-/* The spn plugin ABI, version 1 (doc/plugin-guide.md). A plugin is a shared
+/* The spn plugin ABI, version 1.1 (doc/plugin-guide.md). A plugin is a shared
  * object that provides services of a group: it exports one descriptor,
  * made with SPN_PLUGIN, and spnd hands it, for each section addressed to
  * one of its services, the section's plaintext and who wrote it.
@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 #define SPN_PLUGIN_ABI_MAJOR 1
-#define SPN_PLUGIN_ABI_MINOR 0
+#define SPN_PLUGIN_ABI_MINOR 1
 
 /* The plugin's own context: its options, its state, its log. */
 typedef struct spn_plugin_ctx spn_plugin_ctx_t;
@@ -113,7 +113,8 @@ const char *spn_plugin_node(spn_plugin_ctx_t *ctx);
 enum { SPN_PLUGIN_LOG_ERROR = 0, SPN_PLUGIN_LOG_WARN = 1, SPN_PLUGIN_LOG_INFO = 2, SPN_PLUGIN_LOG_DEBUG = 3 };
 
 /* A line in the node's log, prefixed with the plugin's name. The log is
- * for operators: what the plugin did, never secrets it was given. */
+ * for operators: what the plugin did, with ids, field names and sizes;
+ * never a value from a section (a patient's id, an address, an amount). */
 void spn_plugin_log(spn_plugin_ctx_t *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* --- the request -------------------------------------------------------- */
@@ -139,18 +140,33 @@ const char *spn_request_message_id(spn_request_t *req);
 /* Sections the client wrote for this service that travelled with the call
  * (e.g. the bank details the wristband wrote for the bank alone, carried
  * through the pharmacy): their number, and each one's plaintext and author.
- * Replying answers them too: the client reads the same reply. */
+ * They are answered apart from the caller: see
+ * spn_request_attached_reply. */
 size_t spn_request_attached(spn_request_t *req);
 const uint8_t *spn_request_attached_data(spn_request_t *req, size_t i, size_t *len);
 const char *spn_request_attached_author(spn_request_t *req, size_t i);
 bool spn_request_attached_verified(spn_request_t *req, size_t i);
 
-/* The reply (copied); at most one per request. */
+/* The reply to the caller (copied); at most one per request. The caller is
+ * whoever wrote the section: a client, or the service that called this
+ * one. It reaches the caller alone, never the authors of carried
+ * sections. Answer only what the caller needs to go on. */
 int spn_request_reply(spn_request_t *req, const void *data, size_t len);
 
-/* The reason the section failed, for the client (copied), before handle
- * returns nonzero. Say what was wrong with the input, not what is inside
- * it. */
+/* ABI 1.1: the reply to the i-th carried section (copied), sealed for the
+ * client that wrote it and readable by that client alone: the caller
+ * never sees it. At most one per carried section; it may be given whether
+ * handle succeeds or fails (a refusal whose reason is the client's own
+ * business goes here, not to the caller). A carried section left without
+ * one is answered {"handled":true} when handle succeeds, and told that the
+ * request it came with failed otherwise; never with the caller's reply.
+ * Returns 0, or -1 when i is out of range or already answered. */
+int spn_request_attached_reply(spn_request_t *req, size_t i, const void *data, size_t len);
+
+/* The reason the section failed, for the caller (copied), before handle
+ * returns nonzero. It travels to the caller as an error, readable on the
+ * way: say what was wrong with the input (a field's name), never a value
+ * from it. */
 void spn_request_fail(spn_request_t *req, const char *reason);
 
 /* Calls service with data while handling req, and waits for its reply.

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "plug.h"
 
@@ -105,4 +106,35 @@ int plug_reply(spn_request_t *req, json_object *o)
 
 	json_object_put(o);
 	return rc;
+}
+
+int plug_reply_attached(spn_request_t *req, size_t i, json_object *o)
+{
+	size_t len;
+	const char *t = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	int rc = spn_request_attached_reply(req, i, t, len);
+
+	json_object_put(o);
+	return rc;
+}
+
+int plug_refuse_attached(spn_request_t *req, size_t i, const char *why)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_string("refused"));
+	json_object_object_add(o, "reason", json_object_new_string(why));
+	return plug_reply_attached(req, i, o);
+}
+
+const char *plug_ref(const char *prefix, char *buf)
+{
+	uint8_t r[8] = {0};
+	int n = snprintf(buf, 40, "%.16s-", prefix);
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return NULL;
+	for (size_t i = 0; i < sizeof(r); i++)
+		n += snprintf(buf + n, 40 - (size_t)n, "%02x", r[i]);
+	return buf;
 }

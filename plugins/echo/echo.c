@@ -36,13 +36,31 @@ static void quoted(FILE *f, const uint8_t *s, size_t n)
 	}
 }
 
+/* {"plugin": "echo", ..., "echo": "<the section>"} for one section. */
+static int echo_of(spn_plugin_ctx_t *ctx, spn_request_t *req, const char *author, bool verified, const uint8_t *d,
+		   size_t len, char **out, size_t *out_len)
+{
+	FILE *f = open_memstream(out, out_len);
+
+	if (!f)
+		return -1;
+	fprintf(f, "{\"plugin\":\"echo\",\"node\":\"%s\",\"service\":\"%s\",\"from\":\"%s\",\"verified\":%s,"
+		   "\"message\":\"%s\",\"echo\":\"",
+		spn_plugin_node(ctx), spn_request_service(req), author, verified ? "true" : "false",
+		spn_request_message_id(req));
+	quoted(f, d, len);
+	fprintf(f, "\"}");
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The caller gets the echo of its section; each carried section's client,
+ * privately, the echo of its own. */
 static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 {
-	size_t len, alen;
+	size_t len;
 	const uint8_t *d = spn_request_data(req, &len);
 	char *out = NULL;
 	size_t out_len = 0;
-	FILE *f;
 	int rc;
 
 	if (spn_plugin_opt_bool(ctx, "faults")) {
@@ -56,22 +74,18 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 			return -1;
 		}
 	}
-	if (!(f = open_memstream(&out, &out_len)))
-		return -1;
-	fprintf(f, "{\"plugin\":\"echo\",\"node\":\"%s\",\"service\":\"%s\",\"from\":\"%s\",\"verified\":%s,"
-		   "\"message\":\"%s\",\"echo\":\"",
-		spn_plugin_node(ctx), spn_request_service(req), spn_request_author(req),
-		spn_request_author_verified(req) ? "true" : "false", spn_request_message_id(req));
-	quoted(f, d, len);
-	fprintf(f, "\",\"attached\":[");
 	for (size_t i = 0; i < spn_request_attached(req); i++) {
+		size_t alen;
 		const uint8_t *a = spn_request_attached_data(req, i, &alen);
-		fprintf(f, "%s{\"from\":\"%s\",\"echo\":\"", i ? "," : "", spn_request_attached_author(req, i));
-		quoted(f, a, alen);
-		fprintf(f, "\"}");
+		if (echo_of(ctx, req, spn_request_attached_author(req, i), spn_request_attached_verified(req, i), a, alen,
+			    &out, &out_len))
+			return -1;
+		spn_request_attached_reply(req, i, out, out_len);
+		free(out);
+		out = NULL;
 	}
-	fprintf(f, "]}");
-	fclose(f);
+	if (echo_of(ctx, req, spn_request_author(req), spn_request_author_verified(req), d, len, &out, &out_len))
+		return -1;
 	rc = spn_request_reply(req, out, out_len);
 	free(out);
 	return rc;
