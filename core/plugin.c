@@ -46,19 +46,21 @@ struct spn_plugin_proc {
 };
 
 /* The environment a plugin gets: nothing of spnd's (its passphrases), only
- * what a program needs to run, and the sanitizers' settings for tests. */
+ * what a program needs to run (an allocator the operator preloads
+ * included), and the sanitizers' settings for tests. */
+#define ENV_MAX 9
 typedef struct {
-	char buf[8][1024];
-	char *env[9];
+	char buf[ENV_MAX][1024];
+	char *env[ENV_MAX + 1];
 } env_t;
 
 static char **clean_env(env_t *e)
 {
-	static const char *const keep[] = {"PATH", "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+	static const char *const keep[] = {"PATH", "LANG", "LC_ALL", "TZ", "LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS",
 					   "LSAN_OPTIONS", NULL};
 	size_t n = 0;
 
-	for (size_t i = 0; keep[i] && n < 8; i++) {
+	for (size_t i = 0; keep[i] && n < ENV_MAX; i++) {
 		const char *v = getenv(keep[i]);
 		if (v) {
 			snprintf(e->buf[n], sizeof(e->buf[n]), "%s=%s", keep[i], v);

@@ -112,9 +112,12 @@ allow_delay = true'
 
 # node_start DIR: starts the node whose state is DIR (spnd.conf inside);
 # waits for its port; leaves DIR/pid.
+# With SPND_PRELOAD set, spnd and its plugin processes run with it as
+# LD_PRELOAD.
 node_start() {
 	rm -f "$1/spnd.port"
-	SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPND" -c "$1/spnd.conf" >>"$1/spnd.log" 2>&1 &
+	SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" LD_PRELOAD="${SPND_PRELOAD:-}" \
+		"$SPND" -c "$1/spnd.conf" >>"$1/spnd.log" 2>&1 &
 	echo $! >"$1/pid"
 	i=0
 	while [ ! -s "$1/spnd.port" ] && [ $i -lt 100 ]; do

@@ -33,7 +33,7 @@ refused "a plugin that is not there" "plugin nosuch: cannot be loaded from .*plu
 with "$(plugins_from nodesc "$TP")"
 refused "a shared object without a descriptor" "plugin nodesc: .*nodesc.* no plugin descriptor \(nodesc_LTX_spn_plugin"
 with "$(plugins_from badabi "$TP")"
-refused "a plugin built for another ABI" "plugin badabi: built for plugin ABI 2.0; this spnd takes 1.0 to 1.0"
+refused "a plugin built for another ABI" "plugin badabi: built for plugin ABI 2.0; this spnd takes 1.0 to 1.1"
 with "$(plugins_from misnamed "$TP")"
 refused "a plugin whose descriptor names another" "plugin misnamed: its descriptor names it 'someone-else', not 'misnamed'"
 with "$(plugins_from initfail "$TP" "$(printf '\n[plugin.initfail]\nlimit = 5\n')")"
@@ -77,3 +77,13 @@ printf '\n%s\n' "$TREE_SETTINGS" >>"$WORK/e1/spnd.conf"
 check "and spnd loads it" node_start "$WORK/e1"
 client "$WORK/e1" echo='hi there' >"$WORK/c" 2>&1
 check "and it serves" sh -c "grep -q '^echo from e1: good morning, client: you said hi there\$' '$WORK/c' || { cat '$WORK/c'; tail -n 20 '$WORK/e1/spnd.log'; false; }"
+
+# A plugin built against ABI 1.0 still loads and runs (abi10, providing
+# pong); a section the client carried for it, travelling with ping's call,
+# is answered that it was handled, never with the reply ping got.
+check "o1 joins with ping and a plugin built for ABI 1.0" join "$WORK/o1" "$P" spn 3 ping,pong \
+	"$(plugins_from 'ping, abi10' "$TP")"
+client "$WORK/o1" ping=hello +pong=carried >"$WORK/c10" 2>&1
+diag "$(cat "$WORK/c10")"
+check "it answers its caller" grep -q '^ping from o1: ping: pong said abi 1.0 plugin on o1: 5 byte(s), 1 carried$' "$WORK/c10"
+check "and the client's carried section is told only that it was handled" grep -q '^pong from o1: {"handled":true}$' "$WORK/c10"

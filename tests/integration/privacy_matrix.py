@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""The privacy matrix of the reference scenario, measured (doc/plugins.md).
+
+Every field the wristband writes, and what each service writes for the
+next, carries a marker of its own. After the composition has run on real
+daemons, the memory of every process of every node (spnd and its plugin
+processes, /proc/PID/mem over each readable mapping) and the capture of the
+wire are searched for each marker; the set of places that hold it must be
+exactly the set this file says may read it.
+
+  privacy_matrix.py markers OUT.json
+      fresh markers, and the sections the wristband sends with them
+  privacy_matrix.py check MARKERS.json --node NAME=PID ... [--pcap FILE]
+                    [--receipts FILE ...] [--quiet]
+      the table, and exit status 0 only when every cell is as intended
+"""
+import json
+import os
+import random
+import sys
+
+# The intended matrix, written once: who may read each field. The wire may
+# read none of them; the routers (psp, admin-care, admin-east) none either.
+INTENDED = {
+    "vitals.patient": ["healthcare-1", "hospital-1", "pharmacy-1"],
+    "vitals.pulse": ["healthcare-1", "hospital-1"],
+    "vitals.spo2": ["healthcare-1", "hospital-1"],
+    "vitals.temp": ["healthcare-1", "hospital-1"],
+    "delivery.deliver_to": ["pharmacy-1"],
+    "bank.iban": ["bank-1"],
+    "bank.holder": ["bank-1"],
+    "bank.max_amount": ["bank-1"],
+    "hospital>healthcare.case": ["healthcare-1", "hospital-1"],
+    "pharmacy>hospital.order": ["hospital-1", "pharmacy-1"],
+    "bank>pharmacy.ref": ["pharmacy-1", "bank-1"],
+    "bank>wristband.refusal_reason": ["bank-1"],
+}
+WHAT = {
+    "vitals.patient": "the patient's id (wristband, for healthcare)",
+    "vitals.pulse": "pulse (wristband, for healthcare)",
+    "vitals.spo2": "oxygen saturation (wristband, for healthcare)",
+    "vitals.temp": "temperature (wristband, for healthcare)",
+    "delivery.deliver_to": "delivery address (wristband, for the pharmacy)",
+    "bank.iban": "IBAN (wristband, for the bank)",
+    "bank.holder": "account holder (wristband, for the bank)",
+    "bank.max_amount": "most it may pay (wristband, for the bank)",
+    "hospital>healthcare.case": "the case the hospital opened (for healthcare)",
+    "pharmacy>hospital.order": "the pharmacy's order (for the hospital)",
+    "bank>pharmacy.ref": "the bank's payment reference (for the pharmacy)",
+    "bank>wristband.refusal_reason": "why the bank refused (for the wristband)",
+}
+NODES = ["psp", "admin-east", "admin-care", "healthcare-1", "hospital-1", "pharmacy-1", "bank-1"]
+# Learned from the wristband's receipts: what the services made up.
+RECEIPT_FIELDS = {
+    "hospital>healthcare.case": ("healthcare", "case"),
+    "pharmacy>hospital.order": ("pharmacy", "order"),
+    "bank>pharmacy.ref": ("bank", "ref"),
+}
+
+
+def hexid(n=12):
+    return "".join(random.choice("0123456789abcdef") for _ in range(n))
+
+
+def iban(country, bban):
+    """An IBAN whose check digits are right (ISO 13616)."""
+    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
+    return "%s%02d%s" % (country, 98 - int(digits) % 97, bban)
+
+
+def exact(lo):
+    """A number just above lo written with seven decimals whatever prints
+    it: an odd number of 128ths is exact in binary and in decimal."""
+    return "%.7f" % (lo + random.randrange(1, 128, 2) / 128.0)
+
+
+def make_markers(out):
+    random.seed()
+    m = {
+        "vitals.patient": "p-" + hexid(),
+        "vitals.pulse": exact(random.randint(130, 240)),
+        "vitals.spo2": exact(random.randint(80, 90)),
+        "vitals.temp": exact(random.randint(39, 41)),
+        "delivery.deliver_to": "Rue %s 4, 1003 Lausanne" % hexid(),
+        "bank.iban": iban("DE", "%018d" % random.randrange(10**17, 10**18)),
+        "bank.holder": "Ada %s" % hexid(8),
+        "bank.max_amount": "%d.%02d" % (random.randint(100000, 999999), random.randint(0, 99)),
+        "bank>wristband.refusal_reason": "insufficient funds",
+    }
+    sections = {
+        "healthcare": json.dumps({"patient": m["vitals.patient"], "pulse": float(m["vitals.pulse"]),
+                                  "spo2": float(m["vitals.spo2"]), "temp": float(m["vitals.temp"])}),
+        "pharmacy": json.dumps({"deliver_to": m["delivery.deliver_to"]}),
+        "bank": json.dumps({"iban": m["bank.iban"], "holder": m["bank.holder"],
+                            "max_amount": m["bank.max_amount"], "payee": "pharmacy-1"}),
+    }
+    # The pulse as the wristband writes it: the marker's own digits.
+    for k in ("pulse", "spo2", "temp"):
+        sections["healthcare"] = sections["healthcare"].replace(
+            json.dumps(float(m["vitals." + k])), m["vitals." + k])
+    json.dump({"markers": m, "sections": sections}, open(out, "w"), indent=1)
+
+
+def receipt(path, service, key):
+    for line in open(path):
+        head, sep, body = line.rstrip("\n").partition(": ")
+        if sep and head.startswith(service + " from ") and body.startswith("{"):
+            v = json.loads(body).get(key)
+            if isinstance(v, str):
+                return v
+    return None
+
+
+def children(pid):
+    """pid and every process below it."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+CHUNK = 8 << 20
+HUGE = 1 << 30  # a sanitizer's shadow, reserved, not data
+
+
+def scan(pid, needles):
+    """The needles found anywhere in pid's readable memory."""
+    found = set()
+    longest = max(len(n) for n in needles)
+    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            if f[1][0] != "r" or hi - lo > HUGE or line.rstrip().endswith(("[vvar]", "[vvar_vclock]", "[vsyscall]")):
+                continue
+            tail = b""
+            for a in range(lo, hi, CHUNK):
+                try:
+                    mem.seek(a)
+                    d = tail + mem.read(min(CHUNK, hi - a))
+                except OSError:
+                    tail = b""
+                    continue
+                for n in needles:
+                    if n not in found and n in d:
+                        found.add(n)
+                tail = d[-longest:]
+    return found
+
+
+def check(argv):
+    markers = json.load(open(argv[0]))["markers"]
+    nodes, pcap, receipts, quiet = {}, None, [], False
+    i = 1
+    while i < len(argv):
+        if argv[i] == "--node":
+            name, pid = argv[i + 1].split("=")
+            nodes[name] = int(pid)
+            i += 2
+        elif argv[i] == "--pcap":
+            pcap = argv[i + 1]
+            i += 2
+        elif argv[i] == "--receipts":
+            receipts.append(argv[i + 1])
+            i += 2
+        elif argv[i] == "--quiet":
+            quiet = True
+            i += 1
+        else:
+            sys.exit("privacy_matrix.py: unknown argument " + argv[i])
+    for field, (svc, key) in RECEIPT_FIELDS.items():
+        for r in receipts:
+            markers[field] = markers.get(field) or receipt(r, svc, key)
+        if not markers.get(field):
+            sys.exit("privacy_matrix.py: no receipt named %s's %s" % (svc, key))
+    needles = {f: v.encode() for f, v in markers.items()}
+    held = {f: set() for f in markers}
+    for name, pid in nodes.items():
+        for p in children(pid):
+            try:
+                got = scan(p, list(needles.values()))
+            except OSError as e:
+                sys.exit("privacy_matrix.py: cannot read the memory of %s (process %d): %s" % (name, p, e))
+            for f, n in needles.items():
+                if n in got:
+                    held[f].add(name)
+    if pcap:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from pcap_grep import streams
+        wire = streams(pcap)
+        if not any(b'"kind":"section"' in s for s in wire):
+            sys.exit("privacy_matrix.py: the capture holds no routed section: it saw nothing")
+        for f, n in needles.items():
+            if any(n in s for s in wire):
+                held[f].add("wire")
+    cols = [n for n in NODES if n in nodes] + ["wire"] * bool(pcap)
+    bad = []
+    width = max(len(f) for f in markers)
+    print("%-*s  %s" % (width, "field", "  ".join("%-12s" % c for c in cols)))
+    for f in markers:
+        cells = []
+        for c in cols:
+            want, got = c in INTENDED[f], c in held[f]
+            cells.append("%-12s" % ("reads" if want and got else "-" if not want and not got else
+                                    "LEAK" if got else "MISSING"))
+            if want != got:
+                bad.append("%s %s: %s" % (f, "leaked to" if got else "not held by", c))
+        print("%-*s  %s" % (width, f, "  ".join(cells)))
+    if not quiet:
+        print()
+        for f in markers:
+            print("  %-*s  %s: %s" % (width, f, WHAT[f], markers[f]))
+    for b in bad:
+        print("not as intended: " + b)
+    return 1 if bad else 0
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "markers":
+        make_markers(sys.argv[2])
+        return 0
+    if len(sys.argv) >= 3 and sys.argv[1] == "check":
+        return check(sys.argv[2:])
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

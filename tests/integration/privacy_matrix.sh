@@ -1,0 +1,79 @@
+#!/bin/sh
+# The privacy matrix of the reference scenario, measured (doc/plugins.md):
+# a marker in every field the wristband writes and in what each service
+# writes for the next; the whole composition on real daemons over plain
+# HTTP; then the memory of every process of every node and the capture of
+# the loopback wire searched for each marker. Each must be held by exactly
+# the nodes the matrix says may read it, and by no wire. A pharmacy that
+# nests the bank's answer in its own (tests/plugins/leaky.c) must be caught.
+. "$top_srcdir/tests/lib.sh"
+if [ "$(id -u)" != 0 ] || ! command -v tcpdump >/dev/null 2>&1; then
+	skip "reading other processes' memory and capturing loopback need root and tcpdump"
+	exit 0
+fi
+# What a process ever held must still be in its memory when it is read:
+# freed memory is kept (the sanitizers' quarantine does it in their build).
+[ "${sanitizers:-no}" = yes ] || SPND_PRELOAD="$top_builddir/tests/integration/.libs/keepfreed.so"
+M="$top_srcdir/tests/integration/privacy_matrix.py"
+P="$WORK/psp"; CA="$P/ca/root.crt"
+$PY "$M" markers "$WORK/markers.json"
+mk() { $PY -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]])" "$WORK/markers.json" "$@"; }
+POOR=GB29NWBK60161331926819
+check "the PSP starts on plain HTTP" plain_psp "$P" care
+check "admin-care joins" pjoin "$WORK/admin-care" "$P" admin 8 ""
+check "admin-east joins" pjoin "$WORK/admin-east" "$P" admin 8 ""
+check "healthcare-1 joins" pjoin "$WORK/healthcare-1" "$WORK/admin-care" spn 6 healthcare "$(plugins healthcare)"
+check "hospital-1 joins" pjoin "$WORK/hospital-1" "$WORK/admin-care" spn 6 hospital "$(plugins hospital)"
+check "pharmacy-1 joins" pjoin "$WORK/pharmacy-1" "$WORK/admin-east" spn 5 pharmacy "$(plugins pharmacy)"
+check "bank-1 joins, with the patient's account" pjoin "$WORK/bank-1" "$P" spn 7 bank "$(plugins bank \
+	"$(printf '[plugin.bank]\nseed = %s:%s:1000000.00, %s:Bob Broke:2.00' "$(mk markers bank.iban)" "$(mk markers bank.holder)" "$POOR")")"
+check "the wristband enrolls" pjoin "$WORK/band" "$P" client 1 ""
+up() { for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do
+	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q " $n " || return 1; done; }
+check "the tree is up" wait_for 10 up
+
+band() { # band FILE BANK_SECTION: one message from the wristband through admin-east
+	"$SPN_CLIENT" --url "$(purl "$WORK/admin-east")" --root "$CA" --cert "$WORK/band/node.crt" --key "$WORK/band/node.key" \
+		healthcare="$(mk sections healthcare)" +pharmacy="$(mk sections pharmacy)" +bank="$2" >"$1" 2>&1
+}
+nodes() { for n in psp admin-east admin-care healthcare-1 hospital-1 pharmacy-1 bank-1; do
+	printf -- '--node %s=%s ' "$n" "$(cat "$WORK/$n/pid")"; done; }
+tcpdump -i lo --immediate-mode -Z root -U -s 0 -w "$WORK/lo.pcap" tcp 2>"$WORK/tcpdump.err" &
+TCPDUMP=$!
+wait_for 5 grep -q listening "$WORK/tcpdump.err"
+band "$WORK/paid" "$(mk sections bank)"
+band "$WORK/refused" "{\"iban\":\"$POOR\",\"holder\":\"Bob Broke\",\"max_amount\":\"20.00\"}"
+kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
+diag "$(cat "$WORK/paid" "$WORK/refused")"
+check "the composition ran: the bank authorised, the pharmacy delivers" \
+	sh -c "grep -q '^bank from bank-1: {\"status\":\"authorised\"' '$WORK/paid' && grep -q '\"status\":\"delivering\"' '$WORK/paid'"
+check "and a payment the balance does not cover was refused, the wristband told why" \
+	grep -q '^bank from bank-1: {"status":"refused","reason":"insufficient funds' "$WORK/refused"
+
+$PY "$M" check "$WORK/markers.json" $(nodes) --pcap "$WORK/lo.pcap" --receipts "$WORK/paid" >"$WORK/matrix" 2>&1
+st=$?
+sed 's/^/# /' "$WORK/matrix"
+check "every marker is held by exactly the nodes that may read it, and by no wire" test $st = 0
+
+# The control: a pharmacy that nests the bank's answer (its reference) and
+# the address in its reply to the hospital. The matrix must catch it.
+node_stop "$WORK/pharmacy-1"
+sed -i '/^\[plugins\]/,$d' "$WORK/pharmacy-1/spnd.conf"
+printf '[plugins]\nenable = leaky\npath = %s/tests/plugins\nhost = %s/core/spn-plugin-host\n' \
+	"$top_builddir" "$top_builddir" >>"$WORK/pharmacy-1/spnd.conf"
+check "pharmacy-1 comes back with a leaking pharmacy" node_start "$WORK/pharmacy-1"
+check "and is in the tree again" wait_for 10 up
+$PY "$M" markers "$WORK/markers.json"
+sed -i "s/^seed = .*/seed = $(mk markers bank.iban):$(mk markers bank.holder):1000000.00/" "$WORK/bank-1/spnd.conf"
+node_stop "$WORK/bank-1"
+check "bank-1 comes back with the new patient's account" node_start "$WORK/bank-1"
+check "and is in the tree again" wait_for 10 up
+band "$WORK/leaky" "$(mk sections bank)"
+band "$WORK/refused2" "{\"iban\":\"$POOR\",\"holder\":\"Bob Broke\",\"max_amount\":\"20.00\"}"
+diag "$(cat "$WORK/leaky")"
+$PY "$M" check "$WORK/markers.json" $(nodes) --receipts "$WORK/leaky" --quiet >"$WORK/matrix2" 2>&1
+st=$?
+sed 's/^/# /' "$WORK/matrix2"
+check "the matrix fails on the leaking pharmacy" test $st = 1
+check "naming the bank's reference held by the hospital" grep -q '^not as intended: bank>pharmacy.ref leaked to: hospital-1' "$WORK/matrix2"
+check "and the address held by the hospital" grep -q '^not as intended: delivery.deliver_to leaked to: hospital-1' "$WORK/matrix2"
