@@ -74,7 +74,7 @@ void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	/* A client that signs is checked even where no service asks for it:
 	 * its sections then carry an author the provider can vouch for. */
 	if (rq.cert_pem || spn_ident_provides(&n->cert_required, rq.service)) {
-		if ((rc = spn_session_request_check(&rq, n->root, spn_node_is_revoked, n->revoked, &who)))
+		if ((rc = spn_session_request_check(&rq, n->root, spn_node_is_revoked, n->revoked, &who, k.serial)))
 			goto out;
 		snprintf(k.client, sizeof(k.client), "%s", who.node_id);
 	}
@@ -85,6 +85,14 @@ void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	spn_wipe(key, sizeof(key));
 	if ((rc = spn_sstore_add(n->sessions, rq.session_id, &k, now_s())))
 		goto out;
+	/* A CRL taken since the check may have swept the store before this
+	 * session was in it. */
+	if (k.serial[0] && spn_node_is_revoked(k.serial, n->revoked)) {
+		spn_sstore_close_revoked(n->sessions, spn_node_is_revoked, n->revoked);
+		rc = spn_err(SPN_EREVOKED, "session %s: the client's certificate %s (%s) is revoked", rq.session_id,
+			     k.serial, k.client);
+		goto out;
+	}
 	spn_log_info("session %s for service %s opened for %s", rq.session_id, rq.service,
 		     k.client[0] ? k.client : "an anonymous client");
 	o = json_object_new_object();

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "node_internal.h"
 #include "revoked.h"
+#include "sstore.h"
 
 void spn_node_poke(spn_node_t *n)
 {
@@ -58,11 +59,15 @@ bool spn_node_is_revoked(const char *serial, void *user)
 int spn_node_take_crl(spn_node_t *n, const char *pem, size_t len)
 {
 	int rc = spn_revoked_update(n->revoked, pem, len);
-	size_t dropped;
+	size_t dropped, closed;
 
 	if (rc <= 0)
 		return rc;
 	dropped = spn_tree_drop_revoked(n->tree, spn_node_is_revoked, n->revoked);
+	/* A revoked client's sessions end now, not when their time is up. */
+	closed = spn_sstore_close_revoked(n->sessions, spn_node_is_revoked, n->revoked);
+	spn_log_info("CRL %llu: %zu session(s) of revoked certificates closed",
+		     (unsigned long long)spn_revoked_number(n->revoked), closed);
 	pthread_mutex_lock(&n->state_lock);
 	n->crl_to_push = true;
 	n->dirty = n->dirty || dropped;

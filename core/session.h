@@ -74,9 +74,12 @@ int spn_session_request_transcript(const spn_session_request_t *r, char **out);
 int spn_session_request_sign(spn_session_request_t *r, gnutls_x509_privkey_t key, const char *cert_pem);
 
 /* Provider: the client's certificate verifies against root, is valid and
- * not revoked, and signed this request; *who is its identity. */
+ * not revoked, and signed this request; *who is its identity and serial
+ * (SPN_SERIAL_HEX bytes, lowercase hex) its serial, by which the session
+ * is closed when that certificate is revoked later. */
 int spn_session_request_check(const spn_session_request_t *r, gnutls_x509_crt_t root,
-			      bool (*is_revoked)(const char *serial, void *user), void *user, spn_ident_t *who);
+			      bool (*is_revoked)(const char *serial, void *user), void *user, spn_ident_t *who,
+			      char *serial);
 
 json_object *spn_session_request_json(const spn_session_request_t *r);
 int spn_session_request_parse(json_object *o, spn_session_request_t *out);

@@ -50,10 +50,11 @@ int spn_session_request_sign(spn_session_request_t *r, gnutls_x509_privkey_t key
 }
 
 int spn_session_request_check(const spn_session_request_t *r, gnutls_x509_crt_t root,
-			      bool (*is_revoked)(const char *serial, void *user), void *user, spn_ident_t *who)
+			      bool (*is_revoked)(const char *serial, void *user), void *user, spn_ident_t *who,
+			      char *serial)
 {
 	gnutls_x509_crt_t crt = NULL;
-	char serial[SPN_SERIAL_HEX], *t = NULL;
+	char *t = NULL;
 	int rc;
 
 	if (!r->cert_pem)

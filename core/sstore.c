@@ -1,6 +1,8 @@
 /* A provider's sessions: a balanced tree by session id (ids are chosen by
  * clients, so no hash an attacker could flood), and a list in order of
- * creation, which with one lifetime for all is the order of expiry. */
+ * creation, which with one lifetime for all is the order of expiry.
+ * Sessions closed for a revoked certificate stay in both as tombstones,
+ * without keys or answers, until that expiry. */
 #include "config.h"
 
 #include <pthread.h>
@@ -38,6 +40,7 @@ typedef struct sess {
 	bool any;
 	answer_t *ring;     /* made at the first message */
 	unsigned ring_next;
+	bool closed;        /* a tombstone: its certificate was revoked */
 	struct sess *prev, *next;
 } sess_t;
 
@@ -46,7 +49,7 @@ struct spn_sstore {
 	spn_sstore_limits_t lim;
 	void *root;
 	sess_t *oldest, *newest;
-	size_t count, answer_bytes;
+	size_t count, n_closed, answer_bytes; /* count: open sessions only */
 	void *mids;                  /* seen_mid_t by key */
 	seen_mid_t *mid_old, *mid_new;
 	size_t n_mids;
@@ -135,6 +138,16 @@ static void drop_answer(spn_sstore_t *s, answer_t *a)
 	memset(a, 0, sizeof(*a));
 }
 
+static void drop_ring(spn_sstore_t *s, sess_t *e)
+{
+	if (!e->ring)
+		return;
+	for (unsigned i = 0; i < SPN_SSTORE_RING; i++)
+		drop_answer(s, &e->ring[i]);
+	free(e->ring);
+	e->ring = NULL;
+}
+
 static void drop(spn_sstore_t *s, sess_t *e)
 {
 	tdelete(e, &s->root, by_id);
@@ -146,12 +159,11 @@ static void drop(spn_sstore_t *s, sess_t *e)
 		e->next->prev = e->prev;
 	else
 		s->newest = e->prev;
-	if (e->ring) {
-		for (unsigned i = 0; i < SPN_SSTORE_RING; i++)
-			drop_answer(s, &e->ring[i]);
-		free(e->ring);
-	}
-	s->count--;
+	drop_ring(s, e);
+	if (e->closed)
+		s->n_closed--;
+	else
+		s->count--;
 	spn_free_secret(e, sizeof(*e));
 }
 
@@ -222,6 +234,12 @@ int spn_sstore_add(spn_sstore_t *s, const char *id, const spn_sstore_keys_t *k, 
 	return rc;
 }
 
+static int closed_err(const sess_t *e)
+{
+	return spn_err(SPN_EREVOKED, "session %s was closed: the certificate %s of %s is revoked", e->id, e->k.serial,
+		       e->k.client);
+}
+
 int spn_sstore_keys(spn_sstore_t *s, const char *id, time_t now, spn_sstore_keys_t *out)
 {
 	sess_t *e;
@@ -233,6 +251,8 @@ int spn_sstore_keys(spn_sstore_t *s, const char *id, time_t now, spn_sstore_keys
 	} else if (e->k.expires <= now) {
 		drop(s, e);
 		rc = spn_err(SPN_EEXPIRED, "session %s has expired: open a new one", id);
+	} else if (e->closed) {
+		rc = closed_err(e);
 	} else {
 		*out = e->k;
 	}
@@ -286,6 +306,8 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *author, const 
 	pthread_mutex_lock(&s->lock);
 	if (!(e = find(s, id))) {
 		rc = spn_err(SPN_ESESSION, "no session %s here: open a new one", id);
+	} else if (e->closed) {
+		rc = closed_err(e);
 	} else if ((a = answered(e, mid))) {
 		if (!a->status)
 			rc = spn_err(SPN_EBUSY, "message %s is being handled; ask again", mid);
@@ -337,6 +359,41 @@ void spn_sstore_finish(spn_sstore_t *s, const char *id, const char *mid, unsigne
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* Leaves a tombstone: the keys and the answers kept are wiped now, not at
+ * expiry; the id, the client and the serial stay to say why the session
+ * is refused, and keep the id from being taken over. */
+static void close_one(spn_sstore_t *s, sess_t *e)
+{
+	spn_wipe(e->k.to_provider, sizeof(e->k.to_provider));
+	spn_wipe(e->k.to_client, sizeof(e->k.to_client));
+	drop_ring(s, e);
+	e->closed = true;
+	s->count--;
+	s->n_closed++;
+}
+
+size_t spn_sstore_close_revoked(spn_sstore_t *s, bool (*is_revoked)(const char *serial, void *user), void *user)
+{
+	sess_t *e, *next;
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (e = s->oldest; e; e = next) {
+		next = e->next;
+		if (e->closed || !e->k.serial[0] || !is_revoked(e->k.serial, user))
+			continue;
+		/* Tombstones are bounded like sessions: past the bound one is
+		 * forgotten, and its sections are refused as unknown instead. */
+		if (s->n_closed < s->lim.max)
+			close_one(s, e);
+		else
+			drop(s, e);
+		n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 size_t spn_sstore_count(spn_sstore_t *s)

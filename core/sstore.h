@@ -3,14 +3,18 @@
  * their number. Per session it keeps a sliding window of the sequence
  * numbers seen and the answers to the latest message ids, so that a replay
  * is refused and a retried message is answered again without being acted
- * on twice. */
+ * on twice. A session whose client's certificate is revoked is closed at
+ * once: its keys are wiped and a tombstone answers for it until it would
+ * have expired. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "ident.h"
+#include "pki_cert.h"
 
 #define SPN_SSTORE_KEY 32
 #define SPN_SSTORE_WINDOW 64 /* sequence numbers remembered below the highest */
@@ -32,6 +36,7 @@ typedef struct {
 typedef struct {
 	char service[SPN_SERVICE_MAX + 1];
 	char client[SPN_NAME_MAX + 1];  /* verified by certificate; "" if anonymous */
+	char serial[SPN_SERIAL_HEX];    /* of that certificate, lowercase hex; "" if anonymous */
 	uint8_t to_provider[SPN_SSTORE_KEY], to_client[SPN_SSTORE_KEY];
 	time_t expires;
 } spn_sstore_keys_t;
@@ -44,15 +49,17 @@ void spn_sstore_free(spn_sstore_t *s);
 int spn_sstore_add(spn_sstore_t *s, const char *id, const spn_sstore_keys_t *k, time_t now);
 
 /* The keys of session id: SPN_ESESSION when it is unknown, SPN_EEXPIRED
- * when its time is up (it is dropped). */
+ * when its time is up (it is dropped), SPN_EREVOKED when it was closed for
+ * a revoked certificate. */
 int spn_sstore_keys(spn_sstore_t *s, const char *id, time_t now, spn_sstore_keys_t *out);
 
 /* Admits an authenticated message (mid, seq) by author to session id. Returns 0 with
  * *status 0 when it is new: act on it, then spn_sstore_finish. Returns 0
  * with *status and *body (the caller's to free) when mid was answered
  * before: send that again, act on nothing. Otherwise SPN_ESESSION,
- * SPN_EREPLAY (sequence number seen or too old), SPN_ELIMIT (budget spent)
- * or SPN_EBUSY (mid is being handled now). */
+ * SPN_EREVOKED (closed for a revoked certificate), SPN_EREPLAY (sequence
+ * number seen or too old), SPN_ELIMIT (budget spent) or SPN_EBUSY (mid is
+ * being handled now). */
 int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *author, const char *mid, uint64_t seq,
 		     unsigned *status, char **body, size_t *len);
 
@@ -60,6 +67,15 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *author, const 
 void spn_sstore_finish(spn_sstore_t *s, const char *id, const char *mid, unsigned status, const char *body,
 		       size_t len);
 
+/* Closes every session whose certificate serial is_revoked says is
+ * revoked (a CRL was taken): its keys and answers are wiped at once, and a
+ * tombstone keeps its id until it would have expired, so that a section
+ * for it is told SPN_EREVOKED. Tombstones are bounded by the session limit;
+ * past it a closed session is forgotten outright. Returns how many were
+ * closed. */
+size_t spn_sstore_close_revoked(spn_sstore_t *s, bool (*is_revoked)(const char *serial, void *user), void *user);
+
+/* Open sessions (tombstones not counted). */
 size_t spn_sstore_count(spn_sstore_t *s);
 
 void spn_sstore_keys_clear(spn_sstore_keys_t *k);

@@ -199,6 +199,10 @@ as() { echo "--cert $1/node.crt --key $1/node.key"; }
 # --- sessions and messages --------------------------------------------------
 
 SPN_CLIENT="$top_builddir/core/spn-client"
+# Test-only programs for sections written by hand: session_probe opens a
+# session and prints its keys, jwe_tool seals and opens sections.
+SESSION_PROBE="$top_builddir/tests/integration/session_probe"
+JWE_TOOL="$top_builddir/tests/interop/jwe_tool"
 
 # client DIR ARGS...: spn-client through the node in DIR, trusting $CA.
 client() { dir=$1; shift; "$SPN_CLIENT" --url "$(node_url "$dir")" --root "$CA" "$@"; }

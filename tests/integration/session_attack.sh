@@ -7,8 +7,6 @@
 #        └─ gate
 . "$top_srcdir/tests/lib.sh"
 P="$WORK/psp"; CA="$P/ca/root.crt"
-PROBE="$top_builddir/tests/integration/session_probe"
-TOOL="$top_builddir/tests/interop/jwe_tool"
 check "the PSP starts" psp_start "$P" care
 check "adm1 joins" join "$WORK/adm1" "$P" admin 8 ""
 check "hosp1 joins" join "$WORK/hosp1" "$WORK/adm1" spn 3 hospital
@@ -18,19 +16,19 @@ all_at_root() { for n in adm1 hosp1 hosp2 gate; do registry_has "$P" $n || retur
 check "every node reaches the PSP's registry" wait_for 10 all_at_root
 G=$(node_url "$WORK/gate")
 
-"$PROBE" "$G" "$CA" hospital >"$WORK/probe" 2>&1
+"$SESSION_PROBE" "$G" "$CA" hospital >"$WORK/probe" 2>&1
 check "a session is opened" test -s "$WORK/probe"
 read -r SID PROV KP KC ME <"$WORK/probe"
 diag "session $SID with $PROV"
 
 # seal MID SEQ TEXT: a section for the session, as the client writes it.
-seal() { "$TOOL" seal "$KP" "$SID" hospital "$PROV" "$ME" "$1" "$2" "$3"; }
+seal() { "$JWE_TOOL" seal "$KP" "$SID" hospital "$PROV" "$ME" "$1" "$2" "$3"; }
 # send MID SECTION: the message through the entry node; the answer in $WORK/body.
 send() { req -X POST --data "{\"id\":\"$1\",\"sections\":[\"$2\"]}" "$G/v1/message" >/dev/null; }
 # field F: F of the first reply ("section", "error", "message").
 field() { $PY -c "import json; print(json.load(open('$WORK/body'))['replies'][0].get('$1', ''))"; }
 # opened: the first reply opened with the key toward the client.
-opened() { field section | "$TOOL" open "$KC" 2>&1 | head -n 1; }
+opened() { field section | "$JWE_TOOL" open "$KC" 2>&1 | head -n 1; }
 handled() { opened | $PY -c "import json,sys; print(json.load(sys.stdin)['handled'])"; }
 
 s1=$(seal m-1 0 'pulse 128')
@@ -38,8 +36,8 @@ send m-1 "$s1"
 r1=$(field section)
 n1=$(handled)
 check "a section sealed by hand is answered" test -n "$r1"
-check "its reply opens with the key toward the client" sh -c "echo '$r1' | '$TOOL' open '$KC' | grep -q '\"echo\":\"pulse 128\"'"
-refuse "and not with the key toward the provider" "altered|another key" sh -c "echo '$r1' | '$TOOL' open '$KP'"
+check "its reply opens with the key toward the client" sh -c "echo '$r1' | '$JWE_TOOL' open '$KC' | grep -q '\"echo\":\"pulse 128\"'"
+refuse "and not with the key toward the provider" "altered|another key" sh -c "echo '$r1' | '$JWE_TOOL' open '$KP'"
 
 # A router changes one header field, keeping the rest.
 forge_header() { # forge_header JWE FIELD VALUE
@@ -79,7 +77,7 @@ attack "a changed IV is refused" m-2 "$(forge_part "$s2" 2)" "bad_signature"
 attack "a changed ciphertext byte is refused" m-2 "$(forge_part "$s2" 3)" "bad_signature"
 attack "a changed tag is refused" m-2 "$(forge_part "$s2" 4)" "bad_signature"
 wrong=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-attack "a section under another key is refused" m-2 "$("$TOOL" seal "$wrong" "$SID" hospital "$PROV" "$ME" m-2 1 x)" "bad_signature"
+attack "a section under another key is refused" m-2 "$("$JWE_TOOL" seal "$wrong" "$SID" hospital "$PROV" "$ME" m-2 1 x)" "bad_signature"
 attack "a section for a session nobody opened is refused" m-2 "$(forge_header "$s2" kid s-0000)" "unknown_session"
 send m-2 "$s2"
 check "the provider acted on none of them: the next message is its next one" test "$(handled)" = $((n1 + 1))
@@ -91,12 +89,12 @@ check "and the provider says it did not act on it again" grep -q "section $SID/m
 # The same message in a second session with the same provider: not acted
 # on again (round robin between hosp1 and hosp2 gives it back by the third).
 for i in 1 2 3; do
-	"$PROBE" "$G" "$CA" hospital >"$WORK/probe2" 2>&1
+	"$SESSION_PROBE" "$G" "$CA" hospital >"$WORK/probe2" 2>&1
 	read -r SID2 PROV2 KP2 KC2 ME2 <"$WORK/probe2"
 	[ "$PROV2" = "$PROV" ] && break
 done
 attack "a message acted on in one session is refused in another" m-1 \
-	"$("$TOOL" seal "$KP2" "$SID2" hospital "$PROV" "$ME" m-1 0 'pulse 128')" "replay: .*message m-1 was handled in another session"
+	"$("$JWE_TOOL" seal "$KP2" "$SID2" hospital "$PROV" "$ME" m-1 0 'pulse 128')" "replay: .*message m-1 was handled in another session"
 attack "a new message id with a used sequence number is refused" m-3 "$(seal m-3 0 'pulse 128')" "replay: .*sequence number 0 was used before"
 i=2
 while [ $i -lt 72 ]; do send "m-$((i + 10))" "$(seal "m-$((i + 10))" $i "beat $i")"; i=$((i + 1)); done

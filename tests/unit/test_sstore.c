@@ -1,10 +1,12 @@
 /* The provider's session store: the replay window, answers kept for
  * retries, the message budget, expiry, the bound on sessions and on the
- * bytes of answers kept. */
+ * bytes of answers kept, and sessions closed when their client's
+ * certificate is revoked. */
 #include "config.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,19 +27,23 @@ static spn_sstore_t *store(unsigned long max, unsigned long ttl, unsigned long b
 	return s;
 }
 
-static void add_for(spn_sstore_t *s, const char *id, const char *service, time_t now, int want)
+/* serial: of the client's certificate ("" for an anonymous client). */
+static void add_for(spn_sstore_t *s, const char *id, const char *service, const char *serial, time_t now, int want)
 {
 	spn_sstore_keys_t k;
 
 	memset(&k, 0, sizeof(k));
 	strcpy(k.service, service);
+	strcpy(k.serial, serial);
+	if (serial[0])
+		strcpy(k.client, "ann");
 	memset(k.to_provider, 0x11, sizeof(k.to_provider));
 	assert_int_equal(spn_sstore_add(s, id, &k, now), want);
 }
 
 static void add(spn_sstore_t *s, const char *id, time_t now, int want)
 {
-	add_for(s, id, "bank", now, want);
+	add_for(s, id, "bank", "", now, want);
 }
 
 static int begin(spn_sstore_t *s, const char *id, const char *mid, uint64_t seq, unsigned *status)
@@ -131,7 +137,7 @@ static void across_sessions(void **state)
 	(void)state;
 	add(s, "s-1", 100, 0);
 	add(s, "s-2", 100, 0);
-	add_for(s, "s-3", "hospital", 100, 0);
+	add_for(s, "s-3", "hospital", "", 100, 0);
 	assert_int_equal(begin(s, "s-1", "m-1", 0, &st), 0);
 	spn_sstore_finish(s, "s-1", "m-1", 200, "a", 1);
 	assert_int_equal(begin(s, "s-2", "m-1", 0, &st), SPN_EREPLAY);
@@ -193,6 +199,85 @@ static void expiry_and_bound(void **state)
 	spn_sstore_free(s);
 }
 
+/* The CRL of the tests: user is a NULL-terminated list of serials. */
+static bool listed(const char *serial, void *user)
+{
+	for (const char *const *v = user; *v; v++)
+		if (strcmp(*v, serial) == 0)
+			return true;
+	return false;
+}
+
+/* A revoked certificate's sessions are closed at once, whatever their
+ * expiry; their keys and answers are gone, their ids still say why. */
+static void closed_when_revoked(void **state)
+{
+	const char *crl[] = {"0a", NULL}, *none[] = {NULL};
+	spn_sstore_t *s = store(3, 60, 1000, 1 << 20);
+	spn_sstore_keys_t k;
+	unsigned st;
+
+	(void)state;
+	add_for(s, "s-1", "bank", "0a", 100, 0);
+	add_for(s, "s-2", "bank", "0b", 100, 0);
+	add(s, "s-3", 100, 0); /* anonymous */
+	assert_int_equal(begin(s, "s-1", "m-1", 0, &st), 0);
+	spn_sstore_finish(s, "s-1", "m-1", 200, "a", 1);
+	assert_int_equal(spn_sstore_close_revoked(s, listed, none), 0);
+	assert_int_equal(spn_sstore_close_revoked(s, listed, crl), 1);
+	assert_int_equal(spn_sstore_count(s), 2);
+	memset(&k, 0x55, sizeof(k));
+	assert_int_equal(spn_sstore_keys(s, "s-1", 101, &k), SPN_EREVOKED);
+	assert_int_equal(k.to_provider[0], 0x55); /* nothing handed out */
+	assert_non_null(strstr(spn_err_detail(SPN_EREVOKED), "0a of ann"));
+	/* Neither a new message nor a retry of an answered one. */
+	assert_int_equal(begin(s, "s-1", "m-2", 1, &st), SPN_EREVOKED);
+	assert_int_equal(begin(s, "s-1", "m-1", 0, &st), SPN_EREVOKED);
+	/* The others go on. */
+	assert_int_equal(spn_sstore_keys(s, "s-2", 101, &k), 0);
+	assert_string_equal(k.serial, "0b");
+	assert_int_equal(spn_sstore_keys(s, "s-3", 101, &k), 0);
+	assert_int_equal(begin(s, "s-2", "m-3", 0, &st), 0);
+	spn_sstore_keys_clear(&k);
+	/* Closed once: a later CRL that lists it again counts it no more. */
+	assert_int_equal(spn_sstore_close_revoked(s, listed, crl), 0);
+	/* The tombstone keeps the id and leaves room for a new session. */
+	add_for(s, "s-1", "bank", "0c", 102, SPN_EEXIST);
+	add(s, "s-4", 102, 0);
+	/* Until the session would have expired; then it is forgotten. */
+	assert_int_equal(spn_sstore_keys(s, "s-1", 159, &k), SPN_EREVOKED);
+	assert_int_equal(spn_sstore_keys(s, "s-1", 160, &k), SPN_EEXPIRED);
+	assert_int_equal(spn_sstore_keys(s, "s-1", 160, &k), SPN_ESESSION);
+	spn_sstore_free(s);
+}
+
+/* Tombstones are bounded like sessions: past the bound a closed session
+ * is forgotten (refused as unknown), and expired ones make room. */
+static void tombstones_bounded(void **state)
+{
+	const char *crl[] = {"0a", NULL};
+	spn_sstore_t *s = store(2, 60, 1000, 1 << 20);
+	spn_sstore_keys_t k;
+
+	(void)state;
+	add_for(s, "s-1", "bank", "0a", 100, 0);
+	add_for(s, "s-2", "bank", "0a", 100, 0);
+	assert_int_equal(spn_sstore_close_revoked(s, listed, crl), 2);
+	add_for(s, "s-3", "bank", "0a", 110, 0);
+	add_for(s, "s-4", "bank", "0a", 110, 0);
+	assert_int_equal(spn_sstore_close_revoked(s, listed, crl), 2);
+	assert_int_equal(spn_sstore_count(s), 0);
+	assert_int_equal(spn_sstore_keys(s, "s-1", 111, &k), SPN_EREVOKED);
+	assert_int_equal(spn_sstore_keys(s, "s-2", 111, &k), SPN_EREVOKED);
+	assert_int_equal(spn_sstore_keys(s, "s-3", 111, &k), SPN_ESESSION);
+	assert_int_equal(spn_sstore_keys(s, "s-4", 111, &k), SPN_ESESSION);
+	/* s-1 and s-2 expire at 160: their room is for new tombstones. */
+	add_for(s, "s-5", "bank", "0a", 161, 0);
+	assert_int_equal(spn_sstore_close_revoked(s, listed, crl), 1);
+	assert_int_equal(spn_sstore_keys(s, "s-5", 162, &k), SPN_EREVOKED);
+	spn_sstore_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +287,8 @@ int main(void)
 		cmocka_unit_test(across_sessions),
 		cmocka_unit_test(budget),
 		cmocka_unit_test(expiry_and_bound),
+		cmocka_unit_test(closed_when_revoked),
+		cmocka_unit_test(tombstones_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
