@@ -59,7 +59,6 @@ typedef struct {
 	/* sessions this node provides (doc/protocol.md §5) */
 	spn_sstore_t *sessions;
 	spn_ident_t cert_required;    /* its services: those that need a client certificate */
-	unsigned long handled;        /* sections acted on (atomic) */
 	spn_plugin_proc_t **plugins;  /* each in its own process */
 	size_t n_plugins;
 	struct spn_node_callers *callers; /* clients for the plugins' calls (node_call.c) */

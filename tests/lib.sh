@@ -230,3 +230,7 @@ plugins() {
 	printf '[plugins]\nenable = %s\npath = %s/plugins/%s\nhost = %s/core/spn-plugin-host\n%s\n' \
 		"$1" "$top_builddir" "$1" "$top_builddir" "${2:-}"
 }
+
+# echo_for SERVICES: the echo plugin answering SERVICES (comma-separated):
+# a node answers no service without a plugin.
+echo_for() { plugins echo "$(printf '\n[plugin.echo]\nservices = %s' "$1")"; }

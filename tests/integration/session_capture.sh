@@ -17,8 +17,8 @@ P="$WORK/psp"; CA="$P/ca/root.crt"
 check "the PSP starts on plain HTTP" plain_psp "$P" care
 check "adm1 joins" pjoin "$WORK/adm1" "$P" admin 8 ""
 check "adm2 joins" pjoin "$WORK/adm2" "$P" admin 8 ""
-check "hosp1 joins" pjoin "$WORK/hosp1" "$WORK/adm1" spn 3 hospital
-check "bank1 joins" pjoin "$WORK/bank1" "$WORK/adm2" spn 3 bank
+check "hosp1 joins" pjoin "$WORK/hosp1" "$WORK/adm1" spn 3 hospital "$(echo_for hospital)"
+check "bank1 joins" pjoin "$WORK/bank1" "$WORK/adm2" spn 3 bank "$(echo_for bank)"
 check "gate joins" pjoin "$WORK/gate" "$WORK/adm2" spn 3 ""
 up() { "$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q 'hosp1' &&
 	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q 'bank1'; }

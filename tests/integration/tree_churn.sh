@@ -10,9 +10,9 @@
 P="$WORK/psp"; CA="$P/ca/root.crt"
 check "the PSP starts" psp_start "$P" churn
 check "adm1 joins" join "$WORK/adm1" "$P" admin 8 ""
-check "c1 joins" join "$WORK/c1" "$WORK/adm1" spn 3 c
-check "c2 joins" join "$WORK/c2" "$WORK/adm1" spn 3 c
-check "e1 joins" join "$WORK/e1" "$P" spn 3 e
+check "c1 joins" join "$WORK/c1" "$WORK/adm1" spn 3 c "$(echo_for c)"
+check "c2 joins" join "$WORK/c2" "$WORK/adm1" spn 3 c "$(echo_for c)"
+check "e1 joins" join "$WORK/e1" "$P" spn 3 e "$(echo_for e)"
 up() { for n in adm1 c1 c2 e1; do registry_has "$P" $n || return 1; done; }
 check "all registered at the PSP" wait_for 10 up
 
@@ -31,7 +31,7 @@ flow() {
 flow &
 flowing=$!
 sleep 1
-check "c3 joins while requests flow" join "$WORK/c3" "$WORK/adm1" spn 3 c
+check "c3 joins while requests flow" join "$WORK/c3" "$WORK/adm1" spn 3 c "$(echo_for c)"
 sleep 1
 node_stop "$WORK/c2"
 check "c2 leaves cleanly (SIGTERM)" grep -q 'left the parent' "$WORK/c2/spnd.log"
@@ -90,7 +90,7 @@ check "adm1 refuses e1 within a second" wait_for 1 refused_e1
 check "the PSP dropped e1 from its registry" wait_for 2 gone "$P" e1
 
 # A restarted PSP learns the whole tree again from its children.
-check "c4 joins" join "$WORK/c4" "$WORK/adm1" spn 3 c
+check "c4 joins" join "$WORK/c4" "$WORK/adm1" spn 3 c "$(echo_for c)"
 port=$(cat "$P/spnd.port")
 node_stop "$P"
 sed -i "s/^port = 0$/port = $port/" "$P/spnd.conf"

@@ -8,8 +8,8 @@ P="$WORK/psp"; CA="$P/ca/root.crt"
 check "the PSP starts on plain HTTP" plain_psp "$P" plain
 check "it says loudly that TLS is off" grep -q 'TLS IS OFF' "$P/spnd.log"
 check "adm1 enrolls and starts over plain HTTP" pjoin "$WORK/adm1" "$P" admin 8 ""
-check "a1 enrolls below adm1" pjoin "$WORK/a1" "$WORK/adm1" spn 3 a
-check "b1 enrolls below the PSP" pjoin "$WORK/b1" "$P" spn 3 b
+check "a1 enrolls below adm1" pjoin "$WORK/a1" "$WORK/adm1" spn 3 a "$(echo_for a)"
+check "b1 enrolls below the PSP" pjoin "$WORK/b1" "$P" spn 3 b "$(echo_for b)"
 up() { "$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q '^    a1 (spn): a$'; }
 check "the registry reaches the PSP (spnctl tree signs its request)" wait_for 10 up
 st=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST --data '{"service":"a"}' "$(purl "$WORK/b1")/v1/route")

@@ -12,7 +12,7 @@ sed -i 's/^validity = .*/validity = 60s/' "$P/spnd.conf"
 printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n\n%s\n' "$TREE_SETTINGS" >>"$P/spnd.conf"
 check "the PSP starts" node_start "$P"
 check "adm1 joins" join "$WORK/adm1" "$P" admin 8 ""
-check "n1 joins below adm1" join "$WORK/n1" "$WORK/adm1" spn 3 echo
+check "n1 joins below adm1" join "$WORK/n1" "$WORK/adm1" spn 3 echo "$(plugins echo)"
 first=$(openssl x509 -in "$WORK/n1/node.crt" -noout -serial | cut -d= -f2)
 renewed() { [ "$(openssl x509 -in "$WORK/n1/node.crt" -noout -serial | cut -d= -f2)" != "$first" ]; }
 check "n1 renews its certificate before it expires" wait_for 45 renewed

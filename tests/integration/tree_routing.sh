@@ -14,12 +14,12 @@ check "the PSP starts" psp_start "$P" seed
 check "adm1 joins below the PSP" join "$WORK/adm1" "$P" admin 8 ""
 check "adm2 joins below the PSP" join "$WORK/adm2" "$P" admin 8 ""
 check "adm3 joins below adm1" join "$WORK/adm3" "$WORK/adm1" admin 8 ""
-check "a1 joins below adm1" join "$WORK/a1" "$WORK/adm1" spn 3 a
-check "b1 joins below adm3" join "$WORK/b1" "$WORK/adm3" spn 3 b
-check "b2 joins below adm3" join "$WORK/b2" "$WORK/adm3" spn 3 b
-check "c1 joins below adm2" join "$WORK/c1" "$WORK/adm2" spn 3 c
-check "c2 joins below adm2" join "$WORK/c2" "$WORK/adm2" spn 3 c
-check "d1 joins below adm2" join "$WORK/d1" "$WORK/adm2" spn 3 d
+check "a1 joins below adm1" join "$WORK/a1" "$WORK/adm1" spn 3 a "$(echo_for a)"
+check "b1 joins below adm3" join "$WORK/b1" "$WORK/adm3" spn 3 b "$(echo_for b)"
+check "b2 joins below adm3" join "$WORK/b2" "$WORK/adm3" spn 3 b "$(echo_for b)"
+check "c1 joins below adm2" join "$WORK/c1" "$WORK/adm2" spn 3 c "$(echo_for c)"
+check "c2 joins below adm2" join "$WORK/c2" "$WORK/adm2" spn 3 c "$(echo_for c)"
+check "d1 joins below adm2" join "$WORK/d1" "$WORK/adm2" spn 3 d "$(echo_for d)"
 
 all_at_root() { for n in adm1 adm2 adm3 a1 b1 b2 c1 c2 d1; do registry_has "$P" $n || return 1; done; }
 check "every node reaches the PSP's registry" wait_for 10 all_at_root
