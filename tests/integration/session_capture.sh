@@ -31,8 +31,9 @@ VITALS="vitals-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 IBAN="DE02$(od -An -N8 -tu8 /dev/urandom | tr -d ' \n')"
 CLEAR="clear-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 "$SPN_CLIENT" --url "$(purl "$WORK/gate")" --root "$CA" hospital="$VITALS" bank="iban $IBAN" >"$WORK/c" 2>&1
-# The control: a payload sent without a session, in the clear, is seen.
-curl -sS -o /dev/null -X POST --data "{\"service\":\"hospital\",\"payload\":\"$CLEAR\"}" "$(purl "$WORK/gate")/v1/route"
+# The control: a payload a member sends without a session, in the clear
+# (the routing probe), is seen.
+signed "$WORK/gate" POST "$(purl "$WORK/gate")/v1/route" "{\"service\":\"hospital\",\"payload\":\"$CLEAR\"}" >/dev/null
 sleep 0.5
 kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null; 
 diag "$(tr '\n' '|' <"$WORK/c")"

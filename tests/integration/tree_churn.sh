@@ -20,7 +20,7 @@ check "all registered at the PSP" wait_for 10 up
 flow() {
 	i=0
 	while [ $i -lt 80 ]; do
-		curl -sS --cacert "$CA" -o "$WORK/flow.body" -w '%{http_code} ' -X POST --data '{"service":"c"}' \
+		curl -sS --cacert "$CA" -o "$WORK/flow.body" -w '%{http_code} ' -X POST $(as "$WORK/e1") --data '{"service":"c"}' \
 			"$(node_url "$WORK/e1")/v1/route" >>"$WORK/flow.status" 2>/dev/null
 		$PY -c "import json; print(json.load(open('$WORK/flow.body')).get('handled_by','-'))" >>"$WORK/flow.by" 2>/dev/null
 		sleep 0.05
@@ -80,7 +80,7 @@ check "e1 refuses c3 within a second" wait_for 1 refused_by "$WORK/e1"
 check "the PSP refuses c3" refused_by "$P"
 check "c3 is dropped from adm1's registry" wait_for 2 gone "$WORK/adm1" c3
 check "adm1 serves the new CRL, which lists c3" sh -c "curl -sS --cacert '$CA' '$(node_url "$WORK/adm1")/v1/crl' | openssl crl -noout -text | grep -qi '$serial'"
-is "no provider for C is left" 404 no_provider -X POST --data '{"service":"c"}' "$(node_url "$WORK/e1")/v1/route"
+is "no provider for C is left" 404 no_provider -X POST $(as "$WORK/e1") --data '{"service":"c"}' "$(node_url "$WORK/e1")/v1/route"
 
 # Revocation with spnctl on the PSP's machine, while spnd runs.
 e1serial=$(openssl x509 -in "$WORK/e1/node.crt" -noout -serial | cut -d= -f2)

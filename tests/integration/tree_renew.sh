@@ -26,7 +26,7 @@ served() { echo | openssl s_client -connect "127.0.0.1:$(cat "$WORK/n1/spnd.port
 check "n1 serves the new certificate, same process" served
 check "n1 did not restart" sh -c "[ \$(grep -c 'listening on' '$WORK/n1/spnd.log') = 1 ]"
 check "the administrator renewed too" wait_for 10 grep -q 'certificate renewed' "$WORK/adm1/spnd.log"
-is "requests still reach n1" 200 "" -X POST --data '{"service":"echo"}' "$(node_url "$P")/v1/route"
+is "requests still reach n1" 200 "" -X POST $(as "$P") --data '{"service":"echo"}' "$(node_url "$P")/v1/route"
 check "n1 is registered" registry_has "$P" n1
 # renew_with KEY NAME CERT: a renewal request signed by KEY for CERT.
 renew_with() {
