@@ -29,6 +29,7 @@ const spn_conf_key_t spn_node_http_keys[] = {
 	{"tree", "hop_limit", SPN_CONF_UINT, 1, 64, NULL},
 	{"tree", "timeout_ms", SPN_CONF_UINT, 100, 600000, NULL},
 	{"tree", "allow_delay", SPN_CONF_BOOL, 0, 0, NULL},
+	{"route", "probe", SPN_CONF_BOOL, 0, 0, NULL},
 	{"admin", "max_children", SPN_CONF_UINT, 0, 1000000, NULL},
 	{"session", "max", SPN_CONF_UINT, 1, 10000000, NULL},
 	{"session", "ttl", SPN_CONF_DURATION, 1, 30 * 86400, NULL},
@@ -48,7 +49,7 @@ static int read_pem(const spn_conf_t *c, const char *key, char **path, char **ou
 	return spn_file_read(*path, SPN_CERT_MAX, out, &len);
 }
 
-/* [tree], [admin] and the parent's address. */
+/* [tree], [route], [admin] and the parent's address. */
 static int tree_settings(spn_node_t *n)
 {
 	const spn_conf_t *c = n->conf;
@@ -61,6 +62,7 @@ static int tree_settings(spn_node_t *n)
 	    (rc = spn_conf_uint(c, "tree", "hop_limit", 16, 1, 64, &hops)) ||
 	    (rc = spn_conf_uint(c, "tree", "timeout_ms", 10000, 100, 600000, &timeout)) ||
 	    (rc = spn_conf_bool(c, "tree", "allow_delay", false, &n->allow_delay)) ||
+	    (rc = spn_conf_bool(c, "route", "probe", true, &n->route_probe)) ||
 	    (rc = spn_conf_uint(c, "admin", "max_children", 0, 0, 1000000, &n->max_children)) ||
 	    (rc = spn_policy_parse(spn_conf_str(c, "tree", "policy", "round_robin"), &n->policy)))
 		return rc;

@@ -44,7 +44,8 @@ typedef struct {
 	unsigned hop_limit;
 	unsigned long heartbeat_ms, deadline_ms, timeout_ms;
 	unsigned long max_children;   /* this administrator's own limit */
-	bool allow_delay;             /* the echo service may be asked to wait */
+	bool allow_delay;             /* the routing probe may be asked to wait */
+	bool route_probe;             /* [route] probe: members may send kind echo */
 
 	/* what the parent last said (under state_lock) */
 	pthread_mutex_t state_lock;
@@ -59,7 +60,6 @@ typedef struct {
 	/* sessions this node provides (doc/protocol.md §5) */
 	spn_sstore_t *sessions;
 	spn_ident_t cert_required;    /* its services: those that need a client certificate */
-	unsigned long handled;        /* sections acted on (atomic) */
 	spn_plugin_proc_t **plugins;  /* each in its own process */
 	size_t n_plugins;
 	struct spn_node_callers *callers; /* clients for the plugins' calls (node_call.c) */
@@ -74,7 +74,7 @@ typedef struct {
 	bool worker_started;
 } spn_node_t;
 
-/* The configuration keys of [http], [node] and [tree] this module reads. */
+/* The configuration keys of [http], [node], [tree] and [route] this module reads. */
 extern const spn_conf_key_t spn_node_http_keys[];
 extern const size_t spn_node_http_nkeys;
 /* And of [plugins] (node_plugins.c). */

@@ -2,7 +2,8 @@
  * started on the main thread before the server and the worker, each in its
  * own process; a plugin that cannot start stops spnd with its name, its
  * file and the reason. Each service the node's certificate lists is
- * handled by the plugin that provides it, else by the built-in echo. */
+ * handled by the plugin that provides it: spnd has no service of its own,
+ * so a node that would leave one without a plugin does not start. */
 #include "config.h"
 
 #include <stdio.h>
@@ -109,6 +110,27 @@ keep:
 	return 0;
 }
 
+/* Every service the certificate lists has its plugin; the refusal names
+ * those without and how to give them one. */
+static int uncovered(spn_node_t *n)
+{
+	char missing[SPN_SERVICES_MAX * (SPN_SERVICE_MAX + 2)] = "";
+	size_t off = 0, count = 0;
+
+	for (size_t i = 0; i < n->id.n_services; i++)
+		if (!spn_node_plugin_for(n, n->id.services[i])) {
+			off += (size_t)snprintf(missing + off, sizeof(missing) - off, "%s%s", count ? ", " : "",
+						n->id.services[i]);
+			count++;
+		}
+	if (!count)
+		return 0;
+	return spn_err(SPN_ECONFIG, "%s: this node's certificate lists service%s %s, which no enabled plugin provides: "
+				    "enable a plugin that provides %s in [plugins] enable, or, to answer with what was "
+				    "sent, the echo plugin with [plugin.echo] services = %s",
+		       spn_conf_file(n->conf), count > 1 ? "s" : "", missing, count > 1 ? "each" : "it", missing);
+}
+
 static int ca_hook(void *user, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r);
 
 int spn_node_plugins_start(spn_node_t *n)
@@ -137,6 +159,8 @@ int spn_node_plugins_start(spn_node_t *n)
 		if ((rc = take(n, p)))
 			spn_plugin_proc_stop(p);
 	}
+	if (rc == 0)
+		rc = uncovered(n);
 	if (rc) {
 		spn_node_plugins_stop(n);
 		rc = spn_err(rc, "%s", spn_err_detail(rc));

@@ -39,8 +39,26 @@ static void path_text(route_t *r)
 					json_object_get_string(json_object_array_get_idx(r->path, i)));
 }
 
+/* The routing probe (kind echo, the default) answers in plaintext with the
+ * path a request took: for the group's members only, and for none when
+ * [route] probe is off. Sessions and sections are anyone's. */
+static int probe_allowed(spn_node_t *n, const route_t *r, bool member)
+{
+	if (r->kind && strcmp(r->kind, "echo") != 0)
+		return 0;
+	if (!n->route_probe)
+		return spn_err(SPN_EDENIED,
+			       "the routing probe (kind echo) is switched off on %s ([route] probe = false)",
+			       n->id.node_id);
+	if (!member)
+		return spn_err(SPN_EDENIED, "the routing probe (kind echo) is for members of the group: present a "
+					    "member's certificate (over plain HTTP, sign the request with it)");
+	return 0;
+}
+
 /* Who sent it decides what may be trusted: a member forwards (the path must
- * end with it), anyone else starts a new request. */
+ * end with it) or starts a request of its own (no path), anyone else starts
+ * a new request. */
 static int admit(spn_node_t *n, const spn_http_peer_t *peer, const char *body, size_t len, route_t *r,
 		 unsigned *hops)
 {
@@ -53,7 +71,7 @@ static int admit(spn_node_t *n, const spn_http_peer_t *peer, const char *body, s
 	if (peer) {
 		if (spn_revoked_has(n->revoked, peer->serial))
 			return spn_err(SPN_EREVOKED, "the certificate %s of %s is revoked", peer->serial, peer->id.node_id);
-		member = peer->id.role != SPN_ROLE_CLIENT;
+		member = (SPN_ROLES_MEMBERS & (1u << peer->id.role)) != 0;
 	}
 	if ((rc = spn_json_parse(body, len, &r->msg)) || (rc = spn_json_only(r->msg, "request", fields)) ||
 	    (rc = spn_json_str(r->msg, "kind", false, 16, &r->kind)) ||
@@ -70,6 +88,8 @@ static int admit(spn_node_t *n, const spn_http_peer_t *peer, const char *body, s
 		return spn_err(SPN_EINVAL, "bad service or node name");
 	if (r->id && !spn_id_is_valid(r->id))
 		return spn_err(SPN_EINVAL, "request id: 1-%d of [A-Za-z0-9._-]", MSG_ID_MAX);
+	if ((rc = probe_allowed(n, r, member)))
+		return rc;
 	if (!r->id) {
 		unsigned char raw[16];
 		char hex[33];
@@ -94,9 +114,9 @@ static int admit(spn_node_t *n, const spn_http_peer_t *peer, const char *body, s
 	if (h > (int64_t)n->hop_limit)
 		h = n->hop_limit;
 	np = json_object_array_length(r->path);
-	if (member) {
-		json_object *last = np ? json_object_array_get_idx(r->path, np - 1) : NULL;
-		if (!last || !json_object_is_type(last, json_type_string) ||
+	if (member && np) {
+		json_object *last = json_object_array_get_idx(r->path, np - 1);
+		if (!json_object_is_type(last, json_type_string) ||
 		    strcmp(json_object_get_string(last), peer->id.node_id) != 0)
 			return spn_err(SPN_EDENIED, "%s forwarded a request whose path does not end with it",
 				       peer->id.node_id);
@@ -120,8 +140,8 @@ static int admit(spn_node_t *n, const spn_http_peer_t *peer, const char *body, s
 	return 0;
 }
 
-/* The built-in service: answers with what it was sent, so that routing can
- * be seen and tested before any plugin is loaded. */
+/* The routing probe: answers with what it was sent and the path it took,
+ * so that members can see and test routing without a session. */
 static void echo_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
 {
 	json_object *payload = NULL, *o = json_object_new_object(), *d;

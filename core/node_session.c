@@ -110,37 +110,6 @@ out:
 	spn_session_request_clear(&rq);
 }
 
-/* The built-in service, for a service no plugin provides: says what it
- * received, so that sessions, sections and replays can be seen end to end. */
-static int echo(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const uint8_t *pt, size_t len,
-		uint8_t **out, size_t *out_len)
-{
-	json_object *o = json_object_new_object(), *e;
-	const char *text;
-	size_t tl;
-	int rc = 0;
-
-	json_object_object_add(o, "service", json_object_new_string(h->svc));
-	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
-	json_object_object_add(o, "message", json_object_new_string(h->mid));
-	json_object_object_add(o, "seq", json_object_new_int64((int64_t)h->seq));
-	json_object_object_add(o, "from", json_object_new_string(h->from));
-	json_object_object_add(o, "verified", json_object_new_boolean(verified));
-	json_object_object_add(o, "handled",
-			       json_object_new_int64((int64_t)__atomic_add_fetch(&n->handled, 1, __ATOMIC_RELAXED)));
-	json_object_object_add(o, "echo", e = json_object_new_string_len((const char *)pt, (int)len));
-	text = spn_json_text(o, &tl);
-	if (!(*out = malloc(tl + 1)))
-		rc = SPN_ENOMEM;
-	else
-		memcpy(*out, text, (*out_len = tl) + 1);
-	/* It quotes the section: wiped with it. */
-	spn_wipe((char *)text, tl);
-	spn_wipe((char *)json_object_get_string(e), len);
-	json_object_put(o);
-	return rc;
-}
-
 /* A section of the client's that travelled with the call and is for this
  * node: opened and admitted like any, answered apart from the caller. */
 typedef struct {
@@ -150,7 +119,10 @@ typedef struct {
 	size_t len;
 } attached_t;
 
-/* The service acts: the plugin that provides it, or the built-in echo. */
+/* The service acts: the plugin that provides it. Start-up refuses a
+ * certificate's service without one; should one still come (a certificate
+ * renewed with other services), the section is refused, never answered
+ * by spnd itself. */
 static int act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const uint8_t *pt, size_t len,
 	       attached_t *att, size_t n_att, spn_node_call_ctx_t *call, spn_plugin_answer_t *out)
 {
@@ -159,10 +131,9 @@ static int act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const ui
 	spn_plugin_req_t rq;
 
 	memset(out, 0, sizeof(*out));
-	if (!p) {
-		out->reply.given = true;
-		return echo(n, h, verified, pt, len, &out->reply.data, &out->reply.len);
-	}
+	if (!p)
+		return spn_err(SPN_ENOPROVIDER, "no plugin on %s provides service %s; the section was not acted on",
+			       n->id.node_id, h->svc);
 	memset(&rq, 0, sizeof(rq));
 	rq.service = h->svc;
 	rq.mid = h->mid;

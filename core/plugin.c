@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mem.h"
 #include "plugin.h"
+#include "spn/plugin.h"
 
 #define HELLO_MS 10000
 #define SERVICES_MAX 32
@@ -249,10 +250,11 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 	if (!json_object_object_get_ex(desc, "options", &list) || !json_object_is_type(list, json_type_array))
 		return spn_err(SPN_EPLUGIN, "plugin %s: no option list", p->name);
 	n = json_object_array_length(list);
-	if (!(schema = calloc(n + 1, sizeof(*schema))))
+	if (!(schema = calloc(n + 2, sizeof(*schema))))
 		return SPN_ENOMEM;
-	schema[n] = (spn_conf_key_t){"", "timeout", SPN_CONF_DURATION, 1, 3600, NULL};
-	schema[n].section = section;
+	/* spnd's own keys, for every plugin. */
+	schema[n] = (spn_conf_key_t){section, "timeout", SPN_CONF_DURATION, 1, 3600, NULL};
+	schema[n + 1] = (spn_conf_key_t){section, "services", SPN_CONF_LIST, 1, 0, NULL};
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(list, i), *v;
 		const char *type = spn_json_str_or(o, "type", "string");
@@ -267,7 +269,7 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 		if (schema[i].type == SPN_CONF_STR)
 			schema[i].min = schema[i].max = 0;
 	}
-	rc = spn_conf_check(conf, schema, n + 1, others);
+	rc = spn_conf_check(conf, schema, n + 2, others);
 	p->options = json_object_new_object();
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		json_object *o = json_object_array_get_idx(list, i);
@@ -294,23 +296,89 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 	return rc;
 }
 
-static int services(spn_plugin_proc_t *p, json_object *desc)
+/* Whether the descriptor's list declares name, or takes any service the
+ * configuration names. */
+static bool declares(json_object *list, const char *name)
 {
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(list, i));
+		if (strcmp(s, name) == 0 || strcmp(s, SPN_PLUGIN_CONFIGURED_SERVICES) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int add_service(spn_plugin_proc_t *p, size_t *k, const char *name)
+{
+	for (size_t i = 0; i < *k; i++)
+		if (strcmp(p->services[i], name) == 0)
+			return 0;
+	if (*k == SERVICES_MAX)
+		return spn_err(SPN_EPLUGIN, "plugin %s: more than %d services", p->name, SERVICES_MAX);
+	if (!(p->services[*k] = strdup(name)))
+		return SPN_ENOMEM;
+	(*k)++;
+	return 0;
+}
+
+/* [plugin.<name>] services: a subset of what the descriptor declares, or
+ * any service when it declares SPN_PLUGIN_CONFIGURED_SERVICES. */
+static int chosen_services(spn_plugin_proc_t *p, const spn_conf_t *conf, const char *section, const char *value,
+			   json_object *list)
+{
+	char *copy = strdup(value), *save = NULL;
+	size_t k = 0;
+	int rc = copy ? 0 : SPN_ENOMEM;
+
+	for (char *s = copy ? strtok_r(copy, ", ", &save) : NULL; s && rc == 0; s = strtok_r(NULL, ", ", &save)) {
+		if (!spn_service_name_is_valid(s))
+			rc = spn_err(SPN_ECONFIG, "%s: [%s] services: '%s' is not a service name", spn_conf_file(conf),
+				     section, s);
+		else if (!declares(list, s))
+			rc = spn_err(SPN_ECONFIG,
+				     "%s: [%s] services: plugin %s does not provide %s (this key only narrows what a "
+				     "plugin provides)",
+				     spn_conf_file(conf), section, p->name, s);
+		else
+			rc = add_service(p, &k, s);
+	}
+	free(copy);
+	return rc;
+}
+
+/* The services it provides: as its descriptor declares them, or as its
+ * section narrows them. */
+static int services(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *desc)
+{
+	const char *chosen;
 	json_object *list, *v;
-	size_t n;
+	char section[80];
+	size_t n, k = 0;
+	int rc = 0;
 
 	p->ca_hooks = json_object_object_get_ex(desc, "ca_hooks", &v) && json_object_get_boolean(v);
 	if (!json_object_object_get_ex(desc, "services", &list) || !json_object_is_type(list, json_type_array) ||
 	    (n = json_object_array_length(list)) > SERVICES_MAX || (n == 0 && !p->ca_hooks))
 		return spn_err(SPN_EPLUGIN, "plugin %s: 1 to %d services, or CA policy hooks", p->name, SERVICES_MAX);
 	for (size_t i = 0; i < n; i++) {
-		json_object *v2 = json_object_array_get_idx(list, i);
-		if (!json_object_is_type(v2, json_type_string) || !spn_service_name_is_valid(json_object_get_string(v2)))
+		const char *s = json_object_get_string(json_object_array_get_idx(list, i));
+		if (!json_object_is_type(json_object_array_get_idx(list, i), json_type_string) ||
+		    (!spn_service_name_is_valid(s) && strcmp(s, SPN_PLUGIN_CONFIGURED_SERVICES) != 0))
 			return spn_err(SPN_EPLUGIN, "plugin %s: its services must be service names", p->name);
-		if (!(p->services[i] = strdup(json_object_get_string(v2))))
-			return SPN_ENOMEM;
 	}
-	return 0;
+	snprintf(section, sizeof(section), "plugin.%s", p->name);
+	if ((chosen = spn_conf_get(conf, section, "services")))
+		return chosen_services(p, conf, section, chosen, list);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(list, i));
+		if (strcmp(s, SPN_PLUGIN_CONFIGURED_SERVICES) != 0)
+			rc = add_service(p, &k, s);
+	}
+	if (rc == 0 && n && !k)
+		rc = spn_err(SPN_ECONFIG,
+			     "%s: [%s] services: required: plugin %s provides the services its configuration names",
+			     spn_conf_file(conf), section, p->name);
+	return rc;
 }
 
 int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out)
@@ -330,7 +398,8 @@ int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out
 		spn_plugin_proc_stop(p);
 		return SPN_ENOMEM;
 	}
-	if ((rc = hello(p, &desc)) == 0 && (rc = services(p, desc)) == 0 && (rc = options(p, spec->conf, desc)) == 0)
+	if ((rc = hello(p, &desc)) == 0 && (rc = options(p, spec->conf, desc)) == 0 &&
+	    (rc = services(p, spec->conf, desc)) == 0)
 		rc = init(p);
 	json_object_put(desc);
 	if (rc) {

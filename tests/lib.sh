@@ -182,11 +182,12 @@ wait_for() {
 	return 1
 }
 
-# route DIR JSON [CURL_ARGS...]: a request sent to the node in DIR as an
-# anonymous client would; prints the status, the answer is in $WORK/body.
+# route DIR JSON [CURL_ARGS...]: a routing probe sent to the node in DIR by
+# its operator, with the node's own member certificate (the probe is for
+# members); prints the status, the answer is in $WORK/body.
 route() {
 	dir=$1 json=$2; shift 2
-	req -X POST --data "$json" "$@" "$(node_url "$dir")/v1/route"
+	req -X POST $(as "$dir") --data "$json" "$@" "$(node_url "$dir")/v1/route"
 }
 
 # path_is WANT: the path in the last answer, joined with ">".
@@ -266,3 +267,20 @@ PYEOF
 
 # answer_is FILE SERVICE KEY WANT: that member of the reply is WANT.
 answer_is() { test "$(answer "$1" "$2" "$3")" = "$4"; }
+# echo_for SERVICES: the echo plugin answering SERVICES (comma-separated):
+# a node answers no service without a plugin.
+echo_for() { plugins echo "$(printf '\n[plugin.echo]\nservices = %s' "$1")"; }
+
+# signed AS METHOD URL [BODY]: curl over plain HTTP with a request signed by
+# the node in AS, whose key is Ed25519 (doc/rest-api.md, "Plain HTTP between
+# nodes"); prints the status, the answer is in $WORK/body.
+signed() {
+	as=$1 method=$2 url=$3 body=${4:-} t=$(date +%s)
+	printf 'spn-request-v1\n%s\n%s\n%s\n%s\n' "$method" "$(echo "$url" | sed 's|^[a-z]*://[^/]*||; s|?.*||')" "$t" \
+		"$(printf '%s' "$body" | sha256sum | cut -d' ' -f1)" >"$WORK/sig.in"
+	sig=$(openssl pkeyutl -sign -rawin -inkey "$as/node.key" -in "$WORK/sig.in" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+	set -- -X "$method" -H "Spn-Cert: $(openssl x509 -in "$as/node.crt" -outform DER | base64 -w0)" \
+		-H "Spn-Time: $t" -H "Spn-Signature: $sig"
+	[ -z "$body" ] || set -- "$@" --data "$body"
+	curl -sS -o "$WORK/body" -w '%{http_code}' "$@" "$url" 2>"$WORK/curlerr"
+}

@@ -87,7 +87,8 @@ static int load(json_object *head, char *why, size_t cap)
 		return -1;
 	}
 	for (; d->services && d->services[n]; n++)
-		if (!spn_service_name_is_valid(d->services[n])) {
+		if (!spn_service_name_is_valid(d->services[n]) &&
+		    strcmp(d->services[n], SPN_PLUGIN_CONFIGURED_SERVICES) != 0) {
 			snprintf(why, cap, "'%s' is not a service name", d->services[n]);
 			return -1;
 		}
@@ -96,12 +97,13 @@ static int load(json_object *head, char *why, size_t cap)
 		snprintf(why, cap, "a plugin provides services and handles them, or has CA policy hooks, or both");
 		return -1;
 	}
-	for (const spn_plugin_opt_t *o = d->options; o && o->name; o++)
-		if ((unsigned)o->type > SPN_OPT_PATH || strcmp(o->name, "timeout") == 0) {
-			snprintf(why, cap, "option '%s': %s", o->name,
-				 strcmp(o->name, "timeout") == 0 ? "the name is spnd's" : "unknown type");
+	for (const spn_plugin_opt_t *o = d->options; o && o->name; o++) {
+		bool spnds = strcmp(o->name, "timeout") == 0 || strcmp(o->name, "services") == 0;
+		if ((unsigned)o->type > SPN_OPT_PATH || spnds) {
+			snprintf(why, cap, "option '%s': %s", o->name, spnds ? "the name is spnd's" : "unknown type");
 			return -1;
 		}
+	}
 	ctx.desc = d;
 	return 0;
 }

@@ -26,7 +26,13 @@ extern "C" {
 #endif
 
 #define SPN_PLUGIN_ABI_MAJOR 1
+/* 1.1: spn_request_attached_reply, SPN_PLUGIN_CONFIGURED_SERVICES. */
 #define SPN_PLUGIN_ABI_MINOR 1
+
+/* An entry of a descriptor's services meaning "the services the node's
+ * configuration names" ([plugin.<name>] services), for a plugin that can
+ * serve any service, such as echo. Without that key it stands for none. */
+#define SPN_PLUGIN_CONFIGURED_SERVICES "*"
 
 /* The plugin's own context: its options, its state, its log. */
 typedef struct spn_plugin_ctx spn_plugin_ctx_t;
@@ -46,7 +52,8 @@ typedef enum {
 /* One option of the plugin's section [plugin.<name>] in spnd's
  * configuration. The file is checked against these before the plugin
  * starts: an unknown key or a bad value stops spnd with the file, the line,
- * the section and the key. */
+ * the section and the key. The keys timeout and services are spnd's own
+ * (doc/plugin-guide.md §4): a plugin may not declare them. */
 typedef struct {
 	const char *name;
 	spn_opt_type_t type;
@@ -61,7 +68,10 @@ typedef struct {
 typedef struct {
 	uint16_t abi_major, abi_minor;
 	const char *name;                     /* must be the name it is enabled under */
-	const char *const *services;          /* NULL-terminated; at least one */
+	/* NULL-terminated; at least one. [plugin.<name>] services may narrow
+	 * them, and name any service when SPN_PLUGIN_CONFIGURED_SERVICES is
+	 * among them. */
+	const char *const *services;
 	const spn_plugin_opt_t *options;      /* ended by an entry whose name is NULL; may be NULL */
 	/* Once, before any section; nonzero refuses to start (say why with
 	 * spn_plugin_log at error level). May be NULL. */

@@ -18,7 +18,7 @@ printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n\n%s\n\n%
 check "the PSP starts with the policy plugin" node_start "$P"
 check "which has CA policy hooks and provides no service" grep -q 'plugin policy: started (process [0-9]*), with CA policy hooks' "$P/spnd.log"
 check "adm1 joins (the PSP, not listed, may grant anything)" join "$WORK/adm1" "$P" admin 8 ""
-check "h1 joins through adm1 for hospital, which adm1 may grant" join "$WORK/h1" "$WORK/adm1" spn 3 hospital
+check "h1 joins through adm1 for hospital, which adm1 may grant" join "$WORK/h1" "$WORK/adm1" spn 3 hospital "$(echo_for hospital)"
 # notBefore is set back a minute for clocks that lag; notAfter is what the
 # policy cuts.
 left=$(( $(date -d "$(openssl x509 -in "$WORK/h1/node.crt" -noout -enddate | cut -d= -f2)" +%s) - $(date +%s) ))
@@ -34,10 +34,11 @@ check "and nothing was issued" test "$(ledger_count "$P/ledger.db")" = "$before"
 tok=$(mint "$WORK/adm1" m1 spn 3 hospital,bank)
 refuse "nor for a mix of allowed and not" "adm1 may not grant service bank" \
 	"$SPNCTL" enroll --url "$(node_url "$WORK/adm1")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$WORK/m1"
-check "the PSP is still serving" join "$WORK/p1" "$WORK/adm1" spn 3 pharmacy
+check "the PSP is still serving" join "$WORK/p1" "$WORK/adm1" spn 3 pharmacy "$(echo_for pharmacy)"
 
 # On any other node a hooks-only plugin has nothing to do: refused.
-printf '\n%s\n' "$POLICY" >>"$WORK/p1/spnd.conf"
 node_stop "$WORK/p1"
+sed -i "s|^enable = echo\$|enable = echo, policy|; s|^\(path = .*/plugins/echo\)\$|\1:$top_builddir/plugins/policy|" "$WORK/p1/spnd.conf"
+printf '\n[plugin.policy]\nallow = adm1:hospital\n' >>"$WORK/p1/spnd.conf"
 if timeout 20 "$SPND" -c "$WORK/p1/spnd.conf" >"$WORK/p1.out" 2>&1; then not_ok "a hooks-only plugin off the PSP is refused"
 else check "a hooks-only plugin off the PSP is refused" grep -q 'plugin policy has CA policy hooks only, which run on the PSP only' "$WORK/p1.out"; fi

@@ -26,7 +26,7 @@ check "nor any descriptor but its socket" test "$(ls /proc/$host/fd | sort -n | 
 wait_for 10 registry_has "$P" e1
 
 client "$WORK/e1" echo='pulse 128' >"$WORK/c1" 2>&1
-check "a section reaches the plugin and its reply the client" grep -q '^echo from e1: {"plugin":"echo","node":"e1","service":"echo","from":"client","verified":false,"message":"m-[0-9a-f]*","echo":"pulse 128"}' "$WORK/c1"
+check "a section reaches the plugin and its reply the client" grep -q '^echo from e1: {"plugin":"echo","node":"e1","service":"echo","from":"client","verified":false,"message":"m-[0-9a-f]*","echo":"pulse 128","handled":1}' "$WORK/c1"
 client "$WORK/psp" echo='through the tree' >"$WORK/c2" 2>&1
 check "through the tree as well" grep -q '"echo":"through the tree"' "$WORK/c2"
 
@@ -45,6 +45,14 @@ check "spnd is still the same process" kill -0 "$(cat "$WORK/e1/pid")"
 
 node_stop "$WORK/e1"
 check "on stop the plugin process ends too" sh -c "! kill -0 $host 2>/dev/null"
+
+# A deliberate echo for other services: the echo plugin enabled for them.
+check "e2 joins, the echo plugin answering hospital and bank" join "$WORK/e2" "$P" spn 3 hospital,bank "$(echo_for hospital,bank)"
+wait_for 10 registry_has "$P" e2
+client "$WORK/psp" hospital='pulse 90' bank='iban 1' >"$WORK/e2c" 2>&1
+check "it answers the hospital's section" grep -q '^hospital from e2: {"plugin":"echo","node":"e2","service":"hospital","from":"client","verified":false,"message":"m-[0-9a-f]*","echo":"pulse 90","handled":[12]}' "$WORK/e2c"
+check "and the bank's" grep -q '^bank from e2: {"plugin":"echo","node":"e2","service":"bank",.*"echo":"iban 1"' "$WORK/e2c"
+node_stop "$WORK/e2"
 
 # Two plugins of one node that call each other: refused as a loop, answered,
 # and the node keeps serving.

@@ -55,6 +55,29 @@ sed -i 's/^host = .*/host = \/nonexistent\/spn-plugin-host/' "$WORK/e1/spnd.conf
 refused "a plugin host that is not there" "plugin echo: cannot start /nonexistent/spn-plugin-host"
 check "nothing was left running" sh -c "! pgrep -f '^$SPND -c $WORK/e1/spnd.conf'"
 
+# spnd's own key services: it only narrows what a plugin provides (the
+# echo plugin takes any service), and a bad value names file, section, key.
+# narrowed PLUGIN DIR VALUE: e1 running PLUGIN with [plugin.PLUGIN] services = VALUE.
+narrowed() { with "$(plugins_from "$1" "$2" "$(printf '\n[plugin.%s]\nservices = %s\n' "$1" "$3")")"; }
+narrowed ping "$TP" pong
+refused "services naming one the plugin does not provide" "spnd.conf: \[plugin.ping\] services: plugin ping does not provide pong"
+narrowed echo "$EP" "echo, Bad/Name"
+refused "services naming no service" "spnd.conf: \[plugin.echo\] services: 'Bad/Name' is not a service name"
+narrowed echo "$EP" ""
+refused "services empty" "spnd.conf:[0-9]+: \[plugin.echo\] services: must not be empty"
+
+# spnd answers no service itself: each one the certificate lists needs an
+# enabled plugin, or the node does not start, naming what is missing.
+with ""
+refuse "a node whose certificate lists a service no plugin provides does not start" \
+	"service echo, which no enabled plugin provides" timeout 20 "$SPND" -c "$WORK/e1/spnd.conf"
+tok=$(mint "$P" x2 spn 3 hospital,bank,pharmacy)
+"$SPNCTL" enroll --url "$(node_url "$P")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$WORK/x2" >/dev/null
+printf '\n%s\n' "$(plugins_from echo "$EP" "$(printf '\n[plugin.echo]\nservices = hospital\n')")" >>"$WORK/x2/spnd.conf"
+refuse "nor one where a plugin provides some of them: the rest are named" \
+	"services bank, pharmacy, which no enabled plugin provides" timeout 20 "$SPND" -c "$WORK/x2/spnd.conf"
+check "nothing was left running" sh -c "! pgrep -f '^$SPND -c $WORK/x2/spnd.conf'"
+
 # A node whose certificate does not list the plugin's service.
 tok=$(mint "$P" x1 spn 3 hospital)
 "$SPNCTL" enroll --url "$(node_url "$P")" --fingerprint "$(root_fpr "$CA")" --token "$tok" -d "$WORK/x1" >/dev/null

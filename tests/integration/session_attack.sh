@@ -9,8 +9,8 @@
 P="$WORK/psp"; CA="$P/ca/root.crt"
 check "the PSP starts" psp_start "$P" care
 check "adm1 joins" join "$WORK/adm1" "$P" admin 8 ""
-check "hosp1 joins" join "$WORK/hosp1" "$WORK/adm1" spn 3 hospital
-check "hosp2 joins" join "$WORK/hosp2" "$WORK/adm1" spn 3 hospital
+check "hosp1 joins" join "$WORK/hosp1" "$WORK/adm1" spn 3 hospital "$(echo_for hospital)"
+check "hosp2 joins" join "$WORK/hosp2" "$WORK/adm1" spn 3 hospital "$(echo_for hospital)"
 check "gate joins" join "$WORK/gate" "$P" spn 3 ""
 all_at_root() { for n in adm1 hosp1 hosp2 gate; do registry_has "$P" $n || return 1; done; }
 check "every node reaches the PSP's registry" wait_for 10 all_at_root

@@ -17,8 +17,8 @@ P="$WORK/psp"; CA="$P/ca/root.crt"
 check "the PSP starts on plain HTTP" plain_psp "$P" care
 check "adm1 joins" pjoin "$WORK/adm1" "$P" admin 8 ""
 check "adm2 joins" pjoin "$WORK/adm2" "$P" admin 8 ""
-check "hosp1 joins" pjoin "$WORK/hosp1" "$WORK/adm1" spn 3 hospital
-check "bank1 joins" pjoin "$WORK/bank1" "$WORK/adm2" spn 3 bank
+check "hosp1 joins" pjoin "$WORK/hosp1" "$WORK/adm1" spn 3 hospital "$(echo_for hospital)"
+check "bank1 joins" pjoin "$WORK/bank1" "$WORK/adm2" spn 3 bank "$(echo_for bank)"
 check "gate joins" pjoin "$WORK/gate" "$WORK/adm2" spn 3 ""
 up() { "$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q 'hosp1' &&
 	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q 'bank1'; }
@@ -31,8 +31,9 @@ VITALS="vitals-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 IBAN="DE02$(od -An -N8 -tu8 /dev/urandom | tr -d ' \n')"
 CLEAR="clear-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 "$SPN_CLIENT" --url "$(purl "$WORK/gate")" --root "$CA" hospital="$VITALS" bank="iban $IBAN" >"$WORK/c" 2>&1
-# The control: a payload sent without a session, in the clear, is seen.
-curl -sS -o /dev/null -X POST --data "{\"service\":\"hospital\",\"payload\":\"$CLEAR\"}" "$(purl "$WORK/gate")/v1/route"
+# The control: a payload a member sends without a session, in the clear
+# (the routing probe), is seen.
+signed "$WORK/gate" POST "$(purl "$WORK/gate")/v1/route" "{\"service\":\"hospital\",\"payload\":\"$CLEAR\"}" >/dev/null
 sleep 0.5
 kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null; 
 diag "$(tr '\n' '|' <"$WORK/c")"

@@ -9,9 +9,9 @@ P="$WORK/psp"; CA="$P/ca/root.crt"
 check "the PSP starts" psp_start "$P" care
 check "adm1 joins" join "$WORK/adm1" "$P" admin 8 ""
 check "adm2 joins" join "$WORK/adm2" "$P" admin 8 ""
-check "hosp1 joins" join "$WORK/hosp1" "$WORK/adm1" spn 3 hospital
-check "ph1 joins" join "$WORK/ph1" "$WORK/adm1" spn 3 pharmacy "$(printf '[session]\nttl = 2s\nbudget = 3')"
-NEED_CERT="$(printf '[session]\nclient_certificate = bank')"
+check "hosp1 joins" join "$WORK/hosp1" "$WORK/adm1" spn 3 hospital "$(echo_for hospital)"
+check "ph1 joins" join "$WORK/ph1" "$WORK/adm1" spn 3 pharmacy "$(echo_for pharmacy; printf '[session]\nttl = 2s\nbudget = 3')"
+NEED_CERT="$(echo_for bank; printf '[session]\nclient_certificate = bank')"
 check "bank1 joins" join "$WORK/bank1" "$WORK/adm2" spn 3 bank "$NEED_CERT"
 check "bank2 joins" join "$WORK/bank2" "$WORK/adm2" spn 3 bank "$NEED_CERT"
 check "gate joins" join "$WORK/gate" "$WORK/adm2" spn 3 ""

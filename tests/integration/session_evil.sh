@@ -12,7 +12,7 @@ check "the PSP starts" psp_start "$P" care
 SPND=$EVIL; export SPN_EVIL=substitute
 check "adm1 joins, running the malicious relay" join "$WORK/adm1" "$P" admin 8 ""
 SPND=$HONEST; unset SPN_EVIL
-check "hosp1 joins below adm1" join "$WORK/hosp1" "$WORK/adm1" spn 3 hospital
+check "hosp1 joins below adm1" join "$WORK/hosp1" "$WORK/adm1" spn 3 hospital "$(echo_for hospital)"
 check "gate joins below the PSP" join "$WORK/gate" "$P" spn 3 ""
 back() { registry_has "$P" hosp1 && registry_has "$P" gate; }
 check "the tree is up" wait_for 10 back

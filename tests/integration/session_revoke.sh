@@ -10,8 +10,8 @@
 P="$WORK/psp"; CA="$P/ca/root.crt"
 check "the PSP starts" psp_start "$P" care
 check "adm1 joins" join "$WORK/adm1" "$P" admin 8 ""
-check "hosp1 joins" join "$WORK/hosp1" "$WORK/adm1" spn 3 hospital "$(printf '[session]\nttl = 1h')"
-check "ph1 joins" join "$WORK/ph1" "$WORK/adm1" spn 3 pharmacy
+check "hosp1 joins" join "$WORK/hosp1" "$WORK/adm1" spn 3 hospital "$(echo_for hospital; printf '[session]\nttl = 1h')"
+check "ph1 joins" join "$WORK/ph1" "$WORK/adm1" spn 3 pharmacy "$(echo_for pharmacy)"
 check "gate joins" join "$WORK/gate" "$P" spn 3 ""
 check "band1 gets a client certificate" client_cert "$WORK/band1" band-1 "$P"
 check "band2 gets a client certificate" client_cert "$WORK/band2" band-2 "$P"

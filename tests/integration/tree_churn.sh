@@ -10,9 +10,9 @@
 P="$WORK/psp"; CA="$P/ca/root.crt"
 check "the PSP starts" psp_start "$P" churn
 check "adm1 joins" join "$WORK/adm1" "$P" admin 8 ""
-check "c1 joins" join "$WORK/c1" "$WORK/adm1" spn 3 c
-check "c2 joins" join "$WORK/c2" "$WORK/adm1" spn 3 c
-check "e1 joins" join "$WORK/e1" "$P" spn 3 e
+check "c1 joins" join "$WORK/c1" "$WORK/adm1" spn 3 c "$(echo_for c)"
+check "c2 joins" join "$WORK/c2" "$WORK/adm1" spn 3 c "$(echo_for c)"
+check "e1 joins" join "$WORK/e1" "$P" spn 3 e "$(echo_for e)"
 up() { for n in adm1 c1 c2 e1; do registry_has "$P" $n || return 1; done; }
 check "all registered at the PSP" wait_for 10 up
 
@@ -20,7 +20,7 @@ check "all registered at the PSP" wait_for 10 up
 flow() {
 	i=0
 	while [ $i -lt 80 ]; do
-		curl -sS --cacert "$CA" -o "$WORK/flow.body" -w '%{http_code} ' -X POST --data '{"service":"c"}' \
+		curl -sS --cacert "$CA" -o "$WORK/flow.body" -w '%{http_code} ' -X POST $(as "$WORK/e1") --data '{"service":"c"}' \
 			"$(node_url "$WORK/e1")/v1/route" >>"$WORK/flow.status" 2>/dev/null
 		$PY -c "import json; print(json.load(open('$WORK/flow.body')).get('handled_by','-'))" >>"$WORK/flow.by" 2>/dev/null
 		sleep 0.05
@@ -31,7 +31,7 @@ flow() {
 flow &
 flowing=$!
 sleep 1
-check "c3 joins while requests flow" join "$WORK/c3" "$WORK/adm1" spn 3 c
+check "c3 joins while requests flow" join "$WORK/c3" "$WORK/adm1" spn 3 c "$(echo_for c)"
 sleep 1
 node_stop "$WORK/c2"
 check "c2 leaves cleanly (SIGTERM)" grep -q 'left the parent' "$WORK/c2/spnd.log"
@@ -80,7 +80,7 @@ check "e1 refuses c3 within a second" wait_for 1 refused_by "$WORK/e1"
 check "the PSP refuses c3" refused_by "$P"
 check "c3 is dropped from adm1's registry" wait_for 2 gone "$WORK/adm1" c3
 check "adm1 serves the new CRL, which lists c3" sh -c "curl -sS --cacert '$CA' '$(node_url "$WORK/adm1")/v1/crl' | openssl crl -noout -text | grep -qi '$serial'"
-is "no provider for C is left" 404 no_provider -X POST --data '{"service":"c"}' "$(node_url "$WORK/e1")/v1/route"
+is "no provider for C is left" 404 no_provider -X POST $(as "$WORK/e1") --data '{"service":"c"}' "$(node_url "$WORK/e1")/v1/route"
 
 # Revocation with spnctl on the PSP's machine, while spnd runs.
 e1serial=$(openssl x509 -in "$WORK/e1/node.crt" -noout -serial | cut -d= -f2)
@@ -90,7 +90,7 @@ check "adm1 refuses e1 within a second" wait_for 1 refused_e1
 check "the PSP dropped e1 from its registry" wait_for 2 gone "$P" e1
 
 # A restarted PSP learns the whole tree again from its children.
-check "c4 joins" join "$WORK/c4" "$WORK/adm1" spn 3 c
+check "c4 joins" join "$WORK/c4" "$WORK/adm1" spn 3 c "$(echo_for c)"
 port=$(cat "$P/spnd.port")
 node_stop "$P"
 sed -i "s/^port = 0$/port = $port/" "$P/spnd.conf"

@@ -10,7 +10,7 @@ check "the PSP starts" psp_start "$P" grp
 check "adm1 joins below the PSP with spnctl enroll" join "$WORK/adm1" "$P" admin 8 ""
 check "adm2 joins below adm1" join "$WORK/adm2" "$WORK/adm1" admin 8 "" "[admin]
 max_children = 1"
-check "m1 joins below adm2: two levels of administrators" join "$WORK/m1" "$WORK/adm2" spn 3 "pay,quote"
+check "m1 joins below adm2: two levels of administrators" join "$WORK/m1" "$WORK/adm2" spn 3 "pay,quote" "$(echo_for pay,quote)"
 check "the ledger records adm2 as m1's parent" sh -c "[ \"\$(sqlite3 '$P/ledger.db' \"SELECT parent FROM certs WHERE node_id='m1'\")\" = adm2 ]"
 check "m1's certificate names its parent (openssl)" sh -c "openssl x509 -in '$WORK/m1/node.crt' -noout -ext subjectAltName | grep -q 'spn://grp/m1?role=spn&trust=3&services=pay,quote&parent=adm2'"
 check "it verifies against the root (openssl)" openssl verify -CAfile "$CA" "$WORK/m1/node.crt"

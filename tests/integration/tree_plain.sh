@@ -8,12 +8,14 @@ P="$WORK/psp"; CA="$P/ca/root.crt"
 check "the PSP starts on plain HTTP" plain_psp "$P" plain
 check "it says loudly that TLS is off" grep -q 'TLS IS OFF' "$P/spnd.log"
 check "adm1 enrolls and starts over plain HTTP" pjoin "$WORK/adm1" "$P" admin 8 ""
-check "a1 enrolls below adm1" pjoin "$WORK/a1" "$WORK/adm1" spn 3 a
-check "b1 enrolls below the PSP" pjoin "$WORK/b1" "$P" spn 3 b
+check "a1 enrolls below adm1" pjoin "$WORK/a1" "$WORK/adm1" spn 3 a "$(echo_for a)"
+check "b1 enrolls below the PSP" pjoin "$WORK/b1" "$P" spn 3 b "$(echo_for b)"
 up() { "$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q '^    a1 (spn): a$'; }
 check "the registry reaches the PSP (spnctl tree signs its request)" wait_for 10 up
+st=$(signed "$WORK/b1" POST "$(purl "$WORK/b1")/v1/route" '{"service":"a"}')
+check "a member's signed probe routes through the LCA" sh -c "[ $st = 200 ] && grep -q '\"path\":\\[\"b1\",\"psp\",\"adm1\",\"a1\"\\]' '$WORK/body'"
 st=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST --data '{"service":"a"}' "$(purl "$WORK/b1")/v1/route")
-check "a request routes through the LCA" sh -c "[ $st = 200 ] && grep -q '\"path\":\\[\"b1\",\"psp\",\"adm1\",\"a1\"\\]' '$WORK/body'"
+check "an unsigned probe is refused, as an anonymous one over TLS" sh -c "[ $st = 403 ] && grep -q '\"error\":\"denied\"' '$WORK/body'"
 st=$(curl -sS -o "$WORK/body" -w '%{http_code}' "$(purl "$P")/v1/tree")
 check "an unsigned caller cannot read the registry" sh -c "[ $st = 403 ] && grep -q 'signed request' '$WORK/body'"
 st=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST -H "Spn-Cert: $(openssl x509 -in "$WORK/a1/node.crt" -outform DER | base64 -w0)" \

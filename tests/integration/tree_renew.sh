@@ -12,7 +12,7 @@ sed -i 's/^validity = .*/validity = 60s/' "$P/spnd.conf"
 printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n\n%s\n' "$TREE_SETTINGS" >>"$P/spnd.conf"
 check "the PSP starts" node_start "$P"
 check "adm1 joins" join "$WORK/adm1" "$P" admin 8 ""
-check "n1 joins below adm1" join "$WORK/n1" "$WORK/adm1" spn 3 echo
+check "n1 joins below adm1" join "$WORK/n1" "$WORK/adm1" spn 3 echo "$(plugins echo)"
 first=$(openssl x509 -in "$WORK/n1/node.crt" -noout -serial | cut -d= -f2)
 renewed() { [ "$(openssl x509 -in "$WORK/n1/node.crt" -noout -serial | cut -d= -f2)" != "$first" ]; }
 check "n1 renews its certificate before it expires" wait_for 45 renewed
@@ -26,7 +26,7 @@ served() { echo | openssl s_client -connect "127.0.0.1:$(cat "$WORK/n1/spnd.port
 check "n1 serves the new certificate, same process" served
 check "n1 did not restart" sh -c "[ \$(grep -c 'listening on' '$WORK/n1/spnd.log') = 1 ]"
 check "the administrator renewed too" wait_for 10 grep -q 'certificate renewed' "$WORK/adm1/spnd.log"
-is "requests still reach n1" 200 "" -X POST --data '{"service":"echo"}' "$(node_url "$P")/v1/route"
+is "requests still reach n1" 200 "" -X POST $(as "$P") --data '{"service":"echo"}' "$(node_url "$P")/v1/route"
 check "n1 is registered" registry_has "$P" n1
 # renew_with KEY NAME CERT: a renewal request signed by KEY for CERT.
 renew_with() {

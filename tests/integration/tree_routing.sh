@@ -14,12 +14,12 @@ check "the PSP starts" psp_start "$P" seed
 check "adm1 joins below the PSP" join "$WORK/adm1" "$P" admin 8 ""
 check "adm2 joins below the PSP" join "$WORK/adm2" "$P" admin 8 ""
 check "adm3 joins below adm1" join "$WORK/adm3" "$WORK/adm1" admin 8 ""
-check "a1 joins below adm1" join "$WORK/a1" "$WORK/adm1" spn 3 a
-check "b1 joins below adm3" join "$WORK/b1" "$WORK/adm3" spn 3 b
-check "b2 joins below adm3" join "$WORK/b2" "$WORK/adm3" spn 3 b
-check "c1 joins below adm2" join "$WORK/c1" "$WORK/adm2" spn 3 c
-check "c2 joins below adm2" join "$WORK/c2" "$WORK/adm2" spn 3 c
-check "d1 joins below adm2" join "$WORK/d1" "$WORK/adm2" spn 3 d
+check "a1 joins below adm1" join "$WORK/a1" "$WORK/adm1" spn 3 a "$(echo_for a)"
+check "b1 joins below adm3" join "$WORK/b1" "$WORK/adm3" spn 3 b "$(echo_for b)"
+check "b2 joins below adm3" join "$WORK/b2" "$WORK/adm3" spn 3 b "$(echo_for b)"
+check "c1 joins below adm2" join "$WORK/c1" "$WORK/adm2" spn 3 c "$(echo_for c)"
+check "c2 joins below adm2" join "$WORK/c2" "$WORK/adm2" spn 3 c "$(echo_for c)"
+check "d1 joins below adm2" join "$WORK/d1" "$WORK/adm2" spn 3 d "$(echo_for d)"
 
 all_at_root() { for n in adm1 adm2 adm3 a1 b1 b2 c1 c2 d1; do registry_has "$P" $n || return 1; done; }
 check "every node reaches the PSP's registry" wait_for 10 all_at_root
@@ -34,10 +34,18 @@ check "the tree as Graphviz DOT" grep -q '"adm3" -> "b1";' "$WORK/tree.dot"
 check "the tree as JSON from an administrator" $PY -c "import json; t=json.load(open('$WORK/tree.json')); assert t['node']=='adm1' and len(t['nodes'])==5"
 
 # The data path: through the lowest common ancestor, and no further up.
-path_is() { # path_is NAME FROM JSON WANT
-	st=$(route "$2" "$3")
+# Routing probes are for members: each is sent with the entry node's own
+# certificate.
+answered_by_path() { # answered_by_path NAME STATUS WANT: the last answer's path
 	got=$(path_of 2>/dev/null)
-	if [ "$st" = 200 ] && [ "$got" = "$4" ]; then ok "$1: $got"; else not_ok "$1: $st $got (want $4)"; sed 's/^/#   /' "$WORK/body"; fi
+	if [ "$2" = 200 ] && [ "$got" = "$3" ]; then ok "$1: $got"; else not_ok "$1: $2 $got (want $3)"; sed 's/^/#   /' "$WORK/body"; fi
+}
+path_is() { answered_by_path "$1" "$(route "$2" "$3")" "$4"; } # path_is NAME FROM JSON WANT
+# session SERVICE ID: the fields of a client's session request (any 32
+# bytes make a key to seal the offer to).
+session() {
+	printf '"kind":"session","payload":{"session":"%s","service":"%s","client_key":"%s"}' "$2" "$1" \
+		CQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 }
 path_is "c1 → A goes through the PSP, the LCA" "$WORK/c1" '{"service":"a"}' "c1>adm2>psp>adm1>a1"
 path_is "a1 → D goes through the PSP" "$WORK/a1" '{"service":"d"}' "a1>adm1>psp>adm2>d1"
@@ -45,9 +53,12 @@ path_is "b1 → A turns at adm1 and never reaches the PSP" "$WORK/b1" '{"service
 path_is "c2 → D turns at adm2" "$WORK/c2" '{"service":"d"}' "c2>adm2>d1"
 path_is "a1 → A is handled where it arrives" "$WORK/a1" '{"service":"a"}' "a1"
 path_is "d1 → node b2 by id" "$WORK/d1" '{"node":"b2"}' "d1>adm2>psp>adm1>adm3>b2"
-path_is "a client's path is kept" "$WORK/adm3" '{"service":"a","path":["wristband"]}' "wristband>adm3>adm1>a1"
-is "a client's path can only shorten the way" 508 loop -X POST --data '{"service":"a","path":["adm1"]}' "$(node_url "$WORK/adm3")/v1/route"
-is "and so can its hop count" 508 loop -X POST --data '{"service":"a","hops":1}' "$(node_url "$WORK/adm3")/v1/route"
+answered_by_path "a client's path is kept (a session request)" \
+	"$(req -X POST --data "{\"service\":\"a\",\"path\":[\"wristband\"],$(session a s-1)}" "$(node_url "$WORK/adm3")/v1/route")" \
+	"wristband>adm3>adm1>a1"
+is "a client's path can only shorten the way" 508 loop -X POST --data "{\"service\":\"a\",\"path\":[\"adm1\"],$(session a s-2)}" \
+	"$(node_url "$WORK/adm3")/v1/route"
+is "and so can its hop count" 508 loop -X POST --data "{\"service\":\"a\",\"hops\":1,$(session a s-3)}" "$(node_url "$WORK/adm3")/v1/route"
 check "the path is in the logs of every node on it" sh -c "grep -q 'service a path=c1>adm2>psp: to adm1 toward a1' '$P/spnd.log' && grep -q 'path=c1>adm2>psp>adm1>a1: handled here' '$WORK/a1/spnd.log'"
 
 # Bouncing and loops: a request for A and one for D from every entry node;
@@ -72,9 +83,9 @@ is "a request that came down never goes up: no C below adm3" 404 no_provider -X 
 if grep 'route down-1' "$WORK/adm3/spnd.log" | grep -q 'to the parent'; then not_ok "adm3 did not send it up"; else ok "adm3 did not send it up"; fi
 is "a member must be the last node of the path it forwards" 403 denied -X POST $(as "$WORK/a1") \
 	--data '{"service":"b","path":["b1"],"hops":8}' "$(node_url "$WORK/adm1")/v1/route"
-is "no provider: the root says so" 404 no_provider -X POST --data '{"service":"zz"}' "$(node_url "$WORK/c1")/v1/route"
+is "no provider: the root says so" 404 no_provider -X POST $(as "$WORK/c1") --data '{"service":"zz"}' "$(node_url "$WORK/c1")/v1/route"
 check "it names the service" grep -q 'no provider for service zz in group seed' "$WORK/body"
-is "no such node" 404 no_provider -X POST --data '{"node":"nobody"}' "$(node_url "$WORK/b1")/v1/route"
+is "no such node" 404 no_provider -X POST $(as "$WORK/b1") --data '{"node":"nobody"}' "$(node_url "$WORK/b1")/v1/route"
 is "malformed request" 400 invalid -X POST --data '{"service":' "$(node_url "$WORK/a1")/v1/route"
 is "neither service nor node" 400 invalid -X POST --data '{"payload":1}' "$(node_url "$WORK/a1")/v1/route"
 is "a bad service name" 400 invalid -X POST --data '{"service":"A B"}' "$(node_url "$WORK/a1")/v1/route"
@@ -94,7 +105,7 @@ sed -i -e 's/^\[tree\]$/[tree]\npolicy = least_inflight/' -e "s/^port = 0$/port 
 check "adm1 restarts with policy least_inflight" node_start "$WORK/adm1"
 back() { for n in adm1 adm3 a1 b1 b2; do registry_has "$P" $n || return 1; done; registry_has "$WORK/adm1" b2; }
 check "its subtree registers again" wait_for 10 back
-curl -sS --cacert "$CA" -o "$WORK/slow" -X POST --data '{"node":"b1","service":"b","payload":{"delay_ms":2500}}' \
+curl -sS --cacert "$CA" -o "$WORK/slow" -X POST $(as "$WORK/a1") --data '{"node":"b1","service":"b","payload":{"delay_ms":2500}}' \
 	"$(node_url "$WORK/a1")/v1/route" &
 slow=$!
 sleep 0.5
@@ -108,3 +119,24 @@ check "the slow request completes at b1" grep -q '"handled_by":"b1"' "$WORK/slow
 for i in 1 2 3 4; do route "$WORK/a1" '{"service":"b"}' >/dev/null; handler_of >>"$WORK/handlers"; done
 check "when both are idle, both are used" sh -c "grep -q b1 '$WORK/handlers' && grep -q b2 '$WORK/handlers'"
 check "adm1's log records its choices" grep -q 'toward b2' "$WORK/adm1/spnd.log"
+
+# The routing probe answers in plaintext: members only, and none at all
+# where [route] probe is off. Sessions and sections are anyone's.
+is "an anonymous routing probe is refused" 403 denied -X POST --data '{"service":"a"}' "$(node_url "$WORK/c1")/v1/route"
+is "so is one that names its kind" 403 denied -X POST --data '{"kind":"echo","node":"a1"}' "$(node_url "$WORK/a1")/v1/route"
+check "a client gets a certificate of the group" client_cert "$WORK/band" band-1 "$P"
+is "a client's certificate is not a member's" 403 denied -X POST $(as "$WORK/band") --data '{"service":"a"}' "$(node_url "$WORK/c1")/v1/route"
+is "a client's session request is still routed" 200 "" -X POST --data "{\"service\":\"a\",$(session a s-4)}" "$(node_url "$WORK/c1")/v1/route"
+check "and answered by the provider" test "$(handler_of)" = a1
+port=$(cat "$WORK/d1/spnd.port")
+node_stop "$WORK/d1"
+sed -i "s/^port = 0$/port = $port/" "$WORK/d1/spnd.conf"
+printf '\n[route]\nprobe = false\n' >>"$WORK/d1/spnd.conf"
+check "d1 restarts with the probe switched off" node_start "$WORK/d1"
+check "and registers again" wait_for 10 registry_has "$WORK/adm2" d1
+is "d1 refuses even its own operator's probe" 403 denied -X POST $(as "$WORK/d1") --data '{"service":"d"}' "$(node_url "$WORK/d1")/v1/route"
+st=$(route "$WORK/c2" '{"service":"d"}')
+check "a member's probe forwarded to d1 is refused there" sh -c "[ $st = 403 ] && grep -q '\"error\":\"denied\"' '$WORK/body'"
+is "a session request for d still reaches d1" 200 "" -X POST \
+	--data "{\"service\":\"d\",$(session d s-5)}" "$(node_url "$WORK/c2")/v1/route"
+check "which answered it" test "$(handler_of)" = d1

@@ -96,12 +96,16 @@ sleep 1
 step "The tree, as the PSP's registry holds it (each node registered with its parent)"
 run "$S" tree -c "$C"
 
-step "Requests from healthcare-1 travel through the lowest common ancestor"
+step "Routing probes from healthcare-1's operator travel through the lowest common ancestor"
+echo "   (the probe answers in plaintext: members only, with their own certificate; [route] probe = false turns it off)"
+AS_HC="--cert $demo/healthcare-1/node.crt --key $demo/healthcare-1/node.key"
 for svc in hospital pharmacy bank; do
-	curl -sS --cacert "$demo/psp/ca/root.crt" -X POST --data "{\"service\":\"$svc\"}" "$(url "$demo/healthcare-1")/v1/route" |
+	curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --data "{\"service\":\"$svc\"}" "$(url "$demo/healthcare-1")/v1/route" |
 		python3 -c "import json,sys; a=json.load(sys.stdin); print('   %-9s handled by %-13s path %s' % (sys.argv[1], a['handled_by'], ' > '.join(a['path'])))" "$svc"
 done
-curl -sS --cacert "$demo/psp/ca/root.crt" -X POST --data '{"service":"dentist"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
+curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --data '{"service":"dentist"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
+echo "   the same probe from anyone else:"
+curl -sS --cacert "$demo/psp/ca/root.crt" -X POST --data '{"service":"bank"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
 
 step "The wristband enrolls as a client (its key made on the wristband)"
 tok=$("$S" token -c "$C" --id wristband-7 --role client --trust 1 --ttl 10m)
@@ -201,7 +205,7 @@ sleep 1
 echo "   the CRL reached admin-care, which now refuses the pharmacy's certificate:"
 curl -sS --cacert "$demo/psp/ca/root.crt" --cert "$demo/pharmacy-1/node.crt" --key "$demo/pharmacy-1/node.key" \
 	"$(url "$demo/admin-care")/v1/tree" | sed 's/^/   /'; echo
-curl -sS --cacert "$demo/psp/ca/root.crt" -X POST --data '{"service":"pharmacy"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
+curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --data '{"service":"pharmacy"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
 run "$S" tree -c "$C"
 
 step "The audit trail"
