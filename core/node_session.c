@@ -53,6 +53,15 @@ int spn_node_sessions_init(spn_node_t *n)
 	return spn_sstore_new(&lim, &n->sessions);
 }
 
+/* A provider whose own certificate is revoked provides nothing: not new
+ * sessions, not sections in the sessions it opened before. */
+static int self_revoked(spn_node_t *n)
+{
+	if (!spn_node_is_revoked(n->serial, n->revoked))
+		return 0;
+	return spn_err(SPN_EREVOKED, "%s's certificate %s is revoked: it provides nothing", n->id.node_id, n->serial);
+}
+
 void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp)
 {
 	spn_session_request_t rq;
@@ -65,8 +74,9 @@ void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 
 	memset(&of, 0, sizeof(of));
 	memset(&k, 0, sizeof(k));
-	if (!payload) {
-		spn_http_error(resp, SPN_EINVAL, "a session request carries a 'payload'");
+	if (!payload || (rc = self_revoked(n))) {
+		spn_http_error(resp, payload ? rc : SPN_EINVAL,
+			       payload ? spn_err_detail(rc) : "a session request carries a 'payload'");
 		return;
 	}
 	if ((rc = spn_session_request_parse(payload, &rq)))
@@ -163,6 +173,8 @@ static int open_section(spn_node_t *n, const char *jwe, spn_jwe_header_t *h, spn
 		return rc;
 	if (strcmp(h->to, n->id.node_id) != 0)
 		return spn_err(SPN_EDENIED, "a section for %s reached %s", h->to, n->id.node_id);
+	if ((rc = self_revoked(n)))
+		return rc;
 	/* The reply goes to the author: it must be a name a header can carry. */
 	if (!spn_name_is_valid(h->from))
 		return spn_err(SPN_EINVAL, "a section's author '%s' is not a name (1-%d of [a-z0-9.-])", h->from,

@@ -88,7 +88,8 @@ static int load(json_object *head, char *why, size_t cap)
 	}
 	for (; d->services && d->services[n]; n++)
 		if (!spn_service_name_is_valid(d->services[n]) &&
-		    strcmp(d->services[n], SPN_PLUGIN_CONFIGURED_SERVICES) != 0) {
+		    (strcmp(d->services[n], SPN_PLUGIN_CONFIGURED_SERVICES) != 0 || d->abi_minor < 1)) {
+			/* The marker came with ABI 1.1: before, it was no name. */
 			snprintf(why, cap, "'%s' is not a service name", d->services[n]);
 			return -1;
 		}
@@ -150,8 +151,10 @@ static void send_answers(spn_request_t *req, json_object *h, bool ok)
 	for (size_t i = 0; i < n; i++)
 		total += req->attached[i].len;
 	if (!(w = data = malloc(total ? total : 1))) {
+		/* spnd must hear something, or it waits for the timeout. */
 		json_object_put(parts);
 		json_object_put(given);
+		answer("fail", "the plugin host ran out of memory for the answers");
 		return;
 	}
 	json_object_array_add(parts, json_object_new_int64(ok ? (int64_t)req->reply.len : 0));
@@ -284,6 +287,8 @@ int main(void)
 			answer("error", "unexpected request");
 		}
 		json_object_put(head);
+		/* Sections and the answers to calls: plaintext. */
+		explicit_bzero(data, len);
 		free(data);
 	}
 	/* spnd closed the socket: the end. */

@@ -24,6 +24,7 @@ static const spn_plugin_opt_t options[] = {
 };
 
 #define PAYEE_MAX 64
+#define IBAN_MAX 34
 
 typedef struct {
 	sqlite3 *db;
@@ -287,7 +288,7 @@ static int decide(spn_plugin_ctx_t *ctx, bank_t *b, const char *mid, const char 
 		exec(b, "ROLLBACK");
 		return -1;
 	}
-	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "message %s: payment %s to %s: %s", mid, d->ref, d->payee, d->status);
+	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "message %s: payment to %s: %s", mid, d->payee, d->status);
 	return 0;
 }
 
@@ -299,9 +300,27 @@ static int refuse_details(spn_request_t *req, const char *why)
 	return plug_fail(req, "the patient's bank details were not accepted (the patient is told why)");
 }
 
-/* The patient's own details, written for the bank alone, checked. */
+/* An IBAN as people write it ("DE02 1203 ...", any case) in its electronic
+ * form: without spaces, upper case. False when it does not fit. */
+static bool iban_normal(const char *in, char out[IBAN_MAX + 1])
+{
+	size_t n = 0;
+
+	for (; *in; in++) {
+		if (*in == ' ')
+			continue;
+		if (n == IBAN_MAX)
+			return false;
+		out[n++] = (char)toupper((unsigned char)*in);
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/* The patient's own details, written for the bank alone, checked; *iban
+ * in its electronic form, in norm. */
 static int read_details(spn_plugin_ctx_t *ctx, spn_request_t *req, const char *payee, json_object **details,
-			const char **iban, const char **holder, int64_t *max)
+			char norm[IBAN_MAX + 1], const char **iban, const char **holder, int64_t *max)
 {
 	size_t alen;
 	const uint8_t *a;
@@ -320,32 +339,46 @@ static int read_details(spn_plugin_ctx_t *ctx, spn_request_t *req, const char *p
 		return refuse_details(req, "bank details from a client without a certificate of the group are not taken");
 	if (!(*details = plug_read(req, a, alen, "bank details")))
 		return refuse_details(req, "bank details: expected a JSON object");
-	if (!plug_str(req, *details, "bank details", "iban", 34, iban) ||
+	if (!plug_str(req, *details, "bank details", "iban", 2 * IBAN_MAX, iban) ||
 	    !plug_str(req, *details, "bank details", "holder", 100, holder) ||
 	    !plug_str(req, *details, "bank details", "max_amount", 16, &max_s))
 		return refuse_details(req, "bank details: 'iban', 'holder' and 'max_amount' are strings");
 	if (json_object_object_get_ex(*details, "payee", &v) &&
 	    (!json_object_is_type(v, json_type_string) || strcmp((bound = json_object_get_string(v)), payee) != 0))
 		return refuse_details(req, "your bank details are for a payment to another payee");
-	if (!iban_is_valid(*iban))
+	if (!iban_normal(*iban, norm) || !iban_is_valid(norm))
 		return refuse_details(req, "your IBAN does not check out");
+	*iban = norm;
 	if (!plug_cents(max_s, max))
 		return refuse_details(req, "bank details: 'max_amount' is not an amount");
 	return 0;
 }
 
+/* Whether the client whose details came along is the one a decision made
+ * before was made for. */
+static bool same_payer(spn_request_t *req, const decision_t *d)
+{
+	return spn_request_attached(req) == 1 && spn_request_attached_verified(req, 0) &&
+	       strcmp(spn_request_attached_author(req, 0), d->payer) == 0;
+}
+
 /* Answers both: the payee its part, the patient (when its details came
- * along) all of it. A decision made before is told in full only to the
- * client it was made for. */
+ * along) all of it. A decision made before counts only for the client it
+ * was made for: the same message id from another client (message ids
+ * travel in the clear) is refused to the payee and to that client. */
 static int answer(spn_request_t *req, const decision_t *d)
 {
-	if (spn_request_attached(req) == 1) {
-		if (!d->again || (spn_request_attached_verified(req, 0) &&
-				  strcmp(spn_request_attached_author(req, 0), d->payer) == 0))
-			plug_reply_attached(req, 0, for_patient(d));
-		else
-			plug_refuse_attached(req, 0, "this message was decided before, for another client");
+	json_object *no;
+
+	if (d->again && !same_payer(req, d)) {
+		no = json_object_new_object();
+		json_object_object_add(no, "status", json_object_new_string("refused"));
+		if (spn_request_attached(req) == 1)
+			plug_refuse_attached(req, 0, "this message id was decided before, for another client");
+		return plug_reply(req, no);
 	}
+	if (spn_request_attached(req) == 1)
+		plug_reply_attached(req, 0, for_patient(d));
 	return plug_reply(req, for_payee(d));
 }
 
@@ -356,6 +389,7 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 	const uint8_t *d = spn_request_data(req, &len);
 	json_object *in = NULL, *details = NULL;
 	const char *payee, *amount, *iban, *holder;
+	char norm[IBAN_MAX + 1];
 	decision_t dec;
 	int64_t max;
 	int rc = -1;
@@ -382,12 +416,12 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "message %s: a payment request from %s (%zu bytes)",
 		       spn_request_message_id(req), payee, len);
 	if (decided(b, spn_request_message_id(req), payee, &dec)) {
-		spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "message %s was decided before (%s): not paid again",
-			       spn_request_message_id(req), dec.ref);
+		spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "message %s was decided before: not paid again",
+			       spn_request_message_id(req));
 		rc = answer(req, &dec);
 		goto out;
 	}
-	if ((rc = read_details(ctx, req, payee, &details, &iban, &holder, &max)))
+	if ((rc = read_details(ctx, req, payee, &details, norm, &iban, &holder, &max)))
 		goto out;
 	snprintf(dec.payer, sizeof(dec.payer), "%s", spn_request_attached_author(req, 0));
 	if (decide(ctx, b, spn_request_message_id(req), iban, holder, max, &dec)) {

@@ -93,7 +93,9 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 	json_object_put(in);
 	if (rc) {
 		json_object_put(out);
-		rc = plug_fail(req, "the hospital could not be reached: %s", reply ? (char *)reply : "no reason");
+		/* Not the hospital's reason: it would cross the routers in the
+		 * clear, and it is about the patient. */
+		rc = plug_fail(req, "the referral to the hospital did not go through");
 		spn_plugin_free(reply);
 		return rc;
 	}

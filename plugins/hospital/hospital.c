@@ -98,8 +98,8 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 	json_object_object_add(order, "patient", json_object_new_string(patient));
 	json_object_object_add(order, "prescription", json_object_get(rx));
 	json_object_object_add(order, "prescriber", json_object_new_string(spn_plugin_node(ctx)));
-	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "message %s: %s opened; a prescription goes to %s",
-		       spn_request_message_id(req), case_id, spn_plugin_opt(ctx, "pharmacy"));
+	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "message %s: a case opened; a prescription goes to %s",
+		       spn_request_message_id(req), spn_plugin_opt(ctx, "pharmacy"));
 	{
 		const char *t = json_object_to_json_string_length(order, JSON_C_TO_STRING_PLAIN, &rlen);
 		rc = spn_request_call(req, spn_plugin_opt(ctx, "pharmacy"), t, rlen, &reply, &rlen);

@@ -73,7 +73,7 @@ static bool pay(spn_plugin_ctx_t *ctx, spn_request_t *req, const order_t *o)
 	bank = rc == 0 ? json_tokener_parse((const char *)reply) : NULL;
 	paid = bank && json_object_object_get_ex(bank, "status", &st) && json_object_is_type(st, json_type_string) &&
 	       strcmp(json_object_get_string(st), "authorised") == 0;
-	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "message %s: %s: payment %s", spn_request_message_id(req), o->order,
+	spn_plugin_log(ctx, SPN_PLUGIN_LOG_INFO, "message %s: payment %s", spn_request_message_id(req),
 		       paid ? "authorised" : rc ? "not asked (the bank could not be reached)" : "refused");
 	json_object_put(bank);
 	spn_plugin_free(reply);

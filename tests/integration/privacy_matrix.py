@@ -9,10 +9,12 @@ wire are searched for each marker; the set of places that hold it must be
 exactly the set this file says may read it.
 
   privacy_matrix.py markers OUT.json
-      fresh markers, and the sections the wristband sends with them
+      fresh markers, the sections the wristband sends with them, and what
+      the bank and the pharmacy are seeded with
   privacy_matrix.py check MARKERS.json --node NAME=PID ... [--pcap FILE]
-                    [--receipts FILE ...] [--quiet]
-      the table, and exit status 0 only when every cell is as intended
+                    [--receipts FILE ...] [--logdir DIR] [--quiet]
+      the table, and exit status 0 only when every cell is as intended and
+      no node's log (DIR/NAME/spnd.log) holds any marker
 """
 import json
 import os
@@ -33,6 +35,7 @@ INTENDED = {
     "hospital>healthcare.case": ["healthcare-1", "hospital-1"],
     "pharmacy>hospital.order": ["hospital-1", "pharmacy-1"],
     "bank>pharmacy.ref": ["pharmacy-1", "bank-1"],
+    "pharmacy>bank.amount": ["pharmacy-1", "bank-1"],
     "bank>wristband.refusal_reason": ["bank-1"],
 }
 WHAT = {
@@ -47,6 +50,7 @@ WHAT = {
     "hospital>healthcare.case": "the case the hospital opened (for healthcare)",
     "pharmacy>hospital.order": "the pharmacy's order (for the hospital)",
     "bank>pharmacy.ref": "the bank's payment reference (for the pharmacy)",
+    "pharmacy>bank.amount": "the amount the pharmacy asks (for the bank)",
     "bank>wristband.refusal_reason": "why the bank refused (for the wristband)",
 }
 NODES = ["psp", "admin-east", "admin-care", "healthcare-1", "hospital-1", "pharmacy-1", "bank-1"]
@@ -76,29 +80,35 @@ def exact(lo):
 
 def make_markers(out):
     random.seed()
+    price = "%d.%02d" % (random.randint(1000, 4999), random.randint(1, 99))
+    amount = "%.2f" % (round(float(price) * 100) * 20 / 100.0)
+    account = iban("DE", "%018d" % random.randrange(10**17, 10**18))
+    holder = "Ada %s" % hexid(8)
     m = {
         "vitals.patient": "p-" + hexid(),
         "vitals.pulse": exact(random.randint(130, 240)),
         "vitals.spo2": exact(random.randint(80, 90)),
         "vitals.temp": exact(random.randint(39, 41)),
         "delivery.deliver_to": "Rue %s 4, 1003 Lausanne" % hexid(),
-        "bank.iban": iban("DE", "%018d" % random.randrange(10**17, 10**18)),
-        "bank.holder": "Ada %s" % hexid(8),
+        # As people write them: the bank's own records hold the IBAN in
+        # its electronic form and the holder in capitals, so what is found
+        # is what the section carried.
+        "bank.iban": " ".join(account[i:i + 4] for i in range(0, len(account), 4)),
+        "bank.holder": holder,
         "bank.max_amount": "%d.%02d" % (random.randint(100000, 999999), random.randint(0, 99)),
-        "bank>wristband.refusal_reason": "insufficient funds",
+        "pharmacy>bank.amount": amount,
+        "bank>wristband.refusal_reason": "insufficient funds (asked %s)" % amount,
     }
     sections = {
-        "healthcare": json.dumps({"patient": m["vitals.patient"], "pulse": float(m["vitals.pulse"]),
-                                  "spo2": float(m["vitals.spo2"]), "temp": float(m["vitals.temp"])}),
+        "healthcare": '{"patient": "%s", "pulse": %s, "spo2": %s, "temp": %s}' % (
+            m["vitals.patient"], m["vitals.pulse"], m["vitals.spo2"], m["vitals.temp"]),
         "pharmacy": json.dumps({"deliver_to": m["delivery.deliver_to"]}),
         "bank": json.dumps({"iban": m["bank.iban"], "holder": m["bank.holder"],
                             "max_amount": m["bank.max_amount"], "payee": "pharmacy-1"}),
     }
-    # The pulse as the wristband writes it: the marker's own digits.
-    for k in ("pulse", "spo2", "temp"):
-        sections["healthcare"] = sections["healthcare"].replace(
-            json.dumps(float(m["vitals." + k])), m["vitals." + k])
-    json.dump({"markers": m, "sections": sections}, open(out, "w"), indent=1)
+    seed = {"bank": "%s:%s:10000000.00" % (account, holder.upper()),
+            "prices": "amoxicillin=%s,bisoprolol=%s,paracetamol=%s" % (price, price, price)}
+    json.dump({"markers": m, "sections": sections, "seed": seed}, open(out, "w"), indent=1)
 
 
 def receipt(path, service, key):
@@ -161,7 +171,7 @@ def scan(pid, needles):
 
 def check(argv):
     markers = json.load(open(argv[0]))["markers"]
-    nodes, pcap, receipts, quiet = {}, None, [], False
+    nodes, pcap, receipts, quiet, logdir = {}, None, [], False, None
     i = 1
     while i < len(argv):
         if argv[i] == "--node":
@@ -173,6 +183,9 @@ def check(argv):
             i += 2
         elif argv[i] == "--receipts":
             receipts.append(argv[i + 1])
+            i += 2
+        elif argv[i] == "--logdir":
+            logdir = argv[i + 1]
             i += 2
         elif argv[i] == "--quiet":
             quiet = True
@@ -221,6 +234,14 @@ def check(argv):
         print()
         for f in markers:
             print("  %-*s  %s: %s" % (width, f, WHAT[f], markers[f]))
+    for name in nodes if logdir else []:
+        try:
+            log = open(os.path.join(logdir, name, "spnd.log"), "rb").read()
+        except OSError:
+            continue
+        for f, n in needles.items():
+            if n in log:
+                bad.append("%s in the log of %s" % (f, name))
     for b in bad:
         print("not as intended: " + b)
     return 1 if bad else 0

@@ -64,6 +64,19 @@ diag "$(grep '^bank' "$WORK/c3")"
 check "the first message again, after every restart: the bank says it decided it already" \
 	test "$(answer "$WORK/c3" bank)" = "{\"status\":\"authorised\",\"amount\":\"9.00\",\"payee\":\"pharmacy-1\",\"ref\":\"$(answer "$WORK/c1" bank ref)\",\"already_decided\":true}"
 check "and pays nothing" test "$(sqlite3 "$WORK/bank-1/bank.db" "SELECT balance FROM accounts WHERE iban='$IBAN'")" = 8200
+# Message ids travel in the clear: another client reusing one that was
+# paid gets nothing delivered on the strength of the first decision, even
+# once the services' nodes have forgotten the id (they restarted).
+for n in hospital-1 pharmacy-1 bank-1; do node_stop "$WORK/$n"; node_start "$WORK/$n"; done
+check "the tree is up once more" wait_for 10 up
+check "another wristband gets its certificate" client_cert "$WORK/band8" wristband-8 "$P"
+client "$WORK/admin-east" --cert "$WORK/band8/node.crt" --key "$WORK/band8/node.key" --message-id m-ada-1 \
+	healthcare="$VITALS" +pharmacy='{"deliver_to":"Mallory Lane 666"}' \
+	+bank="{\"iban\":\"$POOR\",\"holder\":\"Bob Broke\",\"max_amount\":\"20.00\",\"payee\":\"pharmacy-1\"}" >"$WORK/c10" 2>&1
+diag "$(cat "$WORK/c10")"
+check "a paid message id reused by another client: the bank refuses it" answer_is "$WORK/c10" bank status refused
+check "and the pharmacy does not deliver" answer_is "$WORK/c10" pharmacy status "not delivered"
+check "nothing was paid from either account" test "$(sqlite3 "$WORK/bank-1/bank.db" "SELECT group_concat(balance) FROM (SELECT balance FROM accounts ORDER BY iban)")" = 8200,200
 
 # A refusal reaches the wristband as a refusal, with its reason, from the
 # bank alone; the pharmacy tells it only that it does not deliver.

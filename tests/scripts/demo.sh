@@ -79,7 +79,8 @@ join() {
 		printf '\n[plugins]\nenable = %s\npath = %s/plugins/%s\nhost = %s/core/spn-plugin-host\n' \
 			"$services" "$build" "$services" "$build" >>"$demo/$name/spnd.conf"
 		[ "$services" = bank ] && printf '\n[plugin.bank]\naccounts = bank.db\nseed = %s\n' \
-			"$(mk markers bank.iban):$(mk markers bank.holder):100.00, GB29NWBK60161331926819:Bob Broke:2.00" >>"$demo/$name/spnd.conf"
+			"$(mk seed bank), GB29NWBK60161331926819:Bob Broke:2.00" >>"$demo/$name/spnd.conf"
+		[ "$services" = pharmacy ] && printf '\n[plugin.pharmacy]\nprices = %s\n' "$(mk seed prices)" >>"$demo/$name/spnd.conf"
 	fi
 	start "$demo/$name"
 }
@@ -151,12 +152,12 @@ step "A message sent twice (a retry after a lost answer): the second time every 
 "$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND --message-id m-demo-2 --repeat 2 \
 	healthcare="$VITALS" +pharmacy="$ADDR" +bank="$IBAN" | grep '^bank' | sed 's/^/   /'
 echo "   payments recorded for m-demo-2: $(sqlite3 "$demo/bank-1/bank.db" "SELECT COUNT(*) FROM payments WHERE mid='m-demo-2'");" \
-	"Ada's balance: $(sqlite3 "$demo/bank-1/bank.db" "SELECT printf('%.2f', balance / 100.0) FROM accounts WHERE iban='$(mk markers bank.iban)'")"
+	"Ada's balance: $(sqlite3 "$demo/bank-1/bank.db" "SELECT printf('%.2f', balance / 100.0) FROM accounts WHERE iban='$(mk seed bank | cut -d: -f1)'")"
 
 step "A patient whose balance does not cover it: the refusal reaches the wristband with its reason"
 "$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND \
 	healthcare="$VITALS" +pharmacy="$ADDR" \
-	+bank='{"iban":"GB29NWBK60161331926819","holder":"Bob Broke","max_amount":"20.00"}' | tee "$demo/refused.txt" | grep -E '^(bank|pharmacy)' |
+	+bank='{"iban":"GB29NWBK60161331926819","holder":"Bob Broke","max_amount":"99999999.00"}' | tee "$demo/refused.txt" | grep -E '^(bank|pharmacy)' |
 	python3 -c "
 import json, sys
 for line in sys.stdin:
@@ -168,11 +169,11 @@ for line in sys.stdin:
 
 step "Who could read what, measured: every marker searched in the memory of every process of every node"
 echo "   (spnd and each plugin process, /proc/PID/mem; 'reads' where the matrix says the node may read it,"
-echo "    '-' where it may not and does not hold it; a LEAK or a MISSING cell stops the demo)"
+echo "    '-' where it may not and does not hold it; a LEAK or a MISSING cell, or a marker in a log, stops the demo)"
 nodes=""
 for n in psp admin-east admin-care healthcare-1 hospital-1 pharmacy-1 bank-1; do nodes="$nodes --node $n=$(cat "$demo/$n/pid")"; done
 # shellcheck disable=SC2086
-if ! python3 "$M" check "$demo/markers.json" $nodes --receipts "$demo/receipts.txt" >"$demo/matrix.txt" 2>&1; then
+if ! python3 "$M" check "$demo/markers.json" $nodes --receipts "$demo/receipts.txt" --logdir "$demo" >"$demo/matrix.txt" 2>&1; then
 	sed 's/^/   /' "$demo/matrix.txt"; echo "demo: the privacy matrix is not as intended" >&2; exit 1
 fi
 sed 's/^/   /' "$demo/matrix.txt"
