@@ -71,3 +71,13 @@ check "a section in the session ph1 opened as a node is refused as revoked" refu
 send band2 m-5 0 'pulse 80'
 check "band2's session with the same provider goes on" answered band2 'pulse 80'
 refuse "band1 cannot open another session" "revoked" open band1 "$WORK/band1"
+
+# The provider's own certificate revoked: it takes nothing more, not even
+# in the sessions it opened, when a section reaches it directly.
+s2=$(serial_of "$WORK/hosp1")
+check "hosp1's own certificate is revoked" ctl revoke -c "$P/spnd.conf" --reason keyCompromise "$s2"
+check "the CRL reaches hosp1" wait_for 10 lists "$WORK/hosp1" "$s2"
+G=$(node_url "$WORK/hosp1")
+send band2 m-6 1 'pulse 90'
+check "a revoked provider takes no section in a session it opened" refused_as revoked
+diag "$(cat "$WORK/body")"
