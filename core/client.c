@@ -84,7 +84,8 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 	snprintf(c->name, sizeof(c->name), "%s", cfg->name ? cfg->name : "client");
 	c->no_reopen = cfg->no_reopen;
 	if (!spn_name_is_valid(c->name)) {
-		rc = spn_err(SPN_EINVAL, "client name '%s': 1-%d of [a-z0-9-]", c->name, SPN_NAME_MAX);
+		rc = spn_err(SPN_EINVAL, "client name '%s': 1-%d of [a-z0-9.-], the first a letter or digit", c->name,
+			     SPN_NAME_MAX);
 		goto fail;
 	}
 	if ((rc = spn_pki_cert_load(cfg->root_file, &c->root)) || (rc = spn_revoked_new(c->root, &c->revoked)))

@@ -13,6 +13,7 @@
 #include "node_internal.h"
 #include "pki_cert.h"
 #include "pki_key.h"
+#include "plugin.h"
 #include "revoked.h"
 #include "sstore.h"
 
@@ -27,7 +28,7 @@ const spn_conf_key_t spn_node_http_keys[] = {
 	{"tree", "deadline_ms", SPN_CONF_UINT, 100, 3600000, NULL},
 	{"tree", "policy", SPN_CONF_ENUM, 0, 0, "round_robin|least_inflight|latency"},
 	{"tree", "hop_limit", SPN_CONF_UINT, 1, 64, NULL},
-	{"tree", "timeout_ms", SPN_CONF_UINT, 100, 600000, NULL},
+	{"tree", "timeout_ms", SPN_CONF_UINT, 100, SPN_NODE_TIMEOUT_MAX_MS, NULL},
 	{"tree", "allow_delay", SPN_CONF_BOOL, 0, 0, NULL},
 	{"route", "probe", SPN_CONF_BOOL, 0, 0, NULL},
 	{"admin", "max_children", SPN_CONF_UINT, 0, 1000000, NULL},
@@ -38,6 +39,11 @@ const spn_conf_key_t spn_node_http_keys[] = {
 	{"session", "client_certificate", SPN_CONF_LIST, 0, 0, NULL},
 };
 const size_t spn_node_http_nkeys = sizeof(spn_node_http_keys) / sizeof(spn_node_http_keys[0]);
+
+/* What a node waiting on the next one allows, beyond a plugin's own
+ * timeout, for the plugin to be stopped and started again and its answer
+ * (plugin_failed) to come back along the path. */
+#define HOP_MARGIN_MS 5000
 
 static int read_pem(const spn_conf_t *c, const char *key, char **path, char **out)
 {
@@ -60,14 +66,14 @@ static int tree_settings(spn_node_t *n)
 	if ((rc = spn_conf_uint(c, "tree", "heartbeat_ms", 1000, 50, 600000, &n->heartbeat_ms)) ||
 	    (rc = spn_conf_uint(c, "tree", "deadline_ms", 3 * n->heartbeat_ms, 100, 3600000, &n->deadline_ms)) ||
 	    (rc = spn_conf_uint(c, "tree", "hop_limit", 16, 1, 64, &hops)) ||
-	    (rc = spn_conf_uint(c, "tree", "timeout_ms", 10000, 100, 600000, &timeout)) ||
+	    (rc = spn_conf_uint(c, "tree", "timeout_ms", 0, 100, SPN_NODE_TIMEOUT_MAX_MS, &timeout)) ||
 	    (rc = spn_conf_bool(c, "tree", "allow_delay", false, &n->allow_delay)) ||
 	    (rc = spn_conf_bool(c, "route", "probe", true, &n->route_probe)) ||
 	    (rc = spn_conf_uint(c, "admin", "max_children", 0, 0, 1000000, &n->max_children)) ||
 	    (rc = spn_policy_parse(spn_conf_str(c, "tree", "policy", "round_robin"), &n->policy)))
 		return rc;
 	n->hop_limit = (unsigned)hops;
-	n->timeout_ms = timeout;
+	n->timeout_ms = timeout; /* 0: set by hop_timeout once the plugins run */
 	if (n->deadline_ms <= n->heartbeat_ms)
 		return spn_err(SPN_ECONFIG, "%s: [tree] deadline_ms must be longer than heartbeat_ms", spn_conf_file(c));
 	if (n->id.role == SPN_ROLE_PSP && parent[0])
@@ -83,6 +89,45 @@ static int tree_settings(spn_node_t *n)
 	/* A trailing slash would double up with the paths added to it. */
 	while (n->parent_url[0] && n->parent_url[strlen(n->parent_url) - 1] == '/')
 		n->parent_url[strlen(n->parent_url) - 1] = '\0';
+	return 0;
+}
+
+/* [tree] timeout_ms, how long this node waits for the next one. A
+ * provider whose plugin hangs stops it when its timeout is over and answers
+ * plugin_failed (the message was not completed); a node on the way that
+ * gave up before tells the client timeout instead (it may have acted), and
+ * the client sends the section again. So every node waits longer than
+ * plugins take, by a margin: by default the default plugin timeout, or the
+ * longest timeout of this node's own plugins when that is longer, plus the
+ * margin; a value set shorter than this node's plugins need is refused.
+ * The nodes on the way to a plugin with a longer timeout need their own
+ * timeout_ms raised (doc/operator-guide.md §10). */
+static int hop_timeout(spn_node_t *n)
+{
+	unsigned long longest = 0, t;
+	const char *which = NULL;
+
+	for (size_t i = 0; i < n->n_plugins; i++) {
+		/* Policy hooks only: no section to wait for. */
+		if (!spn_plugin_proc_services(n->plugins[i])[0])
+			continue;
+		if ((t = spn_plugin_proc_timeout_ms(n->plugins[i])) > longest) {
+			longest = t;
+			which = spn_plugin_proc_name(n->plugins[i]);
+		}
+	}
+	if (!n->timeout_ms) {
+		n->timeout_ms = (longest > SPN_PLUGIN_TIMEOUT_MS ? longest : SPN_PLUGIN_TIMEOUT_MS) + HOP_MARGIN_MS;
+		return 0;
+	}
+	if (which && n->timeout_ms < longest + HOP_MARGIN_MS)
+		return spn_err(SPN_ECONFIG,
+			       "%s: [tree] timeout_ms: %lu ms is shorter than [plugin.%s] timeout (%lu ms) plus %d ms: "
+			       "a node must wait for the next one longer than plugins take, or a client is told "
+			       "timeout where a plugin's answer (plugin_failed) is due; set at least %lu, or leave it "
+			       "unset",
+			       spn_conf_file(n->conf), n->timeout_ms, which, longest, HOP_MARGIN_MS,
+			       longest + HOP_MARGIN_MS);
 	return 0;
 }
 
@@ -148,7 +193,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 		n->admin_threshold = spn_ca_policy(n->ca)->admin_threshold;
 	}
 	if ((rc = tree_settings(n)) || (rc = spn_node_sessions_init(n)) || (rc = spn_node_plugins_start(n)) ||
-	    (rc = spn_tree_new(&n->id, &n->tree)) ||
+	    (rc = hop_timeout(n)) || (rc = spn_tree_new(&n->id, &n->tree)) ||
 	    (rc = spn_revoked_new(n->root, &n->revoked)))
 		goto out;
 	if (n->ca && (rc = spn_node_load_crl(n, false)))

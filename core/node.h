@@ -74,6 +74,10 @@ typedef struct {
 	bool worker_started;
 } spn_node_t;
 
+/* The longest [tree] timeout_ms: a plugin's longest timeout (an hour) and
+ * then some. */
+#define SPN_NODE_TIMEOUT_MAX_MS 7200000
+
 /* The configuration keys of [http], [node], [tree] and [route] this module reads. */
 extern const spn_conf_key_t spn_node_http_keys[];
 extern const size_t spn_node_http_nkeys;

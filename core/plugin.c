@@ -290,7 +290,7 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 		free(abs);
 	}
 	if (rc == 0)
-		rc = spn_conf_duration(conf, section, "timeout", 10, &p->timeout_ms);
+		rc = spn_conf_duration(conf, section, "timeout", SPN_PLUGIN_TIMEOUT_MS / 1000, &p->timeout_ms);
 	p->timeout_ms *= 1000;
 	free(schema);
 	return rc;
@@ -505,6 +505,11 @@ int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_h
 	}
 	json_object_put(ans);
 	return 0;
+}
+
+unsigned long spn_plugin_proc_timeout_ms(const spn_plugin_proc_t *p)
+{
+	return p->timeout_ms;
 }
 
 const char *const *spn_plugin_proc_services(const spn_plugin_proc_t *p)

@@ -15,6 +15,9 @@
 
 typedef struct spn_plugin_proc spn_plugin_proc_t;
 
+/* [plugin.<name>] timeout when it is not set, in milliseconds. */
+#define SPN_PLUGIN_TIMEOUT_MS 10000
+
 typedef struct {
 	const char *name;     /* the name it is enabled under */
 	const char *host;     /* the spn-plugin-host program */
@@ -37,6 +40,9 @@ bool spn_plugin_proc_has_ca(const spn_plugin_proc_t *p);
  * may narrow r->id's services and r->validity. A plugin that does not
  * answer refuses. */
 int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r);
+/* How long it may take over a section ([plugin.<name>] timeout), in
+ * milliseconds, not counting the services it calls. */
+unsigned long spn_plugin_proc_timeout_ms(const spn_plugin_proc_t *p);
 /* The services it provides, NULL-terminated; valid while p lives. */
 const char *const *spn_plugin_proc_services(const spn_plugin_proc_t *p);
 

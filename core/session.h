@@ -55,7 +55,7 @@ int spn_session_offer_parse(json_object *o, spn_session_offer_t *out);
 
 void spn_session_offer_clear(spn_session_offer_t *o);
 
-/* A client's request for a session (doc/protocol.md §5.1): the session id,
+/* A client's request for a session (doc/protocol.md §4.1): the session id,
  * the service, its ephemeral key and, from a client with a certificate of
  * the group, that certificate and its signature over the request. */
 typedef struct {

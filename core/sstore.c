@@ -324,6 +324,10 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *author, const 
 	} else if ((m = mid_find(s, e->k.service, author, mid)) && strcmp(m->sid, id) != 0) {
 		rc = spn_err(SPN_EREPLAY, "message %s was handled in another session (%s); it is not acted on again", mid,
 			     m->sid);
+	} else if (m) {
+		/* Acted on in this session, its answer since pushed out of the
+		 * ring: under a new sequence number it is the same message. */
+		rc = spn_err(SPN_EREPLAY, "message %s was answered; the answer is no longer kept", mid);
 	} else if (e->used >= s->lim.budget) {
 		rc = spn_err(SPN_ELIMIT, "session %s has carried its %lu messages: open a new one", id, s->lim.budget);
 	} else if (!e->ring && !(e->ring = calloc(SPN_SSTORE_RING, sizeof(*e->ring)))) {
@@ -334,8 +338,7 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *author, const 
 		drop_answer(s, a);
 		strcpy(a->mid, mid);
 		e->used++;
-		if (!m)
-			mid_add(s, e->k.service, author, mid, id);
+		mid_add(s, e->k.service, author, mid, id);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;

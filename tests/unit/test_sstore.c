@@ -107,6 +107,9 @@ static void answers(void **state)
 		spn_sstore_finish(s, "s-1", mid, 200, "a", 1);
 	}
 	assert_int_equal(begin(s, "s-1", "m-1", 0, &st), SPN_EREPLAY);
+	/* Nor under a new sequence number: the message was acted on. */
+	assert_int_equal(begin(s, "s-1", "m-1", 100, &st), SPN_EREPLAY);
+	assert_non_null(strstr(spn_err_detail(SPN_EREPLAY), "no longer kept"));
 	spn_sstore_free(s);
 }
 
