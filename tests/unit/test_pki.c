@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "b64.h"
 #include "ca.h"
 #include "clock.h"
 #include "error.h"
@@ -129,6 +130,57 @@ static void tokens(void **state)
 	gnutls_x509_crt_deinit(crt);
 }
 
+/* A token whose claims are json, signed properly with key. */
+static char *signed_token(gnutls_x509_privkey_t key, const char *json)
+{
+	char *claims = NULL, *input = NULL, *sig64 = NULL, *out = NULL;
+	gnutls_datum_t sig = {NULL, 0};
+
+	assert_int_equal(spn_b64url_encode((const uint8_t *)json, strlen(json), &claims), 0);
+	assert_true(asprintf(&input, "spn1.%s", claims) > 0);
+	assert_int_equal(spn_pki_sign(key, input, strlen(input), &sig), 0);
+	assert_int_equal(spn_b64url_encode(sig.data, sig.size, &sig64), 0);
+	assert_true(asprintf(&out, "%s.%s", input, sig64) > 0);
+	gnutls_free(sig.data);
+	free(claims);
+	free(input);
+	free(sig64);
+	return out;
+}
+
+/* A claim twice, signed by the PSP itself: json-c would keep the last one
+ * (trust 100); the token is refused whichever comes last. */
+static void token_claims_twice(void **state)
+{
+	static const char head[] = "{\"v\":1,\"tid\":\"0123456789abcdef0123456789abcdef\",\"grp\":\"demo\","
+				   "\"node\":\"n1\",\"role\":\"spn\",\"trust\":0,\"svc\":[\"bank\"],\"by\":\"psp\","
+				   "\"iat\":1893456000,\"exp\":1893456600";
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt = load("node.crt");
+	char *path = spn_file_join(dir, "node.key"), json[512], *text;
+	spn_token_t got;
+
+	(void)state;
+	assert_int_equal(spn_pki_key_load(path, NULL, &key), 0);
+	snprintf(json, sizeof(json), "%s}", head);
+	text = signed_token(key, json);
+	assert_int_equal(spn_token_decode(text, strlen(text), &got), 0);
+	assert_int_equal(spn_token_verify(text, &got, crt), 0);
+	assert_int_equal(got.node.trust, 0);
+	free(text);
+	snprintf(json, sizeof(json), "%s,\"trust\":100}", head);
+	text = signed_token(key, json);
+	assert_int_equal(spn_token_decode(text, strlen(text), &got), SPN_ETOKEN);
+	free(text);
+	snprintf(json, sizeof(json), "%s,\"role\":\"admin\"}", head);
+	text = signed_token(key, json);
+	assert_int_equal(spn_token_decode(text, strlen(text), &got), SPN_ETOKEN);
+	free(text);
+	free(path);
+	gnutls_x509_privkey_deinit(key);
+	gnutls_x509_crt_deinit(crt);
+}
+
 static void validity_follows_the_pinned_clock(void **state)
 {
 	gnutls_x509_crt_t root = load("ca/root.crt"), node = load("node.crt");
@@ -223,6 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(csr_round_trip_and_tamper),
 		cmocka_unit_test(tokens),
+		cmocka_unit_test(token_claims_twice),
 		cmocka_unit_test(validity_follows_the_pinned_clock),
 		cmocka_unit_test(peers_cache),
 		cmocka_unit_test(key_files),
