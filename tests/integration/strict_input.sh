@@ -40,7 +40,7 @@ sends() {
 	st=$(req -X POST --data "{\"id\":\"$2\",\"sections\":[\"$3\"]}" "$G/v1/message")
 	got=$(item error)
 	if [ "$st" = 200 ] && [ "$got" = "$4" ]; then ok "$1 ($4)"; diag "$(item message)"; else
-		not_ok "$1: $st '$got'"; sed 's/^/#   /' "$WORK/body"; fi
+		not_ok "$1: $st '$got'"; awk '{print "#   " $0}' "$WORK/body"; fi
 }
 
 raw "$(hdr m-0 0)" >"$WORK/s0"
