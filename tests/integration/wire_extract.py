@@ -5,7 +5,9 @@ reader of its own (a member twice is an error, as are a missing or an extra
 one, a wrong type, a malformed id, whitespace in a header). Writes what it
 found to OUT as JSON ({"sections": [...], "offers": [...]}) for the JOSE
 side of the check, prints how many of each, and exits 1 naming any fault.
-usage: wire_extract.py PCAP OUT"""
+Only connections to or from the given ports are read: other tests may run
+on loopback at the same time.
+usage: wire_extract.py PCAP OUT PORT..."""
 import base64
 import json
 import os
@@ -85,7 +87,7 @@ def check_offer(o):
 
 def main():
     sections, offers, faults = {}, {}, []
-    for data in streams(sys.argv[1]):
+    for data in streams(sys.argv[1], {int(p) for p in sys.argv[3:]}):
         for m in SECTION.finditer(data):
             sections[m.group().decode()] = True
         # Byte for character, to find where each offer ends; each is then

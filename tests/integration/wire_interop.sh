@@ -61,7 +61,8 @@ check "the scenario ran: the bank authorised, the pharmacy delivers" \
 	sh -c "grep -q '^bank from bank-1: {\"status\":\"authorised\"' '$WORK/c' && grep -q '\"status\":\"delivering\"' '$WORK/c'"
 check "the lab answered the section written by hand" grep -q '"section":"eyJ' "$WORK/lab.json"
 
-$PY "$top_srcdir/tests/integration/wire_extract.py" "$WORK/lo.pcap" "$WORK/found.json" >"$WORK/extract" 2>&1
+$PY "$top_srcdir/tests/integration/wire_extract.py" "$WORK/lo.pcap" "$WORK/found.json" $(cat "$WORK"/*/spnd.port) \
+	>"$WORK/extract" 2>&1
 rc=$?
 diag "$(tr '\n' '|' <"$WORK/extract")"
 check "every section and offer on the wire passes the strict JSON reader" test $rc = 0
