@@ -377,7 +377,7 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 
 	memset(out, 0, sizeof(*out));
 	if (json_len > PSEUDO_MAX)
-		return spn_err(SPN_ETOOBIG, "pseudo-CSR larger than %d bytes", PSEUDO_MAX);
+		return spn_err(SPN_EBADCSR, "pseudo-CSR larger than %d bytes", PSEUDO_MAX);
 	if (!(p = calloc(1, sizeof(*p))))
 		return SPN_ENOMEM;
 	p->now = spn_clock_now();

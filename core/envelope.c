@@ -69,11 +69,45 @@ void spn_session_call_clear(spn_session_call_t *c)
 	memset(c, 0, sizeof(*c));
 }
 
+bool spn_envelope_sections_clash(const spn_jwe_header_t *a, const spn_jwe_header_t *b)
+{
+	/* A provider records a message id once per session, and once per
+	 * service and author across its sessions. */
+	return strcmp(a->to, b->to) == 0 && strcmp(a->mid, b->mid) == 0 &&
+	       (strcmp(a->kid, b->kid) == 0 || (strcmp(a->svc, b->svc) == 0 && strcmp(a->from, b->from) == 0));
+}
+
+/* The routable sections of the message, then its carried ones: the first
+ * pair a provider would take for one message twice. Refused whole, once
+ * and the same for every retry, rather than left to wait at the provider. */
+static int clashes(const spn_envelope_t *e, const spn_jwe_header_t *carried, size_t nc)
+{
+	const spn_jwe_header_t *all[2 * SPN_ENVELOPE_MAX];
+	char name[2 * SPN_ENVELOPE_MAX][16];
+	size_t k = 0;
+
+	for (size_t i = 0; i < e->n + nc; i++) {
+		if (i < e->n && e->rc[i])
+			continue;
+		all[k] = i < e->n ? &e->h[i] : &carried[i - e->n];
+		snprintf(name[k], sizeof(name[k]), "%s[%zu]", i < e->n ? "sections" : "carry", i < e->n ? i : i - e->n);
+		for (size_t j = 0; j < k; j++)
+			if (spn_envelope_sections_clash(all[j], all[k]))
+				return spn_err(SPN_EINVAL,
+					       "%s and %s are one message twice to %s (one session, or one service "
+					       "and author): a message has one section per provider, service and author",
+					       name[j], name[k], all[k]->to);
+		k++;
+	}
+	return 0;
+}
+
 int spn_envelope_parse(const char *body, size_t len, spn_envelope_t *e)
 {
 	static const char *const fields[] = {"id", "sections", "carry", NULL};
+	spn_jwe_header_t carried[SPN_ENVELOPE_MAX];
 	json_object *list, *carry;
-	size_t n;
+	size_t n, nc = 0;
 	int rc;
 
 	memset(e, 0, sizeof(*e));
@@ -89,15 +123,14 @@ int spn_envelope_parse(const char *body, size_t len, spn_envelope_t *e)
 	/* Carried sections are checked as far as routing goes: they are for
 	 * this message, and readable headers. */
 	if (json_object_object_get_ex(e->root, "carry", &carry)) {
-		size_t nc;
 		if ((rc = list_of(e->root, "carry", "sections", &carry, &nc)))
 			goto fail;
 		for (size_t i = 0; i < nc; i++) {
 			json_object *s = json_object_array_get_idx(carry, i);
-			spn_jwe_header_t h;
+			spn_jwe_header_t *h = &carried[i];
 			if (!json_object_is_type(s, json_type_string) ||
-			    spn_jwe_peek(json_object_get_string(s), (size_t)json_object_get_string_len(s), &h) != 0 ||
-			    strcmp(h.mid, e->id) != 0) {
+			    spn_jwe_peek(json_object_get_string(s), (size_t)json_object_get_string_len(s), h) != 0 ||
+			    strcmp(h->mid, e->id) != 0) {
 				rc = spn_err(SPN_EINVAL, "carry[%zu]: not a section of message %s", i, e->id);
 				goto fail;
 			}
@@ -121,6 +154,8 @@ int spn_envelope_parse(const char *body, size_t len, spn_envelope_t *e)
 		}
 	}
 	e->n = n;
+	if ((rc = clashes(e, carried, nc)))
+		goto fail;
 	return 0;
 fail:
 	spn_envelope_clear(e);

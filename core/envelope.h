@@ -5,6 +5,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "jwe.h"
@@ -39,5 +40,13 @@ typedef struct {
 	char why[SPN_ENVELOPE_MAX][200];
 } spn_envelope_t;
 
+/* Refuses the whole body when two of its sections (in sections and carry
+ * together) clash, as spn_envelope_sections_clash says. */
 int spn_envelope_parse(const char *body, size_t len, spn_envelope_t *e);
+
+/* Whether a provider would take sections a and b as one message twice: the
+ * same node, message id and session, or the same node, message id,
+ * service and author. Only one of them could be acted on; the other would
+ * wait on it for ever. */
+bool spn_envelope_sections_clash(const spn_jwe_header_t *a, const spn_jwe_header_t *b);
 void spn_envelope_clear(spn_envelope_t *e);

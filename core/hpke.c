@@ -97,14 +97,16 @@ int spn_hpke_keypair(uint8_t sk[SPN_HPKE_KEY], uint8_t pk[SPN_HPKE_KEY])
 	return rc;
 }
 
-/* DH, refusing the all-zero output of a low-order point (RFC 9180 §7.1.4). */
+/* DH, refusing the all-zero output of a low-order point (RFC 9180 §7.1.4):
+ * the point came from the peer, so it is bad input, not a failed
+ * operation. */
 static int x25519(uint8_t out[32], const uint8_t sk[32], const uint8_t pk[32])
 {
 	static const uint8_t zero[32];
 
 	curve25519_mul(out, sk, pk);
 	if (spn_mem_is_equal(out, zero, 32))
-		return spn_err(SPN_ECRYPTO, "HPKE: the peer's public key is not usable (small order)");
+		return spn_err(SPN_EINVAL, "the peer's X25519 public key has small order: no shared secret can come of it");
 	return 0;
 }
 

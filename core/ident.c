@@ -63,7 +63,7 @@ int spn_ident_add_service(spn_ident_t *id, const char *service)
 	if (spn_ident_provides(id, service))
 		return spn_err(SPN_EINVAL, "service '%s' listed twice", service);
 	if (id->n_services == SPN_SERVICES_MAX)
-		return spn_err(SPN_ETOOBIG, "more than %d services", SPN_SERVICES_MAX);
+		return spn_err(SPN_EINVAL, "more than %d services", SPN_SERVICES_MAX);
 	strcpy(id->services[id->n_services++], service);
 	return 0;
 }

@@ -9,8 +9,10 @@
 
 #define SPN_JSON_DEPTH 16
 
-/* Parses exactly len bytes as one strict JSON value, no trailing data.
- * The caller releases *out with json_object_put. */
+/* Parses exactly len bytes as one strict JSON value (RFC 8259), no
+ * trailing data, no object with a member name twice: every reader of
+ * untrusted JSON goes through here. Any failure is SPN_EINVAL but for
+ * memory. The caller releases *out with json_object_put. */
 int spn_json_parse(const char *buf, size_t len, json_object **out);
 
 /* Refuses any member of obj not listed in allowed (NULL-terminated). */
@@ -24,7 +26,9 @@ int spn_json_str(json_object *obj, const char *key, bool required, size_t max_le
  * not a string: for reading answers whose shape is not trusted. */
 const char *spn_json_str_or(json_object *obj, const char *key, const char *def);
 
-/* Integer member within [min, max]; *out untouched when absent and optional. */
+/* Integer member within [min, max], min above INT64_MIN; a value outside
+ * 64 bits is refused, never clamped. *out untouched when absent and
+ * optional. Any failure is SPN_EINVAL, as for every field read below. */
 int spn_json_int(json_object *obj, const char *key, bool required, int64_t min, int64_t max,
 		 int64_t *out);
 

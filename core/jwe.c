@@ -105,7 +105,7 @@ static int split(const char *jwe, size_t len, const char *part[5], size_t plen[5
 	const char *p = jwe, *end = jwe + len;
 
 	if (len > JWE_MAX * 2)
-		return spn_err(SPN_ETOOBIG, "section too large");
+		return spn_err(SPN_EINVAL, "a section of more than %d bytes", JWE_MAX * 2);
 	for (int i = 0; i < 5; i++) {
 		const char *dot = i < 4 ? memchr(p, '.', (size_t)(end - p)) : end;
 		if (!dot || (i == 4 && memchr(p, '.', (size_t)(end - p))))
@@ -140,15 +140,21 @@ static int parse_header(const char *b64, size_t len, spn_jwe_header_t *h)
 	memset(h, 0, sizeof(*h));
 	if ((rc = spn_b64url_decode(b64, len, &raw, &raw_len)))
 		return spn_err(SPN_EINVAL, "section header is not base64url");
-	if ((rc = spn_json_parse((const char *)raw, raw_len, &o)) || (rc = spn_json_only(o, "section header", fields)) ||
-	    (rc = spn_json_str(o, "alg", true, 16, &alg)) || (rc = spn_json_str(o, "enc", true, 16, &enc)) ||
-	    (rc = copy_str(o, "kid", h->kid, sizeof(h->kid))) || (rc = copy_str(o, "svc", h->svc, sizeof(h->svc))) ||
-	    (rc = copy_str(o, "to", h->to, sizeof(h->to))) || (rc = copy_str(o, "from", h->from, sizeof(h->from))) ||
-	    (rc = copy_str(o, "mid", h->mid, sizeof(h->mid))) || (rc = spn_json_int(o, "seq", true, 0, INT64_MAX, &seq)))
+	/* alg and enc first: a header for another algorithm is refused as
+	 * that, whatever members its algorithm brings (p2c, epk). */
+	if ((rc = spn_json_parse((const char *)raw, raw_len, &o)) || (rc = spn_json_str(o, "alg", true, 64, &alg)) ||
+	    (rc = spn_json_str(o, "enc", true, 64, &enc)))
 		goto out;
-	if (strcmp(alg, "dir") != 0 || strcmp(enc, "A256GCM") != 0)
+	if (strcmp(alg, "dir") != 0 || strcmp(enc, "A256GCM") != 0) {
 		rc = spn_err(SPN_EUNSUPPORTED, "section: alg %s, enc %s; only dir and A256GCM are accepted", alg, enc);
-	else if ((rc = header_check(h)) == 0)
+		goto out;
+	}
+	if ((rc = spn_json_only(o, "section header", fields)) || (rc = copy_str(o, "kid", h->kid, sizeof(h->kid))) ||
+	    (rc = copy_str(o, "svc", h->svc, sizeof(h->svc))) || (rc = copy_str(o, "to", h->to, sizeof(h->to))) ||
+	    (rc = copy_str(o, "from", h->from, sizeof(h->from))) || (rc = copy_str(o, "mid", h->mid, sizeof(h->mid))) ||
+	    (rc = spn_json_int(o, "seq", true, 0, INT64_MAX, &seq)))
+		goto out;
+	if ((rc = header_check(h)) == 0)
 		h->seq = (uint64_t)seq;
 out:
 	json_object_put(o);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "envelope.h"
 #include "error.h"
 #include "json.h"
 #include "jwe.h"
@@ -206,12 +207,28 @@ static json_object *reply_item(spn_node_t *n, const char *svc, const char *secti
 	return o;
 }
 
-/* Sorts the carried sections: those for this node and service are opened
- * and admitted (att), the rest travel on (rest). A carried section that
- * fails here is answered at once in replies. */
-static size_t take_carried(spn_node_t *n, json_object *carry, const char *svc, const char *mid, attached_t *att,
+/* A carried section that is the main section's message again (the same
+ * session, or the same author), or an attached one's: an entry node
+ * refuses such a message, but one may come from elsewhere. Admitting it
+ * would find its message id taken and wait for ever. */
+static bool clashes_with(const spn_jwe_header_t *h, const spn_jwe_header_t *handled, const attached_t *att, size_t k)
+{
+	if (spn_envelope_sections_clash(h, handled))
+		return true;
+	for (size_t i = 0; i < k; i++)
+		if (spn_envelope_sections_clash(h, &att[i].h))
+			return true;
+	return false;
+}
+
+/* Sorts the carried sections: those for this node and the main section's
+ * service are opened and admitted (att), the rest travel on (rest). A
+ * carried section that fails here is answered at once in replies, which
+ * are recorded with the main section's answer. */
+static size_t take_carried(spn_node_t *n, json_object *carry, const spn_jwe_header_t *handled, attached_t *att,
 			   json_object *rest, json_object *replies)
 {
+	const char *svc = handled->svc, *mid = handled->mid;
 	size_t k = 0;
 
 	for (size_t i = 0; carry && i < json_object_array_length(carry); i++) {
@@ -232,6 +249,13 @@ static size_t take_carried(spn_node_t *n, json_object *carry, const char *svc, c
 		if (strcmp(h.mid, mid) != 0) {
 			json_object_array_add(replies, reply_item(n, h.svc, NULL, SPN_EINVAL,
 								  "a carried section of another message"));
+			continue;
+		}
+		if (clashes_with(&h, handled, att, k)) {
+			json_object_array_add(replies, reply_item(n, h.svc, NULL, SPN_EINVAL,
+								  "a carried section that is, to this node, a section "
+								  "of the same message again (one session, or one "
+								  "service and author): send it once, in sections"));
 			continue;
 		}
 		if ((rc = open_section(n, jwe, &att[k].h, &att[k].k, &att[k].pt, &att[k].len)) == 0 &&
@@ -330,7 +354,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	spn_log_info("section %s/%s seq %llu from %s: %zu bytes for %s%s", h.kid, h.mid, (unsigned long long)h.seq,
 		     h.from, len, h.svc, carry ? ", with sections carried for others" : "");
 	if (carry && json_object_is_type(carry, json_type_array))
-		n_att = take_carried(n, carry, h.svc, h.mid, att, rest, replies);
+		n_att = take_carried(n, carry, &h, att, rest, replies);
 	rh = h;
 	snprintf(rh.to, sizeof(rh.to), "%s", h.from);
 	snprintf(rh.from, sizeof(rh.from), "%s", n->id.node_id);

@@ -24,7 +24,7 @@ int spn_pki_cert_import(const char *pem, size_t len, gnutls_x509_crt_t *out)
 	int rc;
 
 	if (len > SPN_CERT_MAX)
-		return spn_err(SPN_ETOOBIG, "certificate larger than %d bytes", SPN_CERT_MAX);
+		return spn_err(SPN_EBADCERT, "certificate larger than %d bytes", SPN_CERT_MAX);
 	b = memmem(pem, len, begin, sizeof(begin) - 1);
 	if (!b)
 		return spn_err(SPN_EBADCERT, "not a PEM certificate");

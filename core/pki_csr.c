@@ -40,14 +40,14 @@ int spn_names_add(spn_names_t *names, const char *name)
 
 	if (spn_names_ip_bin(name, bin) > 0) {
 		if (names->n_ip == SPN_SAN_MAX)
-			return spn_err(SPN_ETOOBIG, "more than %d IP addresses", SPN_SAN_MAX);
+			return spn_err(SPN_EINVAL, "more than %d IP addresses", SPN_SAN_MAX);
 		strcpy(names->ip[names->n_ip++], name);
 		return 0;
 	}
 	if (!dns_is_valid(name))
 		return spn_err(SPN_EINVAL, "'%.80s' is neither an IP address nor a DNS name", name);
 	if (names->n_dns == SPN_SAN_MAX)
-		return spn_err(SPN_ETOOBIG, "more than %d DNS names", SPN_SAN_MAX);
+		return spn_err(SPN_EINVAL, "more than %d DNS names", SPN_SAN_MAX);
 	strcpy(names->dns[names->n_dns++], name);
 	return 0;
 }
@@ -156,7 +156,7 @@ int spn_pki_csr_parse(const char *pem, size_t len, gnutls_x509_crq_t *out)
 	int rc, pk;
 
 	if (len > SPN_CSR_MAX)
-		return spn_err(SPN_ETOOBIG, "CSR larger than %d bytes", SPN_CSR_MAX);
+		return spn_err(SPN_EBADCSR, "CSR larger than %d bytes", SPN_CSR_MAX);
 	if ((rc = pem_check(pem, len)))
 		return rc;
 	if (gnutls_x509_crq_init(&crq) < 0)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,6 +58,68 @@ int spn_pki_key_type_of(gnutls_pk_algorithm_t pk, unsigned bits, spn_key_type_t 
 		       gnutls_pk_get_name(pk) ? gnutls_pk_get_name(pk) : "unknown algorithm", bits);
 }
 
+/* v as exactly 32 big-endian bytes; GnuTLS hands out integers with a
+ * leading zero or without the zeros a fixed width has. */
+static int fixed32(const gnutls_datum_t *v, uint8_t out[32])
+{
+	size_t skip = 0;
+
+	while (skip < v->size && v->data[skip] == 0)
+		skip++;
+	if (v->size - skip > 32)
+		return SPN_ECRYPTO;
+	memset(out, 0, 32);
+	memcpy(out + 32 - (v->size - skip), v->data + skip, v->size - skip);
+	return 0;
+}
+
+/* GnuTLS 3.7 writes a P-256 ECPrivateKey's scalar as an integer: 33 bytes
+ * with a leading zero when its top bit is set, 31 when its top byte is
+ * zero. RFC 5915 fixes it at 32 octets and strict readers refuse anything
+ * else (python-cryptography does). GnuTLS writes back the ECPrivateKey it
+ * imported as it was, so the key is imported once more from one with the
+ * scalar at its fixed length; every export after that (PKCS#8, encrypted
+ * or not, PKCS#12) carries it. The structure is fixed for the curve: a
+ * template, with the scalar and the point filled in. */
+static int p256_fixed_length(gnutls_x509_privkey_t *key)
+{
+	static const uint8_t head[] = {0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20};
+	static const uint8_t curve_and_point[] = {0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+						  0x03, 0x01, 0x07, 0xa1, 0x44, 0x03, 0x42, 0x00, 0x04};
+	uint8_t der[sizeof(head) + 32 + sizeof(curve_and_point) + 64];
+	gnutls_datum_t x = {NULL, 0}, y = {NULL, 0}, k = {NULL, 0}, d = {der, sizeof(der)};
+	gnutls_x509_privkey_t fixed = NULL;
+	gnutls_ecc_curve_t curve;
+	int rc;
+
+	if (gnutls_x509_privkey_get_pk_algorithm(*key) != GNUTLS_PK_ECDSA)
+		return 0;
+	if (gnutls_x509_privkey_export_ecc_raw(*key, &curve, &x, &y, &k) < 0)
+		return spn_err(SPN_ECRYPTO, "cannot read the P-256 key back");
+	memcpy(der, head, sizeof(head));
+	memcpy(der + sizeof(head) + 32, curve_and_point, sizeof(curve_and_point));
+	rc = curve != GNUTLS_ECC_CURVE_SECP256R1 ? SPN_EUNSUPPORTED : 0;
+	if (rc == 0 && ((rc = fixed32(&k, der + sizeof(head))) || (rc = fixed32(&x, der + sizeof(der) - 64)) ||
+			(rc = fixed32(&y, der + sizeof(der) - 32))))
+		rc = spn_err(rc, "a P-256 key whose values do not fit the curve");
+	if (rc == 0 && (gnutls_x509_privkey_init(&fixed) < 0 ||
+			gnutls_x509_privkey_import(fixed, &d, GNUTLS_X509_FMT_DER) < 0))
+		rc = spn_err(SPN_ECRYPTO, "cannot re-encode the P-256 key");
+	if (rc == 0) {
+		gnutls_x509_privkey_deinit(*key);
+		*key = fixed;
+		fixed = NULL;
+	}
+	if (fixed)
+		gnutls_x509_privkey_deinit(fixed);
+	spn_wipe(der, sizeof(der));
+	spn_pki_datum_free_secret(&k);
+	gnutls_free(x.data);
+	gnutls_free(y.data);
+	/* Other curves are not spn's to rewrite. */
+	return rc == SPN_EUNSUPPORTED ? 0 : rc;
+}
+
 int spn_pki_key_generate(spn_key_type_t type, gnutls_x509_privkey_t *out)
 {
 	gnutls_x509_privkey_t key;
@@ -73,6 +136,10 @@ int spn_pki_key_generate(spn_key_type_t type, gnutls_x509_privkey_t *out)
 	if (rc < 0) {
 		gnutls_x509_privkey_deinit(key);
 		return spn_err(SPN_ECRYPTO, "key generation failed: %s", gnutls_strerror(rc));
+	}
+	if ((rc = p256_fixed_length(&key))) {
+		gnutls_x509_privkey_deinit(key);
+		return rc;
 	}
 	*out = key;
 	return 0;
@@ -142,6 +209,10 @@ int spn_pki_key_load(const char *path, const char *pass_env, gnutls_x509_privkey
 		rc = spn_err(SPN_EINVAL, "%s: not a usable private key: %s", path, gnutls_strerror(rc));
 		goto out;
 	}
+	/* A key file written before spn fixed the scalar's length is read as
+	 * it is; whatever is exported from it now is right. */
+	if ((rc = p256_fixed_length(&key)))
+		goto out;
 	*out = key;
 	key = NULL;
 	rc = 0;

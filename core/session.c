@@ -64,6 +64,8 @@ int spn_session_offer(const char *session_id, const char *service, const spn_ide
 		return spn_err(SPN_ECRYPTO, "no random bytes for a session key");
 	if ((rc = spn_hpke_setup_sender(SPN_HPKE_AES256GCM, client_pk, info, info_len, NULL, 0, out->enc, &ctx)) == 0)
 		rc = spn_hpke_seal(&ctx, NULL, 0, k, SPN_SESSION_KEY, out->sealed);
+	else if (rc == SPN_EINVAL)
+		rc = spn_err(rc, "client_key: %s", spn_err_detail(rc));
 	spn_hpke_ctx_clear(&ctx);
 	if (rc == 0 && (rc = spn_session_transcript(out, &transcript)) == 0 &&
 	    (rc = spn_pki_sign(key, transcript, strlen(transcript), &sig)) == 0) {

@@ -284,3 +284,25 @@ signed() {
 	[ -z "$body" ] || set -- "$@" --data "$body"
 	curl -sS -o "$WORK/body" -w '%{http_code}' "$@" "$url" 2>"$WORK/curlerr"
 }
+
+# --- captures of loopback (root and tcpdump) --------------------------------
+
+# capture_start: every TCP byte on loopback from now on, into $WORK/lo.pcap.
+capture_start() {
+	tcpdump -i lo --immediate-mode -Z root -U -s 0 -w "$WORK/lo.pcap" tcp 2>"$WORK/tcpdump.err" &
+	TCPDUMP=$!
+	wait_for 5 grep -q listening "$WORK/tcpdump.err"
+}
+# capture_stop: lets the last bytes in, then closes the capture.
+capture_stop() { sleep 0.5; kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null; }
+
+# scenario_send URL IBAN: the wristband enrolled in $WORK/band sends the
+# reference scenario's message through URL, over plain HTTP: vitals for
+# healthcare, its delivery address and bank details (IBAN) carried. Its
+# output is in $WORK/c.
+scenario_send() {
+	"$SPN_CLIENT" --url "$1" --root "$CA" --cert "$WORK/band/node.crt" --key "$WORK/band/node.key" \
+		healthcare='{"patient":"p-1042","pulse":128,"spo2":90,"temp":39.2}' \
+		+pharmacy='{"deliver_to":"Rue de la Gare 4, 1003 Lausanne"}' \
+		+bank="{\"iban\":\"$2\",\"holder\":\"Ada Muster\",\"max_amount\":\"20.00\"}" >"$WORK/c" 2>&1
+}

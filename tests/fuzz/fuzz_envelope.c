@@ -28,9 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (e && spn_envelope_parse((const char *)data, size, e) == 0) {
 		if (e->n == 0 || e->n > SPN_ENVELOPE_MAX || !spn_id_is_valid(e->id))
 			abort();
-		for (size_t i = 0; i < e->n; i++)
+		for (size_t i = 0; i < e->n; i++) {
 			if (e->rc[i] == 0 && strcmp(e->h[i].mid, e->id) != 0)
 				abort();
+			/* No two sections a provider would take for one. */
+			for (size_t j = 0; j < i; j++)
+				if (e->rc[i] == 0 && e->rc[j] == 0 && spn_envelope_sections_clash(&e->h[i], &e->h[j]))
+					abort();
+		}
 		spn_envelope_clear(e);
 	}
 	free(e);

@@ -19,8 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = 0;
 
 	if (spn_json_parse((const char *)data, size, &o) == 0) {
-		/* Serialising walks the whole tree the parser built. */
-		spn_json_text(o, &len);
+		/* Serialising walks the whole tree the parser built; what json-c
+		 * writes, the strict reader takes back. */
+		json_object *again_o = NULL;
+		const char *text = spn_json_text(o, &len);
+		if (spn_json_parse(text, len, &again_o) != 0)
+			abort();
+		json_object_put(again_o);
 		json_object_put(o);
 	}
 	if (spn_b64url_decode((const char *)data, size, &raw, &len) == 0) {

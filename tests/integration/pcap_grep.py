@@ -7,7 +7,15 @@ import struct
 import sys
 
 
-def streams(path):
+def streams(path, ports=None):
+    """The bytes of each direction of each connection, put back together;
+    with ports, only connections to or from one of them."""
+    return [data for (_, sport, _, dport), data in streams_by_key(path).items()
+            if ports is None or sport in ports or dport in ports]
+
+
+def streams_by_key(path):
+    """{(src, sport, dst, dport): bytes} for each direction of each connection."""
     out = {}
     with open(path, 'rb') as f:
         head = f.read(24)
@@ -48,7 +56,7 @@ def streams(path):
                 key = (src, sport, dst, dport)
                 seen = out.setdefault(key, {})
                 seen.setdefault(seq, data)   # a retransmission counts once
-    return [b''.join(v for _, v in sorted(segs.items())) for segs in out.values()]
+    return {k: b''.join(v for _, v in sorted(segs.items())) for k, segs in out.items()}
 
 
 def main():

@@ -44,12 +44,10 @@ band() { # band FILE BANK_SECTION: one message from the wristband through admin-
 }
 nodes() { for n in psp admin-east admin-care healthcare-1 hospital-1 pharmacy-1 bank-1; do
 	printf -- '--node %s=%s ' "$n" "$(cat "$WORK/$n/pid")"; done; }
-tcpdump -i lo --immediate-mode -Z root -U -s 0 -w "$WORK/lo.pcap" tcp 2>"$WORK/tcpdump.err" &
-TCPDUMP=$!
-wait_for 5 grep -q listening "$WORK/tcpdump.err"
+capture_start
 band "$WORK/paid" "$(mk sections bank)"
 band "$WORK/refused" "{\"iban\":\"$POOR\",\"holder\":\"Bob Broke\",\"max_amount\":\"99999999.00\"}"
-kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
+capture_stop
 diag "$(cat "$WORK/paid" "$WORK/refused")"
 check "the composition ran: the bank authorised, the pharmacy delivers" \
 	sh -c "grep -q '^bank from bank-1: {\"status\":\"authorised\"' '$WORK/paid' && grep -q '\"status\":\"delivering\"' '$WORK/paid'"

@@ -23,15 +23,9 @@ up() { for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do
 	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q " $n " || return 1; done; }
 check "the tree is up" wait_for 10 up
 
-tcpdump -i lo --immediate-mode -Z root -U -s 0 -w "$WORK/lo.pcap" tcp 2>"$WORK/tcpdump.err" &
-TCPDUMP=$!
-wait_for 5 grep -q listening "$WORK/tcpdump.err"
-"$SPN_CLIENT" --url "$(purl "$WORK/admin-east")" --root "$CA" --cert "$WORK/band/node.crt" --key "$WORK/band/node.key" \
-	healthcare='{"patient":"p-1042","pulse":128,"spo2":90,"temp":39.2}' \
-	+pharmacy='{"deliver_to":"Rue de la Gare 4, 1003 Lausanne"}' \
-	+bank="{\"iban\":\"$IBAN\",\"holder\":\"Ada Muster\",\"max_amount\":\"20.00\"}" >"$WORK/c" 2>&1
-sleep 0.5
-kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
+capture_start
+scenario_send "$(purl "$WORK/admin-east")" "$IBAN"
+capture_stop
 check "the scenario runs on plain HTTP: the bank authorised, the pharmacy delivers" \
 	sh -c "grep -q '^bank from bank-1: {\"status\":\"authorised\"' '$WORK/c' && grep -q '\"status\":\"delivering\"' '$WORK/c'"
 $PY "$top_srcdir/tests/integration/pcap_grep.py" "$WORK/lo.pcap" '"kind":"section"' '"node":"bank-1"' \

@@ -24,9 +24,7 @@ up() { "$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q 'hosp1' &
 	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q 'bank1'; }
 check "the tree is up" wait_for 10 up
 
-tcpdump -i lo --immediate-mode -Z root -U -s 0 -w "$WORK/lo.pcap" tcp 2>"$WORK/tcpdump.err" &
-TCPDUMP=$!
-wait_for 5 grep -q listening "$WORK/tcpdump.err"
+capture_start
 VITALS="vitals-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 IBAN="DE02$(od -An -N8 -tu8 /dev/urandom | tr -d ' \n')"
 CLEAR="clear-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
@@ -34,8 +32,7 @@ CLEAR="clear-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 # The control: a payload a member sends without a session, in the clear
 # (the routing probe), is seen.
 signed "$WORK/gate" POST "$(purl "$WORK/gate")/v1/route" "{\"service\":\"hospital\",\"payload\":\"$CLEAR\"}" >/dev/null
-sleep 0.5
-kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null; 
+capture_stop
 diag "$(tr '\n' '|' <"$WORK/c")"
 check "the client read both replies, which echo its sections" sh -c "grep -q '^hospital from hosp1: .*\"echo\":\"$VITALS\"' '$WORK/c' && grep -q '^bank from bank1: .*\"echo\":\"iban $IBAN\"' '$WORK/c'"
 

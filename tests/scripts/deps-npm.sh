@@ -11,7 +11,7 @@ dir=${1:?usage: deps-npm.sh DIR}
 mkdir -p "$dir"
 exec 9>"$dir/.lock"
 flock 9
-for f in package.json package-lock.json hpke.mjs jwe.mjs; do
+for f in package.json package-lock.json hpke.mjs jwe.mjs wire.mjs; do
 	cmp -s "$src/$f" "$dir/$f" 2>/dev/null || cp "$src/$f" "$dir/$f"
 done
 stamp="$dir/node_modules/.spn-installed"

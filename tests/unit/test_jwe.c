@@ -178,6 +178,53 @@ static void bad_headers_are_not_written(void **state)
 	assert_null(jwe);
 }
 
+/* The header a reader takes is the header the tag covers, read one way:
+ * no member twice (json-c would keep the last), no sequence number clamped
+ * into range, and the algorithm judged before the members it brings. */
+static int peek(const char *json)
+{
+	spn_jwe_header_t got;
+	char *jwe = with_header("x..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA", json);
+	int rc = spn_jwe_peek(jwe, strlen(jwe), &got);
+
+	free(jwe);
+	return rc;
+}
+
+#define REST "\"kid\":\"s-7f3a\",\"svc\":\"bank\",\"to\":\"bank-1\",\"from\":\"wristband-7\",\"mid\":\"m-0001\""
+
+static void strict_headers(void **state)
+{
+	(void)state;
+	assert_int_equal(peek("{\"alg\":\"dir\",\"enc\":\"A256GCM\"," REST ",\"seq\":3}"), 0);
+	/* Duplicates, whichever comes last. */
+	assert_int_equal(peek("{\"alg\":\"none\",\"enc\":\"A256GCM\"," REST ",\"seq\":3,\"alg\":\"dir\"}"), SPN_EINVAL);
+	assert_int_equal(peek("{\"alg\":\"dir\",\"enc\":\"A256GCM\"," REST ",\"seq\":3,\"to\":\"bank-2\"}"), SPN_EINVAL);
+	assert_int_equal(peek("{\"alg\":\"dir\",\"enc\":\"A256GCM\"," REST ",\"seq\":3,\"seq\":3}"), SPN_EINVAL);
+	/* seq is 0 to 2^63-1; above, refused rather than read as 2^63-1. */
+	assert_int_equal(peek("{\"alg\":\"dir\",\"enc\":\"A256GCM\"," REST ",\"seq\":9223372036854775807}"), 0);
+	assert_int_equal(peek("{\"alg\":\"dir\",\"enc\":\"A256GCM\"," REST ",\"seq\":9223372036854775808}"),
+			 SPN_EINVAL);
+	assert_int_equal(peek("{\"alg\":\"dir\",\"enc\":\"A256GCM\"," REST ",\"seq\":18446744073709551616}"),
+			 SPN_EINVAL);
+	/* Another algorithm with its own members: unsupported, not an unknown
+	 * field; an unknown field with dir/A256GCM stays invalid. */
+	assert_int_equal(peek("{\"alg\":\"PBES2-HS512+A256KW\",\"enc\":\"A256GCM\",\"p2c\":1000000,\"p2s\":\"AAAA\"," REST
+			      ",\"seq\":3}"),
+			 SPN_EUNSUPPORTED);
+	assert_int_equal(peek("{\"epk\":{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AA\"},\"alg\":\"ECDH-ES\",\"enc\":\"A256GCM\"," REST
+			      ",\"seq\":3}"),
+			 SPN_EUNSUPPORTED);
+	assert_int_equal(peek("{\"alg\":\"dir\",\"enc\":\"A128CBC-HS256\",\"zip\":\"DEF\"," REST ",\"seq\":3}"),
+			 SPN_EUNSUPPORTED);
+	assert_int_equal(peek("{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"zip\":\"DEF\"," REST ",\"seq\":3}"), SPN_EINVAL);
+	/* An id over its length is invalid input (400), not too_big (413). */
+	assert_int_equal(peek("{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":\"s-7f3a\",\"svc\":\"bank\",\"to\":\"bank-1\","
+			      "\"from\":\"w0123456789012345678901234567890123456789012345678901234567890123\","
+			      "\"mid\":\"m-0001\",\"seq\":3}"),
+			 SPN_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +232,7 @@ int main(void)
 		cmocka_unit_test(tampering),
 		cmocka_unit_test(bad_headers_are_not_written),
 		cmocka_unit_test(documented_example),
+		cmocka_unit_test(strict_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 
 #include <gnutls/gnutls.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,12 +16,14 @@
 
 #include <cmocka.h>
 
+#include "b64.h"
 #include "ca.h"
 #include "clock.h"
 #include "error.h"
 #include "file.h"
 #include "pki_cert.h"
 #include "pki_csr.h"
+#include "pki_key.h"
 #include "pki_peers.h"
 #include "token.h"
 
@@ -129,6 +132,57 @@ static void tokens(void **state)
 	gnutls_x509_crt_deinit(crt);
 }
 
+/* A token whose claims are json, signed properly with key. */
+static char *signed_token(gnutls_x509_privkey_t key, const char *json)
+{
+	char *claims = NULL, *input = NULL, *sig64 = NULL, *out = NULL;
+	gnutls_datum_t sig = {NULL, 0};
+
+	assert_int_equal(spn_b64url_encode((const uint8_t *)json, strlen(json), &claims), 0);
+	assert_true(asprintf(&input, "spn1.%s", claims) > 0);
+	assert_int_equal(spn_pki_sign(key, input, strlen(input), &sig), 0);
+	assert_int_equal(spn_b64url_encode(sig.data, sig.size, &sig64), 0);
+	assert_true(asprintf(&out, "%s.%s", input, sig64) > 0);
+	gnutls_free(sig.data);
+	free(claims);
+	free(input);
+	free(sig64);
+	return out;
+}
+
+/* A claim twice, signed by the PSP itself: json-c would keep the last one
+ * (trust 100); the token is refused whichever comes last. */
+static void token_claims_twice(void **state)
+{
+	static const char head[] = "{\"v\":1,\"tid\":\"0123456789abcdef0123456789abcdef\",\"grp\":\"demo\","
+				   "\"node\":\"n1\",\"role\":\"spn\",\"trust\":0,\"svc\":[\"bank\"],\"by\":\"psp\","
+				   "\"iat\":1893456000,\"exp\":1893456600";
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt = load("node.crt");
+	char *path = spn_file_join(dir, "node.key"), json[512], *text;
+	spn_token_t got;
+
+	(void)state;
+	assert_int_equal(spn_pki_key_load(path, NULL, &key), 0);
+	snprintf(json, sizeof(json), "%s}", head);
+	text = signed_token(key, json);
+	assert_int_equal(spn_token_decode(text, strlen(text), &got), 0);
+	assert_int_equal(spn_token_verify(text, &got, crt), 0);
+	assert_int_equal(got.node.trust, 0);
+	free(text);
+	snprintf(json, sizeof(json), "%s,\"trust\":100}", head);
+	text = signed_token(key, json);
+	assert_int_equal(spn_token_decode(text, strlen(text), &got), SPN_ETOKEN);
+	free(text);
+	snprintf(json, sizeof(json), "%s,\"role\":\"admin\"}", head);
+	text = signed_token(key, json);
+	assert_int_equal(spn_token_decode(text, strlen(text), &got), SPN_ETOKEN);
+	free(text);
+	free(path);
+	gnutls_x509_privkey_deinit(key);
+	gnutls_x509_crt_deinit(crt);
+}
+
 static void validity_follows_the_pinned_clock(void **state)
 {
 	gnutls_x509_crt_t root = load("ca/root.crt"), node = load("node.crt");
@@ -218,14 +272,84 @@ static void key_files(void **state)
 	free(path);
 }
 
+/* The DER inside a PKCS#8 PEM; the caller frees. */
+static uint8_t *pem_der(const char *pem, size_t *len)
+{
+	char b64[1024];
+	size_t n = 0;
+	uint8_t *der = NULL;
+
+	for (const char *p = strchr(pem, '\n') + 1; *p && *p != '-'; p++)
+		if (*p != '\n')
+			b64[n++] = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+	while (n && b64[n - 1] == '=')
+		n--;
+	assert_int_equal(spn_b64url_decode(b64, n, &der, len), 0);
+	return der;
+}
+
+static bool has(const uint8_t *b, size_t n, const uint8_t *what, size_t wn)
+{
+	for (size_t i = 0; i + wn <= n; i++)
+		if (memcmp(b + i, what, wn) == 0)
+			return true;
+	return false;
+}
+
+/* RFC 5915: a P-256 ECPrivateKey holds its scalar in exactly 32 octets.
+ * Keys spn makes say so, and a key file GnuTLS wrote with 33 (a leading
+ * zero before a scalar whose top bit is set) is written right once loaded. */
+static void p256_scalar_fixed_length(void **state)
+{
+	static const char old[] = "-----BEGIN PRIVATE KEY-----\n"
+				  "MIGUAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBHoweAIBAQQhANXS/Lw9cWmqzQTV\n"
+				  "nP0bdXAxT6A8oNM17c20MZ67+DwdoAoGCCqGSM49AwEHoUQDQgAEG7vVbVWpwwM4\n"
+				  "4cPDvptcynM3dsva9Zn39K7a6wCmBZlc83Hhj2JZ6ixbY+NmUKz+8HMBjVn0GVZk\n"
+				  "d0Z+3V4WDw==\n"
+				  "-----END PRIVATE KEY-----\n";
+	static const uint8_t fixed[] = {0x02, 0x01, 0x01, 0x04, 0x20}, padded[] = {0x02, 0x01, 0x01, 0x04, 0x21};
+	char *path = spn_file_join(dir, "old-p256.key");
+	gnutls_x509_privkey_t key;
+	gnutls_datum_t pem;
+	uint8_t *der;
+	size_t len;
+
+	(void)state;
+	der = pem_der(old, &len);
+	assert_true(has(der, len, padded, sizeof(padded)));
+	free(der);
+	assert_int_equal(spn_file_create(path, old, strlen(old), 0600), 0);
+	assert_int_equal(spn_pki_key_load(path, NULL, &key), 0);
+	assert_int_equal(spn_pki_key_export(key, NULL, &pem), 0);
+	der = pem_der((const char *)pem.data, &len);
+	assert_true(has(der, len, fixed, sizeof(fixed)) && !has(der, len, padded, sizeof(padded)));
+	/* Still the same key: its scalar's first bytes follow. */
+	assert_true(has(der, len, (const uint8_t[]){0x04, 0x20, 0xd5, 0xd2, 0xfc, 0xbc, 0x3d, 0x71}, 8));
+	free(der);
+	spn_pki_datum_free_secret(&pem);
+	gnutls_x509_privkey_deinit(key);
+	for (int i = 0; i < 32; i++) {
+		assert_int_equal(spn_pki_key_generate(SPN_KEY_P256, &key), 0);
+		assert_int_equal(spn_pki_key_export(key, NULL, &pem), 0);
+		der = pem_der((const char *)pem.data, &len);
+		assert_true(has(der, len, fixed, sizeof(fixed)));
+		free(der);
+		spn_pki_datum_free_secret(&pem);
+		gnutls_x509_privkey_deinit(key);
+	}
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(csr_round_trip_and_tamper),
 		cmocka_unit_test(tokens),
+		cmocka_unit_test(token_claims_twice),
 		cmocka_unit_test(validity_follows_the_pinned_clock),
 		cmocka_unit_test(peers_cache),
 		cmocka_unit_test(key_files),
+		cmocka_unit_test(p256_scalar_fixed_length),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -190,12 +190,35 @@ static void authorisation_and_binding(void **state)
 	spn_session_offer_clear(&o);
 }
 
+/* A client_key of small order (RFC 7748 lists them) leaves no shared
+ * secret: it is the client's bad input, refused as invalid, not a failed
+ * operation of the provider's. */
+static void small_order_client_key(void **state)
+{
+	static const uint8_t points[][32] = {
+		{0},
+		{1},
+		{0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+		 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
+		{0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+	};
+	spn_session_offer_t o;
+	uint8_t k[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++)
+		assert_int_equal(spn_session_offer("s-5", "bank", &bank.id, bank.key, bank.cert, points[i], &o, k),
+				 SPN_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(key_agreed),
 		cmocka_unit_test(substitution_refused),
 		cmocka_unit_test(authorisation_and_binding),
+		cmocka_unit_test(small_order_client_key),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
