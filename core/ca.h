@@ -126,17 +126,20 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 
 void spn_ca_issued_clear(spn_ca_issued_t *out);
 
-/* Revocation (final), hold and release; each regenerates the CRL. */
-int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason);
+/* Revocation (final), hold and release. Each changes the other valid
+ * certificates of the same node and key alike, in the same transaction, and
+ * then signs a new CRL. A revocation asked for by another node (by, else
+ * NULL) is recorded with a "requested" event naming it, in that same
+ * transaction. When the change is recorded but the CRL cannot be signed,
+ * the error is returned with *recorded (optional) set: the caller's
+ * own answer, never another call's. */
+int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason, const char *by, bool *recorded);
 int spn_ca_hold(spn_ca_t *ca, const char *serial);
 int spn_ca_release(spn_ca_t *ca, const char *serial);
 
 /* Whether a revocation, hold or release is recorded that the CRL file does
  * not show yet (its signing failed): the caller signs it again. */
 bool spn_ca_crl_stale(spn_ca_t *ca);
-/* Whether the last revoke, hold or release was recorded in the ledger, even
- * if it then failed to sign the CRL. */
-bool spn_ca_recorded(spn_ca_t *ca);
 
 /* Signs a fresh CRL from the ledger and writes it to the configured file;
  * *pem (optional) is the caller's to free. */

@@ -151,41 +151,54 @@ static int renewals(spn_ca_t *ca, const spn_ledger_cert_t *c, spn_cert_status_t 
 	return rc ? rc : spn_ledger_cert_each(ca->ledger, false, now, same_key, f);
 }
 
-static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason)
+/* One certificate's new status. */
+static int set_status(spn_ca_t *ca, const char *kind, const char *serial, int reason, time_t now)
+{
+	if (strcmp(kind, "revoke") == 0)
+		return spn_ledger_cert_revoke(ca->ledger, serial, reason, now);
+	if (strcmp(kind, "hold") == 0)
+		return spn_ledger_cert_hold(ca->ledger, serial, now);
+	return spn_ledger_cert_release(ca->ledger, serial, now);
+}
+
+/* The change, its events and the same change to the key's other
+ * certificates, inside the caller's transaction. */
+static int record_change(spn_ca_t *ca, const char *serial, const char *kind, int reason, const char *by, time_t now)
 {
 	spn_ledger_cert_t c;
 	family_t more = {0};
+	char detail[SPN_NAME_MAX + 8];
+	int rc;
+
+	if ((rc = set_status(ca, kind, serial, reason, now)) || (rc = spn_ledger_cert_get(ca->ledger, serial, &c)))
+		return rc;
+	rc = spn_ledger_event(ca->ledger, now, kind, serial, c.id.node_id,
+			      strcmp(kind, "revoke") == 0 ? spn_crl_reason_name(reason) : "");
+	if (rc == 0)
+		rc = renewals(ca, &c, strcmp(kind, "release") == 0 ? SPN_CERT_HOLD : SPN_CERT_VALID, now, &more);
+	for (size_t i = 0; rc == 0 && i < more.n; i++)
+		if ((rc = set_status(ca, kind, more.serials[i], reason, now)) == 0)
+			rc = spn_ledger_event(ca->ledger, now, kind, more.serials[i], c.id.node_id, "same key");
+	/* The ledger says who asked, not only what was done. */
+	if (rc == 0 && by) {
+		snprintf(detail, sizeof(detail), "by %s", by);
+		rc = spn_ledger_event(ca->ledger, now, "requested", serial, "", detail);
+	}
+	free(more.serials);
+	spn_ledger_cert_clear(ca->ledger, &c);
+	return rc;
+}
+
+static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason, const char *by, bool *recorded)
+{
 	time_t now = spn_clock_now();
 	int rc;
 
-	ca->recorded = false;
+	if (recorded)
+		*recorded = false;
 	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
 		return rc;
-	if (strcmp(kind, "revoke") == 0)
-		rc = spn_ledger_cert_revoke(ca->ledger, serial, reason, now);
-	else if (strcmp(kind, "hold") == 0)
-		rc = spn_ledger_cert_hold(ca->ledger, serial, now);
-	else
-		rc = spn_ledger_cert_release(ca->ledger, serial, now);
-	if (rc == 0 && (rc = spn_ledger_cert_get(ca->ledger, serial, &c)) == 0) {
-		rc = spn_ledger_event(ca->ledger, now, kind, serial, c.id.node_id,
-				      strcmp(kind, "revoke") == 0 ? spn_crl_reason_name(reason) : "");
-		if (rc == 0)
-			rc = renewals(ca, &c, strcmp(kind, "release") == 0 ? SPN_CERT_HOLD : SPN_CERT_VALID, now, &more);
-		for (size_t i = 0; rc == 0 && i < more.n; i++) {
-			if (strcmp(kind, "revoke") == 0)
-				rc = spn_ledger_cert_revoke(ca->ledger, more.serials[i], reason, now);
-			else if (strcmp(kind, "hold") == 0)
-				rc = spn_ledger_cert_hold(ca->ledger, more.serials[i], now);
-			else
-				rc = spn_ledger_cert_release(ca->ledger, more.serials[i], now);
-			if (rc == 0)
-				rc = spn_ledger_event(ca->ledger, now, kind, more.serials[i], c.id.node_id, "same key");
-		}
-		free(more.serials);
-		spn_ledger_cert_clear(ca->ledger, &c);
-	}
-	if (rc == 0)
+	if ((rc = record_change(ca, serial, kind, reason, by, now)) == 0)
 		rc = spn_ledger_commit(ca->ledger);
 	if (rc) {
 		spn_ledger_rollback(ca->ledger);
@@ -193,7 +206,8 @@ static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason
 	}
 	spn_log_info("certificate %s: %s%s%s", serial, kind, reason ? " " : "", reason ? spn_crl_reason_name(reason) : "");
 	ca->crl_stale = true;
-	ca->recorded = true;
+	if (recorded)
+		*recorded = true;
 	if ((rc = spn_ca_crl_update(ca, NULL)))
 		return spn_err(rc, "%s of %s recorded, but the CRL could not be signed (%s); run spnctl crl", kind, serial,
 			       spn_err_detail(rc));
@@ -205,22 +219,17 @@ bool spn_ca_crl_stale(spn_ca_t *ca)
 	return ca->crl_stale;
 }
 
-bool spn_ca_recorded(spn_ca_t *ca)
+int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason, const char *by, bool *recorded)
 {
-	return ca->recorded;
-}
-
-int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason)
-{
-	return change(ca, serial, "revoke", reason);
+	return change(ca, serial, "revoke", reason, by, recorded);
 }
 
 int spn_ca_hold(spn_ca_t *ca, const char *serial)
 {
-	return change(ca, serial, "hold", 0);
+	return change(ca, serial, "hold", 0, NULL, NULL);
 }
 
 int spn_ca_release(spn_ca_t *ca, const char *serial)
 {
-	return change(ca, serial, "release", 0);
+	return change(ca, serial, "release", 0, NULL, NULL);
 }

@@ -444,7 +444,7 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 		if (rc) {
 			/* The certificate is recorded but its key is lost: revoke
 			 * it so that nothing accepted is left dangling. */
-			spn_ca_revoke(ca, out->serial, 5);
+			spn_ca_revoke(ca, out->serial, 5, NULL, NULL);
 			spn_ca_issued_clear(out);
 			goto out;
 		}

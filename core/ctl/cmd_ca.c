@@ -2,7 +2,6 @@
  * the PSP's certificate authority from the command line. */
 #include "config.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,29 +331,29 @@ static int status_cmd(int argc, char **argv, const char *name, const char *usage
 	ca_args_t a = {0};
 	spn_conf_t *conf;
 	spn_ca_t *ca;
+	char serial[SPN_SERIAL_HEX];
 	int reason = 0, rc = ca_args(argc, argv, usage, true, &a);
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (!a.conf)
 		return spnctl_usage("usage: %s", usage);
-	/* OpenSSL prints serials in upper case; the ledger keeps lower case. */
-	for (char *p = (char *)a.arg; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	if ((rc = spn_serial_parse(a.arg, serial)))
+		return spnctl_fail(name, rc);
 	if (strcmp(name, "revoke") == 0 && (rc = spn_crl_reason_parse(a.reason ? a.reason : "unspecified", &reason)))
 		return spnctl_fail(name, rc);
 	if ((rc = open_ca(a.conf, true, &conf, &ca)))
 		return spnctl_fail(name, rc);
 	if (strcmp(name, "revoke") == 0)
-		rc = spn_ca_revoke(ca, a.arg, reason);
+		rc = spn_ca_revoke(ca, serial, reason, NULL, NULL);
 	else if (strcmp(name, "hold") == 0)
-		rc = spn_ca_hold(ca, a.arg);
+		rc = spn_ca_hold(ca, serial);
 	else
-		rc = spn_ca_release(ca, a.arg);
+		rc = spn_ca_release(ca, serial);
 	close_ca(conf, ca);
 	if (rc)
 		return spnctl_fail(name, rc);
-	fprintf(stderr, "spnctl: %s %s: done, CRL updated\n", name, a.arg);
+	fprintf(stderr, "spnctl: %s %s: done, CRL updated\n", name, serial);
 	return 0;
 }
 
