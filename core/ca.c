@@ -286,9 +286,7 @@ int spn_ca_init(const spn_ca_init_t *p)
 	if ((rc = write_conf(p, path)) || (rc = spn_conf_load(path, &conf)))
 		goto out;
 	PATH("ledger.db");
-	if ((rc = spn_ledger_open(path, &ledger)))
-		goto out;
-	if ((rc = spn_ledger_meta_set(ledger, "group", p->group)) || (rc = spn_ledger_meta_set(ledger, "psp", p->psp_id)))
+	if ((rc = spn_ledger_open(path, SPN_LEDGER_CREATE, &ledger)))
 		goto out;
 
 	/* The PSP is a member like any other: its own node key and certificate. */
@@ -311,7 +309,8 @@ int spn_ca_init(const spn_ca_init_t *p)
 	ca.ledger = ledger;
 	if ((rc = spn_ledger_begin(ledger)))
 		goto out;
-	if ((rc = spn_ca_record(&ca, node, &id, "", "", now, &issued)) ||
+	if ((rc = spn_ledger_meta_set(ledger, "group", p->group)) || (rc = spn_ledger_meta_set(ledger, "psp", p->psp_id)) ||
+	    (rc = spn_ca_record(&ca, node, &id, "", "", now, &issued)) ||
 	    (rc = spn_ledger_event(ledger, now, "init", "", p->psp_id, p->group)) || (rc = spn_ledger_commit(ledger))) {
 		spn_ledger_rollback(ledger);
 		goto out;
@@ -389,7 +388,7 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 	if ((rc = spn_pki_key_load(node_key, spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE"),
 				   &ca->node_key)))
 		goto out;
-	if ((rc = spn_ledger_open(ledger, &ca->ledger)) ||
+	if ((rc = spn_ledger_open(ledger, SPN_LEDGER_WRITE, &ca->ledger)) ||
 	    (rc = spn_ledger_meta_get(ca->ledger, "group", ca->group, sizeof(ca->group))) ||
 	    (rc = spn_ledger_meta_get(ca->ledger, "psp", ca->psp_id, sizeof(ca->psp_id))))
 		goto out;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ca_internal.h"
 #include "clock.h"
@@ -15,6 +16,7 @@
 #include "file.h"
 #include "log.h"
 #include "pki_cert.h"
+#include "revoked.h"
 
 static int hex_to_bin(const char *hex, unsigned char *out, size_t cap, size_t *n)
 {
@@ -45,23 +47,60 @@ static int add_entry(const spn_ledger_cert_t *c, void *user)
 	return 0;
 }
 
-int spn_ca_crl_update(spn_ca_t *ca, char **pem_out)
+/* The number of the CRL published at path; 0 when there is none. */
+static uint64_t published_number(const char *path)
+{
+	struct stat st;
+	char *pem = NULL;
+	size_t len;
+	uint64_t number = 0;
+
+	if (stat(path, &st) == 0 && spn_file_read(path, 16 * 1024 * 1024, &pem, &len) == 0)
+		number = spn_crl_pem_number(pem, len);
+	free(pem);
+	return number;
+}
+
+/* The CRL's number and entries, from one ledger transaction: every
+ * revocation committed before it is listed, any committed after it gets a
+ * CRL with a higher number. */
+static int fill(spn_ca_t *ca, gnutls_x509_crl_t crl, uint64_t published, time_t now, uint64_t *out)
+{
+	unsigned char number[8];
+	uint64_t n;
+	int rc;
+
+	if ((rc = spn_ledger_begin(ca->ledger)))
+		return rc;
+	if ((rc = spn_ledger_next_crl_number(ca->ledger, published, out)) == 0) {
+		n = *out;
+		for (int i = 7; i >= 0; i--, n >>= 8)
+			number[i] = (unsigned char)(n & 0xff);
+		if (gnutls_x509_crl_set_number(crl, number, sizeof(number)) < 0)
+			rc = spn_err(SPN_ECRYPTO, "cannot number the CRL");
+	}
+	if (rc == 0)
+		rc = spn_ledger_cert_each_revoked(ca->ledger, now, add_entry, crl);
+	if (rc == 0)
+		rc = spn_ledger_commit(ca->ledger);
+	if (rc)
+		spn_ledger_rollback(ca->ledger);
+	return rc;
+}
+
+/* Signs and publishes under the lock: numbered above the one published,
+ * written before anyone else numbers another. */
+static int sign_and_publish(spn_ca_t *ca, char **pem_out)
 {
 	gnutls_x509_crl_t crl;
 	gnutls_privkey_t signer = NULL;
 	gnutls_datum_t pem = {NULL, 0};
-	unsigned char kid[64], number[8];
+	unsigned char kid[64];
 	size_t kid_len = sizeof(kid);
-	uint64_t crl_number;
 	time_t now = spn_clock_now();
+	uint64_t number = 0, newer;
 	int rc;
 
-	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_next_crl_number(ca->ledger, &crl_number)))
-		return rc;
-	for (int i = 7; i >= 0; i--) {
-		number[i] = (unsigned char)(crl_number & 0xff);
-		crl_number >>= 8;
-	}
 	if (gnutls_x509_crl_init(&crl) < 0 || gnutls_privkey_init(&signer) < 0)
 		return SPN_ENOMEM;
 	rc = gnutls_privkey_import_x509(signer, ca->key, 0);
@@ -70,12 +109,11 @@ int spn_ca_crl_update(spn_ca_t *ca, char **pem_out)
 	if (rc >= 0) rc = gnutls_x509_crl_set_next_update(crl, now + (time_t)ca->policy.crl_validity);
 	if (rc >= 0) rc = gnutls_x509_crt_get_subject_key_id(ca->root, kid, &kid_len, NULL);
 	if (rc >= 0) rc = gnutls_x509_crl_set_authority_key_id(crl, kid, kid_len);
-	if (rc >= 0) rc = gnutls_x509_crl_set_number(crl, number, sizeof(number));
 	if (rc < 0) {
 		rc = spn_err(SPN_ECRYPTO, "cannot build the CRL: %s", gnutls_strerror(rc));
 		goto out;
 	}
-	if ((rc = spn_ledger_cert_each_revoked(ca->ledger, now, add_entry, crl)))
+	if ((rc = fill(ca, crl, published_number(ca->crl_path), now, &number)))
 		goto out;
 	rc = gnutls_x509_crl_privkey_sign(crl, ca->root, signer,
 					  spn_pki_sign_digest(gnutls_x509_privkey_get_pk_algorithm(ca->key)), 0);
@@ -83,6 +121,13 @@ int spn_ca_crl_update(spn_ca_t *ca, char **pem_out)
 		rc = gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem);
 	if (rc < 0) {
 		rc = spn_err(SPN_ECRYPTO, "cannot sign the CRL: %s", gnutls_strerror(rc));
+		goto out;
+	}
+	/* Only a signer that does not take the lock could have published
+	 * since; a newer CRL is never replaced by an older one. */
+	if ((newer = published_number(ca->crl_path)) >= number) {
+		rc = spn_err(SPN_ESTATE, "CRL %llu not published: %s already holds CRL %llu", (unsigned long long)number,
+			     ca->crl_path, (unsigned long long)newer);
 		goto out;
 	}
 	if ((rc = spn_file_write(ca->crl_path, pem.data, pem.size, 0644)))
@@ -94,6 +139,26 @@ out:
 	gnutls_free(pem.data);
 	gnutls_privkey_deinit(signer);
 	gnutls_x509_crl_deinit(crl);
+	return rc;
+}
+
+int spn_ca_crl_update(spn_ca_t *ca, char **pem_out)
+{
+	char *lock_path = NULL;
+	int lock = -1, rc;
+
+	if ((rc = spn_ca_need_key(ca)))
+		return rc;
+	/* Several signers at once (spnd and spnctl, or many spnctl) take turns
+	 * from numbering to publishing, so that the file never goes back to a
+	 * lower number than one already published. */
+	if (asprintf(&lock_path, "%s.lock", ca->crl_path) < 0)
+		return SPN_ENOMEM;
+	if ((rc = spn_file_lock(lock_path, &lock)) == 0) {
+		rc = sign_and_publish(ca, pem_out);
+		spn_file_unlock(lock);
+	}
+	free(lock_path);
 	return rc;
 }
 

@@ -55,8 +55,12 @@ int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, 
 	rec.expires = t.expires;
 	if ((rc = spn_token_mint(&t, ca->node_key, out)))
 		return rc;
-	if ((rc = spn_ledger_token_add(ca->ledger, &rec, now)) == 0)
-		rc = spn_ledger_event(ca->ledger, now, "token", "", node->node_id, t.id);
+	if ((rc = spn_ledger_begin(ca->ledger)) == 0) {
+		if ((rc = spn_ledger_token_add(ca->ledger, &rec, now)) ||
+		    (rc = spn_ledger_event(ca->ledger, now, "token", "", node->node_id, t.id)) ||
+		    (rc = spn_ledger_commit(ca->ledger)))
+			spn_ledger_rollback(ca->ledger);
+	}
 	if (rc) {
 		free(*out);
 		*out = NULL;

@@ -220,12 +220,8 @@ static int need_admin(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *resp,
 	if (rc == 0 && !spn_role_is_admin(peer->role))
 		rc = spn_err(SPN_EDENIED, "%s is a %s; only administrators may do this", peer->node_id,
 			     spn_role_name(peer->role));
-	if (rc && rc != SPN_EDENIED) {
-		spn_http_error(resp, rc, NULL);
-		return -1;
-	}
 	if (rc) {
-		spn_http_error(resp, SPN_EDENIED, spn_err_detail(rc));
+		spn_http_error(resp, rc, spn_err_detail(rc));
 		return -1;
 	}
 	return 0;
