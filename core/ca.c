@@ -63,7 +63,7 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey
 
 	if (root && not_after > gnutls_x509_crt_get_expiration_time(root))
 		not_after = gnutls_x509_crt_get_expiration_time(root);
-	if ((rc = fresh_serial(serial)))
+	if ((rc = spn_ca_profile_check_key(profile, id->role, pub)) || (rc = fresh_serial(serial)))
 		return rc;
 	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_privkey_init(&signer) < 0)
 		return SPN_ENOMEM;
