@@ -40,6 +40,7 @@ typedef struct {
 	const char *psp_id;     /* the PSP's node id */
 	spn_key_type_t key_type;
 	const char *passphrase; /* for the root key; NULL leaves it unencrypted */
+	const char *node_passphrase; /* for the PSP's node key; NULL: unencrypted */
 	spn_names_t names;      /* where the PSP serves HTTPS */
 	unsigned long root_validity;
 } spn_ca_init_t;
@@ -72,6 +73,13 @@ int spn_ca_init(const spn_ca_init_t *p);
  * key the CA can mint tokens but not sign. */
 int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out);
 void spn_ca_close(spn_ca_t *ca);
+
+/* The PSP's node key, which signs the tokens it mints: loaded from [node]
+ * key when first asked for (its passphrase from [node] key_passphrase_file
+ * or key_passphrase_env), or the copy spn_ca_use_node_key gave (spnd, which
+ * holds the key already). Valid until spn_ca_close. */
+int spn_ca_node_key(spn_ca_t *ca, gnutls_x509_privkey_t *out);
+int spn_ca_use_node_key(spn_ca_t *ca, gnutls_x509_privkey_t key);
 
 spn_ledger_t *spn_ca_ledger(spn_ca_t *ca);
 gnutls_x509_crt_t spn_ca_root(spn_ca_t *ca);

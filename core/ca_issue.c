@@ -20,6 +20,7 @@
 
 int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, char **out)
 {
+	gnutls_x509_privkey_t key;
 	spn_token_t t;
 	spn_ledger_token_t rec;
 	time_t now = spn_clock_now();
@@ -50,7 +51,7 @@ int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, 
 	strcpy(rec.node_id, node->node_id);
 	strcpy(rec.minted_by, ca->psp_id);
 	rec.expires = t.expires;
-	if ((rc = spn_token_mint(&t, ca->node_key, out)))
+	if ((rc = spn_ca_node_key(ca, &key)) || (rc = spn_token_mint(&t, key, out)))
 		return rc;
 	if ((rc = spn_ledger_begin(ca->ledger)) == 0) {
 		if ((rc = spn_ledger_token_add(ca->ledger, &rec, now)) ||

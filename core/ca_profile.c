@@ -18,6 +18,7 @@ const spn_conf_key_t spn_ca_conf_keys[] = {
 	{"ca", "crl", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "crl_url", SPN_CONF_STR, 0, 0, NULL},
 	{"ca", "passphrase_env", SPN_CONF_STR, 1, 0, NULL},
+	{"ca", "passphrase_file", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "admin_threshold", SPN_CONF_UINT, 0, SPN_TRUST_MAX, NULL},
 	{"ca", "max_children", SPN_CONF_UINT, 0, 1000000, NULL},
 	{"ca", "token_ttl", SPN_CONF_DURATION, 60, 30 * 86400, NULL},
