@@ -310,7 +310,8 @@ int spn_ca_init(const spn_ca_init_t *p)
 	ca.ledger = ledger;
 	if ((rc = spn_ledger_begin(ledger)))
 		goto out;
-	if ((rc = spn_ledger_meta_set(ledger, "group", p->group)) || (rc = spn_ledger_meta_set(ledger, "psp", p->psp_id)) ||
+	if ((rc = spn_ledger_meta_set(ledger, "group", p->group)) ||
+	    (rc = spn_ledger_meta_set(ledger, "psp", p->psp_id)) ||
 	    (rc = spn_ca_record(&ca, node, &id, "", "", now, &issued)) ||
 	    (rc = spn_ledger_event(ledger, now, "init", "", p->psp_id, p->group)) || (rc = spn_ledger_commit(ledger))) {
 		spn_ledger_rollback(ledger);

@@ -101,8 +101,12 @@ static int sign_and_publish(spn_ca_t *ca, char **pem_out)
 	uint64_t number = 0, newer;
 	int rc;
 
-	if (gnutls_x509_crl_init(&crl) < 0 || gnutls_privkey_init(&signer) < 0)
+	if (gnutls_x509_crl_init(&crl) < 0)
 		return SPN_ENOMEM;
+	if (gnutls_privkey_init(&signer) < 0) {
+		gnutls_x509_crl_deinit(crl);
+		return SPN_ENOMEM;
+	}
 	rc = gnutls_privkey_import_x509(signer, ca->key, 0);
 	if (rc >= 0) rc = gnutls_x509_crl_set_version(crl, 2);
 	if (rc >= 0) rc = gnutls_x509_crl_set_this_update(crl, now);
@@ -126,8 +130,8 @@ static int sign_and_publish(spn_ca_t *ca, char **pem_out)
 	/* Only a signer that does not take the lock could have published
 	 * since; a newer CRL is never replaced by an older one. */
 	if ((newer = published_number(ca->crl_path)) >= number) {
-		rc = spn_err(SPN_ESTATE, "CRL %llu not published: %s already holds CRL %llu", (unsigned long long)number,
-			     ca->crl_path, (unsigned long long)newer);
+		rc = spn_err(SPN_ESTATE, "CRL %llu not published: %s already holds CRL %llu",
+			     (unsigned long long)number, ca->crl_path, (unsigned long long)newer);
 		goto out;
 	}
 	if ((rc = spn_file_write(ca->crl_path, pem.data, pem.size, 0644)))

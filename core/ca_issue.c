@@ -394,8 +394,8 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 	for (size_t i = 0; i < ndns + nip; i++) {
 		bool is_dns = i < ndns;
 		if ((rc = is_dns ? spn_names_add_dns(&p->names, dns[i]) : spn_names_add_ip(&p->names, ip[i - ndns]))) {
-			rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s[%zu]: %s", is_dns ? "dns" : "ip", is_dns ? i : i - ndns,
-				     spn_err_detail(rc));
+			rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s[%zu]: %s", is_dns ? "dns" : "ip",
+				     is_dns ? i : i - ndns, spn_err_detail(rc));
 			goto out;
 		}
 	}

@@ -61,9 +61,9 @@ static const char schema[] =
 /* What a caller is told once the file is lost; the log has the paths. */
 static int lost_err(void)
 {
-	return spn_err(SPN_ELEDGERLOST, "the CA's ledger was moved or deleted while in use: it records and issues nothing "
-					"more until it is started again with its ledger in place (its log says where "
-					"what it recorded is)");
+	return spn_err(SPN_ELEDGERLOST, "the CA's ledger was moved or deleted while in use: it records and issues "
+					"nothing more until it is started again with its ledger in place (its log "
+					"says where what it recorded is)");
 }
 
 static int db_err(spn_ledger_t *l, const char *what)
@@ -93,14 +93,14 @@ static int check_file(const char *path, spn_ledger_mode_t mode)
 		if (errno == ENOENT && mode == SPN_LEDGER_CREATE)
 			return 0;
 		if (errno == ENOENT)
-			return spn_err(SPN_ENOTFOUND, "%s: no ledger here: no such file (is this the PSP's configuration?)",
-				       path);
+			return spn_err(SPN_ENOTFOUND,
+				       "%s: no ledger here: no such file (is this the PSP's configuration?)", path);
 		return spn_err(SPN_ELEDGER, "ledger %s: %s", path, strerror(errno));
 	}
 	if (!S_ISREG(st.st_mode))
 		return spn_err(SPN_ELEDGER, "ledger %s is not a regular file", path);
 	if (mode == SPN_LEDGER_CREATE)
-		return st.st_size == 0 ? 0 : spn_err(SPN_EEXIST, "%s already exists; refusing to make a ledger over it", path);
+		return st.st_size == 0 ? 0 : spn_err(SPN_EEXIST, "%s already exists; not making a ledger there", path);
 	if (st.st_size == 0)
 		return spn_err(SPN_ELEDGER, "ledger %s is an empty file, not a ledger (spnctl init makes one)", path);
 	if (access(path, R_OK) != 0)
@@ -164,7 +164,8 @@ int spn_ledger_open(const char *path, spn_ledger_mode_t mode, spn_ledger_t **out
 	sqlite3_busy_timeout(l->db, 10000);
 	/* WAL + FULL: a committed issuance survives a crash or power loss. */
 	if (mode != SPN_LEDGER_READ &&
-	    (rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", "cannot configure")))
+	    (rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+		       "cannot configure")))
 		goto fail;
 	if (mode == SPN_LEDGER_CREATE && (rc = exec(l, schema, "cannot create schema")))
 		goto fail;
@@ -280,7 +281,8 @@ int spn_ledger_begin(spn_ledger_t *l)
 	int rc;
 
 	if (gone(l))
-		return l->lost ? lost_err() : spn_err(SPN_ELEDGER, "ledger %s: the enclosing transaction was rolled back", l->path);
+		return l->lost ? lost_err()
+			       : spn_err(SPN_ELEDGER, "ledger %s: the enclosing transaction was rolled back", l->path);
 	if (!l->depth && (rc = in_place(l)))
 		return rc;
 	if ((rc = exec(l, l->depth ? "SAVEPOINT nested" : "BEGIN IMMEDIATE", "cannot begin transaction")) == 0)
@@ -293,7 +295,8 @@ int spn_ledger_commit(spn_ledger_t *l)
 	int rc;
 
 	if (gone(l))
-		return l->lost ? lost_err() : spn_err(SPN_ELEDGER, "ledger %s: the transaction was rolled back", l->path);
+		return l->lost ? lost_err()
+			       : spn_err(SPN_ELEDGER, "ledger %s: the transaction was rolled back", l->path);
 	if (l->depth <= 1 && (rc = in_place(l)))
 		return rc;
 	/* Only the outermost commit reaches the disk. */

@@ -146,7 +146,8 @@ static int read_file(const char *path, char **out)
 	buf[n < PASS_MAX ? n : PASS_MAX] = '\0';
 	n = strcspn(buf, "\r\n");
 	if (rc == 0 && buf[n] == '\0' && n == PASS_MAX)
-		rc = spn_err(SPN_EPASSPHRASE, "passphrase file %s: passphrase longer than %d bytes", path, PASS_MAX - 1);
+		rc = spn_err(SPN_EPASSPHRASE, "passphrase file %s: passphrase longer than %d bytes", path,
+			     PASS_MAX - 1);
 	else if (rc == 0 && n == 0)
 		rc = spn_err(SPN_EPASSPHRASE, "passphrase file %s is empty", path);
 	if (rc) {

@@ -53,9 +53,9 @@ int spnctl_init(int argc, char **argv)
 			printf("usage: spnctl init -d DIR -g GROUP [--id PSP_ID] [--key-type ed25519|p256|rsa2048|rsa3072|rsa4096]\n"
 			       "                   [--name DNS_OR_IP]... [--root-validity 3650d] [--no-passphrase]\n"
 			       "                   [--encrypt-node-key]\n"
-			       "  The root key is encrypted with a passphrase from $SPN_CA_PASSPHRASE or the terminal;\n"
-			       "  with --encrypt-node-key the PSP's node key too, with one from $SPN_NODE_PASSPHRASE\n"
-			       "  or the terminal.\n");
+			       "  The root key is encrypted with a passphrase from $SPN_CA_PASSPHRASE or the\n"
+			       "  terminal; with --encrypt-node-key the PSP's node key too, with one from\n"
+			       "  $SPN_NODE_PASSPHRASE or the terminal.\n");
 			return 0;
 		default: return 2;
 		}
