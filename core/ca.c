@@ -63,7 +63,7 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey
 
 	if (root && not_after > gnutls_x509_crt_get_expiration_time(root))
 		not_after = gnutls_x509_crt_get_expiration_time(root);
-	if ((rc = fresh_serial(serial)))
+	if ((rc = spn_ca_profile_check_key(profile, id->role, pub)) || (rc = fresh_serial(serial)))
 		return rc;
 	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_privkey_init(&signer) < 0)
 		return SPN_ENOMEM;
@@ -198,6 +198,7 @@ static int write_conf(const spn_ca_init_t *p, const char *path)
 			 "id = %s\n"
 			 "group = %s\n"
 			 "key = node.key\n"
+			 "key_passphrase_env = SPN_NODE_PASSPHRASE\n"
 			 "cert = node.crt\n"
 			 "root = ca/root.crt\n\n"
 			 "[ca]\n"
@@ -286,16 +287,14 @@ int spn_ca_init(const spn_ca_init_t *p)
 	if ((rc = write_conf(p, path)) || (rc = spn_conf_load(path, &conf)))
 		goto out;
 	PATH("ledger.db");
-	if ((rc = spn_ledger_open(path, &ledger)))
-		goto out;
-	if ((rc = spn_ledger_meta_set(ledger, "group", p->group)) || (rc = spn_ledger_meta_set(ledger, "psp", p->psp_id)))
+	if ((rc = spn_ledger_open(path, SPN_LEDGER_CREATE, &ledger)))
 		goto out;
 
 	/* The PSP is a member like any other: its own node key and certificate. */
 	if ((rc = spn_pki_key_generate(p->key_type, &node_key)))
 		goto out;
 	PATH("node.key");
-	if ((rc = spn_pki_key_save(node_key, path, NULL)))
+	if ((rc = spn_pki_key_save(node_key, path, p->node_passphrase)))
 		goto out;
 	memset(&id, 0, sizeof(id));
 	strcpy(id.node_id, p->psp_id);
@@ -311,7 +310,9 @@ int spn_ca_init(const spn_ca_init_t *p)
 	ca.ledger = ledger;
 	if ((rc = spn_ledger_begin(ledger)))
 		goto out;
-	if ((rc = spn_ca_record(&ca, node, &id, "", "", now, &issued)) ||
+	if ((rc = spn_ledger_meta_set(ledger, "group", p->group)) ||
+	    (rc = spn_ledger_meta_set(ledger, "psp", p->psp_id)) ||
+	    (rc = spn_ca_record(&ca, node, &id, "", "", now, &issued)) ||
 	    (rc = spn_ledger_event(ledger, now, "init", "", p->psp_id, p->group)) || (rc = spn_ledger_commit(ledger))) {
 		spn_ledger_rollback(ledger);
 		goto out;
@@ -352,10 +353,22 @@ out:
 	return rc;
 }
 
+/* The root key, its passphrase from [ca] passphrase_file or passphrase_env. */
+static int load_root_key(spn_ca_t *ca, const char *path)
+{
+	spn_pass_src_t src;
+	int rc;
+
+	if ((rc = spn_pass_src_conf(ca->conf, "ca", "passphrase", "SPN_CA_PASSPHRASE", &src)) == 0)
+		rc = spn_pki_key_load_src(path, &src, &ca->key, NULL);
+	spn_pass_src_clear(&src);
+	return rc ? spn_err(rc, "CA key %s: %s", path, spn_err_detail(rc)) : 0;
+}
+
 int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 {
 	spn_ca_t *ca = calloc(1, sizeof(*ca));
-	char *key = NULL, *cert = NULL, *ledger = NULL, *node_key = NULL, buf[SPN_NAME_MAX + 1];
+	char *key = NULL, *cert = NULL, *ledger = NULL, buf[SPN_NAME_MAX + 1];
 	int rc;
 
 	if (!ca)
@@ -363,8 +376,7 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 	ca->conf = (spn_conf_t *)conf;
 	if ((rc = spn_conf_path(conf, "ca", "key", NULL, &key)) || (rc = spn_conf_path(conf, "ca", "cert", NULL, &cert)) ||
 	    (rc = spn_conf_path(conf, "ca", "ledger", NULL, &ledger)) ||
-	    (rc = spn_conf_path(conf, "ca", "crl", NULL, &ca->crl_path)) ||
-	    (rc = spn_conf_path(conf, "node", "key", NULL, &node_key)))
+	    (rc = spn_conf_path(conf, "ca", "crl", NULL, &ca->crl_path)))
 		goto out;
 	if ((rc = spn_ca_policy_load(conf, &ca->policy)))
 		goto out;
@@ -377,19 +389,13 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 	}
 	if ((rc = spn_pki_cert_load(cert, &ca->root)))
 		goto out;
-	if (with_key &&
-	    (rc = spn_pki_key_load(key, spn_conf_str(conf, "ca", "passphrase_env", "SPN_CA_PASSPHRASE"), &ca->key))) {
-		rc = spn_err(rc, "CA key %s: %s", key, spn_err_detail(rc));
+	if (with_key && (rc = load_root_key(ca, key)))
 		goto out;
-	}
 	if (with_key && (rc = spn_pki_cert_matches_key(ca->root, ca->key))) {
 		rc = spn_err(rc, "CA key %s does not belong to %s", key, cert);
 		goto out;
 	}
-	if ((rc = spn_pki_key_load(node_key, spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE"),
-				   &ca->node_key)))
-		goto out;
-	if ((rc = spn_ledger_open(ledger, &ca->ledger)) ||
+	if ((rc = spn_ledger_open(ledger, SPN_LEDGER_WRITE, &ca->ledger)) ||
 	    (rc = spn_ledger_meta_get(ca->ledger, "group", ca->group, sizeof(ca->group))) ||
 	    (rc = spn_ledger_meta_get(ca->ledger, "psp", ca->psp_id, sizeof(ca->psp_id))))
 		goto out;
@@ -410,9 +416,48 @@ out:
 	free(key);
 	free(cert);
 	free(ledger);
-	free(node_key);
 	spn_ca_close(ca);
 	return rc;
+}
+
+int spn_ca_use_node_key(spn_ca_t *ca, gnutls_x509_privkey_t key)
+{
+	gnutls_x509_privkey_t copy;
+
+	if (gnutls_x509_privkey_init(&copy) < 0)
+		return SPN_ENOMEM;
+	if (gnutls_x509_privkey_cpy(copy, key) < 0) {
+		gnutls_x509_privkey_deinit(copy);
+		return spn_err(SPN_ECRYPTO, "cannot copy the node key");
+	}
+	if (ca->node_key)
+		gnutls_x509_privkey_deinit(ca->node_key);
+	ca->node_key = copy;
+	return 0;
+}
+
+int spn_ca_node_key(spn_ca_t *ca, gnutls_x509_privkey_t *out)
+{
+	spn_pass_src_t src;
+	char *path = NULL;
+	int rc;
+
+	/* Loaded when first needed: only minting a token needs it, so the
+	 * commands that sign with the root key need no passphrase for it. */
+	if (!ca->node_key) {
+		if ((rc = spn_conf_path(ca->conf, "node", "key", NULL, &path)) ||
+		    (rc = spn_pass_src_conf(ca->conf, "node", "key_passphrase", "SPN_KEY_PASSPHRASE", &src))) {
+			free(path);
+			return rc;
+		}
+		rc = spn_pki_key_load_src(path, &src, &ca->node_key, NULL);
+		spn_pass_src_clear(&src);
+		free(path);
+		if (rc)
+			return rc;
+	}
+	*out = ca->node_key;
+	return 0;
 }
 
 void spn_ca_close(spn_ca_t *ca)

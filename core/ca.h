@@ -40,6 +40,7 @@ typedef struct {
 	const char *psp_id;     /* the PSP's node id */
 	spn_key_type_t key_type;
 	const char *passphrase; /* for the root key; NULL leaves it unencrypted */
+	const char *node_passphrase; /* for the PSP's node key; NULL: unencrypted */
 	spn_names_t names;      /* where the PSP serves HTTPS */
 	unsigned long root_validity;
 } spn_ca_init_t;
@@ -73,6 +74,13 @@ int spn_ca_init(const spn_ca_init_t *p);
 int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out);
 void spn_ca_close(spn_ca_t *ca);
 
+/* The PSP's node key, which signs the tokens it mints: loaded from [node]
+ * key when first asked for (its passphrase from [node] key_passphrase_file
+ * or key_passphrase_env), or the copy spn_ca_use_node_key gave (spnd, which
+ * holds the key already). Valid until spn_ca_close. */
+int spn_ca_node_key(spn_ca_t *ca, gnutls_x509_privkey_t *out);
+int spn_ca_use_node_key(spn_ca_t *ca, gnutls_x509_privkey_t key);
+
 spn_ledger_t *spn_ca_ledger(spn_ca_t *ca);
 gnutls_x509_crt_t spn_ca_root(spn_ca_t *ca);
 const spn_ca_policy_t *spn_ca_policy(spn_ca_t *ca);
@@ -81,6 +89,10 @@ const char *spn_ca_group(spn_ca_t *ca);
 /* Reads [ca] and [profile.*] from conf. */
 int spn_ca_policy_load(const spn_conf_t *conf, spn_ca_policy_t *policy);
 int spn_ca_profile_load(const spn_conf_t *conf, spn_role_t role, spn_ca_profile_t *profile);
+/* Refuses (SPN_EPOLICY, naming the profile and the key type) a profile whose
+ * key usages a key of pub's type may not carry, such as key_encipherment on
+ * an Ed25519 or ECDSA key. */
+int spn_ca_profile_check_key(const spn_ca_profile_t *profile, spn_role_t role, gnutls_pubkey_t pub);
 
 /* Mints a join token with the PSP's own node key, recorded in the ledger. */
 int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, char **token);
@@ -126,17 +138,20 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 
 void spn_ca_issued_clear(spn_ca_issued_t *out);
 
-/* Revocation (final), hold and release; each regenerates the CRL. */
-int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason);
+/* Revocation (final), hold and release. Each changes the other valid
+ * certificates of the same node and key alike, in the same transaction, and
+ * then signs a new CRL. A revocation asked for by another node (by, else
+ * NULL) is recorded with a "requested" event naming it, in that same
+ * transaction. When the change is recorded but the CRL cannot be signed,
+ * the error is returned with *recorded (optional) set: the caller's
+ * own answer, never another call's. */
+int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason, const char *by, bool *recorded);
 int spn_ca_hold(spn_ca_t *ca, const char *serial);
 int spn_ca_release(spn_ca_t *ca, const char *serial);
 
 /* Whether a revocation, hold or release is recorded that the CRL file does
  * not show yet (its signing failed): the caller signs it again. */
 bool spn_ca_crl_stale(spn_ca_t *ca);
-/* Whether the last revoke, hold or release was recorded in the ledger, even
- * if it then failed to sign the CRL. */
-bool spn_ca_recorded(spn_ca_t *ca);
 
 /* Signs a fresh CRL from the ledger and writes it to the configured file;
  * *pem (optional) is the caller's to free. */

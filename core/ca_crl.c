@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ca_internal.h"
 #include "clock.h"
@@ -15,6 +16,7 @@
 #include "file.h"
 #include "log.h"
 #include "pki_cert.h"
+#include "revoked.h"
 
 static int hex_to_bin(const char *hex, unsigned char *out, size_t cap, size_t *n)
 {
@@ -45,37 +47,77 @@ static int add_entry(const spn_ledger_cert_t *c, void *user)
 	return 0;
 }
 
-int spn_ca_crl_update(spn_ca_t *ca, char **pem_out)
+/* The number of the CRL published at path; 0 when there is none. */
+static uint64_t published_number(const char *path)
+{
+	struct stat st;
+	char *pem = NULL;
+	size_t len;
+	uint64_t number = 0;
+
+	if (stat(path, &st) == 0 && spn_file_read(path, 16 * 1024 * 1024, &pem, &len) == 0)
+		number = spn_crl_pem_number(pem, len);
+	free(pem);
+	return number;
+}
+
+/* The CRL's number and entries, from one ledger transaction: every
+ * revocation committed before it is listed, any committed after it gets a
+ * CRL with a higher number. */
+static int fill(spn_ca_t *ca, gnutls_x509_crl_t crl, uint64_t published, time_t now, uint64_t *out)
+{
+	unsigned char number[8];
+	uint64_t n;
+	int rc;
+
+	if ((rc = spn_ledger_begin(ca->ledger)))
+		return rc;
+	if ((rc = spn_ledger_next_crl_number(ca->ledger, published, out)) == 0) {
+		n = *out;
+		for (int i = 7; i >= 0; i--, n >>= 8)
+			number[i] = (unsigned char)(n & 0xff);
+		if (gnutls_x509_crl_set_number(crl, number, sizeof(number)) < 0)
+			rc = spn_err(SPN_ECRYPTO, "cannot number the CRL");
+	}
+	if (rc == 0)
+		rc = spn_ledger_cert_each_revoked(ca->ledger, now, add_entry, crl);
+	if (rc == 0)
+		rc = spn_ledger_commit(ca->ledger);
+	if (rc)
+		spn_ledger_rollback(ca->ledger);
+	return rc;
+}
+
+/* Signs and publishes under the lock: numbered above the one published,
+ * written before anyone else numbers another. */
+static int sign_and_publish(spn_ca_t *ca, char **pem_out)
 {
 	gnutls_x509_crl_t crl;
 	gnutls_privkey_t signer = NULL;
 	gnutls_datum_t pem = {NULL, 0};
-	unsigned char kid[64], number[8];
+	unsigned char kid[64];
 	size_t kid_len = sizeof(kid);
-	uint64_t crl_number;
 	time_t now = spn_clock_now();
+	uint64_t number = 0, newer;
 	int rc;
 
-	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_next_crl_number(ca->ledger, &crl_number)))
-		return rc;
-	for (int i = 7; i >= 0; i--) {
-		number[i] = (unsigned char)(crl_number & 0xff);
-		crl_number >>= 8;
-	}
-	if (gnutls_x509_crl_init(&crl) < 0 || gnutls_privkey_init(&signer) < 0)
+	if (gnutls_x509_crl_init(&crl) < 0)
 		return SPN_ENOMEM;
+	if (gnutls_privkey_init(&signer) < 0) {
+		gnutls_x509_crl_deinit(crl);
+		return SPN_ENOMEM;
+	}
 	rc = gnutls_privkey_import_x509(signer, ca->key, 0);
 	if (rc >= 0) rc = gnutls_x509_crl_set_version(crl, 2);
 	if (rc >= 0) rc = gnutls_x509_crl_set_this_update(crl, now);
 	if (rc >= 0) rc = gnutls_x509_crl_set_next_update(crl, now + (time_t)ca->policy.crl_validity);
 	if (rc >= 0) rc = gnutls_x509_crt_get_subject_key_id(ca->root, kid, &kid_len, NULL);
 	if (rc >= 0) rc = gnutls_x509_crl_set_authority_key_id(crl, kid, kid_len);
-	if (rc >= 0) rc = gnutls_x509_crl_set_number(crl, number, sizeof(number));
 	if (rc < 0) {
 		rc = spn_err(SPN_ECRYPTO, "cannot build the CRL: %s", gnutls_strerror(rc));
 		goto out;
 	}
-	if ((rc = spn_ledger_cert_each_revoked(ca->ledger, now, add_entry, crl)))
+	if ((rc = fill(ca, crl, published_number(ca->crl_path), now, &number)))
 		goto out;
 	rc = gnutls_x509_crl_privkey_sign(crl, ca->root, signer,
 					  spn_pki_sign_digest(gnutls_x509_privkey_get_pk_algorithm(ca->key)), 0);
@@ -83,6 +125,13 @@ int spn_ca_crl_update(spn_ca_t *ca, char **pem_out)
 		rc = gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem);
 	if (rc < 0) {
 		rc = spn_err(SPN_ECRYPTO, "cannot sign the CRL: %s", gnutls_strerror(rc));
+		goto out;
+	}
+	/* Only a signer that does not take the lock could have published
+	 * since; a newer CRL is never replaced by an older one. */
+	if ((newer = published_number(ca->crl_path)) >= number) {
+		rc = spn_err(SPN_ESTATE, "CRL %llu not published: %s already holds CRL %llu",
+			     (unsigned long long)number, ca->crl_path, (unsigned long long)newer);
 		goto out;
 	}
 	if ((rc = spn_file_write(ca->crl_path, pem.data, pem.size, 0644)))
@@ -94,6 +143,26 @@ out:
 	gnutls_free(pem.data);
 	gnutls_privkey_deinit(signer);
 	gnutls_x509_crl_deinit(crl);
+	return rc;
+}
+
+int spn_ca_crl_update(spn_ca_t *ca, char **pem_out)
+{
+	char *lock_path = NULL;
+	int lock = -1, rc;
+
+	if ((rc = spn_ca_need_key(ca)))
+		return rc;
+	/* Several signers at once (spnd and spnctl, or many spnctl) take turns
+	 * from numbering to publishing, so that the file never goes back to a
+	 * lower number than one already published. */
+	if (asprintf(&lock_path, "%s.lock", ca->crl_path) < 0)
+		return SPN_ENOMEM;
+	if ((rc = spn_file_lock(lock_path, &lock)) == 0) {
+		rc = sign_and_publish(ca, pem_out);
+		spn_file_unlock(lock);
+	}
+	free(lock_path);
 	return rc;
 }
 
@@ -151,41 +220,54 @@ static int renewals(spn_ca_t *ca, const spn_ledger_cert_t *c, spn_cert_status_t 
 	return rc ? rc : spn_ledger_cert_each(ca->ledger, false, now, same_key, f);
 }
 
-static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason)
+/* One certificate's new status. */
+static int set_status(spn_ca_t *ca, const char *kind, const char *serial, int reason, time_t now)
+{
+	if (strcmp(kind, "revoke") == 0)
+		return spn_ledger_cert_revoke(ca->ledger, serial, reason, now);
+	if (strcmp(kind, "hold") == 0)
+		return spn_ledger_cert_hold(ca->ledger, serial, now);
+	return spn_ledger_cert_release(ca->ledger, serial, now);
+}
+
+/* The change, its events and the same change to the key's other
+ * certificates, inside the caller's transaction. */
+static int record_change(spn_ca_t *ca, const char *serial, const char *kind, int reason, const char *by, time_t now)
 {
 	spn_ledger_cert_t c;
 	family_t more = {0};
+	char detail[SPN_NAME_MAX + 8];
+	int rc;
+
+	if ((rc = set_status(ca, kind, serial, reason, now)) || (rc = spn_ledger_cert_get(ca->ledger, serial, &c)))
+		return rc;
+	rc = spn_ledger_event(ca->ledger, now, kind, serial, c.id.node_id,
+			      strcmp(kind, "revoke") == 0 ? spn_crl_reason_name(reason) : "");
+	if (rc == 0)
+		rc = renewals(ca, &c, strcmp(kind, "release") == 0 ? SPN_CERT_HOLD : SPN_CERT_VALID, now, &more);
+	for (size_t i = 0; rc == 0 && i < more.n; i++)
+		if ((rc = set_status(ca, kind, more.serials[i], reason, now)) == 0)
+			rc = spn_ledger_event(ca->ledger, now, kind, more.serials[i], c.id.node_id, "same key");
+	/* The ledger says who asked, not only what was done. */
+	if (rc == 0 && by) {
+		snprintf(detail, sizeof(detail), "by %s", by);
+		rc = spn_ledger_event(ca->ledger, now, "requested", serial, "", detail);
+	}
+	free(more.serials);
+	spn_ledger_cert_clear(ca->ledger, &c);
+	return rc;
+}
+
+static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason, const char *by, bool *recorded)
+{
 	time_t now = spn_clock_now();
 	int rc;
 
-	ca->recorded = false;
+	if (recorded)
+		*recorded = false;
 	if ((rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
 		return rc;
-	if (strcmp(kind, "revoke") == 0)
-		rc = spn_ledger_cert_revoke(ca->ledger, serial, reason, now);
-	else if (strcmp(kind, "hold") == 0)
-		rc = spn_ledger_cert_hold(ca->ledger, serial, now);
-	else
-		rc = spn_ledger_cert_release(ca->ledger, serial, now);
-	if (rc == 0 && (rc = spn_ledger_cert_get(ca->ledger, serial, &c)) == 0) {
-		rc = spn_ledger_event(ca->ledger, now, kind, serial, c.id.node_id,
-				      strcmp(kind, "revoke") == 0 ? spn_crl_reason_name(reason) : "");
-		if (rc == 0)
-			rc = renewals(ca, &c, strcmp(kind, "release") == 0 ? SPN_CERT_HOLD : SPN_CERT_VALID, now, &more);
-		for (size_t i = 0; rc == 0 && i < more.n; i++) {
-			if (strcmp(kind, "revoke") == 0)
-				rc = spn_ledger_cert_revoke(ca->ledger, more.serials[i], reason, now);
-			else if (strcmp(kind, "hold") == 0)
-				rc = spn_ledger_cert_hold(ca->ledger, more.serials[i], now);
-			else
-				rc = spn_ledger_cert_release(ca->ledger, more.serials[i], now);
-			if (rc == 0)
-				rc = spn_ledger_event(ca->ledger, now, kind, more.serials[i], c.id.node_id, "same key");
-		}
-		free(more.serials);
-		spn_ledger_cert_clear(ca->ledger, &c);
-	}
-	if (rc == 0)
+	if ((rc = record_change(ca, serial, kind, reason, by, now)) == 0)
 		rc = spn_ledger_commit(ca->ledger);
 	if (rc) {
 		spn_ledger_rollback(ca->ledger);
@@ -193,7 +275,8 @@ static int change(spn_ca_t *ca, const char *serial, const char *kind, int reason
 	}
 	spn_log_info("certificate %s: %s%s%s", serial, kind, reason ? " " : "", reason ? spn_crl_reason_name(reason) : "");
 	ca->crl_stale = true;
-	ca->recorded = true;
+	if (recorded)
+		*recorded = true;
 	if ((rc = spn_ca_crl_update(ca, NULL)))
 		return spn_err(rc, "%s of %s recorded, but the CRL could not be signed (%s); run spnctl crl", kind, serial,
 			       spn_err_detail(rc));
@@ -205,22 +288,17 @@ bool spn_ca_crl_stale(spn_ca_t *ca)
 	return ca->crl_stale;
 }
 
-bool spn_ca_recorded(spn_ca_t *ca)
+int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason, const char *by, bool *recorded)
 {
-	return ca->recorded;
-}
-
-int spn_ca_revoke(spn_ca_t *ca, const char *serial, int reason)
-{
-	return change(ca, serial, "revoke", reason);
+	return change(ca, serial, "revoke", reason, by, recorded);
 }
 
 int spn_ca_hold(spn_ca_t *ca, const char *serial)
 {
-	return change(ca, serial, "hold", 0);
+	return change(ca, serial, "hold", 0, NULL, NULL);
 }
 
 int spn_ca_release(spn_ca_t *ca, const char *serial)
 {
-	return change(ca, serial, "release", 0);
+	return change(ca, serial, "release", 0, NULL, NULL);
 }

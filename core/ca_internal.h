@@ -16,7 +16,6 @@ struct spn_ca {
 	char *crl_path;
 	char *crl_url;
 	bool crl_stale;   /* a change is recorded that the CRL file does not show yet */
-	bool recorded;    /* the last revoke, hold or release was committed */
 	spn_ledger_t *ledger;
 	spn_ca_policy_t policy;
 	spn_ca_profile_t profiles[4];

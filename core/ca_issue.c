@@ -18,11 +18,9 @@
 #include "pki_cert.h"
 #include "token.h"
 
-/* Tolerated clock skew for a token's issue time. */
-#define SKEW 300
-
 int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, char **out)
 {
+	gnutls_x509_privkey_t key;
 	spn_token_t t;
 	spn_ledger_token_t rec;
 	time_t now = spn_clock_now();
@@ -53,10 +51,14 @@ int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, 
 	strcpy(rec.node_id, node->node_id);
 	strcpy(rec.minted_by, ca->psp_id);
 	rec.expires = t.expires;
-	if ((rc = spn_token_mint(&t, ca->node_key, out)))
+	if ((rc = spn_ca_node_key(ca, &key)) || (rc = spn_token_mint(&t, key, out)))
 		return rc;
-	if ((rc = spn_ledger_token_add(ca->ledger, &rec, now)) == 0)
-		rc = spn_ledger_event(ca->ledger, now, "token", "", node->node_id, t.id);
+	if ((rc = spn_ledger_begin(ca->ledger)) == 0) {
+		if ((rc = spn_ledger_token_add(ca->ledger, &rec, now)) ||
+		    (rc = spn_ledger_event(ca->ledger, now, "token", "", node->node_id, t.id)) ||
+		    (rc = spn_ledger_commit(ca->ledger)))
+			spn_ledger_rollback(ca->ledger);
+	}
 	if (rc) {
 		free(*out);
 		*out = NULL;
@@ -100,12 +102,8 @@ static int token_check(spn_ca_t *ca, const char *text, size_t len, time_t now, s
 	if (!spn_role_is_admin(minter->id.role))
 		return spn_err(SPN_EDENIED, "'%s' is a %s and cannot accept members", t->minted_by,
 			       spn_role_name(minter->id.role));
-	if (t->expires <= now)
-		return spn_err(SPN_ETOKENEXPIRED, "join token for %s expired %lds ago", t->node.node_id,
-			       (long)(now - t->expires));
-	if (t->issued_at > now + SKEW || t->expires - t->issued_at > (time_t)ca->policy.token_ttl)
-		return spn_err(SPN_ETOKEN, "join token lifetime exceeds the group's token_ttl of %lus",
-			       ca->policy.token_ttl);
+	if ((rc = spn_token_check_time(t, now, ca->policy.token_ttl)))
+		return rc;
 	if (t->node.role == SPN_ROLE_ADMIN && t->node.trust < ca->policy.admin_threshold)
 		return spn_err(SPN_EPOLICY, "trust level %u is under the admin threshold %u", t->node.trust,
 			       ca->policy.admin_threshold);
@@ -211,9 +209,8 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 	strcpy(use.node_id, t->node.node_id);
 	strcpy(use.minted_by, t->minted_by);
 	use.expires = t->expires;
-	if (t->expires <= now)
-		return spn_err(SPN_ETOKENEXPIRED, "join token for %s expired %lds ago", t->node.node_id,
-			       (long)(now - t->expires));
+	if ((rc = spn_token_check_time(t, now, ca->policy.token_ttl)))
+		return rc;
 	if ((rc = spn_ledger_begin(ca->ledger)))
 		return rc;
 	/* What the ledger says now: the minter still holds the certificate
@@ -393,10 +390,12 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 		rc = spn_err(SPN_EINVAL, "PKCS#12 passphrase must have at least 8 characters");
 		goto out;
 	}
+	/* Each entry is of the type its member says, or refused. */
 	for (size_t i = 0; i < ndns + nip; i++) {
-		const char *name = i < ndns ? dns[i] : ip[i - ndns];
-		if ((rc = spn_names_add(&p->names, name))) {
-			rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s", spn_err_detail(rc));
+		bool is_dns = i < ndns;
+		if ((rc = is_dns ? spn_names_add_dns(&p->names, dns[i]) : spn_names_add_ip(&p->names, ip[i - ndns]))) {
+			rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s[%zu]: %s", is_dns ? "dns" : "ip",
+				     is_dns ? i : i - ndns, spn_err_detail(rc));
 			goto out;
 		}
 	}
@@ -444,7 +443,7 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 		if (rc) {
 			/* The certificate is recorded but its key is lost: revoke
 			 * it so that nothing accepted is left dangling. */
-			spn_ca_revoke(ca, out->serial, 5);
+			spn_ca_revoke(ca, out->serial, 5, NULL, NULL);
 			spn_ca_issued_clear(out);
 			goto out;
 		}

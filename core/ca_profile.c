@@ -2,12 +2,14 @@
  * configuration with defaults that keep certificates short-lived. */
 #include "config.h"
 
+#include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ca.h"
 #include "error.h"
+#include "pki_key.h"
 
 const spn_conf_key_t spn_ca_conf_keys[] = {
 	{"ca", "key", SPN_CONF_STR, 1, 0, NULL},
@@ -16,6 +18,7 @@ const spn_conf_key_t spn_ca_conf_keys[] = {
 	{"ca", "crl", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "crl_url", SPN_CONF_STR, 0, 0, NULL},
 	{"ca", "passphrase_env", SPN_CONF_STR, 1, 0, NULL},
+	{"ca", "passphrase_file", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "admin_threshold", SPN_CONF_UINT, 0, SPN_TRUST_MAX, NULL},
 	{"ca", "max_children", SPN_CONF_UINT, 0, 1000000, NULL},
 	{"ca", "token_ttl", SPN_CONF_DURATION, 60, 30 * 86400, NULL},
@@ -129,4 +132,49 @@ int spn_ca_profile_load(const spn_conf_t *c, spn_role_t role, spn_ca_profile_t *
 		return spn_err(SPN_ECONFIG, "%s: [%s] ext_key_usage: '%s' is not a list of server_auth, client_auth",
 			       spn_conf_file(c), section, v);
 	return 0;
+}
+
+/* The key usages a key of each algorithm may carry: Ed25519 signs only (RFC
+ * 8410), an ECDSA key signs or agrees on keys (RFC 5480), an RSA key signs or
+ * enciphers keys (RFC 4055). Anything else would make a certificate that
+ * strict relying parties reject, or that promises what the key cannot do. */
+static unsigned usages_allowed(gnutls_pk_algorithm_t pk)
+{
+	unsigned sign = GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_NON_REPUDIATION;
+
+	switch (pk) {
+	case GNUTLS_PK_ECDSA: return sign | GNUTLS_KEY_KEY_AGREEMENT;
+	case GNUTLS_PK_RSA: return sign | GNUTLS_KEY_KEY_ENCIPHERMENT;
+	default: return sign;
+	}
+}
+
+/* The names of the usages in bits, comma-separated, in buf. */
+static const char *usage_names(unsigned bits, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
+		if (bits & usages[i].bit)
+			n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", n ? ", " : "", usages[i].name);
+	return buf;
+}
+
+int spn_ca_profile_check_key(const spn_ca_profile_t *p, spn_role_t role, gnutls_pubkey_t pub)
+{
+	unsigned bits = 0, allowed, wrong;
+	gnutls_pk_algorithm_t pk = (gnutls_pk_algorithm_t)gnutls_pubkey_get_pk_algorithm(pub, &bits);
+	spn_key_type_t type;
+	char bad[128], ok[128];
+	int rc;
+
+	if ((rc = spn_pki_key_type_of(pk, bits, &type)))
+		return rc;
+	allowed = usages_allowed(pk);
+	if (!(wrong = p->key_usage & ~allowed))
+		return 0;
+	return spn_err(SPN_EPOLICY, "[profile.%s] key_usage %s cannot be used with %s keys (they may carry %s)",
+		       spn_role_name(role), usage_names(wrong, bad, sizeof(bad)), spn_key_type_name(type),
+		       usage_names(allowed, ok, sizeof(ok)));
 }

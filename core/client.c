@@ -63,8 +63,10 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 {
 	spn_client_t *c;
 	spn_http_client_config_t hc = {0};
+	spn_pass_src_t src = {.env = "SPN_KEY_PASSPHRASE"};
 	gnutls_x509_crt_t crt = NULL;
 	spn_ident_t id;
+	char *pass = NULL;
 	size_t len;
 	int rc;
 
@@ -92,7 +94,7 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 		goto fail;
 	if (cfg->cert_file) {
 		if ((rc = spn_file_read(cfg->cert_file, SPN_CERT_MAX, &c->cert_pem, &len)) ||
-		    (rc = spn_pki_key_load(cfg->key_file, "SPN_KEY_PASSPHRASE", &c->key)) ||
+		    (rc = spn_pki_key_load_src(cfg->key_file, &src, &c->key, &pass)) ||
 		    (rc = spn_pki_cert_import(c->cert_pem, len, &crt)))
 			goto fail;
 		if ((rc = spn_pki_cert_matches_key(crt, c->key)) || (rc = spn_pki_cert_verify(crt, c->root)) ||
@@ -105,6 +107,7 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 	hc.root_file = cfg->root_file;
 	hc.cert_file = cfg->cert_file;
 	hc.key_file = cfg->key_file;
+	hc.key_pass = pass; /* libcurl reads the key file again */
 	hc.tls = strncmp(c->url, "https://", 8) == 0;
 	hc.timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000;
 	hc.max_response = 64 * 1024 * 1024;
@@ -116,11 +119,13 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 		goto fail;
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
+	spn_free_secret_str(pass);
 	*out = c;
 	return 0;
 fail:
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
+	spn_free_secret_str(pass);
 	spn_client_free(c);
 	return rc;
 }

@@ -43,9 +43,10 @@ static const struct {
 	[-SPN_ESESSION] = {"unknown_session", "no such session at this provider"},
 	[-SPN_EREPLAY] = {"replay", "message already seen"},
 	[-SPN_EPLUGIN] = {"plugin_failed", "the service did not complete the message"},
+	[-SPN_ELEDGERLOST] = {"ledger_lost", "the ledger was moved or deleted while in use"},
 };
 
-static _Thread_local char detail[512];
+static _Thread_local char detail[1024];
 
 static int known(int code)
 {

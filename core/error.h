@@ -38,7 +38,8 @@ enum {
 	SPN_ESESSION = -30,
 	SPN_EREPLAY = -31,
 	SPN_EPLUGIN = -32,
-	SPN_ELAST = -33,
+	SPN_ELEDGERLOST = -33,
+	SPN_ELAST = -34,
 };
 
 /* Words for an error code; never NULL, valid for the life of the program. */

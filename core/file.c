@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -182,4 +183,27 @@ char *spn_file_join(const char *dir, const char *name)
 	if (asprintf(&s, "%s/%s", dir, name) < 0)
 		return NULL;
 	return s;
+}
+
+int spn_file_lock(const char *path, int *fd)
+{
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (f < 0)
+		return spn_err(SPN_EIO, "cannot open lock file %s: %s", path, strerror(errno));
+	while (flock(f, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			int rc = spn_err(SPN_EIO, "cannot lock %s: %s", path, strerror(errno));
+			close(f);
+			return rc;
+		}
+	}
+	*fd = f;
+	return 0;
+}
+
+void spn_file_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }

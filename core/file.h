@@ -20,5 +20,11 @@ int spn_file_create(const char *path, const void *data, size_t len, mode_t mode)
 /* Creates a directory (and missing parents) with mode. */
 int spn_file_mkdir(const char *path, mode_t mode);
 
+/* Takes an exclusive lock on the lock file path (created, mode 0644),
+ * waiting for whoever holds it, process or thread; *fd holds the lock until
+ * spn_file_unlock. */
+int spn_file_lock(const char *path, int *fd);
+void spn_file_unlock(int fd);
+
 /* Joins dir and name unless name is absolute; caller frees. */
 char *spn_file_join(const char *dir, const char *name);

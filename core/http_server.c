@@ -88,7 +88,8 @@ unsigned spn_http_status_of(int rc)
 	case SPN_EUNAVAILABLE:
 	case SPN_EPLUGIN: return 502;
 	case SPN_ETIMEOUT: return 504;
-	case SPN_EBUSY: return 503;
+	case SPN_EBUSY:
+	case SPN_ELEDGERLOST: return 503;
 	case SPN_ETOKENUSED:
 	case SPN_EEXIST:
 	case SPN_ESTATE: return 409;

@@ -1,23 +1,31 @@
 /* The ledger on SQLite. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "ledger.h"
+#include "log.h"
 
 /* Statements kept compiled: an issuance runs a dozen, and compiling them
  * again each time cost as much as running them. */
 #define KEPT 32
 
 struct spn_ledger {
-	sqlite3 *db;
+	sqlite3 *db;     /* NULL once the file was lost */
 	char *path;
+	bool lost;       /* the file was moved or deleted: nothing more is recorded */
 	unsigned depth;  /* open transactions; the inner ones are savepoints */
 	pthread_mutex_t lock;  /* of kept[] only */
 	struct {
@@ -50,63 +58,213 @@ static const char schema[] =
 	"INSERT OR IGNORE INTO meta VALUES('schema', '1');"
 	"INSERT OR IGNORE INTO meta VALUES('crl_number', '0');";
 
+/* What a caller is told once the file is lost; the log has the paths. */
+static int lost_err(void)
+{
+	return spn_err(SPN_ELEDGERLOST, "the CA's ledger was moved or deleted while in use: it records and issues "
+					"nothing more until it is started again with its ledger in place (its log "
+					"says where what it recorded is)");
+}
+
 static int db_err(spn_ledger_t *l, const char *what)
 {
+	if (l->lost)
+		return lost_err();
 	return spn_err(SPN_ELEDGER, "ledger %s: %s: %s", l->path, what, sqlite3_errmsg(l->db));
 }
 
 static int exec(spn_ledger_t *l, const char *sql, const char *what)
 {
+	if (!l->db)
+		return db_err(l, what);
 	return sqlite3_exec(l->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_err(l, what);
 }
 
-int spn_ledger_open(const char *path, spn_ledger_t **out)
+/* What is at path, named before SQLite touches it: SQLite would make a
+ * missing or empty file into a database, and says only "unable to open"
+ * for a file it may not read. */
+static int check_file(const char *path, spn_ledger_mode_t mode)
 {
-	spn_ledger_t *l = calloc(1, sizeof(*l));
+	char *dir;
+	struct stat st;
+	int rc = 0;
+
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT && mode == SPN_LEDGER_CREATE)
+			return 0;
+		if (errno == ENOENT)
+			return spn_err(SPN_ENOTFOUND,
+				       "%s: no ledger here: no such file (is this the PSP's configuration?)", path);
+		return spn_err(SPN_ELEDGER, "ledger %s: %s", path, strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode))
+		return spn_err(SPN_ELEDGER, "ledger %s is not a regular file", path);
+	if (mode == SPN_LEDGER_CREATE)
+		return st.st_size == 0 ? 0 : spn_err(SPN_EEXIST, "%s already exists; not making a ledger there", path);
+	if (st.st_size == 0)
+		return spn_err(SPN_ELEDGER, "ledger %s is an empty file, not a ledger (spnctl init makes one)", path);
+	if (access(path, R_OK) != 0)
+		return spn_err(SPN_ELEDGER, "cannot read ledger %s: %s", path, strerror(errno));
+	if (mode != SPN_LEDGER_WRITE)
+		return 0;
+	if (access(path, W_OK) != 0)
+		return spn_err(SPN_ELEDGER, "ledger %s is not writable (%s): the CA cannot record anything in it", path,
+			       strerror(errno));
+	/* SQLite keeps its -wal and -shm files next to the ledger. */
+	if (!(dir = strdup(path)))
+		return SPN_ENOMEM;
+	if (access(dirname(dir), W_OK) != 0)
+		rc = spn_err(SPN_ELEDGER, "the directory of ledger %s is not writable (%s): SQLite keeps its -wal and "
+					  "-shm files there", path, strerror(errno));
+	free(dir);
+	return rc;
+}
+
+/* A database made by spnctl init, of the schema this code reads. */
+static int check_schema(spn_ledger_t *l)
+{
+	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (!l || !(l->path = strdup(path))) {
+	if (sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) != SQLITE_OK)
+		return spn_err(SPN_ELEDGER, "%s is not a ledger: %s", l->path, sqlite3_errmsg(l->db));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "1") == 0)
+		rc = 0;
+	else if (rc == SQLITE_ROW)
+		rc = spn_err(SPN_ELEDGER, "ledger %s has schema %s; this spn reads schema 1", l->path,
+			     (const char *)sqlite3_column_text(st, 0));
+	else if (rc == SQLITE_DONE)
+		rc = spn_err(SPN_ELEDGER, "%s is not a ledger: it records no schema", l->path);
+	else
+		rc = spn_err(SPN_ELEDGER, "cannot read ledger %s: %s", l->path, sqlite3_errmsg(l->db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int spn_ledger_open(const char *path, spn_ledger_mode_t mode, spn_ledger_t **out)
+{
+	spn_ledger_t *l;
+	int flags = SQLITE_OPEN_FULLMUTEX, rc;
+
+	if ((rc = check_file(path, mode)))
+		return rc;
+	if (!(l = calloc(1, sizeof(*l))) || !(l->path = strdup(path))) {
 		free(l);
 		return SPN_ENOMEM;
 	}
 	pthread_mutex_init(&l->lock, NULL);
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
+	flags |= mode == SPN_LEDGER_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	flags |= mode == SPN_LEDGER_CREATE ? SQLITE_OPEN_CREATE : 0;
+	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
 		rc = db_err(l, "cannot open");
 		spn_ledger_close(l);
 		return rc;
 	}
 	sqlite3_busy_timeout(l->db, 10000);
 	/* WAL + FULL: a committed issuance survives a crash or power loss. */
-	if ((rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-		       "cannot configure")) ||
-	    (rc = exec(l, schema, "cannot create schema"))) {
-		spn_ledger_close(l);
-		return rc;
-	}
+	if (mode != SPN_LEDGER_READ &&
+	    (rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+		       "cannot configure")))
+		goto fail;
+	if (mode == SPN_LEDGER_CREATE && (rc = exec(l, schema, "cannot create schema")))
+		goto fail;
+	if ((rc = check_schema(l)))
+		goto fail;
 	*out = l;
 	return 0;
+fail:
+	spn_ledger_close(l);
+	return rc;
+}
+
+static void forget_statements(spn_ledger_t *l)
+{
+	for (size_t i = 0; i < l->n_kept; i++) {
+		sqlite3_finalize(l->kept[i].st);
+		free((char *)l->kept[i].sql);
+	}
+	l->n_kept = 0;
 }
 
 void spn_ledger_close(spn_ledger_t *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->n_kept; i++) {
-		sqlite3_finalize(l->kept[i].st);
-		free((char *)l->kept[i].sql);
-	}
+	forget_statements(l);
 	pthread_mutex_destroy(&l->lock);
 	sqlite3_close(l->db);
 	free(l->path);
 	free(l);
 }
 
+/* Copies what the connection holds into a new file next to the ledger's
+ * path: a deleted ledger lives on only in the connection. */
+static int rescue(spn_ledger_t *l, char *copy, size_t cap)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int fd, rc;
+
+	snprintf(copy, cap, "%s.rescued-%lld", l->path, (long long)time(NULL));
+	if ((fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return spn_err(SPN_EIO, "%s: %s", copy, strerror(errno));
+	close(fd);
+	if (sqlite3_open_v2(copy, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    !(b = sqlite3_backup_init(dst, "main", l->db, "main"))) {
+		rc = spn_err(SPN_EIO, "%s: %s", copy, sqlite3_errmsg(dst));
+	} else {
+		sqlite3_backup_step(b, -1);
+		rc = sqlite3_backup_finish(b) == SQLITE_OK ? 0 : spn_err(SPN_EIO, "%s: %s", copy, sqlite3_errmsg(dst));
+	}
+	sqlite3_close(dst);
+	return rc;
+}
+
+/* The ledger file is no longer at its path: whatever is recorded from now
+ * on would go with it, and be lost at close if it was deleted. Nothing more
+ * is recorded; what is recorded is made whole in the file as it is now
+ * (the -wal stays under the old name) and copied next to the path, and
+ * the connection, which holds the -wal and -shm of the old name, closed. */
+static void lose(spn_ledger_t *l)
+{
+	char copy[4096 + 32];
+	int rc;
+
+	if (!sqlite3_get_autocommit(l->db))
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	l->depth = 0;
+	sqlite3_wal_checkpoint_v2(l->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	rc = rescue(l, copy, sizeof(copy));
+	spn_log_error("ledger %s was moved or deleted while in use: the CA records and issues nothing more until it is "
+		      "started again with its ledger in place; what it recorded is in the file it had open%s%s%s",
+		      l->path, rc ? " (no copy could be saved: " : " and in the copy ", rc ? spn_err_detail(rc) : copy,
+		      rc ? ")" : "");
+	forget_statements(l);
+	sqlite3_close(l->db);
+	l->db = NULL;
+	l->lost = true;
+}
+
+/* Before a transaction begins and before it commits: the file this
+ * connection writes is still the one at the ledger's path. */
+static int in_place(spn_ledger_t *l)
+{
+	int moved = 0;
+
+	if (!l->db)
+		return db_err(l, "lost");
+	if (sqlite3_file_control(l->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || !moved)
+		return 0;
+	lose(l);
+	return db_err(l, "lost");
+}
+
 /* SQLite rolls a whole transaction back by itself on some errors (a full
  * disk, an I/O error): then there is nothing left to nest in or commit. */
 static bool gone(spn_ledger_t *l)
 {
-	if (l->depth && sqlite3_get_autocommit(l->db)) {
+	if (l->depth && (!l->db || sqlite3_get_autocommit(l->db))) {
 		l->depth = 0;
 		return true;
 	}
@@ -115,7 +273,7 @@ static bool gone(spn_ledger_t *l)
 
 bool spn_ledger_active(spn_ledger_t *l)
 {
-	return !sqlite3_get_autocommit(l->db);
+	return l->db && !sqlite3_get_autocommit(l->db);
 }
 
 int spn_ledger_begin(spn_ledger_t *l)
@@ -123,7 +281,10 @@ int spn_ledger_begin(spn_ledger_t *l)
 	int rc;
 
 	if (gone(l))
-		return spn_err(SPN_ELEDGER, "ledger %s: the enclosing transaction was rolled back", l->path);
+		return l->lost ? lost_err()
+			       : spn_err(SPN_ELEDGER, "ledger %s: the enclosing transaction was rolled back", l->path);
+	if (!l->depth && (rc = in_place(l)))
+		return rc;
 	if ((rc = exec(l, l->depth ? "SAVEPOINT nested" : "BEGIN IMMEDIATE", "cannot begin transaction")) == 0)
 		l->depth++;
 	return rc;
@@ -134,7 +295,10 @@ int spn_ledger_commit(spn_ledger_t *l)
 	int rc;
 
 	if (gone(l))
-		return spn_err(SPN_ELEDGER, "ledger %s: the transaction was rolled back", l->path);
+		return l->lost ? lost_err()
+			       : spn_err(SPN_ELEDGER, "ledger %s: the transaction was rolled back", l->path);
+	if (l->depth <= 1 && (rc = in_place(l)))
+		return rc;
 	/* Only the outermost commit reaches the disk. */
 	if ((rc = exec(l, l->depth > 1 ? "RELEASE nested" : "COMMIT", "cannot commit")) == 0 && l->depth)
 		l->depth--;
@@ -143,7 +307,7 @@ int spn_ledger_commit(spn_ledger_t *l)
 
 void spn_ledger_rollback(spn_ledger_t *l)
 {
-	if (gone(l))
+	if (gone(l) || !l->db)
 		return;
 	if (l->depth > 1)
 		sqlite3_exec(l->db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
@@ -160,6 +324,8 @@ static int prepare(spn_ledger_t *l, const char *sql, sqlite3_stmt **st)
 {
 	size_t i;
 
+	if (!l->db)
+		return db_err(l, "lost");
 	pthread_mutex_lock(&l->lock);
 	for (i = 0; i < l->n_kept; i++)
 		if (!l->kept[i].busy && strcmp(l->kept[i].sql, sql) == 0) {
@@ -510,16 +676,24 @@ int spn_ledger_cert_each_revoked(spn_ledger_t *l, time_t now, spn_ledger_cert_fn
 		    now, false, fn, user);
 }
 
-int spn_ledger_next_crl_number(spn_ledger_t *l, uint64_t *out)
+int spn_ledger_next_crl_number(spn_ledger_t *l, uint64_t published, uint64_t *out)
 {
 	char buf[32];
+	sqlite3_stmt *st;
+	uint64_t next;
 	int rc;
 
-	if ((rc = exec(l, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'crl_number'", "crl number")) ||
-	    (rc = spn_ledger_meta_get(l, "crl_number", buf, sizeof(buf))))
+	if ((rc = spn_ledger_meta_get(l, "crl_number", buf, sizeof(buf))))
 		return rc;
-	*out = strtoull(buf, NULL, 10);
-	return 0;
+	next = strtoull(buf, NULL, 10);
+	next = (published > next ? published : next) + 1;
+	if ((rc = prepare(l, "UPDATE meta SET value = ? WHERE key = 'crl_number'", &st)))
+		return rc;
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)next);
+	bind_text(st, 1, buf);
+	if ((rc = run(l, st, "crl number")) == 0)
+		*out = next;
+	return rc;
 }
 
 int spn_ledger_event(spn_ledger_t *l, time_t now, const char *kind, const char *serial, const char *node_id,

@@ -38,7 +38,24 @@ typedef struct {
 	time_t expires;
 } spn_ledger_token_t;
 
-int spn_ledger_open(const char *path, spn_ledger_t **out);
+/* How a ledger is opened: READ for the commands that only look (SQLite
+ * read-only: nothing is written, not even the schema), WRITE for the CA,
+ * CREATE for spnctl init (a missing or empty file only). READ and WRITE
+ * refuse, saying why, a missing, empty, unreadable (or for WRITE,
+ * unwritable) file and anything that is not a ledger of this schema. */
+typedef enum {
+	SPN_LEDGER_READ,
+	SPN_LEDGER_WRITE,
+	SPN_LEDGER_CREATE,
+} spn_ledger_mode_t;
+
+/* A ledger moved or deleted while open takes what is recorded afterwards
+ * with it. So every transaction, before it begins and before it commits,
+ * checks that the file is still the one at path; once it is not, nothing
+ * more is recorded (SPN_ELEDGER, saying so), and what was recorded is made
+ * whole in the file it had open and copied to path.rescued-<time>. Write
+ * inside transactions only: a statement on its own is not checked. */
+int spn_ledger_open(const char *path, spn_ledger_mode_t mode, spn_ledger_t **out);
 void spn_ledger_close(spn_ledger_t *l);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK: issuance checks and the insert happen
@@ -88,8 +105,10 @@ int spn_ledger_cert_each(spn_ledger_t *l, bool all, time_t now, spn_ledger_cert_
 /* Revoked and held certificates not yet expired, for the CRL. */
 int spn_ledger_cert_each_revoked(spn_ledger_t *l, time_t now, spn_ledger_cert_fn fn, void *user);
 
-/* The next CRL number (monotonic, persisted). */
-int spn_ledger_next_crl_number(spn_ledger_t *l, uint64_t *out);
+/* The next CRL number, recorded: above both the last one recorded and
+ * published, the number of the CRL already published (a ledger restored
+ * from a backup must not number backwards). In the caller's transaction. */
+int spn_ledger_next_crl_number(spn_ledger_t *l, uint64_t published, uint64_t *out);
 
 /* Appends to the audit trail. */
 int spn_ledger_event(spn_ledger_t *l, time_t now, const char *kind, const char *serial,

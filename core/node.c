@@ -136,8 +136,9 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	spn_node_t *n = calloc(1, sizeof(*n));
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t pem = {NULL, 0};
-	const char *pass_env = spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE");
+	spn_pass_src_t src = {0};
 	spn_http_client_config_t cc = {0};
+	char *pass = NULL;
 	int rc;
 
 	if (!n)
@@ -150,7 +151,10 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	    (rc = read_pem(conf, "root", &n->root_path, &n->root_pem)) ||
 	    (rc = spn_conf_path(conf, "node", "key", NULL, &n->key_path)))
 		goto out;
-	if ((rc = spn_pki_key_load(n->key_path, pass_env, &n->key)))
+	/* The passphrase is kept until the clients are made: libcurl reads the
+	 * key file again at each handshake. */
+	if ((rc = spn_pass_src_conf(conf, "node", "key_passphrase", "SPN_KEY_PASSPHRASE", &src)) ||
+	    (rc = spn_pki_key_load_src(n->key_path, &src, &n->key, &pass)))
 		goto out;
 	/* MHD wants the key as unencrypted PEM in memory: it stays in this
 	 * process and is wiped at close. */
@@ -188,7 +192,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 				     spn_conf_file(conf));
 			goto out;
 		}
-		if ((rc = spn_ca_open(conf, true, &n->ca)))
+		if ((rc = spn_ca_open(conf, true, &n->ca)) || (rc = spn_ca_use_node_key(n->ca, n->key)))
 			goto out;
 		n->admin_threshold = spn_ca_policy(n->ca)->admin_threshold;
 	}
@@ -203,7 +207,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	cc.cert_file = n->cert_path;
 	cc.key_file = n->key_path;
 	cc.root_file = n->root_path;
-	cc.key_pass = getenv(pass_env);
+	cc.key_pass = pass;
 	cc.tls = true;
 	cc.timeout_ms = (long)n->timeout_ms;
 	if ((rc = spn_http_client_new(&cc, &n->client)))
@@ -217,6 +221,8 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 out:
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
+	spn_free_secret_str(pass);
+	spn_pass_src_clear(&src);
 	spn_node_close(n);
 	return rc;
 }

@@ -2,7 +2,6 @@
  * CRL, enrollment at the PSP, and the ledger for administrators. */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,12 +220,8 @@ static int need_admin(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *resp,
 	if (rc == 0 && !spn_role_is_admin(peer->role))
 		rc = spn_err(SPN_EDENIED, "%s is a %s; only administrators may do this", peer->node_id,
 			     spn_role_name(peer->role));
-	if (rc && rc != SPN_EDENIED) {
-		spn_http_error(resp, rc, NULL);
-		return -1;
-	}
 	if (rc) {
-		spn_http_error(resp, SPN_EDENIED, spn_err_detail(rc));
+		spn_http_error(resp, rc, spn_err_detail(rc));
 		return -1;
 	}
 	return 0;
@@ -271,17 +266,32 @@ static void certs(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	spn_http_json(resp, 200, a);
 }
 
-/* POST /v1/revoke {"serial": S, "reason": R}: the PSP revokes anything, an
- * administrator only what it accepted. */
+/* Whether peer may revoke serial: the PSP anything in the ledger, an
+ * administrator only what it accepted. Under the CA lock. */
+static int may_revoke(spn_node_t *n, const spn_ident_t *peer, const char *serial)
+{
+	spn_ledger_cert_t c;
+	int rc = spn_ledger_cert_get(spn_ca_ledger(n->ca), serial, &c);
+
+	if (rc)
+		return rc;
+	if (peer->role != SPN_ROLE_PSP && strcmp(c.parent, peer->node_id) != 0)
+		rc = spn_err(SPN_EDENIED, "%s did not accept %s and cannot revoke it", peer->node_id, c.id.node_id);
+	spn_ledger_cert_clear(spn_ca_ledger(n->ca), &c);
+	return rc;
+}
+
+/* POST /v1/revoke {"serial": S, "reason": R}. Everything this answer
+ * depends on is this request's own: nothing carries over from another. */
 static void revoke(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
 	static const char *const fields[] = {"serial", "reason", NULL};
 	spn_node_t *n = user;
 	spn_ident_t peer;
-	spn_ledger_cert_t c;
 	json_object *o = NULL;
-	const char *serial, *reason_s = NULL, *body;
-	char lower[SPN_SERIAL_HEX];
+	const char *given, *reason_s = NULL, *body;
+	char serial[SPN_SERIAL_HEX];
+	bool recorded = false;
 	size_t len;
 	int reason = 0, rc;
 
@@ -289,47 +299,31 @@ static void revoke(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 		return;
 	body = spn_http_req_body(req, &len);
 	if ((rc = spn_json_parse(body, len, &o)) || (rc = spn_json_only(o, "revocation", fields)) ||
-	    (rc = spn_json_str(o, "serial", true, SPN_SERIAL_HEX - 1, &serial)) ||
+	    (rc = spn_json_str(o, "serial", true, 256, &given)) || (rc = spn_serial_parse(given, serial)) ||
 	    (rc = spn_json_str(o, "reason", false, 32, &reason_s)) ||
 	    (rc = spn_crl_reason_parse(reason_s ? reason_s : "unspecified", &reason))) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		json_object_put(o);
 		return;
 	}
-	for (len = 0; serial[len]; len++)
-		lower[len] = (char)tolower((unsigned char)serial[len]);
-	lower[len] = '\0';
 	json_object_put(o);
 	pthread_mutex_lock(&n->ca_lock);
-	rc = spn_ledger_cert_get(spn_ca_ledger(n->ca), lower, &c);
-	if (rc == 0) {
-		if (peer.role != SPN_ROLE_PSP && strcmp(c.parent, peer.node_id) != 0)
-			rc = spn_err(SPN_EDENIED, "%s did not accept %s and cannot revoke it", peer.node_id, c.id.node_id);
-		spn_ledger_cert_clear(spn_ca_ledger(n->ca), &c);
-	}
-	if (rc == 0)
-		rc = spn_ca_revoke(n->ca, lower, reason);
+	if ((rc = may_revoke(n, &peer, serial)) == 0)
+		rc = spn_ca_revoke(n->ca, serial, reason, peer.node_id, &recorded);
+	pthread_mutex_unlock(&n->ca_lock);
 	/* Recorded but not yet on the CRL: the worker signs it again. */
-	if (rc && spn_ca_recorded(n->ca)) {
+	if (rc && recorded) {
 		spn_log_error("%s", spn_err_detail(rc));
 		rc = 0;
 	}
-	/* The ledger says who asked, not only what was done. */
-	if (rc == 0) {
-		char detail[SPN_NAME_MAX + 16];
-		snprintf(detail, sizeof(detail), "by %s", peer.node_id);
-		spn_ledger_event(spn_ca_ledger(n->ca), spn_clock_now(), "requested", lower, "", detail);
-	}
-	pthread_mutex_unlock(&n->ca_lock);
-	/* Every node refuses it as soon as the CRL reaches it. */
-	if (rc == 0)
-		spn_node_load_crl(n, false);
 	if (rc) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		return;
 	}
+	/* Every node refuses it as soon as the CRL reaches it. */
+	spn_node_load_crl(n, false);
 	o = json_object_new_object();
-	json_object_object_add(o, "serial", json_object_new_string(lower));
+	json_object_object_add(o, "serial", json_object_new_string(serial));
 	json_object_object_add(o, "status", json_object_new_string("revoked"));
 	json_object_object_add(o, "reason", json_object_new_string(spn_crl_reason_name(reason)));
 	spn_http_json(resp, 200, o);

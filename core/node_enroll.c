@@ -90,9 +90,9 @@ static int first_check(spn_node_t *n, const char *token, const char *csr, spn_to
 	}
 	if (rc)
 		return rc;
-	if (t->expires <= now)
-		return spn_err(SPN_ETOKENEXPIRED, "join token for %s expired %lds ago", t->node.node_id,
-			       (long)(now - t->expires));
+	/* The group's token_ttl is the PSP's to check. */
+	if ((rc = spn_token_check_time(t, now, 0)))
+		return rc;
 	pthread_mutex_lock(&n->state_lock);
 	if (t->node.role == SPN_ROLE_ADMIN && n->admin_threshold && t->node.trust < n->admin_threshold)
 		rc = spn_err(SPN_EPOLICY, "trust level %u is under the admin threshold %u", t->node.trust,

@@ -27,7 +27,7 @@ typedef struct waiter {
 	spn_ca_pending_t *pending;
 	spn_ca_issued_t *out;
 	int rc;
-	char why[512];  /* the refusal, made in the leader's thread */
+	char why[1024];  /* the refusal, made in the leader's thread */
 	bool done;
 } waiter_t;
 
@@ -85,13 +85,16 @@ static void record_batch(spn_node_t *n, waiter_t *batch)
 	if (rc == 0)
 		rc = spn_ledger_commit(l);
 	if (rc) {
+		char cause[sizeof(batch->why)];
+		snprintf(cause, sizeof(cause), "%s", spn_err_detail(rc));
 		spn_ledger_rollback(l);
-		spn_log_error("%zu certificate(s) not recorded, none handed out: %s", issued, spn_err_detail(rc));
+		spn_log_error("%zu certificate(s) not recorded, none handed out: %s", issued, cause);
 		for (waiter_t *w = batch; w; w = w->next)
 			if (w->rc == 0) {
 				spn_ca_issued_clear(w->out);
-				w->rc = spn_err(SPN_ELEDGER, "the certificate could not be recorded in the ledger; "
-							    "nothing was issued, the token can be used again");
+				w->rc = spn_err(rc == SPN_ELEDGERLOST ? rc : SPN_ELEDGER,
+						"the certificate could not be recorded in the ledger (%s); nothing was "
+						"issued, the token can be used again", cause);
 				snprintf(w->why, sizeof(w->why), "%s", spn_err_detail(w->rc));
 			}
 	}

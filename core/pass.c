@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -95,4 +96,73 @@ out:
 	}
 	*out = a;
 	return 0;
+}
+
+int spn_pass_src_conf(const spn_conf_t *conf, const char *section, const char *prefix, const char *default_env,
+		      spn_pass_src_t *src)
+{
+	char key[64];
+
+	memset(src, 0, sizeof(*src));
+	snprintf(key, sizeof(key), "%s_env", prefix);
+	src->env = spn_conf_str(conf, section, key, default_env);
+	snprintf(key, sizeof(key), "%s_file", prefix);
+	return spn_conf_get(conf, section, key) ? spn_conf_path(conf, section, key, NULL, &src->file) : 0;
+}
+
+void spn_pass_src_clear(spn_pass_src_t *src)
+{
+	free(src->file);
+	src->file = NULL;
+}
+
+/* The first line of a passphrase file that others may not read. Its group
+ * may: a service manager grants the service's user access with an ACL,
+ * whose mask shows as group bits (systemd's credentials read 0440). */
+static int read_file(const char *path, char **out)
+{
+	struct stat st;
+	char *buf;
+	size_t n = 0;
+	ssize_t r = 0;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return spn_err(SPN_EPASSPHRASE, "passphrase file %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && (st.st_mode & 007)) {
+		close(fd);
+		return spn_err(SPN_EPASSPHRASE, "%s: passphrase file is accessible to others (mode %03o); chmod 600 it",
+			       path, (unsigned)(st.st_mode & 0777));
+	}
+	if (!(buf = malloc(PASS_MAX + 1))) {
+		close(fd);
+		return SPN_ENOMEM;
+	}
+	while (n < PASS_MAX + 1 && ((r = read(fd, buf + n, PASS_MAX + 1 - n)) > 0 || (r < 0 && errno == EINTR)))
+		n += r > 0 ? (size_t)r : 0;
+	close(fd);
+	if (r < 0)
+		rc = spn_err(SPN_EPASSPHRASE, "passphrase file %s: %s", path, strerror(errno));
+	buf[n < PASS_MAX ? n : PASS_MAX] = '\0';
+	n = strcspn(buf, "\r\n");
+	if (rc == 0 && buf[n] == '\0' && n == PASS_MAX)
+		rc = spn_err(SPN_EPASSPHRASE, "passphrase file %s: passphrase longer than %d bytes", path,
+			     PASS_MAX - 1);
+	else if (rc == 0 && n == 0)
+		rc = spn_err(SPN_EPASSPHRASE, "passphrase file %s is empty", path);
+	if (rc) {
+		spn_free_secret(buf, PASS_MAX + 1);
+		return rc;
+	}
+	/* Only the first line counts; what follows is wiped with the rest. */
+	spn_wipe(buf + n, PASS_MAX + 1 - n);
+	*out = buf;
+	return 0;
+}
+
+int spn_pass_read(const spn_pass_src_t *src, const char *prompt, char **out)
+{
+	if (src->file)
+		return read_file(src->file, out);
+	return spn_pass_get(src->env, prompt, false, out);
 }

@@ -1,6 +1,7 @@
 /* Certificate helpers on GnuTLS and libtasn1. */
 #include "config.h"
 
+#include <ctype.h>
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <stdbool.h>
@@ -121,6 +122,18 @@ int spn_pki_cert_serial(gnutls_x509_crt_t crt, char *buf)
 	if (gnutls_x509_crt_get_serial(crt, raw, &n) < 0)
 		return spn_err(SPN_EBADCERT, "certificate serial unreadable");
 	spn_hex(raw, n, buf);
+	return 0;
+}
+
+int spn_serial_parse(const char *text, char *buf)
+{
+	size_t n = strlen(text);
+
+	if (n == 0 || n >= SPN_SERIAL_HEX || strspn(text, "0123456789abcdefABCDEF") != n)
+		return spn_err(SPN_EINVAL, "'%.80s' is not a certificate serial (1 to %d hexadecimal digits)", text,
+			       SPN_SERIAL_HEX - 1);
+	for (size_t i = 0; i <= n; i++)
+		buf[i] = (char)tolower((unsigned char)text[i]);
 	return 0;
 }
 

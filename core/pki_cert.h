@@ -27,6 +27,11 @@ int spn_pki_cert_ident(gnutls_x509_crt_t crt, spn_ident_t *id);
 /* Serial as lowercase hex, in buf of SPN_SERIAL_HEX bytes. */
 int spn_pki_cert_serial(gnutls_x509_crt_t crt, char *buf);
 
+/* A serial as an operator or a caller writes it (1 to 40 hexadecimal
+ * digits, either case, as openssl prints them) in the form the ledger keeps,
+ * lower case, in buf of SPN_SERIAL_HEX bytes; SPN_EINVAL for anything else. */
+int spn_serial_parse(const char *text, char *buf);
+
 /* SHA-256 of the DER certificate as lowercase hex (SPN_FPR_HEX bytes). */
 int spn_pki_cert_fingerprint(gnutls_x509_crt_t crt, char *buf);
 

@@ -34,22 +34,46 @@ static bool dns_is_valid(const char *s)
 	return label > 0 && s[n - 1] != '-';
 }
 
-int spn_names_add(spn_names_t *names, const char *name)
+static bool is_ip(const char *s)
 {
 	unsigned char bin[16];
 
-	if (spn_names_ip_bin(name, bin) > 0) {
-		if (names->n_ip == SPN_SAN_MAX)
-			return spn_err(SPN_EINVAL, "more than %d IP addresses", SPN_SAN_MAX);
-		strcpy(names->ip[names->n_ip++], name);
-		return 0;
-	}
+	return spn_names_ip_bin(s, bin) > 0;
+}
+
+/* Appends name to one of the lists of names (rows of width bytes), within
+ * its limit. */
+static int append(char *rows, size_t width, size_t *n, const char *name, const char *what)
+{
+	if (*n == SPN_SAN_MAX)
+		return spn_err(SPN_EINVAL, "more than %d %s", SPN_SAN_MAX, what);
+	strcpy(rows + (*n)++ * width, name);
+	return 0;
+}
+
+int spn_names_add_ip(spn_names_t *names, const char *ip)
+{
+	if (!is_ip(ip))
+		return spn_err(SPN_EINVAL, "'%.80s' is not an IP address", ip);
+	return append(names->ip[0], sizeof(names->ip[0]), &names->n_ip, ip, "IP addresses");
+}
+
+int spn_names_add_dns(spn_names_t *names, const char *name)
+{
+	if (is_ip(name))
+		return spn_err(SPN_EINVAL, "'%.80s' is an IP address, not a DNS name", name);
+	if (!dns_is_valid(name))
+		return spn_err(SPN_EINVAL, "'%.80s' is not a valid DNS name", name);
+	return append(names->dns[0], sizeof(names->dns[0]), &names->n_dns, name, "DNS names");
+}
+
+int spn_names_add(spn_names_t *names, const char *name)
+{
+	if (is_ip(name))
+		return spn_names_add_ip(names, name);
 	if (!dns_is_valid(name))
 		return spn_err(SPN_EINVAL, "'%.80s' is neither an IP address nor a DNS name", name);
-	if (names->n_dns == SPN_SAN_MAX)
-		return spn_err(SPN_EINVAL, "more than %d DNS names", SPN_SAN_MAX);
-	strcpy(names->dns[names->n_dns++], name);
-	return 0;
+	return spn_names_add_dns(names, name);
 }
 
 int spn_names_ip_bin(const char *ip, unsigned char bin[16])
@@ -230,12 +254,12 @@ int spn_names_collect(spn_names_get_fn get, void *ctx, const char *what, spn_nam
 			buf[n] = '\0';
 			if (strlen(buf) != n || !dns_is_valid(buf))
 				return spn_err(SPN_EBADCSR, "%s DNS name %u is not valid", what, i);
-			if ((rc = spn_names_add(names, buf)) != 0)
-				return spn_err(SPN_EBADCSR, "%s: %s", what, spn_err_detail(rc));
+			if ((rc = spn_names_add_dns(names, buf)) != 0)
+				return spn_err(SPN_EBADCSR, "%s DNS name %u: %s", what, i, spn_err_detail(rc));
 		} else if (type == GNUTLS_SAN_IPADDRESS && (n == 4 || n == 16)) {
 			char text[46];
 			if (!inet_ntop(n == 4 ? AF_INET : AF_INET6, buf, text, sizeof(text)) ||
-			    (rc = spn_names_add(names, text)) != 0)
+			    (rc = spn_names_add_ip(names, text)) != 0)
 				return spn_err(SPN_EBADCSR, "%s IP address %u is not valid", what, i);
 		} else if (!(type == GNUTLS_SAN_URI && strcmp(what, "certificate") == 0)) {
 			/* A certificate's URI is its identity; a CSR asks for names only. */

@@ -27,7 +27,14 @@ int spn_names_ip_bin(const char *ip, unsigned char bin[16]);
 typedef int (*spn_names_get_fn)(void *ctx, unsigned i, void *buf, size_t *n, unsigned *type);
 int spn_names_collect(spn_names_get_fn get, void *ctx, const char *what, spn_names_t *names);
 
-/* Adds "name" as a DNS name or an IP address, whichever it is. */
+/* Adds a name whose type was given: a DNS name (refusing an invalid one,
+ * and an IP address written as one), or an IP address (refusing anything
+ * else). A name is never moved to the other type behind its writer's back. */
+int spn_names_add_dns(spn_names_t *names, const char *name);
+int spn_names_add_ip(spn_names_t *names, const char *ip);
+
+/* Adds a name given without a type (the command line's DNS_OR_IP): an IP
+ * address when it reads as one, else a DNS name. */
 int spn_names_add(spn_names_t *names, const char *name);
 
 /* A PEM CSR for node_id (the subject CN) with names as subjectAltName,

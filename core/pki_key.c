@@ -174,7 +174,7 @@ int spn_pki_key_save(gnutls_x509_privkey_t key, const char *path, const char *pa
 	return rc;
 }
 
-int spn_pki_key_load(const char *path, const char *pass_env, gnutls_x509_privkey_t *out)
+int spn_pki_key_load_src(const char *path, const spn_pass_src_t *src, gnutls_x509_privkey_t *out, char **pass_out)
 {
 	gnutls_x509_privkey_t key = NULL;
 	gnutls_datum_t d;
@@ -183,6 +183,8 @@ int spn_pki_key_load(const char *path, const char *pass_env, gnutls_x509_privkey
 	size_t len;
 	int rc;
 
+	if (pass_out)
+		*pass_out = NULL;
 	if (stat(path, &st) == 0 && (st.st_mode & 077))
 		return spn_err(SPN_EINVAL, "%s: private key is accessible to group or others (mode %03o); chmod 600 it",
 			       path, (unsigned)(st.st_mode & 0777));
@@ -195,7 +197,7 @@ int spn_pki_key_load(const char *path, const char *pass_env, gnutls_x509_privkey
 	d.data = (unsigned char *)buf;
 	d.size = (unsigned)len;
 	if (strstr(buf, "ENCRYPTED PRIVATE KEY-----")) {
-		if ((rc = spn_pass_get(pass_env, "Passphrase for the private key: ", false, &pass)) != 0)
+		if ((rc = spn_pass_read(src, "Passphrase for the private key: ", &pass)) != 0)
 			goto out;
 		rc = gnutls_x509_privkey_import_pkcs8(key, &d, GNUTLS_X509_FMT_PEM, pass, 0);
 		if (rc == GNUTLS_E_DECRYPTION_FAILED) {
@@ -216,12 +218,23 @@ int spn_pki_key_load(const char *path, const char *pass_env, gnutls_x509_privkey
 	*out = key;
 	key = NULL;
 	rc = 0;
+	if (pass_out) {
+		*pass_out = pass;
+		pass = NULL;
+	}
 out:
 	spn_free_secret(buf, len);
 	spn_free_secret_str(pass);
 	if (key)
 		gnutls_x509_privkey_deinit(key);
 	return rc;
+}
+
+int spn_pki_key_load(const char *path, const char *pass_env, gnutls_x509_privkey_t *out)
+{
+	spn_pass_src_t src = {.env = pass_env};
+
+	return spn_pki_key_load_src(path, &src, out, NULL);
 }
 
 gnutls_sign_algorithm_t spn_pki_sign_algo(gnutls_pk_algorithm_t pk)

@@ -6,6 +6,8 @@
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 
+#include "pass.h"
+
 typedef enum {
 	SPN_KEY_ED25519 = 0,
 	SPN_KEY_P256,
@@ -27,9 +29,13 @@ int spn_pki_key_export(gnutls_x509_privkey_t key, const char *pass, gnutls_datum
 /* Writes the key to path, mode 0600; refuses to replace an existing file. */
 int spn_pki_key_save(gnutls_x509_privkey_t key, const char *path, const char *pass);
 
-/* Loads a PKCS#8 (or traditional) PEM key. An encrypted key with pass NULL
- * asks for one through spn_pass_get(pass_env). Refuses a key file readable
- * by group or others. */
+/* Loads a PKCS#8 (or traditional) PEM key. An encrypted key asks src for
+ * its passphrase (spn_pass_read); pass_out (optional) then receives it, for
+ * a caller that must hand the file on to a library that decrypts it again
+ * (libcurl), to release with spn_free_secret_str; NULL for a key that is not
+ * encrypted. Refuses a key file readable by group or others. */
+int spn_pki_key_load_src(const char *path, const spn_pass_src_t *src, gnutls_x509_privkey_t *out, char **pass_out);
+/* The same with the passphrase from the variable pass_env or the terminal. */
 int spn_pki_key_load(const char *path, const char *pass_env, gnutls_x509_privkey_t *out);
 
 /* The key's type when spn supports it, else SPN_EUNSUPPORTED. */

@@ -66,6 +66,20 @@ static uint64_t crl_number(gnutls_x509_crl_t crl)
 	return v;
 }
 
+uint64_t spn_crl_pem_number(const char *pem, size_t len)
+{
+	gnutls_x509_crl_t crl;
+	gnutls_datum_t d = {(unsigned char *)pem, (unsigned)len};
+	uint64_t number = 0;
+
+	if (gnutls_x509_crl_init(&crl) < 0)
+		return 0;
+	if (gnutls_x509_crl_import(crl, &d, GNUTLS_X509_FMT_PEM) >= 0)
+		number = crl_number(crl);
+	gnutls_x509_crl_deinit(crl);
+	return number;
+}
+
 /* The serials of crl, sorted. */
 static int list(gnutls_x509_crl_t crl, serial_t **out, size_t *n_out)
 {

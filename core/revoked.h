@@ -30,3 +30,6 @@ time_t spn_revoked_next_update(spn_revoked_t *r);
 
 /* A copy of the CRL held (NULL when none); the caller frees. */
 char *spn_revoked_pem(spn_revoked_t *r, size_t *len);
+
+/* The CRL number of a PEM CRL; 0 when it does not read as one. */
+uint64_t spn_crl_pem_number(const char *pem, size_t len);

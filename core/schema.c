@@ -17,6 +17,7 @@ static const spn_conf_key_t node_keys[] = {
 	{"node", "cert", SPN_CONF_STR, 1, 0, NULL},
 	{"node", "root", SPN_CONF_STR, 1, 0, NULL},
 	{"node", "key_passphrase_env", SPN_CONF_STR, 1, 0, NULL},
+	{"node", "key_passphrase_file", SPN_CONF_STR, 1, 0, NULL},
 	{"node", "parent", SPN_CONF_STR, 1, 0, NULL},
 	{"node", "url", SPN_CONF_STR, 1, 0, NULL},
 	{"log", "level", SPN_CONF_ENUM, 0, 0, "error|warn|info|debug"},

@@ -194,3 +194,19 @@ int spn_token_verify(const char *text, const spn_token_t *t, gnutls_x509_crt_t m
 		return spn_err(SPN_ETOKEN, "join token signature does not verify against %s's certificate", t->minted_by);
 	return 0;
 }
+
+int spn_token_check_time(const spn_token_t *t, time_t now, unsigned long max_ttl)
+{
+	if (t->expires <= now)
+		return spn_err(SPN_ETOKENEXPIRED, "join token for %s expired %lds ago", t->node.node_id,
+			       (long)(now - t->expires));
+	if (t->issued_at > now + SPN_TOKEN_SKEW)
+		return spn_err(SPN_ETOKEN, "join token for %s says it was issued %lds from now, more than the %ds of "
+					   "clock skew tolerated: check the clock of %s",
+			       t->node.node_id, (long)(t->issued_at - now), SPN_TOKEN_SKEW, t->minted_by);
+	if (t->expires <= t->issued_at)
+		return spn_err(SPN_ETOKEN, "join token for %s expires before it was issued", t->node.node_id);
+	if (max_ttl && t->expires - t->issued_at > (time_t)max_ttl)
+		return spn_err(SPN_ETOKEN, "join token lifetime exceeds the group's token_ttl of %lus", max_ttl);
+	return 0;
+}

@@ -45,3 +45,12 @@ int spn_token_decode(const char *text, size_t len, spn_token_t *t);
 /* Checks text's signature (the same text given to spn_token_decode) against
  * the minter's certificate. */
 int spn_token_verify(const char *text, const spn_token_t *t, gnutls_x509_crt_t minter);
+
+/* Clock skew tolerated between a token's minter and whoever checks it. */
+#define SPN_TOKEN_SKEW 300
+
+/* Checks a token's times at now, each failure with its own reason: expired
+ * (SPN_ETOKENEXPIRED), issued further in the future than the skew allows,
+ * expiring before it was issued, or living longer than max_ttl seconds
+ * (0: the checker does not know the group's token_ttl). */
+int spn_token_check_time(const spn_token_t *t, time_t now, unsigned long max_ttl);

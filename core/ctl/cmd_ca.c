@@ -2,7 +2,6 @@
  * the PSP's certificate authority from the command line. */
 #include "config.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +22,15 @@ int spnctl_init(int argc, char **argv)
 		{"dir", required_argument, NULL, 'd'},           {"group", required_argument, NULL, 'g'},
 		{"id", required_argument, NULL, 'i'},            {"key-type", required_argument, NULL, 't'},
 		{"name", required_argument, NULL, 'n'},          {"root-validity", required_argument, NULL, 'v'},
-		{"no-passphrase", no_argument, NULL, 'P'},       {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"no-passphrase", no_argument, NULL, 'P'},       {"encrypt-node-key", no_argument, NULL, 'E'},
+		{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
 	};
 	spn_ca_init_t p = {.psp_id = "psp", .key_type = SPN_KEY_ED25519, .root_validity = 3650UL * 86400};
-	bool no_pass = false;
-	char *pass = NULL;
+	bool no_pass = false, encrypt_node = false;
+	char *pass = NULL, *node_pass = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "d:g:i:t:n:v:Ph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:g:i:t:n:v:PEh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': p.dir = optarg; break;
 		case 'g': p.group = optarg; break;
@@ -49,10 +48,14 @@ int spnctl_init(int argc, char **argv)
 				return spnctl_fail("init", rc);
 			break;
 		case 'P': no_pass = true; break;
+		case 'E': encrypt_node = true; break;
 		case 'h':
 			printf("usage: spnctl init -d DIR -g GROUP [--id PSP_ID] [--key-type ed25519|p256|rsa2048|rsa3072|rsa4096]\n"
 			       "                   [--name DNS_OR_IP]... [--root-validity 3650d] [--no-passphrase]\n"
-			       "  The root key is encrypted with a passphrase from $SPN_CA_PASSPHRASE or the terminal.\n");
+			       "                   [--encrypt-node-key]\n"
+			       "  The root key is encrypted with a passphrase from $SPN_CA_PASSPHRASE or the\n"
+			       "  terminal; with --encrypt-node-key the PSP's node key too, with one from\n"
+			       "  $SPN_NODE_PASSPHRASE or the terminal.\n");
 			return 0;
 		default: return 2;
 		}
@@ -65,9 +68,16 @@ int spnctl_init(int argc, char **argv)
 		fprintf(stderr, "spnctl: warning: the root key is stored unencrypted (--no-passphrase)\n");
 	else if ((rc = spn_pass_get("SPN_CA_PASSPHRASE", "New passphrase for the root key: ", true, &pass)))
 		return spnctl_fail("init", rc);
+	if (encrypt_node &&
+	    (rc = spn_pass_get("SPN_NODE_PASSPHRASE", "New passphrase for the PSP's node key: ", true, &node_pass))) {
+		spn_free_secret_str(pass);
+		return spnctl_fail("init", rc);
+	}
 	p.passphrase = pass;
+	p.node_passphrase = node_pass;
 	rc = spn_ca_init(&p);
 	spn_free_secret_str(pass);
+	spn_free_secret_str(node_pass);
 	if (rc)
 		return spnctl_fail("init", rc);
 	printf("group %s created in %s\n  config: %s/spnd.conf\n", p.group, p.dir, p.dir);
@@ -332,29 +342,29 @@ static int status_cmd(int argc, char **argv, const char *name, const char *usage
 	ca_args_t a = {0};
 	spn_conf_t *conf;
 	spn_ca_t *ca;
+	char serial[SPN_SERIAL_HEX];
 	int reason = 0, rc = ca_args(argc, argv, usage, true, &a);
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (!a.conf)
 		return spnctl_usage("usage: %s", usage);
-	/* OpenSSL prints serials in upper case; the ledger keeps lower case. */
-	for (char *p = (char *)a.arg; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	if ((rc = spn_serial_parse(a.arg, serial)))
+		return spnctl_fail(name, rc);
 	if (strcmp(name, "revoke") == 0 && (rc = spn_crl_reason_parse(a.reason ? a.reason : "unspecified", &reason)))
 		return spnctl_fail(name, rc);
 	if ((rc = open_ca(a.conf, true, &conf, &ca)))
 		return spnctl_fail(name, rc);
 	if (strcmp(name, "revoke") == 0)
-		rc = spn_ca_revoke(ca, a.arg, reason);
+		rc = spn_ca_revoke(ca, serial, reason, NULL, NULL);
 	else if (strcmp(name, "hold") == 0)
-		rc = spn_ca_hold(ca, a.arg);
+		rc = spn_ca_hold(ca, serial);
 	else
-		rc = spn_ca_release(ca, a.arg);
+		rc = spn_ca_release(ca, serial);
 	close_ca(conf, ca);
 	if (rc)
 		return spnctl_fail(name, rc);
-	fprintf(stderr, "spnctl: %s %s: done, CRL updated\n", name, a.arg);
+	fprintf(stderr, "spnctl: %s %s: done, CRL updated\n", name, serial);
 	return 0;
 }
 

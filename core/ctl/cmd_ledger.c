@@ -1,7 +1,6 @@
 /* spnctl list, show and log: read the ledger without unlocking the CA key. */
 #include "config.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,16 +98,16 @@ int spnctl_show(int argc, char **argv)
 	spn_conf_t *conf;
 	spn_ledger_t *ledger;
 	spn_ledger_cert_t c;
-	char svc[1100], a[32], b[32], d[32];
+	char svc[1100], a[32], b[32], d[32], lower[SPN_SERIAL_HEX];
 	int rc = ledger_args(argc, argv, "spnctl show -c CONF SERIAL", &path, NULL, &serial);
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
+	if ((rc = spn_serial_parse(serial, lower)))
+		return spnctl_fail("show", rc);
 	if ((rc = open_ledger(path, &conf, &ledger)))
 		return spnctl_fail("show", rc);
-	for (char *p = (char *)serial; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	rc = spn_ledger_cert_get(ledger, serial, &c);
+	rc = spn_ledger_cert_get(ledger, lower, &c);
 	if (rc == 0) {
 		printf("serial:      %s\nnode:        %s\ngroup:       %s\nrole:        %s\ntrust:       %u\n"
 		       "services:    %s\naccepted by: %s\ntoken:       %s\nstatus:      %s\n",

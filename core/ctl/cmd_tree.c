@@ -12,6 +12,7 @@
 #include "file.h"
 #include "http_client.h"
 #include "json.h"
+#include "mem.h"
 #include "pki_cert.h"
 #include "pki_key.h"
 #include "spnctl.h"
@@ -101,18 +102,27 @@ static int print_text(const char *body, size_t len)
 	return 0;
 }
 
-/* Over plain HTTP (development) the node's requests are signed instead. */
-static int plain_identity(const char *cert, const char *key, const char *pass_env, spn_http_client_config_t *cfg)
+/* The node's key and, when it is encrypted, its passphrase for libcurl,
+ * from the sources [node] names. Over plain HTTP (development) the node's
+ * requests are signed with the key instead of a TLS client certificate. */
+static int node_identity(const spn_conf_t *conf, const char *cert, const char *key, spn_http_client_config_t *cfg,
+			 char **pass)
 {
+	spn_pass_src_t src;
 	char *pem = NULL, *b64 = NULL;
 	size_t len;
 	int rc;
 
-	if ((rc = spn_file_read(cert, SPN_CERT_MAX, &pem, &len)) == 0 && (rc = spn_pki_cert_b64(pem, &b64)) == 0 &&
-	    (rc = spn_pki_key_load(key, pass_env, &cfg->sign_key)) == 0)
+	if ((rc = spn_pass_src_conf(conf, "node", "key_passphrase", "SPN_KEY_PASSPHRASE", &src)) ||
+	    (rc = spn_pki_key_load_src(key, &src, &cfg->sign_key, pass)))
+		goto out;
+	cfg->key_pass = *pass;
+	if (cfg->tls)
+		goto out;
+	if ((rc = spn_file_read(cert, SPN_CERT_MAX, &pem, &len)) == 0 && (rc = spn_pki_cert_b64(pem, &b64)) == 0)
 		cfg->sign_cert_b64 = b64;
-	else
-		free(b64);
+out:
+	spn_pass_src_clear(&src);
 	free(pem);
 	return rc;
 }
@@ -128,7 +138,7 @@ int spnctl_tree(int argc, char **argv)
 	spn_http_client_config_t cfg = {.tls = true};
 	spn_http_client_t *c = NULL;
 	spn_conf_t *conf = NULL;
-	char url[600], base[512], *cert = NULL, *key = NULL, *root = NULL, *body = NULL;
+	char url[600], base[512], *cert = NULL, *key = NULL, *root = NULL, *body = NULL, *pass = NULL;
 	size_t len = 0;
 	long status = 0;
 	int ch, rc;
@@ -160,11 +170,13 @@ int spnctl_tree(int argc, char **argv)
 		cfg.cert_file = cert;
 		cfg.key_file = key;
 		cfg.root_file = root;
-		cfg.key_pass = getenv(spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE"));
 		cfg.tls = strncmp(base, "http://", 7) != 0;
-		if (!cfg.tls)
-			rc = plain_identity(cert, key,
-					    spn_conf_str(conf, "node", "key_passphrase_env", "SPN_KEY_PASSPHRASE"), &cfg);
+		rc = node_identity(conf, cert, key, &cfg, &pass);
+		if (cfg.tls && cfg.sign_key) {
+			/* Over TLS the key signs nothing itself. */
+			gnutls_x509_privkey_deinit(cfg.sign_key);
+			cfg.sign_key = NULL;
+		}
 		snprintf(url, sizeof(url), "%s/v1/tree%s", base, strcmp(format, "dot") == 0 ? ".dot" : "");
 		if (rc == 0 && (rc = spn_http_client_new(&cfg, &c)) == 0 &&
 		    (rc = spn_http_client_call(c, url, NULL, 0, &status, &body, &len)) == 0 && status != 200)
@@ -180,6 +192,7 @@ int spnctl_tree(int argc, char **argv)
 	if (cfg.sign_key)
 		gnutls_x509_privkey_deinit(cfg.sign_key);
 	free((char *)cfg.sign_cert_b64);
+	spn_free_secret_str(pass);
 	spn_conf_free(conf);
 	free(cert);
 	free(key);

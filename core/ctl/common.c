@@ -52,10 +52,7 @@ int spnctl_ledger(const spn_conf_t *conf, spn_ledger_t **out)
 
 	if (rc)
 		return rc;
-	if (access(path, R_OK | W_OK) != 0)
-		rc = spn_err(SPN_ENOTFOUND, "%s: no ledger here (is this the PSP's configuration?)", path);
-	else
-		rc = spn_ledger_open(path, out);
+	rc = spn_ledger_open(path, SPN_LEDGER_READ, out);
 	free(path);
 	return rc;
 }

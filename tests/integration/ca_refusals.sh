@@ -60,6 +60,13 @@ old=$(( $(date +%s) - 7200 ))
 tokx=$(SPN_FAKE_TIME=$old ctl token -c "$C" --id n2 --role spn --trust 5 2>/dev/null)
 refuse "an expired token" "expired" ctl issue -c "$C" --csr "$WORK/n2.csr" --token "$tokx" -o "$WORK/out.crt"
 unchanged "expired token"
+tokf=$(SPN_FAKE_TIME=$(( $(date +%s) + 3600 )) ctl token -c "$C" --id n2 --role spn --trust 5 2>/dev/null)
+refuse "a token issued in the future says so, not that it lives too long" "issued [0-9]+s from now.*check the clock of psp" \
+	ctl issue -c "$C" --csr "$WORK/n2.csr" --token "$tokf" -o "$WORK/out.crt"
+unchanged "token from the future"
+tokf=$(SPN_FAKE_TIME=$(( $(date +%s) + 120 )) ctl token -c "$C" --id n2 --role spn --trust 5 2>/dev/null)
+check "a token issued within the clock skew tolerated is accepted" ctl issue -c "$C" --csr "$WORK/n2.csr" --token "$tokf" -o "$WORK/n2.crt"
+base=$(ledger_count "$DB")
 tampered=$(printf %s "$tok2" | $PY -c "
 import sys, base64, json
 h, c, s = sys.stdin.read().split('.')
@@ -109,6 +116,59 @@ for i in 1 2 3; do
 		unchanged "child limit"
 	fi
 done
+
+# Pseudo-CSRs: each name is of the type its member says.
+"$SPNCTL" keygen -o "$WORK/ps.key" 2>/dev/null
+pseudo() { # pseudo ID DNS_JSON IP_JSON: a pseudo-CSR in $WORK/ps.json
+	$PY -c "import json,sys; print(json.dumps({'node_id': sys.argv[1], 'dns': json.loads(sys.argv[2]), 'ip': json.loads(sys.argv[3]), 'public_key': open(sys.argv[4]).read()}))" \
+		"$1" "$2" "$3" "$WORK/ps.pub" >"$WORK/ps.json"
+}
+openssl pkey -in "$WORK/ps.key" -pubout -out "$WORK/ps.pub"
+tokp=$(token --id ps-1 --role client --trust 1)
+pseudo ps-1 '[]' '["not-an-ip"]'
+refuse "a pseudo-CSR ip that is not an IP address" "ip\[0\]: 'not-an-ip' is not an IP address" \
+	ctl issue-pseudo -c "$C" --json "$WORK/ps.json" --token "$tokp" -o "$WORK/out.crt"
+unchanged "ip not an IP address"
+pseudo ps-1 '["10.0.0.7"]' '[]'
+refuse "a pseudo-CSR dns entry that is an IP address" "dns\[0\]: '10.0.0.7' is an IP address, not a DNS name" \
+	ctl issue-pseudo -c "$C" --json "$WORK/ps.json" --token "$tokp" -o "$WORK/out.crt"
+unchanged "dns entry an IP address"
+openssl req -new -key "$WORK/ps.key" -subj /CN=ps-1 -addext "subjectAltName=DNS:10.0.0.7" -out "$WORK/ipdns.csr" 2>/dev/null
+refuse "a CSR whose DNS name is an IP address" "CSR DNS name 0: '10.0.0.7' is an IP address" \
+	ctl issue -c "$C" --csr "$WORK/ipdns.csr" --token "$tokp" -o "$WORK/out.crt"
+unchanged "CSR DNS name an IP address"
+pseudo ps-1 '["ps-1.example"]' '["192.0.2.7", "2001:db8::7"]'
+check "a pseudo-CSR with a DNS name and IP addresses is issued" ctl issue-pseudo -c "$C" --json "$WORK/ps.json" --token "$tokp" -o "$WORK/ps.crt"
+check "with each name of its type" sh -c "openssl x509 -in '$WORK/ps.crt' -noout -ext subjectAltName | grep -q 'DNS:ps-1.example, IP Address:192.0.2.7, IP Address:2001:DB8:0:0:0:0:0:7'"
+base=$(ledger_count "$DB")
+
+# Profiles: a key usage the key's type may not carry is refused.
+csr_typed() { "$SPNCTL" keygen -o "$WORK/$1.key" -t "$2" 2>/dev/null; "$SPNCTL" csr --key "$WORK/$1.key" --id "$1" -o "$WORK/$1.csr"; }
+cp "$C" "$WORK/conf.bak"
+sed -i '/^\[profile.spn\]/,/^\[/ s/^key_usage = .*/key_usage = digital_signature, key_encipherment/' "$C"
+csr_typed ku-ed ed25519
+t=$(token --id ku-ed --role spn --trust 1)
+refuse "key_encipherment on an Ed25519 key is refused, naming profile and key type" \
+	"\[profile.spn\] key_usage key_encipherment cannot be used with ed25519 keys" \
+	ctl issue -c "$C" --csr "$WORK/ku-ed.csr" --token "$t" -o "$WORK/out.crt"
+unchanged "key_encipherment on Ed25519"
+csr_typed ku-ec p256
+t=$(token --id ku-ec --role spn --trust 1)
+refuse "key_encipherment on an ECDSA key is refused" "\[profile.spn\] key_usage key_encipherment cannot be used with p256 keys" \
+	ctl issue -c "$C" --csr "$WORK/ku-ec.csr" --token "$t" -o "$WORK/out.crt"
+unchanged "key_encipherment on ECDSA"
+csr_typed ku-rsa rsa2048
+t=$(token --id ku-rsa --role spn --trust 1)
+check "key_encipherment on an RSA key is issued" ctl issue -c "$C" --csr "$WORK/ku-rsa.csr" --token "$t" -o "$WORK/ku-rsa.crt"
+check "with that key usage" sh -c "openssl x509 -in '$WORK/ku-rsa.crt' -noout -ext keyUsage | grep -q 'Key Encipherment'"
+sed -i '/^\[profile.spn\]/,/^\[/ s/^key_usage = .*/key_usage = digital_signature, key_agreement/' "$C"
+t=$(token --id ku-ec --role spn --trust 1)
+check "key_agreement on an ECDSA key is issued" ctl issue -c "$C" --csr "$WORK/ku-ec.csr" --token "$t" -o "$WORK/ku-ec.crt"
+base=$(ledger_count "$DB")
+refuse "on an Ed25519 key it is refused" "key_usage key_agreement cannot be used with ed25519 keys" \
+	ctl issue -c "$C" --csr "$WORK/ku-ed.csr" --token "$(token --id ku-ed --role spn --trust 1)" -o "$WORK/out.crt"
+unchanged "key_agreement on Ed25519"
+cp "$WORK/conf.bak" "$C"
 
 # The configuration: errors name the file, line, section and key.
 sed -i 's/^max_children = .*/max_children = many/' "$C"

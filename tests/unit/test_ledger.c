@@ -28,7 +28,7 @@ static int setup(void **state)
 	if (fd < 0)
 		return -1;
 	close(fd);
-	if (spn_ledger_open(path, &l))
+	if (spn_ledger_open(path, SPN_LEDGER_CREATE, &l))
 		return -1;
 	*state = l;
 	return 0;
