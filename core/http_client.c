@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "http_client.h"
+#include "http_client_internal.h"
 #include "http_sig.h"
 #include "mem.h"
 #include "pki_cert.h"
@@ -32,22 +33,10 @@ struct spn_http_client {
 	size_t n_idle, n_made;
 };
 
-typedef struct {
-	char *buf;
-	size_t len, cap, max;
-	bool too_big;
-	/* the node the server must be */
-	CURL *h;
-	const spn_http_client_config_t *cfg;
-	spn_pki_peers_t *peers;
-	const char *expect;
-	bool checked;
-	int id_rc;
-} sink_t;
 
 static size_t on_data(char *p, size_t size, size_t n, void *user)
 {
-	sink_t *s = user;
+	spn_http_sink_t *s = user;
 	size_t add = size * n;
 
 	if (s->len + add > s->max) {
@@ -171,6 +160,7 @@ static void give_back(spn_http_client_t *c, CURL *h, unsigned gen)
 
 static int request(spn_http_client_t *c, const char *url, const char *pin, const char *expect, const char *body,
 		   size_t len, long *status, char **resp, size_t *resp_len);
+static int on_connected(void *user, char *ip, char *local_ip, int port, int local_port);
 
 int spn_http_client_call(spn_http_client_t *c, const char *url, const char *body, size_t len, long *status,
 			 char **resp, size_t *resp_len)
@@ -190,7 +180,7 @@ int spn_http_client_call_node(spn_http_client_t *c, const char *url, const char 
 	return request(c, url, NULL, node, body, len, status, resp, resp_len);
 }
 
-static void check_server(sink_t *s, const spn_ident_t *id, const char *serial)
+static void check_server(spn_http_sink_t *s, const spn_ident_t *id, const char *serial)
 {
 	if (strcmp(id->node_id, s->expect) != 0)
 		s->id_rc = spn_err(SPN_EDENIED, "the server is %s, not %s", id->node_id, s->expect);
@@ -202,7 +192,7 @@ static void check_server(sink_t *s, const spn_ident_t *id, const char *serial)
  * certificate is the expected node's; aborts the transfer otherwise. */
 static int on_connected(void *user, char *ip, char *local_ip, int port, int local_port)
 {
-	sink_t *s = user;
+	spn_http_sink_t *s = user;
 	const struct curl_tlssessioninfo *ti = NULL;
 	const gnutls_datum_t *chain;
 	gnutls_x509_crt_t crt;
@@ -242,28 +232,23 @@ static int on_connected(void *user, char *ip, char *local_ip, int port, int loca
 	return s->id_rc ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 
-static int request(spn_http_client_t *c, const char *url, const char *pin, const char *expect, const char *body,
-		   size_t len, long *status, char **resp, size_t *resp_len)
+int spn_http_xfer_setup(spn_http_client_t *c, CURL *h, spn_http_xfer_t *x, const char *url, const char *pin,
+			const char *expect, const char *body, size_t len, bool copy_body)
 {
-	struct curl_slist *headers = NULL;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	sink_t sink = {.max = c->cfg.max_response};
-	unsigned gen;
-	CURL *h = take(c, &gen);
-	CURLcode cc;
 	int rc;
 
-	if (!h)
-		return SPN_ENOMEM;
+	x->sink.max = c->cfg.max_response;
+	x->errbuf[0] = '\0';
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->cfg.timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->cfg.timeout_ms < 3000 ? c->cfg.timeout_ms : 3000L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->cfg.tls ? "https" : "http");
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->sink);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
 	if (c->cfg.tls) {
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->root);
 		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
@@ -273,12 +258,12 @@ static int request(spn_http_client_t *c, const char *url, const char *pin, const
 		if (pin)
 			curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
 		if (expect) {
-			sink.h = h;
-			sink.cfg = &c->cfg;
-			sink.peers = c->peers;
-			sink.expect = expect;
+			x->sink.h = h;
+			x->sink.cfg = &c->cfg;
+			x->sink.peers = c->peers;
+			x->sink.expect = expect;
 			curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_connected);
-			curl_easy_setopt(h, CURLOPT_PREREQDATA, &sink);
+			curl_easy_setopt(h, CURLOPT_PREREQDATA, &x->sink);
 		}
 		if (c->cert) {
 			curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
@@ -302,59 +287,103 @@ static int request(spn_http_client_t *c, const char *url, const char *pin, const
 			rc = just_path && cert ? rc : SPN_ENOMEM;
 			free(just_path);
 			free(cert);
-			give_back(c, h, gen);
 			return rc;
 		}
 		free(just_path);
 		free(cert);
 		for (int i = 0; i < 3; i++) {
-			headers = curl_slist_append(headers, lines[i]);
+			x->headers = curl_slist_append(x->headers, lines[i]);
 			free(lines[i]);
 		}
 	}
 	if (body) {
-		headers = curl_slist_append(headers, "Content-Type: application/json");
+		x->headers = curl_slist_append(x->headers, "Content-Type: application/json");
 		/* No 100-continue round trip: bodies here are small. */
-		headers = curl_slist_append(headers, "Expect:");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		x->headers = curl_slist_append(x->headers, "Expect:");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(h, copy_body ? CURLOPT_COPYPOSTFIELDS : CURLOPT_POSTFIELDS, body);
 	}
-	if (headers)
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-	cc = curl_easy_perform(h);
+	if (x->headers)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);
+	return 0;
+}
+
+int spn_http_xfer_result(spn_http_xfer_t *x, CURL *h, const char *url, CURLcode cc, long *status, char **resp,
+			 size_t *resp_len, bool *keep)
+{
+	int rc;
+
+	*keep = true;
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	curl_slist_free_all(headers);
-	if (sink.id_rc || (cc == CURLE_OK && sink.expect && !sink.checked)) {
+	curl_slist_free_all(x->headers);
+	x->headers = NULL;
+	if (x->sink.id_rc || (cc == CURLE_OK && x->sink.expect && !x->sink.checked)) {
 		/* The answer is not to be trusted, nor the connection kept. */
-		rc = sink.id_rc ? spn_err(sink.id_rc, "%s: %s", url, spn_err_detail(sink.id_rc))
-				: spn_err(SPN_EDENIED, "%s: the server was not checked", url);
+		rc = x->sink.id_rc ? spn_err(x->sink.id_rc, "%s: %s", url, spn_err_detail(x->sink.id_rc))
+				   : spn_err(SPN_EDENIED, "%s: the server was not checked", url);
+		*keep = false;
+		free(x->sink.buf);
+		return rc;
+	}
+	if (cc != CURLE_OK) {
+		free(x->sink.buf);
+		if (x->sink.too_big)
+			return spn_err(SPN_ETOOBIG, "%s: answer larger than %zu bytes", url, x->sink.max);
+		/* Not connected: the request was certainly not delivered, and a
+		 * caller may send it elsewhere. */
+		if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
+			return spn_err(SPN_EUNAVAILABLE, "%s: %s", url, x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
+		if (cc == CURLE_OPERATION_TIMEDOUT)
+			return spn_err(SPN_ETIMEOUT, "%s: %s", url, x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
+		return spn_err(SPN_EIO, "%s: %s", url, x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
+	}
+	if (!x->sink.buf && !(x->sink.buf = calloc(1, 1)))
+		return SPN_ENOMEM;
+	*resp = x->sink.buf;
+	if (resp_len)
+		*resp_len = x->sink.len;
+	x->sink.buf = NULL;
+	return 0;
+}
+
+unsigned spn_http_client_gen(spn_http_client_t *c)
+{
+	unsigned gen;
+
+	pthread_mutex_lock(&c->lock);
+	gen = c->gen;
+	pthread_mutex_unlock(&c->lock);
+	return gen;
+}
+
+static int request(spn_http_client_t *c, const char *url, const char *pin, const char *expect, const char *body,
+		   size_t len, long *status, char **resp, size_t *resp_len)
+{
+	spn_http_xfer_t x;
+	unsigned gen;
+	CURL *h = take(c, &gen);
+	bool keep;
+	int rc;
+
+	if (!h)
+		return SPN_ENOMEM;
+	memset(&x, 0, sizeof(x));
+	if ((rc = spn_http_xfer_setup(c, h, &x, url, pin, expect, body, len, false))) {
+		curl_slist_free_all(x.headers);
+		give_back(c, h, gen);
+		return rc;
+	}
+	rc = spn_http_xfer_result(&x, h, url, curl_easy_perform(h), status, resp, resp_len, &keep);
+	if (!keep) {
 		curl_easy_cleanup(h);
 		pthread_mutex_lock(&c->lock);
 		c->n_made--;
 		pthread_cond_signal(&c->freed);
 		pthread_mutex_unlock(&c->lock);
-		free(sink.buf);
 		return rc;
 	}
 	/* Reset above drops the options but keeps the connection cache. */
 	give_back(c, h, gen);
-	if (cc != CURLE_OK) {
-		free(sink.buf);
-		if (sink.too_big)
-			return spn_err(SPN_ETOOBIG, "%s: answer larger than %zu bytes", url, sink.max);
-		/* Not connected: the request was certainly not delivered, and a
-		 * caller may send it elsewhere. */
-		if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
-			return spn_err(SPN_EUNAVAILABLE, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-		if (cc == CURLE_OPERATION_TIMEDOUT)
-			return spn_err(SPN_ETIMEOUT, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-		return spn_err(SPN_EIO, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	}
-	if (!sink.buf && !(sink.buf = calloc(1, 1)))
-		return SPN_ENOMEM;
-	*resp = sink.buf;
-	if (resp_len)
-		*resp_len = sink.len;
-	return 0;
+	return rc;
 }

@@ -18,7 +18,11 @@
 
 #include "error.h"
 #include "http_server.h"
+#include "http_fwd.h"
 #include "http_sig.h"
+#include "clock.h"
+#include "loop.h"
+#include <sys/epoll.h>
 #include "log.h"
 #include "mem.h"
 #include "pki_cert.h"
@@ -27,21 +31,54 @@
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 #define DRAINING_MAX 4
+#define LOOPS_MAX 64
+
+typedef struct lp lp_t;
+
+/* One libmicrohttpd daemon on one loop: the loop's listener for the
+ * current certificate, or an earlier one finishing its connections. */
+typedef struct {
+	lp_t *lp;
+	struct MHD_Daemon *d;
+	spn_loop_watch_t *w;
+	int64_t until;          /* draining: stopped at this time at the latest */
+	size_t suspended;       /* connections waiting on a handler */
+} dmn_t;
+
+/* A thread with its event loop: its daemons accept on the shared port
+ * (SO_REUSEPORT), and its forwarder carries its requests to other nodes. */
+struct lp {
+	spn_http_server_t *s;
+	spn_loop_t *loop;
+	spn_http_fwd_t *fwd;    /* NULL once stopping */
+	pthread_t thread;
+	bool started;
+	dmn_t *cur;
+	dmn_t *draining[DRAINING_MAX];
+	bool kick;              /* a connection was resumed: run the daemons now */
+};
+
+/* Work that blocks (the ledger, plugins, other nodes' answers awaited in
+ * turn) runs on the worker threads, never on a loop. */
+typedef struct task {
+	spn_http_req_t *req;            /* an async route's request, or NULL */
+	spn_http_work_fn work;          /* else this, then done on loop */
+	spn_loop_fn done;
+	void *ctx;
+	spn_loop_t *loop;
+	struct task *next;
+} task_t;
 
 struct spn_http_server {
-	struct MHD_Daemon *mhd;
-	/* handlers that wait on other nodes run here, their connections
-	 * suspended, so that MHD's threads keep serving everything else */
+	lp_t lps[LOOPS_MAX];
+	size_t n_lps;
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
-	spn_http_req_t *head, *tail;
+	task_t *head, *tail;
 	size_t queued;
 	bool stopping;
 	pthread_t *workers;
 	size_t n_workers;
-	/* listeners of earlier certificates, finishing their connections */
-	struct MHD_Daemon *draining[DRAINING_MAX];
-	time_t drain_until[DRAINING_MAX];
 	spn_http_config_t cfg;
 	gnutls_x509_crt_t root;
 	spn_pki_peers_t *peers; /* client certificates verified before */
@@ -50,15 +87,17 @@ struct spn_http_server {
 
 struct spn_http_req {
 	spn_http_server_t *server;
+	dmn_t *dmn;
 	struct MHD_Connection *conn;
 	const spn_http_route_t *route;
 	const char *method, *path;
 	char *body;
 	size_t len, cap, max, dropped;
 	bool too_big;
-	enum { REQ_READING, REQ_QUEUED, REQ_DONE } state;
+	enum { REQ_READING, REQ_QUEUED, REQ_STAGED, REQ_DONE } state;
+	bool in_handler, deferred, suspended;
 	spn_http_resp_t resp;
-	spn_http_req_t *next;
+	task_t task;
 };
 
 #define QUEUE_MAX 1024
@@ -254,10 +293,117 @@ static const spn_http_route_t *find_route(const spn_http_server_t *s, const char
 	return NULL;
 }
 
+/* From the loop's thread: the connection waits, counted so that its
+ * daemon is not stopped under it. */
+static void suspend(spn_http_req_t *req)
+{
+	req->suspended = true;
+	req->dmn->suspended++;
+	MHD_suspend_connection(req->conn);
+}
+
+static enum MHD_Result answer_done(spn_http_req_t *req)
+{
+	if (req->suspended) {
+		req->suspended = false;
+		req->dmn->suspended--;
+	}
+	spn_log_debug("%s %s -> %u", req->method, req->path, req->resp.status);
+	return queue(req->conn, &req->resp);
+}
+
+static void push_task(spn_http_server_t *s, task_t *t)
+{
+	t->next = NULL;
+	if (s->tail)
+		s->tail->next = t;
+	else
+		s->head = t;
+	s->tail = t;
+	s->queued++;
+	pthread_cond_signal(&s->qcond);
+}
+
+/* A staged handler answers at once, or defers and answers from its loop. */
+static enum MHD_Result run_staged(spn_http_req_t *req)
+{
+	req->state = REQ_STAGED;
+	req->in_handler = true;
+	spn_err_clear();
+	req->route->fn(req, &req->resp, req->server->cfg.user);
+	req->in_handler = false;
+	if (!req->deferred || req->state == REQ_DONE) {
+		if (!req->resp.status)
+			spn_http_error(&req->resp, SPN_EIO, "the handler gave no answer");
+		req->state = REQ_DONE;
+		return answer_done(req);
+	}
+	suspend(req);
+	return MHD_YES;
+}
+
+void spn_http_defer(spn_http_req_t *req)
+{
+	req->deferred = true;
+}
+
+/* On the loop: MHD_run is not called from here (this may be inside it),
+ * the loop runs the daemons before it waits again. */
+static void resume(spn_http_req_t *req)
+{
+	MHD_resume_connection(req->conn);
+	req->dmn->lp->kick = true;
+}
+
+void spn_http_done(spn_http_req_t *req)
+{
+	req->state = REQ_DONE;
+	if (!req->resp.status)
+		spn_http_error(&req->resp, SPN_EIO, "the handler gave no answer");
+	if (!req->in_handler)
+		resume(req);
+}
+
+spn_http_resp_t *spn_http_req_resp(spn_http_req_t *req)
+{
+	return &req->resp;
+}
+
+spn_http_fwd_t *spn_http_req_fwd(spn_http_req_t *req)
+{
+	return req->dmn->lp->fwd;
+}
+
+int spn_http_offload(spn_http_req_t *req, spn_http_work_fn work, spn_loop_fn done, void *ctx)
+{
+	spn_http_server_t *s = req->server;
+	task_t *t = calloc(1, sizeof(*t));
+	int rc = 0;
+
+	if (!t)
+		return SPN_ENOMEM;
+	t->work = work;
+	t->done = done;
+	t->ctx = ctx;
+	t->loop = req->dmn->lp->loop;
+	pthread_mutex_lock(&s->qlock);
+	if (s->stopping)
+		rc = spn_err(SPN_EBUSY, "the node is stopping");
+	else if (s->queued >= QUEUE_MAX)
+		rc = spn_err(SPN_EBUSY, "%zu requests are waiting; try again", (size_t)QUEUE_MAX);
+	else
+		push_task(s, t);
+	pthread_mutex_unlock(&s->qlock);
+	if (rc)
+		free(t);
+	return rc;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
-	spn_http_server_t *s = cls;
+	dmn_t *dm = cls;
+	spn_http_server_t *s = dm->lp->s;
 	spn_http_req_t *req = *ctx;
 	spn_http_resp_t resp = {0};
 
@@ -286,6 +432,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!req)
 			return MHD_NO;
 		req->server = s;
+		req->dmn = dm;
 		req->conn = conn;
 		req->route = rt;
 		req->method = method;
@@ -320,29 +467,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (req->too_big)
 		return answer_error(conn, 413, "too_big", "request body larger than %zu bytes", req->max);
-	if (req->state == REQ_DONE) {
-		spn_log_debug("%s %s -> %u", method, url, req->resp.status);
-		return queue(conn, &req->resp);
-	}
+	if (req->state == REQ_DONE)
+		return answer_done(req);
+	if (req->state != REQ_READING)
+		return MHD_YES;
+	if (req->route->staged)
+		return run_staged(req);
 	if (req->route->async) {
 		bool busy;
 		pthread_mutex_lock(&s->qlock);
 		busy = s->stopping || s->queued >= QUEUE_MAX;
 		if (!busy) {
+			/* Suspended before a worker can resume it. */
 			req->state = REQ_QUEUED;
-			MHD_suspend_connection(conn);
-			if (s->tail)
-				s->tail->next = req;
-			else
-				s->head = req;
-			s->tail = req;
-			s->queued++;
-			pthread_cond_signal(&s->qcond);
+			req->task.req = req;
+			req->task.loop = dm->lp->loop;
+			suspend(req);
+			push_task(s, &req->task);
 		}
 		pthread_mutex_unlock(&s->qlock);
-		if (!busy)
-			return MHD_YES;
-		return answer_error(conn, 503, "busy", "%zu requests are waiting; try again", (size_t)QUEUE_MAX);
+		if (busy)
+			return answer_error(conn, 503, "busy", "%zu requests are waiting; try again", (size_t)QUEUE_MAX);
+		return MHD_YES;
 	}
 	spn_err_clear();
 	req->route->fn(req, &resp, s->cfg.user);
@@ -360,10 +506,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enu
 	(void)conn;
 	(void)toe;
 	if (req) {
+		free(req->resp.body);
 		free(req->body);
 		free(req);
 		*ctx = NULL;
 	}
+}
+
+/* An async route's answer: its connection is resumed on its own loop. */
+static void async_done(void *ctx)
+{
+	resume(ctx);
 }
 
 static void *async_worker(void *arg)
@@ -373,26 +526,33 @@ static void *async_worker(void *arg)
 
 	pthread_mutex_lock(&s->qlock);
 	for (;;) {
-		spn_http_req_t *req;
+		task_t *t;
 		while (!s->head && !s->stopping)
 			pthread_cond_wait(&s->qcond, &s->qlock);
-		if (!(req = s->head))
+		if (!(t = s->head))
 			break;
-		s->head = req->next;
+		s->head = t->next;
 		if (!s->head)
 			s->tail = NULL;
 		s->queued--;
 		stopping = s->stopping;
 		pthread_mutex_unlock(&s->qlock);
 		spn_err_clear();
-		if (stopping)
-			spn_http_error(&req->resp, SPN_EBUSY, "the node is stopping");
-		else
-			req->route->fn(req, &req->resp, s->cfg.user);
-		if (!req->resp.status)
-			spn_http_error(&req->resp, SPN_EIO, "the handler gave no answer");
-		req->state = REQ_DONE;
-		MHD_resume_connection(req->conn);
+		if (t->req) {
+			spn_http_req_t *req = t->req;
+			if (stopping)
+				spn_http_error(&req->resp, SPN_EBUSY, "the node is stopping");
+			else
+				req->route->fn(req, &req->resp, s->cfg.user);
+			if (!req->resp.status)
+				spn_http_error(&req->resp, SPN_EIO, "the handler gave no answer");
+			req->state = REQ_DONE;
+			spn_loop_post(t->loop, async_done, req);
+		} else {
+			t->work(t->ctx, stopping);
+			spn_loop_post(t->loop, t->done, t->ctx);
+			free(t);
+		}
 		pthread_mutex_lock(&s->qlock);
 	}
 	pthread_mutex_unlock(&s->qlock);
@@ -418,8 +578,6 @@ static int start_workers(spn_http_server_t *s)
 {
 	size_t n = s->cfg.workers ? s->cfg.workers : 16;
 
-	pthread_mutex_init(&s->qlock, NULL);
-	pthread_cond_init(&s->qcond, NULL);
 	if (!(s->workers = calloc(n, sizeof(*s->workers))))
 		return SPN_ENOMEM;
 	for (; s->n_workers < n; s->n_workers++)
@@ -457,9 +615,17 @@ static int sock_addr(const char *address, uint16_t port, struct sockaddr_storage
 	return 0;
 }
 
-/* The listening socket is shared (SO_REUSEPORT) so that a renewed
- * certificate can take over without a gap; a plain bind first makes sure
- * no other process holds the port. */
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+/* The listening socket is shared (SO_REUSEPORT) by the loops and so that a
+ * renewed certificate can take over without a gap; a plain bind first
+ * makes sure no other process holds the port. */
 static int port_free(const struct sockaddr_storage *ss, socklen_t len)
 {
 	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = 0, one = 1;
@@ -475,11 +641,71 @@ static int port_free(const struct sockaddr_storage *ss, socklen_t len)
 	return rc;
 }
 
-static struct MHD_Daemon *start_mhd(spn_http_server_t *s, struct sockaddr_storage *ss)
+/* MHD's own deadlines (idle connections) for all the loop's daemons. */
+static int64_t mhd_next(void *ctx)
 {
+	lp_t *lp = ctx;
+	int64_t soonest = lp->kick ? 0 : -1;
+
+	for (size_t i = 0; i <= DRAINING_MAX; i++) {
+		dmn_t *dm = i < DRAINING_MAX ? lp->draining[i] : lp->cur;
+		MHD_UNSIGNED_LONG_LONG t;
+		if (!dm)
+			continue;
+		if (MHD_get_timeout(dm->d, &t) == MHD_YES && (soonest < 0 || (int64_t)t < soonest))
+			soonest = (int64_t)t;
+		if (i < DRAINING_MAX && (soonest < 0 || soonest > 1000))
+			soonest = 1000; /* to look again whether it is done */
+	}
+	return soonest;
+}
+
+static void dmn_stop(dmn_t *dm)
+{
+	/* MHD refuses to stop with a connection suspended: the resumed ones
+	 * are let through first. */
+	for (int i = 0; i < 16 && dm->suspended; i++)
+		MHD_run(dm->d);
+	spn_loop_unwatch(dm->lp->loop, dm->w);
+	MHD_stop_daemon(dm->d);
+	free(dm);
+}
+
+static void mhd_due(void *ctx)
+{
+	lp_t *lp = ctx;
+	int64_t now = spn_clock_mono_ms();
+
+	lp->kick = false;
+	if (lp->cur)
+		MHD_run(lp->cur->d);
+	for (size_t i = 0; i < DRAINING_MAX; i++) {
+		dmn_t *dm = lp->draining[i];
+		const union MHD_DaemonInfo *info;
+		if (!dm)
+			continue;
+		MHD_run(dm->d);
+		info = MHD_get_daemon_info(dm->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (dm->suspended == 0 && ((info && info->num_connections == 0) || now >= dm->until)) {
+			dmn_stop(dm);
+			lp->draining[i] = NULL;
+		}
+	}
+}
+
+static void on_mhd_event(void *ctx, uint32_t events)
+{
+	dmn_t *dm = ctx;
+
+	(void)events;
+	MHD_run(dm->d);
+}
+
+static dmn_t *start_mhd(lp_t *lp, struct sockaddr_storage *ss)
+{
+	spn_http_server_t *s = lp->s;
 	const spn_http_config_t *cfg = &s->cfg;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-			 MHD_ALLOW_SUSPEND_RESUME;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem tls[] = {
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem},
@@ -487,76 +713,185 @@ static struct MHD_Daemon *start_mhd(spn_http_server_t *s, struct sockaddr_storag
 		{cfg->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)cfg->trust_pem},
 		{MHD_OPTION_END, 0, NULL},
 	};
+	const union MHD_DaemonInfo *info;
+	dmn_t *dm = calloc(1, sizeof(*dm));
 
+	if (!dm)
+		return NULL;
+	dm->lp = lp;
 	if (ss->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (cfg->cert_pem)
 		flags |= MHD_USE_TLS;
 	/* The logger first, so that MHD never prints on its own. */
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads == 1 ? 0 : cfg->threads ? cfg->threads : 2),
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
-				MHD_OPTION_ARRAY, cfg->cert_pem ? tls : &tls[4],
-				MHD_OPTION_END);
+	dm->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, dm,
+				 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+				 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+				 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+				 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
+				 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
+				 MHD_OPTION_ARRAY, cfg->cert_pem ? tls : &tls[4],
+				 MHD_OPTION_END);
+	if (!dm->d || !(info = MHD_get_daemon_info(dm->d, MHD_DAEMON_INFO_EPOLL_FD)) ||
+	    spn_loop_watch(lp->loop, info->epoll_fd, EPOLLIN, on_mhd_event, dm, &dm->w)) {
+		if (dm->d)
+			MHD_stop_daemon(dm->d);
+		free(dm);
+		return NULL;
+	}
+	return dm;
 }
+
+static void *loop_main(void *arg)
+{
+	lp_t *lp = arg;
+
+	spn_loop_run(lp->loop);
+	return NULL;
+}
+
+static void lp_clear(lp_t *lp)
+{
+	if (lp->cur)
+		dmn_stop(lp->cur);
+	for (size_t i = 0; i < DRAINING_MAX; i++)
+		if (lp->draining[i])
+			dmn_stop(lp->draining[i]);
+	spn_http_fwd_free(lp->fwd);
+	spn_loop_free(lp->loop);
+	memset(lp, 0, sizeof(*lp));
+}
+
+static void server_free(spn_http_server_t *s)
+{
+	for (size_t i = 0; i < s->n_lps; i++)
+		lp_clear(&s->lps[i]);
+	pthread_mutex_destroy(&s->qlock);
+	pthread_cond_destroy(&s->qcond);
+	spn_pki_peers_free(s->peers);
+	if (s->root)
+		gnutls_x509_crt_deinit(s->root);
+	free(s);
+}
+
+/* Each loop: its daemon on the shared port, its forwarder, its thread. */
+static int start_loops(spn_http_server_t *s, struct sockaddr_storage *ss)
+{
+	size_t n = s->cfg.threads ? s->cfg.threads : 2;
+	int rc;
+
+	if (n > LOOPS_MAX)
+		n = LOOPS_MAX;
+	for (s->n_lps = 0; s->n_lps < n; s->n_lps++) {
+		lp_t *lp = &s->lps[s->n_lps];
+		spn_loop_timer_t t = {mhd_next, mhd_due, lp};
+		lp->s = s;
+		if ((rc = spn_loop_new(&lp->loop)) || (rc = spn_http_fwd_new(lp->loop, &lp->fwd)) ||
+		    (rc = spn_loop_add_timer(lp->loop, &t))) {
+			s->n_lps++;
+			return rc;
+		}
+		if (!(lp->cur = start_mhd(lp, ss))) {
+			s->n_lps++;
+			return spn_err(SPN_EIO, "cannot listen on %s port %u (in use, or a bad certificate or key)",
+				       s->cfg.address, (unsigned)s->cfg.port);
+		}
+		if (s->n_lps == 0) {
+			/* Port 0: the others listen where the first was put. */
+			const union MHD_DaemonInfo *info = MHD_get_daemon_info(lp->cur->d, MHD_DAEMON_INFO_BIND_PORT);
+			s->port = info && info->port ? info->port : s->cfg.port;
+			set_port(ss, s->port);
+		}
+	}
+	for (size_t i = 0; i < s->n_lps; i++) {
+		if (pthread_create(&s->lps[i].thread, NULL, loop_main, &s->lps[i]) != 0)
+			return spn_err(SPN_ENOMEM, "cannot start the server's threads");
+		s->lps[i].started = true;
+	}
+	return 0;
+}
+
+static void stop_loops(spn_http_server_t *s);
 
 int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 {
 	spn_http_server_t *s = calloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	const union MHD_DaemonInfo *info;
 	int rc;
 
 	if (!s)
 		return SPN_ENOMEM;
 	s->cfg = *cfg;
+	pthread_mutex_init(&s->qlock, NULL);
+	pthread_cond_init(&s->qcond, NULL);
 	if ((rc = sock_addr(cfg->address, cfg->port, &ss, &sslen)) || (cfg->port && (rc = port_free(&ss, sslen)))) {
-		free(s);
+		server_free(s);
 		return cfg->port ? spn_err(rc, "%s port %u: %s", cfg->address, (unsigned)cfg->port, spn_err_detail(rc))
 				 : rc;
 	}
 	if (cfg->trust_pem && ((rc = spn_pki_cert_import(cfg->trust_pem, strlen(cfg->trust_pem), &s->root)) ||
 			       (rc = spn_pki_peers_new(s->root, &s->peers)))) {
-		if (s->root)
-			gnutls_x509_crt_deinit(s->root);
-		free(s);
+		server_free(s);
 		return rc;
 	}
 	if ((rc = start_workers(s))) {
-		spn_pki_peers_free(s->peers);
-		if (s->root)
-			gnutls_x509_crt_deinit(s->root);
-		free(s);
+		server_free(s);
 		return rc;
 	}
-	if (!(s->mhd = start_mhd(s, &ss))) {
+	if ((rc = start_loops(s, &ss))) {
 		stop_workers(s);
-		pthread_mutex_destroy(&s->qlock);
-		pthread_cond_destroy(&s->qcond);
-		spn_pki_peers_free(s->peers);
-		if (s->root)
-			gnutls_x509_crt_deinit(s->root);
-		free(s);
-		return spn_err(SPN_EIO, "cannot listen on %s port %u (in use, or a bad certificate or key)",
-			       cfg->address, (unsigned)cfg->port);
+		stop_loops(s);
+		server_free(s);
+		return rc;
 	}
-	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info ? info->port : cfg->port;
 	*out = s;
 	return 0;
+}
+
+typedef struct {
+	lp_t *lp;
+	dmn_t *fresh;
+} adopt_t;
+
+/* On the loop: the new listener serves, the old one stops accepting and
+ * finishes its connections. */
+static void adopt(void *ctx)
+{
+	adopt_t *a = ctx;
+	lp_t *lp = a->lp;
+	dmn_t *old = lp->cur;
+	MHD_socket fd = MHD_quiesce_daemon(old->d);
+
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	lp->cur = a->fresh;
+	old->until = spn_clock_mono_ms() + 60000;
+	for (size_t i = 0; i < DRAINING_MAX; i++)
+		if (!lp->draining[i]) {
+			lp->draining[i] = old;
+			old = NULL;
+			break;
+		}
+	if (old) {
+		/* Too many renewals at once: the oldest goes now. */
+		dmn_t *oldest = lp->draining[0];
+		memmove(lp->draining, lp->draining + 1, (DRAINING_MAX - 1) * sizeof(lp->draining[0]));
+		lp->draining[DRAINING_MAX - 1] = old;
+		if (oldest->suspended == 0)
+			dmn_stop(oldest);
+		else
+			oldest->until = 0; /* leaked to the end rather than cut under a waiting handler */
+	}
+	free(a);
 }
 
 int spn_http_set_identity(spn_http_server_t *s, const char *cert_pem, const char *key_pem)
 {
 	struct sockaddr_storage ss;
-	struct MHD_Daemon *fresh, *old = s->mhd;
+	dmn_t *fresh[LOOPS_MAX];
 	const char *old_cert = s->cfg.cert_pem, *old_key = s->cfg.key_pem;
 	socklen_t sslen;
 	int rc;
@@ -567,43 +902,34 @@ int spn_http_set_identity(spn_http_server_t *s, const char *cert_pem, const char
 		return rc;
 	s->cfg.cert_pem = cert_pem;
 	s->cfg.key_pem = key_pem;
-	if (!(fresh = start_mhd(s, &ss))) {
+	for (size_t i = 0; i < s->n_lps; i++) {
+		if ((fresh[i] = start_mhd(&s->lps[i], &ss)))
+			continue;
+		/* Not yet watched by a running loop: stopped from here. */
+		while (i-- > 0) {
+			spn_loop_unwatch(s->lps[i].loop, fresh[i]->w);
+			MHD_stop_daemon(fresh[i]->d);
+		}
 		s->cfg.cert_pem = old_cert;
 		s->cfg.key_pem = old_key;
 		return spn_err(SPN_EIO, "cannot listen again on port %u with the new certificate", (unsigned)s->port);
 	}
-	/* The new one listens; the old one stops accepting and finishes the
-	 * connections it has before spn_http_reap stops it. */
-	s->mhd = fresh;
-	spn_http_reap(s);
-	for (size_t i = 0; i < DRAINING_MAX; i++) {
-		if (!s->draining[i]) {
-			MHD_socket fd = MHD_quiesce_daemon(old);
-			if (fd != MHD_INVALID_SOCKET)
-				close(fd);
-			s->draining[i] = old;
-			s->drain_until[i] = time(NULL) + 60;
-			return 0;
+	for (size_t i = 0; i < s->n_lps; i++) {
+		adopt_t *a = malloc(sizeof(*a));
+		if (!a || spn_loop_post(s->lps[i].loop, adopt, a)) {
+			free(a);
+			continue; /* this loop keeps the old one */
 		}
+		a->lp = &s->lps[i];
+		a->fresh = fresh[i];
 	}
-	MHD_stop_daemon(old);
 	return 0;
 }
 
 void spn_http_reap(spn_http_server_t *s)
 {
-	time_t now = time(NULL);
-
-	for (size_t i = 0; i < DRAINING_MAX; i++) {
-		const union MHD_DaemonInfo *info;
-		if (!s->draining[i])
-			continue;
-		info = MHD_get_daemon_info(s->draining[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-		if ((info && info->num_connections == 0) || now >= s->drain_until[i]) {
-			MHD_stop_daemon(s->draining[i]);
-			s->draining[i] = NULL;
-		}
-	}
+	/* Each loop stops its own earlier listeners (mhd_due). */
+	(void)s;
 }
 
 uint16_t spn_http_port(const spn_http_server_t *s)
@@ -611,25 +937,50 @@ uint16_t spn_http_port(const spn_http_server_t *s)
 	return s->port;
 }
 
+static void quiesce(void *ctx)
+{
+	lp_t *lp = ctx;
+	MHD_socket fd = lp->cur ? MHD_quiesce_daemon(lp->cur->d) : MHD_INVALID_SOCKET;
+
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+/* On the loop, last: transfers still running end as busy and their
+ * connections are answered; then the loop returns. */
+static void wind_down(void *ctx)
+{
+	lp_t *lp = ctx;
+	spn_http_fwd_t *f = lp->fwd;
+
+	lp->fwd = NULL;
+	spn_http_fwd_free(f);
+	if (lp->cur)
+		MHD_run(lp->cur->d);
+	spn_loop_quit(lp->loop);
+}
+
+static void stop_loops(spn_http_server_t *s)
+{
+	for (size_t i = 0; i < s->n_lps; i++)
+		if (s->lps[i].started)
+			spn_loop_post(s->lps[i].loop, wind_down, &s->lps[i]);
+	for (size_t i = 0; i < s->n_lps; i++)
+		if (s->lps[i].started) {
+			pthread_join(s->lps[i].thread, NULL);
+			s->lps[i].started = false;
+		}
+}
+
 void spn_http_stop(spn_http_server_t *s)
 {
 	if (!s)
 		return;
-	/* No new connections; the suspended ones are answered first. */
-	{
-		MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
-	}
+	/* No new connections; what is queued and in flight is answered. */
+	for (size_t i = 0; i < s->n_lps; i++)
+		if (s->lps[i].started)
+			spn_loop_post(s->lps[i].loop, quiesce, &s->lps[i]);
 	stop_workers(s);
-	MHD_stop_daemon(s->mhd);
-	pthread_mutex_destroy(&s->qlock);
-	pthread_cond_destroy(&s->qcond);
-	for (size_t i = 0; i < DRAINING_MAX; i++)
-		if (s->draining[i])
-			MHD_stop_daemon(s->draining[i]);
-	spn_pki_peers_free(s->peers);
-	if (s->root)
-		gnutls_x509_crt_deinit(s->root);
-	free(s);
+	stop_loops(s);
+	server_free(s);
 }

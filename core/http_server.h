@@ -13,6 +13,9 @@
 #include "pki_cert.h"
 #include "pki_peers.h"
 
+#include "http_fwd.h"
+#include "loop.h"
+
 typedef struct spn_http_server spn_http_server_t;
 typedef struct spn_http_req spn_http_req_t;
 
@@ -32,13 +35,14 @@ typedef struct {
 	const char *path;       /* exact, or a prefix ending in '/' */
 	spn_http_handler_fn fn;
 	size_t max_body;        /* 0: the server's default */
-	bool async;             /* waits on other nodes: run off MHD's threads */
+	bool async;             /* blocks (the ledger, other nodes): runs on a worker thread */
+	bool staged;            /* runs on the loop and may answer later: spn_http_defer */
 } spn_http_route_t;
 
 typedef struct {
 	const char *address;    /* numeric IPv4 or IPv6 */
 	uint16_t port;          /* 0: any free port, see spn_http_port */
-	unsigned threads;
+	unsigned threads;       /* event loops, each a thread */
 	/* PEM texts; cert NULL serves plain HTTP (development only). With
 	 * trust set, clients are asked for a certificate from that root. */
 	const char *cert_pem, *key_pem, *trust_pem;
@@ -75,6 +79,21 @@ typedef spn_pki_peer_t spn_http_peer_t;
  * root at spn's clock: SPN_EDENIED when there is none. Revocation is the
  * caller's check, on the serial. */
 int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer);
+
+/* Staged routes. The handler runs on the connection's event loop and must
+ * not block. It answers at once by filling resp, or calls spn_http_defer
+ * and later, from the same loop, fills spn_http_req_resp(req) and calls
+ * spn_http_done(req). */
+void spn_http_defer(spn_http_req_t *req);
+void spn_http_done(spn_http_req_t *req);
+spn_http_resp_t *spn_http_req_resp(spn_http_req_t *req);
+/* The loop's forwarder: NULL once the server is stopping. */
+spn_http_fwd_t *spn_http_req_fwd(spn_http_req_t *req);
+/* Blocking work for a staged request: work(ctx, stopping) runs on a worker
+ * thread, then done(ctx) on the request's loop. An error returned (busy,
+ * stopping) means neither will run. */
+typedef void (*spn_http_work_fn)(void *ctx, bool stopping);
+int spn_http_offload(spn_http_req_t *req, spn_http_work_fn work, spn_loop_fn done, void *ctx);
 
 /* Fills resp with a JSON body (takes the reference to obj). */
 void spn_http_json(spn_http_resp_t *resp, unsigned status, json_object *obj);

@@ -19,8 +19,11 @@
 
 #define LEGS_MAX SPN_ENVELOPE_MAX
 
+typedef struct fan fan_t;
+
 typedef struct {
 	spn_node_t *n;
+	fan_t *fan;
 	json_object *msg;        /* the routed request; NULL: refused here */
 	spn_http_resp_t resp;
 	pthread_t thread;
@@ -28,6 +31,18 @@ typedef struct {
 	int rc;                  /* refused here: why */
 	char why[256];
 } leg_t;
+
+/* A client's call in flight: its legs, and what is needed to answer. */
+struct fan {
+	spn_node_t *n;
+	spn_http_req_t *req;      /* on a loop; NULL: blocking */
+	spn_http_resp_t *out;
+	size_t k, pending;
+	void (*answer)(fan_t *f);
+	leg_t legs[LEGS_MAX];
+	spn_session_call_t call;  /* a session call */
+	spn_envelope_t *e;        /* a message */
+};
 
 static void *leg_run(void *p)
 {
@@ -37,7 +52,8 @@ static void *leg_run(void *p)
 	return NULL;
 }
 
-static void run_legs(leg_t *legs, size_t k)
+/* Blocking: the legs in parallel on threads of their own. */
+static void run_legs_blocking(leg_t *legs, size_t k)
 {
 	for (size_t i = 0; i < k; i++)
 		if (legs[i].msg && k > 1)
@@ -48,6 +64,43 @@ static void run_legs(leg_t *legs, size_t k)
 		else if (legs[i].msg)
 			leg_run(&legs[i]);
 	}
+}
+
+static void fan_free(fan_t *f);
+
+static void leg_done(void *ctx)
+{
+	fan_t *f = ctx;
+
+	if (--f->pending)
+		return;
+	f->answer(f);
+	if (f->req)
+		spn_http_done(f->req);
+	fan_free(f);
+}
+
+/* On the loop, the legs all at once through the forwarder; the call is
+ * answered when the last one is. */
+static void run_legs(fan_t *f)
+{
+	if (!f->req) {
+		run_legs_blocking(f->legs, f->k);
+		f->pending = 1;
+		leg_done(f);
+		return;
+	}
+	spn_http_defer(f->req);
+	/* One count for this loop, so that legs answered at once do not end
+	 * the call before the last is started. */
+	f->pending = 1;
+	for (size_t i = 0; i < f->k; i++) {
+		if (!f->legs[i].msg)
+			continue;
+		f->pending++;
+		spn_node_route_start(f->n, f->req, json_object_get(f->legs[i].msg), &f->legs[i].resp, leg_done, f);
+	}
+	leg_done(f);
 }
 
 static void leg_refuse(leg_t *l, int rc, const char *why)
@@ -95,12 +148,18 @@ static void leg_result(leg_t *l, json_object *item, const char *const *keep, jso
 	json_object_put(ans);
 }
 
-static void legs_free(leg_t *legs, size_t k)
+static void fan_free(fan_t *f)
 {
-	for (size_t i = 0; i < k; i++) {
-		json_object_put(legs[i].msg);
-		free(legs[i].resp.body);
+	for (size_t i = 0; i < f->k; i++) {
+		json_object_put(f->legs[i].msg);
+		free(f->legs[i].resp.body);
 	}
+	spn_session_call_clear(&f->call);
+	if (f->e) {
+		spn_envelope_clear(f->e);
+		free(f->e);
+	}
+	free(f);
 }
 
 static json_object *leg_msg(const char *kind, const char *service, const char *node, const char *id,
@@ -118,119 +177,155 @@ static json_object *leg_msg(const char *kind, const char *service, const char *n
 	return m;
 }
 
+static fan_t *fan_new(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *out)
+{
+	fan_t *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		spn_http_error(out, SPN_ENOMEM, NULL);
+		return NULL;
+	}
+	f->n = n;
+	f->req = req;
+	f->out = out;
+	return f;
+}
+
+static void session_answer(fan_t *f)
+{
+	static const char *const keep[] = {"offer", "path", NULL};
+	json_object *out = json_object_new_array(), *o;
+
+	for (size_t i = 0; i < f->call.n; i++) {
+		json_object *r = json_object_new_object();
+		json_object_object_add(r, "session", json_object_new_string(f->call.item[i].session));
+		json_object_object_add(r, "service", json_object_new_string(f->call.item[i].service));
+		leg_result(&f->legs[i], r, keep, NULL);
+		json_object_array_add(out, r);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "sessions", out);
+	spn_http_json(f->out, 200, o);
+}
+
 /* POST /v1/session {"client_key", "certificate"?, "sessions": [{"session",
  * "service", "node"?, "sig"?}]} */
+static void fanout_session(spn_node_t *n, spn_http_req_t *req, const char *body, size_t len, spn_http_resp_t *resp)
+{
+	fan_t *f = fan_new(n, req, resp);
+	int rc;
+
+	if (!f)
+		return;
+	if ((rc = spn_session_call_parse(body, len, &f->call))) {
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		fan_free(f);
+		return;
+	}
+	for (size_t i = 0; i < f->call.n; i++) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "session", json_object_new_string(f->call.item[i].session));
+		json_object_object_add(p, "service", json_object_new_string(f->call.item[i].service));
+		json_object_object_add(p, "client_key", json_object_new_string(f->call.client_key));
+		if (f->call.certificate)
+			json_object_object_add(p, "certificate", json_object_get(f->call.certificate));
+		if (f->call.item[i].sig)
+			json_object_object_add(p, "sig", json_object_get(f->call.item[i].sig));
+		f->legs[i].n = n;
+		/* A client may ask for the provider it had: the one that
+		 * remembers the messages it acted on. */
+		f->legs[i].msg = leg_msg("session", f->call.item[i].service, f->call.item[i].node,
+					 f->call.item[i].session, p);
+	}
+	f->k = f->call.n;
+	f->answer = session_answer;
+	spn_log_info("session call at %s: %zu service(s)", n->id.node_id, f->call.n);
+	run_legs(f);
+}
+
 void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
 	size_t len;
 	const char *body = spn_http_req_body(req, &len);
 
-	spn_node_fanout_session(user, body, len, resp);
+	fanout_session(user, req, body, len, resp);
 }
 
 void spn_node_fanout_session(spn_node_t *n, const char *body, size_t len, spn_http_resp_t *resp)
 {
-	static const char *const keep[] = {"offer", "path", NULL};
-	spn_session_call_t call;
-	json_object *out, *o;
-	leg_t legs[LEGS_MAX];
-	int rc;
-
-	memset(legs, 0, sizeof(legs));
-	if ((rc = spn_session_call_parse(body, len, &call))) {
-		spn_http_error(resp, rc, spn_err_detail(rc));
-		return;
-	}
-	for (size_t i = 0; i < call.n; i++) {
-		json_object *p = json_object_new_object();
-		json_object_object_add(p, "session", json_object_new_string(call.item[i].session));
-		json_object_object_add(p, "service", json_object_new_string(call.item[i].service));
-		json_object_object_add(p, "client_key", json_object_new_string(call.client_key));
-		if (call.certificate)
-			json_object_object_add(p, "certificate", json_object_get(call.certificate));
-		if (call.item[i].sig)
-			json_object_object_add(p, "sig", json_object_get(call.item[i].sig));
-		legs[i].n = n;
-		/* A client may ask for the provider it had: the one that
-		 * remembers the messages it acted on. */
-		legs[i].msg = leg_msg("session", call.item[i].service, call.item[i].node, call.item[i].session, p);
-	}
-	spn_log_info("session call at %s: %zu service(s)", n->id.node_id, call.n);
-	run_legs(legs, call.n);
-	out = json_object_new_array();
-	for (size_t i = 0; i < call.n; i++) {
-		json_object *r = json_object_new_object();
-		json_object_object_add(r, "session", json_object_new_string(call.item[i].session));
-		json_object_object_add(r, "service", json_object_new_string(call.item[i].service));
-		leg_result(&legs[i], r, keep, NULL);
-		json_object_array_add(out, r);
-	}
-	legs_free(legs, call.n);
-	spn_session_call_clear(&call);
-	o = json_object_new_object();
-	json_object_object_add(o, "sessions", out);
-	spn_http_json(resp, 200, o);
+	fanout_session(n, NULL, body, len, resp);
 }
 
-/* POST /v1/message {"id", "sections": [JWE, ...]} */
-void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
-{
-	size_t len;
-	const char *body = spn_http_req_body(req, &len);
-
-	spn_node_fanout_message(user, body, len, resp);
-}
-
-void spn_node_fanout_message(spn_node_t *n, const char *body, size_t len, spn_http_resp_t *resp)
+static void message_answer(fan_t *f)
 {
 	static const char *const keep[] = {"section", "path", NULL};
-	spn_envelope_t *e = malloc(sizeof(*e));
-	json_object *out, *o, *carried = json_object_new_array();
-	leg_t legs[LEGS_MAX];
-	int rc;
+	spn_envelope_t *e = f->e;
+	json_object *out = json_object_new_array(), *o, *carried = json_object_new_array();
 
-	if (!e) {
-		json_object_put(carried);
-		spn_http_error(resp, SPN_ENOMEM, NULL);
-		return;
-	}
-	memset(legs, 0, sizeof(legs));
-	if ((rc = spn_envelope_parse(body, len, e))) {
-		spn_http_error(resp, rc, spn_err_detail(rc));
-		json_object_put(carried);
-		free(e);
-		return;
-	}
-	for (size_t i = 0; i < e->n; i++) {
-		legs[i].n = n;
-		if (e->rc[i]) {
-			leg_refuse(&legs[i], e->rc[i], e->why[i]);
-		} else {
-			json_object *p = json_object_new_object();
-			json_object_object_add(p, "section", json_object_get(e->section[i]));
-			if (e->carry)
-				json_object_object_add(p, "carry", json_object_get(e->carry));
-			legs[i].msg = leg_msg("section", e->h[i].svc, e->h[i].to, e->id, p);
-		}
-	}
-	spn_log_info("message %s at %s: %zu section(s)", e->id, n->id.node_id, e->n);
-	run_legs(legs, e->n);
-	out = json_object_new_array();
 	for (size_t i = 0; i < e->n; i++) {
 		json_object *r = json_object_new_object();
 		if (!e->rc[i]) {
 			json_object_object_add(r, "service", json_object_new_string(e->h[i].svc));
 			json_object_object_add(r, "node", json_object_new_string(e->h[i].to));
 		}
-		leg_result(&legs[i], r, keep, carried);
+		leg_result(&f->legs[i], r, keep, carried);
 		json_object_array_add(out, r);
 	}
-	legs_free(legs, e->n);
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_string(e->id));
 	json_object_object_add(o, "replies", out);
 	json_object_object_add(o, "carried", carried);
-	spn_envelope_clear(e);
-	free(e);
-	spn_http_json(resp, 200, o);
+	spn_http_json(f->out, 200, o);
+}
+
+/* POST /v1/message {"id", "sections": [JWE, ...]} */
+static void fanout_message(spn_node_t *n, spn_http_req_t *req, const char *body, size_t len, spn_http_resp_t *resp)
+{
+	fan_t *f = fan_new(n, req, resp);
+	spn_envelope_t *e;
+	int rc;
+
+	if (!f)
+		return;
+	if (!(e = f->e = malloc(sizeof(*e)))) {
+		spn_http_error(resp, SPN_ENOMEM, NULL);
+		fan_free(f);
+		return;
+	}
+	if ((rc = spn_envelope_parse(body, len, e))) {
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		free(e);
+		f->e = NULL;
+		fan_free(f);
+		return;
+	}
+	for (size_t i = 0; i < e->n; i++) {
+		f->legs[i].n = n;
+		if (e->rc[i]) {
+			leg_refuse(&f->legs[i], e->rc[i], e->why[i]);
+		} else {
+			json_object *p = json_object_new_object();
+			json_object_object_add(p, "section", json_object_get(e->section[i]));
+			if (e->carry)
+				json_object_object_add(p, "carry", json_object_get(e->carry));
+			f->legs[i].msg = leg_msg("section", e->h[i].svc, e->h[i].to, e->id, p);
+		}
+	}
+	f->k = e->n;
+	f->answer = message_answer;
+	spn_log_info("message %s at %s: %zu section(s)", e->id, n->id.node_id, e->n);
+	run_legs(f);
+}
+
+void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	size_t len;
+	const char *body = spn_http_req_body(req, &len);
+
+	fanout_message(user, req, body, len, resp);
+}
+
+void spn_node_fanout_message(spn_node_t *n, const char *body, size_t len, spn_http_resp_t *resp)
+{
+	fanout_message(n, NULL, body, len, resp);
 }

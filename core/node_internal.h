@@ -67,13 +67,19 @@ void spn_node_token(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_renew(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 
 /* Routes a request built on this node (the form /v1/route takes) and
- * leaves the answer in resp: how the entry node fans a client's call out. */
+ * leaves the answer in resp: how the entry node fans a client's call out.
+ * Blocking: for worker threads (a plugin's calls). */
 void spn_node_route_local(spn_node_t *n, json_object *msg, spn_http_resp_t *resp);
+/* The same from req's event loop, without blocking: msg is taken, the
+ * answer left in out, then done(ctx) called on the loop. */
+void spn_node_route_start(spn_node_t *n, spn_http_req_t *req, json_object *msg, spn_http_resp_t *out,
+			  spn_loop_fn done, void *ctx);
 
 /* At the provider (node_session.c): a session offer for a client, and a
- * section to open, act on and answer. */
-void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp);
-void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp);
+ * section to open, act on and answer; a successful answer carries path,
+ * the way the request came. Blocking (a section waits on its plugin). */
+void spn_node_session_here(spn_node_t *n, json_object *payload, json_object *path, spn_http_resp_t *resp);
+void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *path, spn_http_resp_t *resp);
 void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 /* The same for a body that did not come over HTTP (the node's own calls). */

@@ -21,12 +21,25 @@
 #define MSG_ID_MAX SPN_ID_MAX
 #define MAX_DELAY_MS 5000
 
+/* One request on its way: parsed once, then carried through the choice
+ * of the next hop, the transfer (on the loop's forwarder, or blocking on
+ * a worker thread) and the retries, to its answer. */
 typedef struct {
+	spn_node_t *n;
+	spn_http_req_t *req;   /* on a loop; NULL: blocking, on a worker thread */
 	json_object *msg;      /* the request as it will travel on */
 	json_object *path;     /* array inside msg */
 	const char *kind, *service, *node, *id;
 	char path_text[1024];
 	bool from_parent;
+	unsigned hops;
+	spn_tree_hop_t hop;
+	bool to_parent, chosen_here;
+	int tries;
+	struct timespec t0;
+	spn_http_resp_t *out;  /* the answer goes here, then done(ctx) */
+	spn_loop_fn done;
+	void *ctx;
 } route_t;
 
 static void path_text(route_t *r)
@@ -59,8 +72,7 @@ static int probe_allowed(spn_node_t *n, const route_t *r, bool member)
 /* Who sent it decides what may be trusted: a member forwards (the path must
  * end with it) or starts a request of its own (no path), anyone else starts
  * a new request. */
-static int admit(spn_node_t *n, const spn_http_peer_t *peer, const char *body, size_t len, route_t *r,
-		 unsigned *hops)
+static int admit(spn_node_t *n, const spn_http_peer_t *peer, route_t *r, unsigned *hops)
 {
 	static const char *const fields[] = {"id", "kind", "service", "node", "payload", "path", "hops", NULL};
 	bool member = false;
@@ -73,7 +85,7 @@ static int admit(spn_node_t *n, const spn_http_peer_t *peer, const char *body, s
 			return spn_err(SPN_EREVOKED, "the certificate %s of %s is revoked", peer->serial, peer->id.node_id);
 		member = (SPN_ROLES_MEMBERS & (1u << peer->id.role)) != 0;
 	}
-	if ((rc = spn_json_parse(body, len, &r->msg)) || (rc = spn_json_only(r->msg, "request", fields)) ||
+	if ((rc = spn_json_only(r->msg, "request", fields)) ||
 	    (rc = spn_json_str(r->msg, "kind", false, 16, &r->kind)) ||
 	    (rc = spn_json_str(r->msg, "service", false, SPN_SERVICE_MAX, &r->service)) ||
 	    (rc = spn_json_str(r->msg, "node", false, SPN_NAME_MAX, &r->node)) ||
@@ -167,10 +179,11 @@ static void echo_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
 }
 
 /* Session offers and sections are the provider's (node_session.c); the
- * answer says which node handled it and by which path. */
+ * answer says which node handled it and by which path. Blocking: a
+ * section waits on its plugin. */
 static void handle_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
 {
-	json_object *payload = NULL, *o;
+	json_object *payload = NULL;
 
 	if (!r->kind || strcmp(r->kind, "echo") == 0) {
 		echo_here(n, r, resp);
@@ -180,18 +193,9 @@ static void handle_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
 		     r->service ? r->service : r->node, r->path_text);
 	json_object_object_get_ex(r->msg, "payload", &payload);
 	if (strcmp(r->kind, "session") == 0)
-		spn_node_session_here(n, payload, resp);
+		spn_node_session_here(n, payload, r->path, resp);
 	else
-		spn_node_section_here(n, payload, resp);
-	if (resp->status != 200 || !resp->body)
-		return;
-	/* The handler's answer is an object; the path is added to it. */
-	if (spn_json_parse(resp->body, resp->len, &o) == 0) {
-		json_object_object_add(o, "path", json_object_get(r->path));
-		free(resp->body);
-		resp->body = NULL;
-		spn_http_json(resp, 200, o);
-	}
+		spn_node_section_here(n, payload, r->path, resp);
 }
 
 static double elapsed_ms(const struct timespec *t0)
@@ -202,60 +206,20 @@ static double elapsed_ms(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* Sends the request on; *rc says whether it got there (an answer of any
- * status counts). */
-static int forward(spn_node_t *n, route_t *r, const spn_tree_hop_t *hop, unsigned hops, spn_http_resp_t *resp)
-{
-	char url[SPN_URL_MAX + 16], *ans = NULL;
-	const char *text, *to = hop ? hop->via : "the parent";
-	struct timespec t0;
-	size_t len, alen = 0;
-	long status = 0;
-	int rc;
-
-	json_object_object_add(r->msg, "hops", json_object_new_int((int)hops - 1));
-	/* Below the node that chose, everyone heads for its choice. */
-	if (hop && r->service)
-		json_object_object_add(r->msg, "node", json_object_new_string(hop->target));
-	text = spn_json_text(r->msg, &len);
-	spn_log_info("route %s %s%s path=%s: to %s%s%s", r->id, r->service ? "service " : "node ",
-		     r->service ? r->service : r->node, r->path_text, to, hop ? " toward " : "", hop ? hop->target : "");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (hop) {
-		spn_tree_begin(n->tree, hop->target);
-		snprintf(url, sizeof(url), "%s/v1/route", hop->url);
-		rc = spn_http_client_call_pinned(n->client, url, n->tls ? hop->pin : NULL, text, len, &status, &ans,
-						 &alen);
-		spn_tree_end(n->tree, hop->target, elapsed_ms(&t0));
-	} else {
-		rc = spn_node_call_parent(n, "/v1/route", text, len, &status, &ans, &alen);
-	}
-	if (rc) {
-		spn_log_warn("route %s: %s cannot be reached: %s", r->id, to, spn_err_detail(rc));
-		return rc;
-	}
-	if (spn_node_relay_hook)
-		spn_node_relay_hook(n, r->kind, &status, &ans, &alen);
-	spn_node_relay(resp, status, ans, alen);
-	return 0;
-}
-
-void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status, char **body, size_t *len);
-
 /* The provider this node chose is leaving, and the nodes below have not yet
  * told. For a request addressed to a service (an echo, a session to open),
  * these answers mean that no handler ran: the next hop has no such node or
  * that node no such service (no_provider), a connection toward it could not
  * be made (unavailable: node_route.c and node_tree.c only say so then), or
  * the provider answered from its queue or its session table without acting
- * (busy). Another provider may take it. */
-static bool gone_below(const spn_http_resp_t *resp)
+ * (busy). Another provider may take it. Only error answers are read. */
+static bool gone_below(long status, const char *body, size_t len)
 {
 	json_object *o = NULL;
 	const char *e;
 	bool gone;
 
-	if (resp->status < 400 || !resp->body || spn_json_parse(resp->body, resp->len, &o) != 0)
+	if (status < 400 || !body || spn_json_parse(body, len, &o) != 0)
 		return false;
 	e = spn_json_str_or(o, "error", "");
 	gone = strcmp(e, "no_provider") == 0 || strcmp(e, "unavailable") == 0 || strcmp(e, "busy") == 0;
@@ -263,101 +227,244 @@ static bool gone_below(const spn_http_resp_t *resp)
 	return gone;
 }
 
-static void route(spn_node_t *n, const spn_http_peer_t *peer, const char *body, size_t len, spn_http_resp_t *resp)
-{
-	route_t r;
-	spn_tree_hop_t hop;
-	unsigned hops = 0;
-	int rc;
+void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status, char **body, size_t *len);
 
-	memset(&r, 0, sizeof(r));
-	if ((rc = admit(n, peer, body, len, &r, &hops)))
-		goto fail;
-	rc = spn_tree_route(n->tree, r.node ? NULL : r.service, r.node, n->policy, &hop);
-	if (rc == 0 && hop.local) {
-		if (r.service && !spn_ident_provides(&n->id, r.service)) {
-			rc = spn_err(SPN_ENOPROVIDER, "%s does not provide service %s", n->id.node_id, r.service);
-			goto fail;
-		}
-		handle_here(n, &r, resp);
-		json_object_put(r.msg);
+static void route_end(route_t *r, int rc)
+{
+	if (rc) {
+		spn_log_info("route %s refused at %s: %s", r->id ? r->id : "-", r->n->id.node_id, spn_err_detail(rc));
+		spn_http_error(r->out, rc, spn_err_detail(rc));
+	}
+	json_object_put(r->msg);
+	r->done(r->ctx);
+	free(r);
+}
+
+static void forward(route_t *r);
+
+/* What the next hop said, or that it could not be had. */
+static void forwarded(void *ctx, int rc, long status, char *ans, size_t alen)
+{
+	route_t *r = ctx;
+	spn_node_t *n = r->n;
+	const char *to = r->to_parent ? "the parent" : r->hop.via;
+
+	if (!r->to_parent)
+		spn_tree_end(n->tree, r->hop.target, elapsed_ms(&r->t0));
+	if (rc == SPN_EBUSY) {
+		route_end(r, rc);
 		return;
 	}
-	if (rc && rc != SPN_ENOTFOUND)
-		goto fail;
-	if (hops <= 1) {
-		rc = spn_err(SPN_ELOOP, "request %s: hop limit reached at %s (path %s)", r.id, n->id.node_id, r.path_text);
-		goto fail;
+	if (rc)
+		spn_log_warn("route %s: %s cannot be reached: %s", r->id, to, spn_err_detail(rc));
+	else if (spn_node_relay_hook)
+		spn_node_relay_hook(n, r->kind, &status, &ans, &alen);
+	/* A provider that could not even be connected to never saw the
+	 * request: another one may take it (it may be leaving). Without
+	 * another choice, the last answer stands. */
+	if ((rc == SPN_EUNAVAILABLE || (rc == 0 && r->chosen_here && gone_below(status, ans, alen))) && --r->tries > 0) {
+		spn_tree_hop_t next;
+		if (spn_tree_route(n->tree, r->service, NULL, n->policy, &next) == 0 && !next.local) {
+			if (rc == 0)
+				spn_log_info("route %s: %s cannot be had below %s; choosing again", r->id, r->hop.target,
+					     r->hop.via);
+			free(ans);
+			json_object_object_del(r->msg, "node");
+			r->hop = next;
+			forward(r);
+			return;
+		}
 	}
 	if (rc == 0) {
-		/* A provider that could not even be connected to never saw the
-		 * request: another one may take it (it may be leaving). */
-		bool chosen_here = r.service && !r.node;
-		int tries = chosen_here ? 3 : 1;
-		while (((rc = forward(n, &r, &hop, hops, resp)) == SPN_EUNAVAILABLE ||
-			(rc == 0 && chosen_here && gone_below(resp))) &&
-		       --tries > 0) {
-			spn_tree_hop_t next;
-			/* Without another choice, the last answer stands. */
-			if (spn_tree_route(n->tree, r.service, NULL, n->policy, &next) != 0 || next.local)
-				break;
-			if (rc == 0) {
-				spn_log_info("route %s: %s cannot be had below %s; choosing again", r.id, hop.target,
-					     hop.via);
-				free(resp->body);
-				resp->body = NULL;
-				resp->len = 0;
-			}
-			json_object_object_del(r.msg, "node");
-			hop = next;
-		}
-		if (rc) {
-			/* Only a connection never made means the request was
-			 * not received: the rest may have been acted on. */
-			rc = spn_err(rc == SPN_EUNAVAILABLE ? SPN_EUNAVAILABLE : SPN_ETIMEOUT,
-				     "%s (next hop from %s toward %s) %s", hop.via, n->id.node_id, hop.target,
-				     rc == SPN_EUNAVAILABLE ? "cannot be reached"
-				     : rc == SPN_ETIMEOUT   ? "did not answer in time"
-							    : "did not answer (the connection broke); it may have acted");
-			goto fail;
-		}
-	} else if (r.from_parent || !n->parent_url[0]) {
-		if (r.node)
-			rc = spn_err(SPN_ENOPROVIDER, "no node %s %s %s", r.node, r.from_parent ? "below" : "in group",
-				     r.from_parent ? n->id.node_id : n->id.group);
-		else
-			rc = spn_err(SPN_ENOPROVIDER, "no provider for service %s %s %s", r.service,
-				     r.from_parent ? "below" : "in group", r.from_parent ? n->id.node_id : n->id.group);
-		goto fail;
-	} else if ((rc = forward(n, &r, NULL, hops, resp))) {
+		spn_node_relay(r->out, status, ans, alen);
+		route_end(r, 0);
+		return;
+	}
+	/* Only a connection never made means the request was not received:
+	 * the rest may have been acted on. */
+	if (r->to_parent)
 		rc = spn_err(rc == SPN_EUNAVAILABLE ? SPN_EUNAVAILABLE : SPN_ETIMEOUT, "the parent of %s %s", n->id.node_id,
 			     rc == SPN_EUNAVAILABLE ? "cannot be reached"
 			     : rc == SPN_ETIMEOUT   ? "did not answer in time"
 						    : "did not answer (the connection broke); it may have acted");
-		goto fail;
+	else
+		rc = spn_err(rc == SPN_EUNAVAILABLE ? SPN_EUNAVAILABLE : SPN_ETIMEOUT, "%s (next hop from %s toward %s) %s",
+			     r->hop.via, n->id.node_id, r->hop.target,
+			     rc == SPN_EUNAVAILABLE ? "cannot be reached"
+			     : rc == SPN_ETIMEOUT   ? "did not answer in time"
+						    : "did not answer (the connection broke); it may have acted");
+	route_end(r, rc);
+}
+
+/* Sends the request on: to r->hop, or to the parent. */
+static void forward(route_t *r)
+{
+	spn_node_t *n = r->n;
+	char url[SPN_URL_MAX + 16], *ans = NULL;
+	const char *text, *pin = NULL, *expect = NULL;
+	spn_http_fwd_t *f;
+	size_t len, alen = 0;
+	long status = 0;
+	int rc;
+
+	json_object_object_add(r->msg, "hops", json_object_new_int((int)r->hops - 1));
+	/* Below the node that chose, everyone heads for its choice. */
+	if (!r->to_parent && r->service)
+		json_object_object_add(r->msg, "node", json_object_new_string(r->hop.target));
+	text = spn_json_text(r->msg, &len);
+	spn_log_info("route %s %s%s path=%s: to %s%s%s", r->id, r->service ? "service " : "node ",
+		     r->service ? r->service : r->node, r->path_text, r->to_parent ? "the parent" : r->hop.via,
+		     r->to_parent ? "" : " toward ", r->to_parent ? "" : r->hop.target);
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	if (r->to_parent) {
+		snprintf(url, sizeof(url), "%s/v1/route", n->parent_url);
+		expect = n->id.parent;
+	} else {
+		spn_tree_begin(n->tree, r->hop.target);
+		snprintf(url, sizeof(url), "%s/v1/route", r->hop.url);
+		pin = n->tls ? r->hop.pin : NULL;
 	}
-	json_object_put(r.msg);
-	return;
-fail:
-	spn_log_info("route %s refused at %s: %s", r.id ? r.id : "-", n->id.node_id, spn_err_detail(rc));
-	spn_http_error(resp, rc, spn_err_detail(rc));
-	json_object_put(r.msg);
+	if (!r->req) {
+		rc = expect ? spn_http_client_call_node(n->client, url, expect, text, len, &status, &ans, &alen)
+			    : spn_http_client_call_pinned(n->client, url, pin, text, len, &status, &ans, &alen);
+		forwarded(r, rc, status, ans, alen);
+		return;
+	}
+	f = spn_http_req_fwd(r->req);
+	rc = f ? spn_http_fwd_post(f, n->client, url, pin, expect, text, len, forwarded, r)
+	       : spn_err(SPN_EBUSY, "the node is stopping");
+	if (rc)
+		forwarded(r, rc, 0, NULL, 0);
+}
+
+static void local_work(void *ctx, bool stopping)
+{
+	route_t *r = ctx;
+
+	if (stopping)
+		spn_http_error(r->out, SPN_EBUSY, "the node is stopping");
+	else
+		handle_here(r->n, r, r->out);
+}
+
+static void local_done(void *ctx)
+{
+	route_end(ctx, 0);
+}
+
+static void route_go(route_t *r)
+{
+	spn_node_t *n = r->n;
+	int rc = spn_tree_route(n->tree, r->node ? NULL : r->service, r->node, n->policy, &r->hop);
+
+	if (rc == 0 && r->hop.local) {
+		if (r->service && !spn_ident_provides(&n->id, r->service)) {
+			route_end(r, spn_err(SPN_ENOPROVIDER, "%s does not provide service %s", n->id.node_id, r->service));
+			return;
+		}
+		/* Handlers may wait (a plugin, its calls): never on a loop. */
+		if (!r->req) {
+			local_work(r, false);
+			route_end(r, 0);
+		} else if ((rc = spn_http_offload(r->req, local_work, local_done, r))) {
+			route_end(r, rc);
+		}
+		return;
+	}
+	if (rc && rc != SPN_ENOTFOUND) {
+		route_end(r, rc);
+		return;
+	}
+	if (r->hops <= 1) {
+		route_end(r, spn_err(SPN_ELOOP, "request %s: hop limit reached at %s (path %s)", r->id, n->id.node_id,
+				     r->path_text));
+		return;
+	}
+	if (rc == 0) {
+		r->chosen_here = r->service && !r->node;
+		r->tries = r->chosen_here ? 3 : 1;
+	} else if (r->from_parent || !n->parent_url[0]) {
+		if (r->node)
+			rc = spn_err(SPN_ENOPROVIDER, "no node %s %s %s", r->node, r->from_parent ? "below" : "in group",
+				     r->from_parent ? n->id.node_id : n->id.group);
+		else
+			rc = spn_err(SPN_ENOPROVIDER, "no provider for service %s %s %s", r->service,
+				     r->from_parent ? "below" : "in group", r->from_parent ? n->id.node_id : n->id.group);
+		route_end(r, rc);
+		return;
+	} else {
+		r->to_parent = true;
+		r->tries = 1;
+	}
+	forward(r);
+}
+
+/* Starts routing msg (taken): the answer is left in out, then done(ctx),
+ * from req's loop, or before this returns when req is NULL. */
+static void route_start(spn_node_t *n, spn_http_req_t *req, const spn_http_peer_t *peer, json_object *msg,
+			spn_http_resp_t *out, spn_loop_fn done, void *ctx)
+{
+	route_t *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r) {
+		json_object_put(msg);
+		spn_http_error(out, SPN_ENOMEM, NULL);
+		done(ctx);
+		return;
+	}
+	r->n = n;
+	r->req = req;
+	r->msg = msg;
+	r->out = out;
+	r->done = done;
+	r->ctx = ctx;
+	if (!msg) {
+		route_end(r, spn_err(SPN_EINVAL, "a request is a JSON object"));
+		return;
+	}
+	if ((rc = admit(n, peer, r, &r->hops))) {
+		route_end(r, rc);
+		return;
+	}
+	route_go(r);
+}
+
+static void answered(void *ctx)
+{
+	spn_http_done(ctx);
 }
 
 void spn_node_route(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
 	spn_http_peer_t peer;
 	const char *body;
+	json_object *msg = NULL;
 	size_t len;
+	int rc;
 
 	body = spn_http_req_body(req, &len);
-	route(user, spn_http_req_peer(req, &peer) == 0 ? &peer : NULL, body, len, resp);
+	if ((rc = spn_json_parse(body, len, &msg))) {
+		spn_log_info("route - refused at %s: %s", ((spn_node_t *)user)->id.node_id, spn_err_detail(rc));
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		return;
+	}
+	spn_http_defer(req);
+	route_start(user, req, spn_http_req_peer(req, &peer) == 0 ? &peer : NULL, msg, resp, answered, req);
+}
+
+static void nothing(void *ctx)
+{
+	(void)ctx;
 }
 
 void spn_node_route_local(spn_node_t *n, json_object *msg, spn_http_resp_t *resp)
 {
-	size_t len;
-	const char *text = spn_json_text(msg, &len);
+	route_start(n, NULL, NULL, json_object_get(msg), resp, nothing, NULL);
+}
 
-	route(n, NULL, text, len, resp);
+void spn_node_route_start(spn_node_t *n, spn_http_req_t *req, json_object *msg, spn_http_resp_t *out,
+			  spn_loop_fn done, void *ctx)
+{
+	route_start(n, req, NULL, msg, out, done, ctx);
 }

@@ -63,7 +63,7 @@ static int self_revoked(spn_node_t *n)
 	return spn_err(SPN_EREVOKED, "%s's certificate %s is revoked: it provides nothing", n->id.node_id, n->serial);
 }
 
-void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp)
+void spn_node_session_here(spn_node_t *n, json_object *payload, json_object *path, spn_http_resp_t *resp)
 {
 	spn_session_request_t rq;
 	spn_session_offer_t of;
@@ -109,6 +109,7 @@ void spn_node_session_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	o = json_object_new_object();
 	json_object_object_add(o, "handled_by", json_object_new_string(n->id.node_id));
 	json_object_object_add(o, "offer", spn_session_offer_json(&of));
+	json_object_object_add(o, "path", json_object_get(path));
 	spn_http_json(resp, 200, o);
 out:
 	if (rc) {
@@ -311,7 +312,24 @@ static void answer_attached(spn_node_t *n, attached_t *att, size_t k, const spn_
 	}
 }
 
-void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t *resp)
+/* An answer from the record, with the way this retry came. */
+static void answer_again(unsigned status, char *body, size_t len, json_object *path, spn_http_resp_t *resp)
+{
+	json_object *o;
+
+	if (status == 200 && spn_json_parse(body, len, &o) == 0) {
+		json_object_object_add(o, "path", json_object_get(path));
+		spn_http_json(resp, 200, o);
+		free(body);
+		return;
+	}
+	resp->status = status;
+	resp->body = body;
+	resp->len = len;
+	resp->content_type = "application/json";
+}
+
+void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *path, spn_http_resp_t *resp)
 {
 	static const char *const fields[] = {"section", "carry", NULL};
 	const char *jwe;
@@ -344,10 +362,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 	if (status) {
 		spn_log_info("section %s/%s from %s: answered again from the record, not acted on", h.kid, h.mid,
 			     h.from);
-		resp->status = status;
-		resp->body = body;
-		resp->len = rlen;
-		resp->content_type = "application/json";
+		answer_again(status, body, rlen, path, resp);
 		body = NULL;
 		goto out;
 	}
@@ -390,6 +405,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, spn_http_resp_t 
 		json_object_object_add(o, "client_replies", json_object_get(replies));
 	text = spn_json_text(o, &rlen);
 	spn_sstore_finish(n->sessions, h.kid, h.mid, 200, text, rlen);
+	json_object_object_add(o, "path", json_object_get(path));
 	spn_http_json(resp, 200, o);
 out:
 	if (rc) {

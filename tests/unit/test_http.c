@@ -80,9 +80,9 @@ static void waiter(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 }
 
 static const spn_http_route_t routes[] = {
-	{"GET", "/whoami", whoami, 0, false},
-	{"POST", "/echo", echo, 1024, false},
-	{"POST", "/wait", waiter, 1024, true},
+	{"GET", "/whoami", whoami, 0, false, false},
+	{"POST", "/echo", echo, 1024, false, false},
+	{"POST", "/wait", waiter, 1024, true, false},
 };
 
 static char *path(const char *d, const char *name)
