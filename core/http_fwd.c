@@ -17,6 +17,7 @@
 #include "log.h"
 
 #define IDLE_MAX 64
+#define CONNS_MAX 512L
 
 typedef struct multi multi_t;
 
@@ -166,6 +167,10 @@ static multi_t *multi_new(spn_http_fwd_t *f, spn_http_client_t *c)
 	curl_multi_setopt(m->cm, CURLMOPT_SOCKETDATA, m);
 	curl_multi_setopt(m->cm, CURLMOPT_TIMERFUNCTION, on_timer);
 	curl_multi_setopt(m->cm, CURLMOPT_TIMERDATA, m);
+	/* Kept connections are the point: by default libcurl keeps four per
+	 * transfer running at the moment one ends, and closes the rest,
+	 * so a burst of requests would be followed by handshakes. */
+	curl_multi_setopt(m->cm, CURLMOPT_MAXCONNECTS, (long)CONNS_MAX);
 	if (spn_loop_add_timer(f->loop, &t)) {
 		curl_multi_cleanup(m->cm);
 		free(m);
