@@ -204,7 +204,6 @@ int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer)
 {
 	const union MHD_ConnectionInfo *ci;
 	const gnutls_datum_t *chain;
-	gnutls_x509_crt_t crt = NULL;
 	unsigned n = 0;
 	int rc;
 
@@ -219,17 +218,12 @@ int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer)
 		return 0;
 	}
 	/* Plain HTTP (development): the request is signed instead. */
-	if ((rc = spn_http_sig_verify(r->server->root, MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Spn-Cert"),
-				      MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Spn-Time"),
-				      MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Spn-Signature"), r->method,
-				      r->path, r->body, r->len, &crt)))
+	if ((rc = spn_http_sig_verify_peer(r->server->peers,
+					   MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Spn-Cert"),
+					   MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Spn-Time"),
+					   MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Spn-Signature"),
+					   r->method, r->path, r->body, r->len, peer)))
 		return rc;
-	/* spn_http_sig_verify has checked the certificate against the root. */
-	if ((rc = spn_pki_cert_ident(crt, &peer->id)) == 0 && (rc = spn_pki_cert_serial(crt, peer->serial)) == 0)
-		rc = spn_pki_cert_pin(crt, peer->pin);
-	gnutls_x509_crt_deinit(crt);
-	if (rc)
-		return spn_err(SPN_EDENIED, "client certificate refused: %s", spn_err_detail(rc));
 	return 0;
 }
 

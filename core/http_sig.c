@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "error.h"
 #include "http_sig.h"
+#include "pki_peers.h"
 #include "pki_cert.h"
 #include "pki_key.h"
 
@@ -54,8 +55,11 @@ out:
 	return rc;
 }
 
-int spn_http_sig_verify(gnutls_x509_crt_t root, const char *cert_b64, const char *when, const char *sig,
-			const char *method, const char *path, const char *body, size_t len, gnutls_x509_crt_t *crt)
+/* With peers, the certificate's chain is checked once and remembered (the
+ * same few members sign every request); the signature, every time. */
+static int verify(gnutls_x509_crt_t root, spn_pki_peers_t *peers, const char *cert_b64, const char *when,
+		  const char *sig, const char *method, const char *path, const char *body, size_t len,
+		  gnutls_x509_crt_t *crt, spn_pki_peer_t *peer)
 {
 	uint8_t *der = NULL, *raw = NULL;
 	size_t der_len = 0, raw_len = 0;
@@ -77,15 +81,20 @@ int spn_http_sig_verify(gnutls_x509_crt_t root, const char *cert_b64, const char
 	}
 	d.data = der;
 	d.size = (unsigned)der_len;
+	if (peers && (rc = spn_pki_peers_get(peers, &d, peer))) {
+		rc = spn_err(SPN_EDENIED, "signed request refused: %s", spn_err_detail(rc));
+		goto out;
+	}
 	if (gnutls_x509_crt_init(crt) < 0 || gnutls_x509_crt_import(*crt, &d, GNUTLS_X509_FMT_DER) < 0) {
 		rc = spn_err(SPN_EDENIED, "signed request: certificate unreadable");
 		goto out;
 	}
-	if ((rc = spn_pki_cert_verify(*crt, root)) || (rc = spn_http_sig_input(method, path, t, body, len, &input)) ||
+	if ((!peers && (rc = spn_pki_cert_verify(*crt, root))) ||
+	    (rc = spn_http_sig_input(method, path, t, body, len, &input)) ||
 	    (rc = spn_pki_verify(*crt, input, strlen(input), raw, raw_len)))
 		rc = spn_err(SPN_EDENIED, "signed request refused: %s", spn_err_detail(rc));
 out:
-	if (rc && *crt) {
+	if ((rc || peers) && *crt) {
 		gnutls_x509_crt_deinit(*crt);
 		*crt = NULL;
 	}
@@ -93,4 +102,18 @@ out:
 	free(raw);
 	free(input);
 	return rc;
+}
+
+int spn_http_sig_verify(gnutls_x509_crt_t root, const char *cert_b64, const char *when, const char *sig,
+			const char *method, const char *path, const char *body, size_t len, gnutls_x509_crt_t *crt)
+{
+	return verify(root, NULL, cert_b64, when, sig, method, path, body, len, crt, NULL);
+}
+
+int spn_http_sig_verify_peer(spn_pki_peers_t *peers, const char *cert_b64, const char *when, const char *sig,
+			     const char *method, const char *path, const char *body, size_t len, spn_pki_peer_t *peer)
+{
+	gnutls_x509_crt_t crt;
+
+	return verify(NULL, peers, cert_b64, when, sig, method, path, body, len, &crt, peer);
 }

@@ -9,6 +9,8 @@
  *     "spn-request-v1\n" method "\n" path "\n" time "\n" hex(sha256(body)) "\n") */
 #pragma once
 
+#include "pki_peers.h"
+
 #include <gnutls/x509.h>
 #include <stddef.h>
 #include <time.h>
@@ -27,3 +29,8 @@ int spn_http_sig_headers(gnutls_x509_privkey_t key, const char *cert_b64, const 
  * *crt is the sender's certificate on success (gnutls_x509_crt_deinit). */
 int spn_http_sig_verify(gnutls_x509_crt_t root, const char *cert_b64, const char *when, const char *sig,
 			const char *method, const char *path, const char *body, size_t len, gnutls_x509_crt_t *crt);
+
+/* The same for a server: the certificate's chain is checked against the
+ * root of peers once and remembered; *peer is the signer. */
+int spn_http_sig_verify_peer(spn_pki_peers_t *peers, const char *cert_b64, const char *when, const char *sig,
+			     const char *method, const char *path, const char *body, size_t len, spn_pki_peer_t *peer);
