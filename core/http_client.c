@@ -249,6 +249,9 @@ int spn_http_xfer_setup(spn_http_client_t *c, CURL *h, spn_http_xfer_t *x, const
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->sink);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	/* Nodes talk to each other directly: no proxy from the environment
+	 * (and no looking for one on every request). */
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
 	if (c->cfg.tls) {
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->root);
 		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
