@@ -1,7 +1,9 @@
 #!/bin/sh
 # Sets everything up on a Debian 12 machine and runs the whole test suite
 # twice: a normal build, then a build with AddressSanitizer and
-# UndefinedBehaviorSanitizer. Ends with one line: "N passed, N failed".
+# UndefinedBehaviorSanitizer; then the tests of the message path (event
+# loops, workers, plugin processes, renewal) in a ThreadSanitizer build.
+# Ends with one line: "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -14,7 +16,7 @@ if [ -f config.status ]; then
 fi
 [ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen failed"; exit 1; }
 
-passed=0; failed=0; skipped=0
+passed=0; failed=0; skipped=0; only=
 count() {
 	# One .trs file per test program; one :test-result: line per TAP case.
 	p=$(cat $(find "$1" -name '*.trs') 2>/dev/null | grep -c '^:test-result: PASS')
@@ -36,7 +38,11 @@ run() {
 		echo "== $name build has compiler warnings:"; grep 'warning:' "$dir/make.out" | head -n 20
 		failed=$((failed + 1))
 	fi
-	(cd "$dir" && make -j2 check >check.out 2>&1)
+	if [ -n "$only" ]; then
+		(cd "$dir" && make -j2 check TESTS="$only" >check.out 2>&1)
+	else
+		(cd "$dir" && make -j2 check >check.out 2>&1)
+	fi
 	grep -E '^(FAIL|ERROR|XPASS):' "$dir/check.out"
 	grep -E '^# (TOTAL|PASS|FAIL|SKIP|ERROR):' "$dir/check.out" | sed "s/^/== $name: /"
 	count "$dir"
@@ -53,6 +59,20 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS UBSAN_OPTIONS
 run sanitizers --enable-sanitizers
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+# The daemon's threads share state (loops, workers, the session store, the
+# tree): its message-path tests run again under ThreadSanitizer; a race is
+# a failure.
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+export TSAN_OPTIONS
+only="tests/unit/test_http tests/unit/test_sstore tests/unit/test_tree tests/integration/session_e2e.sh
+tests/integration/tree_routing.sh tests/integration/scenario.sh tests/integration/plugin_hang_path.sh
+tests/integration/plugin_echo.sh tests/integration/session_attack.sh tests/integration/session_evil.sh
+tests/integration/tree_renew.sh tests/integration/strict_input.sh"
+only=$(echo $only)
+run threads --enable-thread-sanitizer
+only=
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
