@@ -695,6 +695,24 @@ static void on_mhd_event(void *ctx, uint32_t events)
 	MHD_run(dm->d);
 }
 
+/* The loop's epoll set watches the daemon's: from the loop's thread, or
+ * before it runs. */
+static int dmn_watch(dmn_t *dm)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(dm->d, MHD_DAEMON_INFO_EPOLL_FD);
+
+	if (!info)
+		return spn_err(SPN_EIO, "the HTTP server has no epoll set");
+	return spn_loop_watch(dm->lp->loop, info->epoll_fd, EPOLLIN, on_mhd_event, dm, &dm->w);
+}
+
+static void dmn_discard(dmn_t *dm)
+{
+	MHD_stop_daemon(dm->d);
+	free(dm);
+}
+
+/* A daemon on the shared port; watched by the loop once it adopts it. */
 static dmn_t *start_mhd(lp_t *lp, struct sockaddr_storage *ss)
 {
 	spn_http_server_t *s = lp->s;
@@ -707,7 +725,6 @@ static dmn_t *start_mhd(lp_t *lp, struct sockaddr_storage *ss)
 		{cfg->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)cfg->trust_pem},
 		{MHD_OPTION_END, 0, NULL},
 	};
-	const union MHD_DaemonInfo *info;
 	dmn_t *dm = calloc(1, sizeof(*dm));
 
 	if (!dm)
@@ -728,10 +745,7 @@ static dmn_t *start_mhd(lp_t *lp, struct sockaddr_storage *ss)
 				 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
 				 MHD_OPTION_ARRAY, cfg->cert_pem ? tls : &tls[4],
 				 MHD_OPTION_END);
-	if (!dm->d || !(info = MHD_get_daemon_info(dm->d, MHD_DAEMON_INFO_EPOLL_FD)) ||
-	    spn_loop_watch(lp->loop, info->epoll_fd, EPOLLIN, on_mhd_event, dm, &dm->w)) {
-		if (dm->d)
-			MHD_stop_daemon(dm->d);
+	if (!dm->d) {
 		free(dm);
 		return NULL;
 	}
@@ -787,7 +801,10 @@ static int start_loops(spn_http_server_t *s, struct sockaddr_storage *ss)
 			s->n_lps++;
 			return rc;
 		}
-		if (!(lp->cur = start_mhd(lp, ss))) {
+		if (!(lp->cur = start_mhd(lp, ss)) || dmn_watch(lp->cur)) {
+			if (lp->cur)
+				dmn_discard(lp->cur);
+			lp->cur = NULL;
 			s->n_lps++;
 			return spn_err(SPN_EIO, "cannot listen on %s port %u (in use, or a bad certificate or key)",
 				       s->cfg.address, (unsigned)s->cfg.port);
@@ -857,8 +874,15 @@ static void adopt(void *ctx)
 	adopt_t *a = ctx;
 	lp_t *lp = a->lp;
 	dmn_t *old = lp->cur;
-	MHD_socket fd = MHD_quiesce_daemon(old->d);
+	MHD_socket fd;
 
+	if (dmn_watch(a->fresh)) {
+		/* This loop keeps the old listener. */
+		dmn_discard(a->fresh);
+		free(a);
+		return;
+	}
+	fd = MHD_quiesce_daemon(old->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
 	lp->cur = a->fresh;
@@ -899,23 +923,24 @@ int spn_http_set_identity(spn_http_server_t *s, const char *cert_pem, const char
 	for (size_t i = 0; i < s->n_lps; i++) {
 		if ((fresh[i] = start_mhd(&s->lps[i], &ss)))
 			continue;
-		/* Not yet watched by a running loop: stopped from here. */
-		while (i-- > 0) {
-			spn_loop_unwatch(s->lps[i].loop, fresh[i]->w);
-			MHD_stop_daemon(fresh[i]->d);
-		}
+		/* Not yet watched by any loop: stopped from here. */
+		while (i-- > 0)
+			dmn_discard(fresh[i]);
 		s->cfg.cert_pem = old_cert;
 		s->cfg.key_pem = old_key;
 		return spn_err(SPN_EIO, "cannot listen again on port %u with the new certificate", (unsigned)s->port);
 	}
 	for (size_t i = 0; i < s->n_lps; i++) {
 		adopt_t *a = malloc(sizeof(*a));
-		if (!a || spn_loop_post(s->lps[i].loop, adopt, a)) {
-			free(a);
-			continue; /* this loop keeps the old one */
+		if (a) {
+			a->lp = &s->lps[i];
+			a->fresh = fresh[i];
 		}
-		a->lp = &s->lps[i];
-		a->fresh = fresh[i];
+		if (!a || spn_loop_post(s->lps[i].loop, adopt, a)) {
+			/* This loop keeps the old listener. */
+			free(a);
+			dmn_discard(fresh[i]);
+		}
 	}
 	return 0;
 }

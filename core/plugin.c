@@ -49,7 +49,7 @@ struct spn_plugin_proc {
 /* The environment a plugin gets: nothing of spnd's (its passphrases), only
  * what a program needs to run (an allocator the operator preloads
  * included), and the sanitizers' settings for tests. */
-#define ENV_MAX 9
+#define ENV_MAX 10
 typedef struct {
 	char buf[ENV_MAX][1024];
 	char *env[ENV_MAX + 1];
@@ -58,7 +58,7 @@ typedef struct {
 static char **clean_env(env_t *e)
 {
 	static const char *const keep[] = {"PATH", "LANG", "LC_ALL", "TZ", "LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-					   "LSAN_OPTIONS", NULL};
+					   "LSAN_OPTIONS", "TSAN_OPTIONS", NULL};
 	size_t n = 0;
 
 	for (size_t i = 0; keep[i] && n < ENV_MAX; i++) {
