@@ -210,6 +210,8 @@ void spn_node_fanout_message(spn_node_t *n, const char *body, size_t len, spn_ht
 			json_object_object_add(p, "section", json_object_get(e->section[i]));
 			if (e->carry)
 				json_object_object_add(p, "carry", json_object_get(e->carry));
+			if (e->chain)
+				json_object_object_add(p, "chain", json_object_get(e->chain));
 			legs[i].msg = leg_msg("section", e->h[i].svc, e->h[i].to, e->id, p);
 		}
 	}
