@@ -44,6 +44,7 @@ struct spn_client {
 	spn_revoked_t *revoked;
 	char *crl_file;             /* NULL: the entry node's */
 	bool no_reopen;
+	json_object *chain;         /* a node's calls: the chain its messages carry (chain.h), not owned */
 	spn_client_session_t s[SPN_CLIENT_SESSIONS];
 };
 

@@ -207,6 +207,8 @@ static int round_trip(spn_client_t *c, const spn_client_part_t *parts, size_t n,
 	}
 	if (json_object_array_length(carry))
 		json_object_object_add(body, "carry", json_object_get(carry));
+	if (c->chain)
+		json_object_object_add(body, "chain", json_object_get(c->chain));
 	if (rc || !k || (rc = spn_client_post(c, "/v1/message", body, &status, &ans)))
 		goto out;
 	json_object_object_get_ex(ans, "carried", &carried);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chain.h"
 #include "envelope.h"
 #include "error.h"
 #include "hpke.h"
@@ -104,9 +105,10 @@ static int clashes(const spn_envelope_t *e, const spn_jwe_header_t *carried, siz
 
 int spn_envelope_parse(const char *body, size_t len, spn_envelope_t *e)
 {
-	static const char *const fields[] = {"id", "sections", "carry", NULL};
+	static const char *const fields[] = {"id", "sections", "carry", "chain", NULL};
 	spn_jwe_header_t carried[SPN_ENVELOPE_MAX];
-	json_object *list, *carry;
+	json_object *list, *carry, *chain;
+	spn_chain_t links;
 	size_t n, nc = 0;
 	int rc;
 
@@ -136,6 +138,12 @@ int spn_envelope_parse(const char *body, size_t len, spn_envelope_t *e)
 			}
 		}
 		e->carry = carry;
+	}
+	/* A node's call says which calls it is part of: passed on as read. */
+	if (json_object_object_get_ex(e->root, "chain", &chain)) {
+		if ((rc = spn_chain_read(chain, &links)))
+			goto fail;
+		e->chain = chain;
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *s = json_object_array_get_idx(list, i);

@@ -35,6 +35,7 @@ typedef struct {
 	size_t n;
 	json_object *section[SPN_ENVELOPE_MAX];  /* the JWE strings */
 	json_object *carry;                      /* the sections that travel along; NULL: none */
+	json_object *chain;                      /* the calls it is part of (chain.h); NULL: none */
 	spn_jwe_header_t h[SPN_ENVELOPE_MAX];    /* valid where rc is 0 */
 	int rc[SPN_ENVELOPE_MAX];                /* why a section is refused */
 	char why[SPN_ENVELOPE_MAX][200];

@@ -308,6 +308,8 @@ static void fanout_message(spn_node_t *n, spn_http_req_t *req, const char *body,
 			json_object_object_add(p, "section", json_object_get(e->section[i]));
 			if (e->carry)
 				json_object_object_add(p, "carry", json_object_get(e->carry));
+			if (e->chain)
+				json_object_object_add(p, "chain", json_object_get(e->chain));
 			f->legs[i].msg = leg_msg("section", e->h[i].svc, e->h[i].to, e->id, p);
 		}
 	}

@@ -104,7 +104,11 @@ typedef struct {
 	const char *mid, *service;
 	json_object *carry;           /* the client's sections travelling on */
 	json_object *client_replies;  /* replies for the client, collected */
+	json_object *chain;           /* the calls the section is part of (chain.h), as it came; NULL: none */
 } spn_node_call_ctx_t;
+/* Whether the section's service may act here: its chain of calls reads,
+ * and neither holds this node's service already nor is full (SPN_ELOOP). */
+int spn_node_call_admit(const spn_node_call_ctx_t *ctx);
 int spn_node_call(void *user, const char *service, const uint8_t *data, size_t len, uint8_t **reply,
 		  size_t *reply_len);
 void spn_node_callers_free(spn_node_t *n);

@@ -143,9 +143,13 @@ static int act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const ui
 	spn_plugin_req_t rq;
 
 	memset(out, 0, sizeof(*out));
+	int rc;
+
 	if (!p)
 		return spn_err(SPN_ENOPROVIDER, "no plugin on %s provides service %s; the section was not acted on",
 			       n->id.node_id, h->svc);
+	if ((rc = spn_node_call_admit(call)))
+		return rc;
 	memset(&rq, 0, sizeof(rq));
 	rq.service = h->svc;
 	rq.mid = h->mid;
@@ -331,7 +335,7 @@ static void answer_again(unsigned status, char *body, size_t len, json_object *p
 
 void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *path, spn_http_resp_t *resp)
 {
-	static const char *const fields[] = {"section", "carry", NULL};
+	static const char *const fields[] = {"section", "carry", "chain", NULL};
 	const char *jwe;
 	spn_jwe_header_t h, rh;
 	spn_sstore_keys_t k;
@@ -343,7 +347,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *pat
 	unsigned status;
 	char *body = NULL, *sealed = NULL;
 	const char *text;
-	json_object *o, *carry = NULL, *rest = json_object_new_array(), *replies = json_object_new_array();
+	json_object *o, *carry = NULL, *chain = NULL, *rest = json_object_new_array(), *replies = json_object_new_array();
 	int rc;
 
 	memset(&h, 0, sizeof(h));
@@ -354,6 +358,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *pat
 		goto done;
 	}
 	json_object_object_get_ex(payload, "carry", &carry);
+	json_object_object_get_ex(payload, "chain", &chain);
 	if ((rc = spn_json_only(payload, "section request", fields)) ||
 	    (rc = spn_json_str(payload, "section", true, SECTION_TEXT_MAX, &jwe)) ||
 	    (rc = open_section(n, jwe, &h, &k, &pt, &len)) ||
@@ -373,7 +378,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *pat
 	rh = h;
 	snprintf(rh.to, sizeof(rh.to), "%s", h.from);
 	snprintf(rh.from, sizeof(rh.from), "%s", n->id.node_id);
-	call = (spn_node_call_ctx_t){n, h.mid, h.svc, rest, replies};
+	call = (spn_node_call_ctx_t){n, h.mid, h.svc, rest, replies, chain};
 	/* Whatever the outcome, it is recorded: a retry is told the same and
 	 * the service does not act twice. */
 	rc = act(n, &h, k.client[0] != 0, pt, len, att, n_att, &call, &ans);

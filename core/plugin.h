@@ -1,9 +1,9 @@
-/* spnd's side of a plugin (include/spn/plugin.h): the process it runs in,
- * spn-plugin-host, started with a clean environment and no descriptor but
- * its socket; its descriptor and options checked; sections handed to it one
- * at a time, with its calls to other services done for it; and when it
- * crashes or hangs, killed, started again, and the section answered with
- * what happened. */
+/* spnd's side of a plugin (include/spn/plugin.h): the processes it runs
+ * in, spn-plugin-host, each started with a clean environment and no
+ * descriptor but its socket; its descriptor and options checked; sections
+ * handed to it several at once, one per process, with its calls to other
+ * services done for it; and when a process crashes or hangs, that one
+ * killed and started again, and its section answered with what happened. */
 #pragma once
 
 #include <stdbool.h>
@@ -17,6 +17,10 @@ typedef struct spn_plugin_proc spn_plugin_proc_t;
 
 /* [plugin.<name>] timeout when it is not set, in milliseconds. */
 #define SPN_PLUGIN_TIMEOUT_MS 10000
+/* [plugin.<name>] concurrency: the processes a plugin may run in at once,
+ * when it is not set, and at most. */
+#define SPN_PLUGIN_CONCURRENCY 4
+#define SPN_PLUGIN_CONCURRENCY_MAX 64
 
 typedef struct {
 	const char *name;     /* the name it is enabled under */
@@ -43,6 +47,8 @@ int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_h
 /* How long it may take over a section ([plugin.<name>] timeout), in
  * milliseconds, not counting the services it calls. */
 unsigned long spn_plugin_proc_timeout_ms(const spn_plugin_proc_t *p);
+/* How many processes it may run in at once ([plugin.<name>] concurrency). */
+unsigned spn_plugin_proc_concurrency(const spn_plugin_proc_t *p);
 /* The services it provides, NULL-terminated; valid while p lives. */
 const char *const *spn_plugin_proc_services(const spn_plugin_proc_t *p);
 
@@ -87,10 +93,13 @@ typedef struct {
 void spn_plugin_answer_clear(spn_plugin_answer_t *a);
 
 /* Hands one section (with at most SPN_PLUGIN_ATTACHED_MAX carried ones) to
- * the plugin and waits for its answers (the plugin's [plugin.<name>]
- * timeout, not counting its calls); out is the caller's to clear. 0 with
- * the reply given; SPN_EPLUGIN when the plugin refused, failed, crashed or
- * took too long, saying which (replies to carried sections it gave before
- * refusing are in out all the same). */
+ * a free process of the plugin's, waiting for one at most the plugin's
+ * [plugin.<name>] timeout, and waits for its answers (that timeout again,
+ * not counting its calls); out is the caller's to clear. Holds nothing
+ * other sections need while it waits or while the plugin's calls are
+ * done. 0 with the reply given; SPN_EPLUGIN when no process was free in
+ * time, or the plugin refused, failed, crashed or took too long, saying
+ * which (replies to carried sections it gave before refusing are in out
+ * all the same). */
 int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin_call_fn call, void *user,
 			   spn_plugin_answer_t *out);

@@ -99,7 +99,8 @@ static int load(json_object *head, char *why, size_t cap)
 		return -1;
 	}
 	for (const spn_plugin_opt_t *o = d->options; o && o->name; o++) {
-		bool spnds = strcmp(o->name, "timeout") == 0 || strcmp(o->name, "services") == 0;
+		bool spnds = strcmp(o->name, "timeout") == 0 || strcmp(o->name, "services") == 0 ||
+			     strcmp(o->name, "concurrency") == 0;
 		if ((unsigned)o->type > SPN_OPT_PATH || spnds) {
 			snprintf(why, cap, "option '%s': %s", o->name, spnds ? "the name is spnd's" : "unknown type");
 			return -1;

@@ -359,17 +359,20 @@ def nginx_chain(work, hops, tls_dir=None):
     return p, "%s://127.0.0.1:%d" % ("https" if tls_dir else "http", ports[0])
 
 
-def messages(work, seconds, threads, conns, tls):
-    say("== messages through the tree: 1 KB, entry node -> administrator -> provider (echo plugin), %s"
-        % ("mutual TLS" if tls else "plain HTTP"))
-    work = os.path.join(work, "tls" if tls else "plain")
+def message_group(work, tls, p1_extra=""):
+    """The group of the message rows: entry node e1 and provider p1 (the
+    echo plugin) below an administrator."""
     g = Group(os.path.join(work, "msg"), "bench", tls=tls)
     g.join("adm", "psp", "admin", 8, "")
     g.join("e1", "adm", "spn", 3, "")
-    g.join("p1", "adm", "spn", 3, "echo", plugin_section("echo"))
-    ngx_id = g.join("ngx", "adm", "spn", 3, "", names=("localhost", "127.0.0.1"), start=False) if tls else None
-    prefix = os.path.join(work, "msgs")
+    g.join("p1", "adm", "spn", 3, "echo", plugin_section("echo") + p1_extra)
+    return g
 
+
+def message_load(g, prefix, seconds, threads, conns):
+    """A function that runs wrk against e1 for seconds with 1 KB messages
+    for p1's echo, each sent once: a short run first tells how many are
+    needed, then that many are sealed before each measured run."""
     def prep(count):
         end = time.time() + 15
         while True:  # until p1's registration has reached adm
@@ -381,12 +384,25 @@ def messages(work, seconds, threads, conns, tls):
                 sys.exit("bench: " + r.stderr.strip())
             time.sleep(0.2)
 
-    # A short run tells how many distinct messages the measured one needs.
     prep(2000)
     probe = wrk(g.url("e1"), prefix, "/v1/message", '"section"', min(2, seconds), threads, conns)
     need = int(probe["requests"] / probe["seconds"] * seconds * 1.5 / threads) + 2000
-    prep(need)
-    spn = loaded(g.procs(), lambda: wrk(g.url("e1"), prefix, "/v1/message", '"section"', seconds, threads, conns))
+
+    def run():
+        prep(need)
+        return loaded(g.procs(), lambda: wrk(g.url("e1"), prefix, "/v1/message", '"section"', seconds, threads,
+                                             conns))
+    return run
+
+
+def messages(work, seconds, threads, conns, tls):
+    say("== messages through the tree: 1 KB, entry node -> administrator -> provider (echo plugin), %s"
+        % ("mutual TLS" if tls else "plain HTTP"))
+    work = os.path.join(work, "tls" if tls else "plain")
+    g = message_group(work, tls)
+    ngx_id = g.join("ngx", "adm", "spn", 3, "", names=("localhost", "127.0.0.1"), start=False) if tls else None
+    prefix = os.path.join(work, "msgs")
+    spn = message_load(g, prefix, seconds, threads, conns)()
     SERVERS.stop_all()
     ngx, url = nginx_chain(work, 3, ngx_id)
     wrk(url, prefix, "/v1/message", '"echo"', 1, threads, conns)  # warm up, as spn was
@@ -394,6 +410,63 @@ def messages(work, seconds, threads, conns, tls):
     SERVERS.stop_all()
     row("messages through 3 hops, 1 KB (%s)" % ("mutual TLS" if tls else "plain HTTP"), "req/s", spn,
         "3 nginx reverse proxies (keepalive) + 1 KB origin", base, 1.0)
+
+
+class Hanger:
+    """A client that keeps one section hanging p1's echo plugin: it sends
+    "hang" through e1, and again each time the plugin's timeout ends one."""
+
+    def __init__(self, g):
+        self.g, self.stop, self.proc = g, False, None
+        import threading
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.stop:
+            self.proc = subprocess.Popen([os.path.join(B, "core", "spn-client"), "--url", self.g.url("e1"), "--root",
+                                          self.g.root, "--name", "hanger", "echo=hang"],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if self.stop:
+                self.proc.kill()
+            self.proc.wait()
+
+    def hanging(self, limit=15.0):
+        """Waits until a hanging section has reached p1."""
+        log, end = os.path.join(self.g.nodes["p1"][0], "spnd.log"), time.time() + limit
+        while time.time() < end:
+            with open(log) as f:
+                if "from hanger:" in f.read():
+                    return
+            time.sleep(0.1)
+        sys.exit("bench: the hanging section did not reach p1 (see %s)" % log)
+
+    def end(self):
+        self.stop = True
+        if self.proc:
+            self.proc.kill()
+        self.thread.join()
+
+
+def hang(work, seconds, threads, conns):
+    say("== messages as above (mutual TLS), %d sections at once; meanwhile, or not, one more that hangs the "
+        "provider's plugin" % (conns + 1))
+    work = os.path.join(work, "hang")
+    # The plugin's default timeout (10 s) and processes (4): one section
+    # hangs through the whole measured run.
+    g = message_group(work, True, "\n[plugin.echo]\nfaults = true\n")
+    run = message_load(g, os.path.join(work, "msgs"), seconds, threads, conns)
+    base = run()
+    hanger = Hanger(g)
+    hanger.hanging()
+    spn = run()
+    hanger.end()
+    SERVERS.stop_all()
+    # No request completed at all: every client waited for the hung one.
+    ratio = spn["p99_us"] / max(base["p99_us"], 1) if spn["requests"] else None
+    ROWS.append({"row": "messages through 3 hops, 1 KB, mutual TLS: %d at once, one more hanging the plugin" % conns,
+                 "unit": "req/s", "spn": spn, "baseline_name": "the same, nothing hanging", "baseline": base,
+                 "ratio": ratio, "goal": "p99 <= 1.25x", "met": ratio is not None and ratio <= 1.25})
 
 
 CFSSL_SCHEMA = ("CREATE TABLE certificates (serial_number blob NOT NULL, authority_key_identifier blob NOT NULL, "
@@ -582,7 +655,8 @@ def table():
         goal = (">= %gx" % r["goal"]) if isinstance(r["goal"], (int, float)) else (r["goal"] or "-")
         say(r["row"])
         if r["baseline"] and "rate" in r["spn"]:
-            say(line("spn", r["spn"]) + " %7.2fx  %s  %s" % (r["ratio"], goal, verdict(r)))
+            ratio = "%7.2fx" % r["ratio"] if r["ratio"] is not None else "%8s" % "-"
+            say(line("spn", r["spn"]) + " %s  %s  %s" % (ratio, goal, verdict(r)))
             say(line(r["baseline_name"], r["baseline"]))
         elif r["baseline"]:
             s_, b = r["spn"], r["baseline"]
@@ -603,7 +677,8 @@ def main():
     ap.add_argument("--crypto-seconds", type=float, default=2, help="per figure of bench_crypto (default 2)")
     ap.add_argument("--members", type=int, default=1000, help="members joining at once (default 1000)")
     ap.add_argument("--admins", type=int, default=10, help="administrators they join below (default 10)")
-    ap.add_argument("--only", default="", help="comma-separated rows: crypto,messages,issuance,memory,registry")
+    ap.add_argument("--only", default="", help="comma-separated rows: crypto,messages,hang,issuance,memory,registry "
+                    "(messages includes hang)")
     a = ap.parse_args()
     need_tools()
     only = set(filter(None, a.only.split(",")))
@@ -614,6 +689,8 @@ def main():
         if not only or "messages" in only:
             messages(work, a.seconds, a.threads, a.connections, True)
             messages(work, a.seconds, a.threads, a.connections, False)
+        if not only or "messages" in only or "hang" in only:
+            hang(work, a.seconds, a.threads, 15)
         if not only or "memory" in only:
             memory(work)
         if not only or "registry" in only:

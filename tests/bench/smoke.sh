@@ -24,14 +24,16 @@ check "make bench runs every row (run.py exits 0)" test $st = 0
 [ $st = 0 ] || sed 's/^/#   /' "$WORK/run" | tail -20
 for r in "messages through 3 hops, 1 KB (mutual TLS)" "messages through 3 hops, 1 KB (plain HTTP)" \
 	"certificate issuance, ECDSA P-256 CA" "certificate issuance, Ed25519 CA (default)" \
-	"spnd idle, the PSP (TLS)" "registry convergence, 40 members joining at once" "session (offer + accept)"; do
+	"spnd idle, the PSP (TLS)" "registry convergence, 40 members joining at once" "session (offer + accept)" \
+	"messages through 3 hops, 1 KB, mutual TLS: 15 at once, one more hanging the plugin"; do
 	check "the table has '$r'" grep -qF "$r" "$WORK/run"
 done
 check "no row is invalid" sh -c "! grep -q INVALID '$WORK/run'"
 check "the JSON has each load row with its baseline's figures" python3 -c "
 import json, sys
 rows = {r['row']: r for r in json.load(open('$WORK/bench.json'))['rows']}
-for name in ('messages through 3 hops, 1 KB (mutual TLS)', 'certificate issuance, ECDSA P-256 CA'):
+for name in ('messages through 3 hops, 1 KB (mutual TLS)', 'certificate issuance, ECDSA P-256 CA',
+             'messages through 3 hops, 1 KB, mutual TLS: 15 at once, one more hanging the plugin'):
     r = rows[name]
     for side in (r['spn'], r['baseline']):
         assert side['requests'] > 0 and side['failed'] == 0 and side['p99_us'] >= side['p50_us'] > 0, side

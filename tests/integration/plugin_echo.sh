@@ -64,5 +64,5 @@ check "pp1 joins with ping and pong" join "$WORK/pp1" "$P" spn 3 ping,pong "$PIN
 client "$WORK/pp1" ping=hello >"$WORK/pp" 2>&1
 diag "$(cat "$WORK/pp")"
 check "services calling each other in a circle are refused, not left waiting" \
-	grep -q 'plugin ping is already handling a section of this message on this node: the services call each other in a circle' "$WORK/pp"
+	grep -q 'service ping on pp1 is already handling this message further up its chain of calls (ping on pp1 > pong on pp1): the services call each other in a circle' "$WORK/pp"
 check "and the chain still answers the client" grep -q '^ping from pp1: ping: pong said pong: ping failed' "$WORK/pp"

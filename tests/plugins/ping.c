@@ -1,6 +1,7 @@
-/* Test plugins ping and pong (one source, two modules): each calls the
- * other's service and replies with what it heard, so that on one node they
- * call each other in a circle, which spnd must refuse, not wait on. */
+/* Test plugins ping, pong and relay (one source, three modules): each
+ * calls another service and replies with what it heard. Ping and pong call
+ * each other, in a circle that spnd must refuse, not wait on, whether they
+ * run on one node or two; relay calls echo. */
 #include <stdio.h>
 #include <string.h>
 

@@ -2,7 +2,8 @@
  * routes anything: duplicate members and over-long ids refused as invalid,
  * and a message that would be one message twice to a provider refused
  * whole (a carried section for the provider and service it also calls
- * directly, in the same session or from the same author). */
+ * directly, in the same session or from the same author); a call's chain
+ * read as strictly as the rest. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -110,6 +111,14 @@ static void message_strict(void **state)
 	snprintf(body, sizeof(body), "{\"id\":\"m-1\",\"sections\":[\"%s\"],\"id\":\"m-1\"}", a);
 	assert_int_equal(spn_envelope_parse(body, strlen(body), &e), SPN_EINVAL);
 	snprintf(body, sizeof(body), "{\"id\":\"%065d\",\"sections\":[\"%s\"]}", 1, a);
+	assert_int_equal(spn_envelope_parse(body, strlen(body), &e), SPN_EINVAL);
+	/* A node's call carries its chain of calls, read as strictly. */
+	snprintf(body, sizeof(body),
+		 "{\"id\":\"m-1\",\"sections\":[\"%s\"],\"chain\":[{\"service\":\"pharmacy\",\"node\":\"ph-1\"}]}", a);
+	assert_int_equal(spn_envelope_parse(body, strlen(body), &e), 0);
+	assert_non_null(e.chain);
+	spn_envelope_clear(&e);
+	snprintf(body, sizeof(body), "{\"id\":\"m-1\",\"sections\":[\"%s\"],\"chain\":[{\"service\":\"pharmacy\"}]}", a);
 	assert_int_equal(spn_envelope_parse(body, strlen(body), &e), SPN_EINVAL);
 	free(a);
 }

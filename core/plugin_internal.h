@@ -1,0 +1,65 @@
+/* What spnd's side of a plugin shares between its parts: plugin.c (what
+ * the plugin is: descriptor, options, services, CA hooks), plugin_pool.c
+ * (the processes it runs in) and plugin_handle.c (a section handed to one
+ * of them). */
+#pragma once
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "plugin.h"
+
+#define SPN_PLUGIN_SERVICES_MAX 32
+
+/* One of the plugin's processes, or the room for one (fd -1). */
+typedef struct {
+	pid_t pid;
+	int fd;
+	bool busy; /* handed to one section or hook, or being started */
+} spn_plugin_worker_t;
+
+struct spn_plugin_proc {
+	char name[64];
+	char *host, *path, *node;
+	json_object *options; /* the values sent with init */
+	char *services[SPN_PLUGIN_SERVICES_MAX + 1];
+	unsigned long timeout_ms;
+	unsigned concurrency; /* processes at most: w[0 .. concurrency - 1] */
+	bool ca_hooks;
+	pthread_mutex_t lock; /* the workers' busy flags */
+	pthread_cond_t freed; /* a worker was given back */
+	spn_plugin_worker_t w[SPN_PLUGIN_CONCURRENCY_MAX];
+};
+
+/* Sets up p's pool (empty) and tears it down (every process stopped). */
+int spn_plugin_pool_new(spn_plugin_proc_t *p);
+void spn_plugin_pool_free(spn_plugin_proc_t *p);
+
+/* Starts a process in w's place and loads the plugin; *desc is what it
+ * says of itself (the caller puts it). */
+int spn_plugin_pool_hello(spn_plugin_proc_t *p, spn_plugin_worker_t *w, json_object **desc);
+/* Runs the plugin's init in w with p's options. */
+int spn_plugin_pool_init(spn_plugin_proc_t *p, spn_plugin_worker_t *w);
+
+/* A process for one section or hook, marked busy: an idle one, else one
+ * started where there is room, else the first given back within wait_ms.
+ * SPN_EPLUGIN, saying why, when none came. */
+int spn_plugin_pool_take(spn_plugin_proc_t *p, int64_t wait_ms, spn_plugin_worker_t **out);
+void spn_plugin_pool_give(spn_plugin_proc_t *p, spn_plugin_worker_t *w);
+
+/* w's process is done for: reaped, killed first unless it goes by itself
+ * at once (a crash closes the socket just before the process is gone);
+ * *how says how it ended. Then started again in its place. */
+void spn_plugin_pool_end(spn_plugin_proc_t *p, spn_plugin_worker_t *w, bool now, char *how, size_t cap);
+int spn_plugin_pool_restart(spn_plugin_proc_t *p, spn_plugin_worker_t *w);
+
+/* A request to w, and the wait for its answer want (log lines passed on
+ * meanwhile). send takes h. */
+int spn_plugin_pool_send(spn_plugin_worker_t *w, json_object *h);
+int spn_plugin_pool_expect(spn_plugin_proc_t *p, spn_plugin_worker_t *w, const char *want, int timeout_ms,
+			   json_object **head);
+/* A log line of the plugin's, into the node's log under its name. */
+void spn_plugin_pool_log(spn_plugin_proc_t *p, json_object *head);
