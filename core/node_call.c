@@ -20,6 +20,7 @@
 #include "chain.h"
 #include "client_internal.h"
 #include "clock.h"
+#include "carry.h"
 #include "error.h"
 #include "json.h"
 #include "jwe.h"
@@ -186,20 +187,6 @@ out:
 	pthread_mutex_unlock(&k->lock);
 }
 
-/* The node a carried section for service names, if one is carried. */
-static bool carried_for(json_object *carry, const char *service, char *node, size_t cap)
-{
-	for (size_t i = 0; carry && i < json_object_array_length(carry); i++) {
-		json_object *s = json_object_array_get_idx(carry, i);
-		spn_jwe_header_t h;
-		if (spn_jwe_peek(json_object_get_string(s), (size_t)json_object_get_string_len(s), &h) == 0 &&
-		    strcmp(h.svc, service) == 0) {
-			snprintf(node, cap, "%s", h.to);
-			return true;
-		}
-	}
-	return false;
-}
 
 static int refuse(int rc, uint8_t **reply, size_t *len, const char *why)
 {
@@ -279,7 +266,7 @@ int spn_node_call(void *user, const char *service, const uint8_t *data, size_t l
 		return refuse(rc, reply, reply_len, spn_err_detail(rc));
 	/* Where the client carries a section for this service, the call goes
 	 * to the node it names: the one that can read it. */
-	carried_for(ctx->carry, service, node, sizeof(node));
+	spn_carry_hint(ctx->carry, service, node, sizeof(node));
 	/* The callee sees that this service, here, waits for it. */
 	if ((rc = spn_chain_read(ctx->chain, &links)))
 		return refuse(rc, reply, reply_len, spn_err_detail(rc));

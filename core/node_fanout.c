@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carry.h"
 #include "error.h"
 #include "json.h"
 #include "envelope.h"
@@ -142,9 +143,7 @@ static void leg_result(leg_t *l, json_object *item, const char *const *keep, jso
 	}
 	/* Replies to carried sections, for the client alone, whether the
 	 * section itself succeeded or not. */
-	if (carried && json_object_object_get_ex(ans, "client_replies", &v) && json_object_is_type(v, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			json_object_array_add(carried, json_object_get(json_object_array_get_idx(v, i)));
+	spn_carry_collect(ans, carried);
 	json_object_put(ans);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carry.h"
 #include "clock.h"
 #include "envelope.h"
 #include "error.h"
@@ -233,31 +234,31 @@ static bool clashes_with(const spn_jwe_header_t *h, const spn_jwe_header_t *hand
 static size_t take_carried(spn_node_t *n, json_object *carry, const spn_jwe_header_t *handled, attached_t *att,
 			   json_object *rest, json_object *replies)
 {
+	spn_carry_item_t mine[SPN_ENVELOPE_MAX];
 	const char *svc = handled->svc, *mid = handled->mid;
-	size_t k = 0;
+	size_t k = 0, m = spn_carry_select(carry, n->id.node_id, svc, mine, SPN_ENVELOPE_MAX, rest);
 
-	for (size_t i = 0; carry && i < json_object_array_length(carry); i++) {
-		json_object *s = json_object_array_get_idx(carry, i), *item;
-		const char *jwe = json_object_get_string(s);
-		spn_jwe_header_t h;
+	for (size_t i = 0; i < m; i++) {
+		const spn_jwe_header_t *h = &mine[i].h;
+		const char *jwe = json_object_get_string(mine[i].section);
+		json_object *item;
 		unsigned status;
 		char *body = NULL;
 		size_t blen;
 		int rc;
-		if (!json_object_is_type(s, json_type_string) || spn_jwe_peek(jwe, strlen(jwe), &h) != 0 ||
-		    strcmp(h.to, n->id.node_id) != 0 || strcmp(h.svc, svc) != 0 || k == SPN_ATTACHED_MAX) {
-			json_object_array_add(rest, json_object_get(s));
+		if (k == SPN_ATTACHED_MAX) {
+			json_object_array_add(rest, json_object_get(mine[i].section));
 			continue;
 		}
 		memset(&att[k], 0, sizeof(att[k]));
 		/* Only the client's sections of this very message travel with it. */
-		if (strcmp(h.mid, mid) != 0) {
-			json_object_array_add(replies, reply_item(n, h.svc, NULL, SPN_EINVAL,
+		if (strcmp(h->mid, mid) != 0) {
+			json_object_array_add(replies, reply_item(n, h->svc, NULL, SPN_EINVAL,
 								  "a carried section of another message"));
 			continue;
 		}
-		if (clashes_with(&h, handled, att, k)) {
-			json_object_array_add(replies, reply_item(n, h.svc, NULL, SPN_EINVAL,
+		if (clashes_with(h, handled, att, k)) {
+			json_object_array_add(replies, reply_item(n, h->svc, NULL, SPN_EINVAL,
 								  "a carried section that is, to this node, a section "
 								  "of the same message again (one session, or one "
 								  "service and author): send it once, in sections"));
@@ -276,7 +277,7 @@ static size_t take_carried(spn_node_t *n, json_object *carry, const spn_jwe_head
 		if (rc == 0 && body && spn_json_parse(body, blen, &item) == 0)
 			json_object_array_add(replies, item);
 		else if (rc)
-			json_object_array_add(replies, reply_item(n, h.svc, NULL, rc, spn_err_detail(rc)));
+			json_object_array_add(replies, reply_item(n, h->svc, NULL, rc, spn_err_detail(rc)));
 		free(body);
 		if (att[k].pt)
 			spn_free_secret(att[k].pt, att[k].len);
@@ -389,7 +390,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *pat
 		/* The client's carried sections were answered all the same:
 		 * those answers travel with the error. */
 		if (json_object_array_length(replies) && e.body && spn_json_parse(e.body, e.len, &o) == 0) {
-			json_object_object_add(o, "client_replies", json_object_get(replies));
+			spn_carry_attach(o, replies);
 			free(e.body);
 			e.body = NULL;
 			spn_http_json(&e, spn_http_status_of(rc), o);
@@ -406,8 +407,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *pat
 	o = json_object_new_object();
 	json_object_object_add(o, "handled_by", json_object_new_string(n->id.node_id));
 	json_object_object_add(o, "section", json_object_new_string(sealed));
-	if (json_object_array_length(replies))
-		json_object_object_add(o, "client_replies", json_object_get(replies));
+	spn_carry_attach(o, replies);
 	text = spn_json_text(o, &rlen);
 	spn_sstore_finish(n->sessions, h.kid, h.mid, 200, text, rlen);
 	json_object_object_add(o, "path", json_object_get(path));
