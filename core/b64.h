@@ -17,6 +17,11 @@ size_t spn_b64url_encode_into(const uint8_t *in, size_t len, char *dst);
  * characters outside the alphabet and non-zero trailing bits. */
 int spn_b64url_decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen);
 
+/* The same into dst, which has room for cap bytes: a value that would not
+ * fit is refused (SPN_ETOOBIG) before anything is written, and a refused
+ * one leaves the cap bytes wiped. */
+int spn_b64url_decode_into(const char *in, size_t inlen, uint8_t *dst, size_t cap, size_t *outlen);
+
 /* Lowercase hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
 void spn_hex(const uint8_t *in, size_t n, char *out);
 

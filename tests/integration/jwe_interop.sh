@@ -30,3 +30,12 @@ refuse "spn refuses a section whose header was changed" "altered" sh -c "echo '$
 refuse "jose refuses it too" "failed|Error" node "$JS/jwe.mjs" open "$key" "$(forge "$jwe")"
 other=$(echo "$key" | awk '{ print (substr($0, 1, 1) == "0" ? "1" : "0") substr($0, 2) }')
 refuse "spn refuses jose's section under another key" "altered|another key" sh -c "echo '$jwe2' | '$TOOL' open '$other'"
+# Sections long enough for several windows of a seal and many vector
+# blocks of base64url, with a tail: both ways.
+big=$($PY -c "import random; random.seed(5); print(''.join(random.choice('abcdefghij0123456789 -') for _ in range(20000)))")
+jwe3=$("$TOOL" seal "$key" s-7f3a bank bank-1 wristband-7 m-0003 4 "$big")
+node "$JS/jwe.mjs" open "$key" "$jwe3" >"$WORK/jose3.out" 2>&1
+check "spn writes 20 KB, jose opens it" [ "$(sed -n 1p "$WORK/jose3.out")" = "$big" ]
+jwe4=$(node "$JS/jwe.mjs" seal "$key" "$hdr" "$big")
+echo "$jwe4" | "$TOOL" open "$key" >"$WORK/spn4.out" 2>&1
+check "jose writes 20 KB, spn opens it" [ "$(sed -n 1p "$WORK/spn4.out")" = "$big" ]

@@ -1,6 +1,7 @@
-/* Sections: round trips, the header readable without the key, and every
- * change refused: a header field, a ciphertext byte, the tag, another key,
- * another algorithm, an encrypted key where dir has none. */
+/* Sections: round trips, the header readable without the key, every size
+ * read back by other code (Nettle's base64, GnuTLS's one-shot AES-GCM), and
+ * every change refused: a header field, a ciphertext byte, the tag, another
+ * key, another algorithm, an encrypted key where dir has none. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -12,6 +13,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <gnutls/crypto.h>
+#include <nettle/base64.h>
 
 #include "b64.h"
 #include "error.h"
@@ -225,10 +228,76 @@ static void strict_headers(void **state)
 			 SPN_EINVAL);
 }
 
+/* One part of a compact JWE decoded by Nettle (padding put back). */
+static size_t other_decode(const char *part, size_t len, uint8_t *out, size_t cap)
+{
+	struct base64_decode_ctx ctx;
+	char *padded = malloc(len + 4);
+	size_t n = cap;
+
+	memcpy(padded, part, len);
+	while (len % 4)
+		padded[len++] = '=';
+	base64url_decode_init(&ctx);
+	assert_true(base64_decode_update(&ctx, &n, out, len, padded));
+	assert_true(base64_decode_final(&ctx));
+	free(padded);
+	return n;
+}
+
+/* Sizes on both sides of a GCM block, a base64 group and a vector block,
+ * from none to 1 MB: what spn writes, other code opens, and spn opens too. */
+#define MAX (1 << 20)
+static void every_size_opens_elsewhere(void **state)
+{
+	static const size_t sizes[] = {0,    1,    2,    3,    4,    5,     6,     7,     8,    9,
+				       15,   16,   17,   24,   28,   47,    48,    49,    100,  3071,
+				       3072, 3073, 6143, 6144, 6145, 16383, 16384, 16385, 65537, MAX};
+	spn_jwe_header_t h = header(), got;
+	gnutls_datum_t k = {(unsigned char *)key, 32};
+	gnutls_aead_cipher_hd_t aead;
+	uint8_t *msg = malloc(MAX), *ct = malloc(MAX + 16), *back = malloc(MAX), iv[16], *pt;
+	char *jwe;
+	const char *dot[4];
+	size_t len, n, ivn;
+
+	(void)state;
+	assert_int_equal(gnutls_aead_cipher_init(&aead, GNUTLS_CIPHER_AES_256_GCM, &k), 0);
+	for (size_t i = 0; i < MAX; i++)
+		msg[i] = (uint8_t)(i * 31 + 7);
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		assert_int_equal(spn_jwe_seal(key, &h, msg, sizes[s], &jwe), 0);
+		dot[0] = strchr(jwe, '.');
+		for (int d = 1; d < 4; d++)
+			dot[d] = strchr(dot[d - 1] + 1, '.');
+		ivn = other_decode(dot[1] + 1, (size_t)(dot[2] - dot[1] - 1), iv, sizeof(iv));
+		assert_int_equal(ivn, 12);
+		n = other_decode(dot[2] + 1, (size_t)(dot[3] - dot[2] - 1), ct, MAX);
+		assert_int_equal(n, sizes[s]);
+		assert_int_equal(other_decode(dot[3] + 1, strlen(dot[3] + 1), ct + n, 16), 16);
+		len = MAX;
+		assert_int_equal(gnutls_aead_cipher_decrypt(aead, iv, 12, jwe, (size_t)(dot[0] - jwe), 16, ct, n + 16,
+							    back, &len),
+				 0);
+		assert_int_equal(len, sizes[s]);
+		assert_memory_equal(back, msg, len);
+		assert_int_equal(spn_jwe_open(key, jwe, strlen(jwe), &got, &pt, &len), 0);
+		assert_int_equal(len, sizes[s]);
+		assert_memory_equal(pt, msg, len);
+		free(pt);
+		free(jwe);
+	}
+	gnutls_aead_cipher_deinit(aead);
+	free(msg);
+	free(ct);
+	free(back);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(every_size_opens_elsewhere),
 		cmocka_unit_test(tampering),
 		cmocka_unit_test(bad_headers_are_not_written),
 		cmocka_unit_test(documented_example),
