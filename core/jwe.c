@@ -189,8 +189,10 @@ int spn_jwe_peek(const char *jwe, size_t len, spn_jwe_header_t *h)
 	return parse_header(part[0], plen[0], h);
 }
 
-int spn_jwe_open(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, spn_jwe_header_t *h, uint8_t **pt,
-		 size_t *pt_len)
+/* fill: the header is parsed into it; NULL: h is what spn_jwe_peek read of
+ * this very jwe, whose first part is the associated data all the same. */
+static int open_jwe(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, spn_jwe_header_t *fill,
+		    const spn_jwe_header_t *h, uint8_t **pt, size_t *pt_len)
 {
 	gnutls_aead_cipher_hd_t c;
 	const char *part[5];
@@ -199,8 +201,10 @@ int spn_jwe_open(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, sp
 	int rc;
 
 	*pt = NULL;
-	if ((rc = split(jwe, len, part, plen)) || (rc = parse_header(part[0], plen[0], h)))
+	if ((rc = split(jwe, len, part, plen)) || (fill && (rc = parse_header(part[0], plen[0], fill))))
 		return rc;
+	if (fill)
+		h = fill;
 	if (plen[1] != 0)
 		return spn_err(SPN_EINVAL, "section: alg dir carries no encrypted key");
 	/* The ciphertext is decoded once, with the tag after it, into the
@@ -232,4 +236,16 @@ int spn_jwe_open(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, sp
 	*pt = ct;
 	*pt_len = ct_len;
 	return 0;
+}
+
+int spn_jwe_open(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, spn_jwe_header_t *h, uint8_t **pt,
+		 size_t *pt_len)
+{
+	return open_jwe(key, jwe, len, h, NULL, pt, pt_len);
+}
+
+int spn_jwe_open_read(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, const spn_jwe_header_t *h,
+		      uint8_t **pt, size_t *pt_len)
+{
+	return open_jwe(key, jwe, len, NULL, h, pt, pt_len);
 }

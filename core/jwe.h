@@ -35,3 +35,7 @@ int spn_jwe_peek(const char *jwe, size_t len, spn_jwe_header_t *h);
  * caller's to wipe and free. */
 int spn_jwe_open(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, spn_jwe_header_t *h, uint8_t **pt,
 		 size_t *pt_len);
+/* The same for a section whose header h was read from this very jwe by
+ * spn_jwe_peek: the header is not parsed again (the tag still covers it). */
+int spn_jwe_open_read(const uint8_t key[SPN_JWE_KEY], const char *jwe, size_t len, const spn_jwe_header_t *h,
+		      uint8_t **pt, size_t *pt_len);

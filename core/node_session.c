@@ -170,13 +170,13 @@ static int act(spn_node_t *n, const spn_jwe_header_t *h, bool verified, const ui
 }
 
 /* Opens and checks a section for this node: its session, its recipient,
- * its author, its tag. */
-static int open_section(spn_node_t *n, const char *jwe, spn_jwe_header_t *h, spn_sstore_keys_t *k, uint8_t **pt,
-			size_t *len)
+ * its author, its tag. read: h already holds its header (read once). */
+static int open_section(spn_node_t *n, const char *jwe, size_t jlen, bool read, spn_jwe_header_t *h,
+			spn_sstore_keys_t *k, uint8_t **pt, size_t *len)
 {
 	int rc;
 
-	if ((rc = spn_jwe_peek(jwe, strlen(jwe), h)))
+	if (!read && (rc = spn_jwe_peek(jwe, jlen, h)))
 		return rc;
 	if (strcmp(h->to, n->id.node_id) != 0)
 		return spn_err(SPN_EDENIED, "a section for %s reached %s", h->to, n->id.node_id);
@@ -190,7 +190,7 @@ static int open_section(spn_node_t *n, const char *jwe, spn_jwe_header_t *h, spn
 		return rc;
 	if (strcmp(h->svc, k->service) != 0)
 		return spn_err(SPN_EDENIED, "session %s is for service %s, not %s", h->kid, k->service, h->svc);
-	if ((rc = spn_jwe_open(k->to_provider, jwe, strlen(jwe), h, pt, len)))
+	if ((rc = spn_jwe_open_read(k->to_provider, jwe, jlen, h, pt, len)))
 		return rc;
 	if (k->client[0] && strcmp(h->from, k->client) != 0)
 		return spn_err(SPN_EDENIED, "session %s belongs to %s; the section says it is from %s", h->kid, k->client,
@@ -264,7 +264,9 @@ static size_t take_carried(spn_node_t *n, json_object *carry, const spn_jwe_head
 								  "service and author): send it once, in sections"));
 			continue;
 		}
-		if ((rc = open_section(n, jwe, &att[k].h, &att[k].k, &att[k].pt, &att[k].len)) == 0 &&
+		att[k].h = *h;
+		if ((rc = open_section(n, jwe, (size_t)json_object_get_string_len(mine[i].section), true, &att[k].h,
+				       &att[k].k, &att[k].pt, &att[k].len)) == 0 &&
 		    (rc = spn_sstore_begin(n->sessions, att[k].h.kid, att[k].h.from, att[k].h.mid, att[k].h.seq, &status, &body,
 					   &blen)) == 0 &&
 		    status == 0) {
@@ -362,7 +364,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *pat
 	json_object_object_get_ex(payload, "chain", &chain);
 	if ((rc = spn_json_only(payload, "section request", fields)) ||
 	    (rc = spn_json_str(payload, "section", true, SECTION_TEXT_MAX, &jwe)) ||
-	    (rc = open_section(n, jwe, &h, &k, &pt, &len)) ||
+	    (rc = open_section(n, jwe, strlen(jwe), false, &h, &k, &pt, &len)) ||
 	    (rc = spn_sstore_begin(n->sessions, h.kid, h.from, h.mid, h.seq, &status, &body, &rlen)))
 		goto out;
 	if (status) {

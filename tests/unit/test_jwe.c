@@ -80,6 +80,37 @@ static char *with_header(const char *jwe, const char *json)
 	return out;
 }
 
+/* A header read once by peek opens the section without being parsed
+ * again; the tag still covers the header's bytes as they came. */
+static void open_after_peek(void **state)
+{
+	spn_jwe_header_t h = header(), got;
+	const char *msg = "dispensed";
+	char *jwe = NULL;
+	uint8_t *pt = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(spn_jwe_seal(key, &h, (const uint8_t *)msg, strlen(msg), &jwe), 0);
+	assert_int_equal(spn_jwe_peek(jwe, strlen(jwe), &got), 0);
+	assert_int_equal(spn_jwe_open_read(key, jwe, strlen(jwe), &got, &pt, &len), 0);
+	assert_int_equal(len, strlen(msg));
+	assert_memory_equal(pt, msg, len);
+	free(pt);
+	pt = NULL;
+	/* A changed header byte, another key: refused as before. */
+	jwe[3] ^= 1;
+	assert_int_not_equal(spn_jwe_open_read(key, jwe, strlen(jwe), &got, &pt, &len), 0);
+	assert_null(pt);
+	jwe[3] ^= 1;
+	{
+		uint8_t other[32] = {1};
+		assert_int_equal(spn_jwe_open_read(other, jwe, strlen(jwe), &got, &pt, &len), SPN_EBADSIG);
+		assert_null(pt);
+	}
+	free(jwe);
+}
+
 static void tampering(void **state)
 {
 	spn_jwe_header_t h = header(), got;
@@ -297,6 +328,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(open_after_peek),
 		cmocka_unit_test(every_size_opens_elsewhere),
 		cmocka_unit_test(tampering),
 		cmocka_unit_test(bad_headers_are_not_written),
