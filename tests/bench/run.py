@@ -76,9 +76,9 @@ def family(pids):
     return out
 
 
-def cpu_seconds(pids):
+def cpu_seconds(pids, children=True):
     total = 0
-    for p in family(pids):
+    for p in (family(pids) if children else pids):
         try:
             with open("/proc/%d/stat" % p) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
@@ -156,11 +156,62 @@ def wrk(url, prefix, path, expect, seconds, threads, conns):
     return out
 
 
+def parts_of(servers):
+    """Each server's own process, and its children apart (spn's plugin
+    processes), by name: a node's directory, or the program's name."""
+    parts = []
+    for p in servers:
+        if p.args[0] != SPND:
+            parts.append((os.path.basename(p.args[0]), family([p.pid]), False))
+            continue
+        name = os.path.basename(os.path.dirname(p.args[-1]))
+        parts.append((name, [p.pid], False))
+        kids = [q for q in family([p.pid]) if q != p.pid]
+        if kids:
+            parts.append((name + "'s plugins", kids, False))
+    return parts
+
+
+def syscall_counter(pids):
+    """perf counting the system calls of pids, when SPN_BENCH_SYSCALLS is
+    set (needs perf and access to tracepoints)."""
+    if not os.environ.get("SPN_BENCH_SYSCALLS") or not pids:
+        return None
+    out = tempfile.mktemp(prefix="spn-bench-sc-")
+    p = subprocess.Popen(["perf", "stat", "-x", ",", "-e", "raw_syscalls:sys_enter", "-o", out, "-p",
+                          ",".join(str(q) for q in pids)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p, out
+
+
+def syscall_count(counter):
+    if not counter:
+        return None
+    p, out = counter
+    p.send_signal(signal.SIGINT)
+    p.wait()
+    try:
+        with open(out) as f:
+            for line in f:
+                if "raw_syscalls:sys_enter" in line:
+                    return int(line.split(",")[0])
+    except (OSError, ValueError):
+        return None
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+    return None
+
+
 def loaded(servers, run):
-    """Runs the load; adds the servers' CPU per operation and peak RSS.
+    """Runs the load; adds the servers' CPU per operation and peak RSS, and
+    per process (each node, its plugins) CPU per operation; with
+    SPN_BENCH_SYSCALLS=1, system calls per operation too.
     With SPN_BENCH_PERF=FILE, the servers are sampled by perf meanwhile."""
     pids = [p.pid for p in servers]
+    parts = parts_of(servers)
     before = cpu_seconds(pids)
+    before_parts = [cpu_seconds(ps, children) for _, ps, children in parts]
+    counters = [syscall_counter(ps) for _, ps, _ in parts]
     perf = None
     if os.environ.get("SPN_BENCH_PERF"):
         perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock"] + os.environ.get("SPN_BENCH_PERF_ARGS", "-g").split() + [ "-o",
@@ -170,7 +221,15 @@ def loaded(servers, run):
     if perf:
         perf.send_signal(signal.SIGINT)
         perf.wait()
-    r["cpu_s_per_op"] = (cpu_seconds(pids) - before) / max(r["requests"], 1)
+    n = max(r["requests"], 1)
+    r["cpu_s_per_op"] = (cpu_seconds(pids) - before) / n
+    r["per_process"] = []
+    for (name, ps, children), b, c in zip(parts, before_parts, counters):
+        x = {"process": name, "cpu_us_per_op": (cpu_seconds(ps, children) - b) / n * 1e6}
+        sc = syscall_count(c)
+        if sc is not None:
+            x["syscalls_per_op"] = sc / n
+        r["per_process"].append(x)
     r["rate"] = r["requests"] / r["seconds"]
     r["peak_rss_kb"] = memory_kb(pids)
     return r
@@ -638,6 +697,16 @@ def verdict(r):
     return "" if met is None else ("met" if met else "SHORT of the goal")
 
 
+def per_process(r):
+    """Where a loaded row's CPU went, process by process (a hop each)."""
+    parts = [x for x in r.get("per_process", []) if x["cpu_us_per_op"] >= 0.5]
+    if len(parts) < 2 and not any("syscalls_per_op" in x for x in parts):
+        return
+    say("    per op: " + ", ".join("%s %.0f us%s" % (x["process"], x["cpu_us_per_op"],
+                                                   " %.1f syscalls" % x["syscalls_per_op"]
+                                                   if "syscalls_per_op" in x else "") for x in parts))
+
+
 def table():
     cols = "%-52s %9s %8s %8s %10s %7s"
     say("")
@@ -657,7 +726,9 @@ def table():
         if r["baseline"] and "rate" in r["spn"]:
             ratio = "%7.2fx" % r["ratio"] if r["ratio"] is not None else "%8s" % "-"
             say(line("spn", r["spn"]) + " %s  %s  %s" % (ratio, goal, verdict(r)))
+            per_process(r["spn"])
             say(line(r["baseline_name"], r["baseline"]))
+            per_process(r["baseline"])
         elif r["baseline"]:
             s_, b = r["spn"], r["baseline"]
             say("  spn: RSS %.1f MB (%d threads); %s: RSS %.1f MB; spn's own: %.1f MB    goal %s  %s" % (
