@@ -910,12 +910,13 @@ int spn_http_set_identity(spn_http_server_t *s, const char *cert_pem, const char
 	}
 	for (size_t i = 0; i < s->n_lps; i++) {
 		adopt_t *a = malloc(sizeof(*a));
-		if (!a || spn_loop_post(s->lps[i].loop, adopt, a)) {
-			free(a);
-			continue; /* this loop keeps the old one */
+		/* Filled before it is posted: the loop may run it at once. */
+		if (a) {
+			a->lp = &s->lps[i];
+			a->fresh = fresh[i];
 		}
-		a->lp = &s->lps[i];
-		a->fresh = fresh[i];
+		if (!a || spn_loop_post(s->lps[i].loop, adopt, a))
+			free(a); /* this loop keeps the old one */
 	}
 	return 0;
 }
