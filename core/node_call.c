@@ -28,7 +28,7 @@ struct spn_node_callers {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	spn_client_t *c[CALLERS];
-	const char *cert[CALLERS]; /* the certificate each was made with */
+	char serial[CALLERS][SPN_SERIAL_HEX]; /* of the certificate each was made with */
 	bool busy[CALLERS];
 };
 
@@ -92,14 +92,16 @@ static int take(spn_node_t *n, struct spn_node_callers *k, size_t *slot)
 	}
 	k->busy[i] = true;
 	pthread_mutex_unlock(&k->lock);
-	if (k->c[i] && k->cert[i] != n->cert_pem) {
+	const spn_node_me_t *me = spn_node_me(n);
+	if (k->c[i] && strcmp(k->serial[i], me->serial) != 0) {
 		spn_client_free(k->c[i]);
 		k->c[i] = NULL;
 	}
 	if (!k->c[i]) {
-		k->cert[i] = n->cert_pem;
-		rc = spn_client_new_local(n->id.node_id, n->root, n->key, n->cert_pem, n->revoked, post, n, &k->c[i]);
+		strcpy(k->serial[i], me->serial);
+		rc = spn_client_new_local(n->id.node_id, n->root, n->key, me->pem, n->revoked, post, n, &k->c[i]);
 	}
+	spn_node_me_put(me);
 	*slot = i;
 	return rc;
 }
