@@ -108,6 +108,22 @@ bool spn_ident_provides(const spn_ident_t *id, const char *service)
 	return false;
 }
 
+bool spn_ident_is_same_grant(const spn_ident_t *a, const spn_ident_t *b)
+{
+	if (a->role != b->role || a->trust != b->trust || a->n_services != b->n_services ||
+	    strcmp(a->parent, b->parent) != 0)
+		return false;
+	for (size_t i = 0; i < a->n_services; i++)
+		if (strcmp(a->services[i], b->services[i]) != 0)
+			return false;
+	return true;
+}
+
+bool spn_ident_is_equal(const spn_ident_t *a, const spn_ident_t *b)
+{
+	return strcmp(a->node_id, b->node_id) == 0 && strcmp(a->group, b->group) == 0 && spn_ident_is_same_grant(a, b);
+}
+
 const char *spn_ident_services_str(const spn_ident_t *id, char *buf, size_t cap)
 {
 	size_t off = 0;

@@ -54,6 +54,11 @@ int spn_ident_add_service(spn_ident_t *id, const char *service);
 /* Parses a comma-separated list ("a,b"; "" is none) into id's services. */
 int spn_ident_set_services(spn_ident_t *id, const char *list);
 bool spn_ident_provides(const spn_ident_t *id, const char *service);
+/* The same role, trust level, services (in the same order) and parent:
+ * what a certificate grants its node, its names aside. */
+bool spn_ident_is_same_grant(const spn_ident_t *a, const spn_ident_t *b);
+/* And the same node id and group. */
+bool spn_ident_is_equal(const spn_ident_t *a, const spn_ident_t *b);
 
 /* The identity URI; *out is the caller's to free. */
 int spn_ident_uri_encode(const spn_ident_t *id, char **out);

@@ -1,4 +1,5 @@
-/* Loading a node's identity and starting its server. */
+/* Loading a node's identity and starting its server; what the code outside
+ * the node module may ask of it. */
 #include "config.h"
 
 #include <stdio.h>
@@ -138,16 +139,18 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	gnutls_datum_t pem = {NULL, 0};
 	spn_pass_src_t src = {0};
 	spn_http_client_config_t cc = {0};
-	char *pass = NULL;
+	const spn_node_me_t *me = NULL;
+	char *pass = NULL, *cert_pem = NULL;
 	int rc;
 
 	if (!n)
 		return SPN_ENOMEM;
 	n->conf = conf;
+	spn_node_me_slot_init(&n->me);
 	pthread_mutex_init(&n->ca_lock, NULL);
 	pthread_mutex_init(&n->state_lock, NULL);
 	pthread_cond_init(&n->wake, NULL);
-	if ((rc = spn_node_issuing_new(n)) || (rc = read_pem(conf, "cert", &n->cert_path, &n->cert_pem)) ||
+	if ((rc = spn_node_issuing_new(n)) || (rc = read_pem(conf, "cert", &n->cert_path, &cert_pem)) ||
 	    (rc = read_pem(conf, "root", &n->root_path, &n->root_pem)) ||
 	    (rc = spn_conf_path(conf, "node", "key", NULL, &n->key_path)))
 		goto out;
@@ -166,7 +169,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 		rc = SPN_ENOMEM;
 		goto out;
 	}
-	if ((rc = spn_pki_cert_import(n->cert_pem, strlen(n->cert_pem), &crt)) ||
+	if ((rc = spn_pki_cert_import(cert_pem, strlen(cert_pem), &crt)) ||
 	    (rc = spn_pki_cert_import(n->root_pem, strlen(n->root_pem), &n->root)))
 		goto out;
 	if ((rc = spn_pki_cert_matches_key(crt, n->key))) {
@@ -177,10 +180,10 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 		rc = spn_err(rc, "the node certificate: %s", spn_err_detail(rc));
 		goto out;
 	}
-	if ((rc = spn_pki_cert_ident(crt, &n->id)) || (rc = spn_pki_cert_serial(crt, n->serial)))
+	if ((rc = spn_node_me_new(crt, cert_pem, &me)))
 		goto out;
-	n->not_before = gnutls_x509_crt_get_activation_time(crt);
-	n->not_after = gnutls_x509_crt_get_expiration_time(crt);
+	n->id = me->id;
+	spn_node_me_slot_set(&n->me, me);
 	if (strcmp(n->id.node_id, spn_conf_str(conf, "node", "id", "")) != 0) {
 		rc = spn_err(SPN_ECONFIG, "%s: [node] id = '%s' but the certificate is for '%s'", spn_conf_file(conf),
 			     spn_conf_str(conf, "node", "id", ""), n->id.node_id);
@@ -221,6 +224,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 out:
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
+	free(cert_pem);
 	spn_free_secret_str(pass);
 	spn_pass_src_clear(&src);
 	spn_node_close(n);
@@ -233,6 +237,7 @@ int spn_node_start(spn_node_t *n)
 	unsigned long port, threads, max_body;
 	bool tls;
 	char *port_file = NULL;
+	const spn_node_me_t *me;
 	int rc;
 
 	if ((rc = spn_conf_uint(n->conf, "http", "port", 0, 0, 65535, &port)) ||
@@ -242,18 +247,20 @@ int spn_node_start(spn_node_t *n)
 		return rc;
 	n->tls = tls;
 	if (!tls) {
-		/* The node-to-node client speaks as the server does. */
+		/* The node-to-node client speaks as the server does; it keeps a
+		 * copy of the certificate it sends. */
 		spn_http_client_config_t cc = {.timeout_ms = (long)n->timeout_ms, .sign_key = n->key};
-		if ((rc = spn_pki_cert_b64(n->cert_pem, &n->cert_b64)))
-			return rc;
-		cc.sign_cert_b64 = n->cert_b64;
+		me = spn_node_me(n);
+		cc.sign_cert_b64 = me->b64;
 		spn_http_client_free(n->client);
 		spn_http_client_free(n->ctl);
 		n->client = n->ctl = NULL;
-		if ((rc = spn_http_client_new(&cc, &n->client)))
-			return rc;
+		rc = spn_http_client_new(&cc, &n->client);
 		cc.timeout_ms = (long)(n->deadline_ms / 2 < n->timeout_ms ? n->deadline_ms / 2 : n->timeout_ms);
-		if ((rc = spn_http_client_new(&cc, &n->ctl)))
+		if (rc == 0)
+			rc = spn_http_client_new(&cc, &n->ctl);
+		spn_node_me_put(me);
+		if (rc)
 			return rc;
 	}
 	cfg.address = spn_conf_str(n->conf, "http", "listen", "127.0.0.1");
@@ -265,7 +272,9 @@ int spn_node_start(spn_node_t *n)
 	cfg.user = n;
 	cfg.trust_pem = n->root_pem;
 	if (tls) {
-		cfg.cert_pem = n->cert_pem;
+		/* The server keeps the text it is given: so does the node. */
+		n->served = spn_node_me(n);
+		cfg.cert_pem = n->served->pem;
 		cfg.key_pem = n->key_pem;
 	} else {
 		if (n->ca && strcmp(cfg.address, "127.0.0.1") != 0 && strcmp(cfg.address, "::1") != 0)
@@ -324,15 +333,31 @@ void spn_node_close(spn_node_t *n)
 	if (n->root)
 		gnutls_x509_crt_deinit(n->root);
 	spn_free_secret_str(n->key_pem);
-	free(n->cert_pem);
-	free(n->cert_b64);
-	for (size_t i = 0; i < n->n_retired; i++)
-		free(n->retired[i]);
-	free(n->retired);
+	spn_node_me_put(n->served);
+	spn_node_me_slot_clear(&n->me);
 	free(n->root_pem);
 	spn_node_issuing_free(n);
 	pthread_mutex_destroy(&n->ca_lock);
 	pthread_mutex_destroy(&n->state_lock);
 	pthread_cond_destroy(&n->wake);
 	free(n);
+}
+
+const char *spn_node_name(const spn_node_t *n)
+{
+	return n->id.node_id;
+}
+
+int spn_node_cert_pem(spn_node_t *n, char **out)
+{
+	const spn_node_me_t *me = spn_node_me(n);
+
+	*out = strdup(me->pem);
+	spn_node_me_put(me);
+	return *out ? 0 : SPN_ENOMEM;
+}
+
+int spn_node_sign(spn_node_t *n, const void *data, size_t len, gnutls_datum_t *sig)
+{
+	return spn_pki_sign(n->key, data, len, sig);
 }

@@ -4,75 +4,13 @@
  * authority. spnd is a thin main over this. */
 #pragma once
 
-#include <pthread.h>
-#include <stdbool.h>
+#include <gnutls/gnutls.h>
+#include <stddef.h>
 
-#include "ca.h"
 #include "conf.h"
-#include "http_client.h"
-#include "http_server.h"
-#include "ident.h"
-#include "tree.h"
 
-typedef struct spn_revoked spn_revoked_t;
-typedef struct spn_sstore spn_sstore_t;
-typedef struct spn_plugin_proc spn_plugin_proc_t;
-
-typedef struct {
-	spn_conf_t *conf;
-	spn_ident_t id;
-	char serial[SPN_SERIAL_HEX];
-	char *key_pem, *cert_pem, *root_pem;
-	char *cert_b64;            /* plain HTTP only: sent with signed requests */
-	char *key_path, *cert_path, *root_path;
-	gnutls_x509_privkey_t key;
-	gnutls_x509_crt_t root;
-	time_t not_before, not_after;
-	spn_ca_t *ca;              /* PSP only */
-	pthread_mutex_t ca_lock;   /* the CA's ledger transactions are one at a time */
-	struct spn_node_issuing *issuing; /* enrollments waiting for a commit (node_issue.c) */
-	spn_http_server_t *http;
-	spn_http_client_t *client; /* to the parent and the children */
-	spn_http_client_t *ctl;    /* the worker's own: heartbeats, CRLs; short timeout */
-	bool tls;
-
-	/* the tree */
-	spn_tree_t *tree;
-	char url[SPN_URL_MAX];        /* where the parent reaches this node */
-	char parent_url[SPN_URL_MAX]; /* "" on the PSP */
-	spn_policy_t policy;
-	unsigned hop_limit;
-	unsigned long heartbeat_ms, deadline_ms, timeout_ms;
-	unsigned long max_children;   /* this administrator's own limit */
-	bool allow_delay;             /* the routing probe may be asked to wait */
-	bool route_probe;             /* [route] probe: members may send kind echo */
-
-	/* what the parent last said (under state_lock) */
-	pthread_mutex_t state_lock;
-	pthread_cond_t wake;
-	bool stopping, dirty, registered, crl_to_push;
-	uint64_t acked;
-	unsigned admin_threshold;
-
-	/* revocation: the newest CRL this node holds and the serials in it */
-	spn_revoked_t *revoked;
-
-	/* sessions this node provides (doc/protocol.md §5) */
-	spn_sstore_t *sessions;
-	spn_ident_t cert_required;    /* its services: those that need a client certificate */
-	spn_plugin_proc_t **plugins;  /* each in its own process */
-	size_t n_plugins;
-	struct spn_node_callers *callers; /* clients for the plugins' calls (node_call.c) */
-
-	/* renewal: certificates replaced, kept until close for readers */
-	char **retired;
-	size_t n_retired;
-	time_t renew_retry;
-	long renew_backoff;
-
-	pthread_t worker;
-	bool worker_started;
-} spn_node_t;
+/* Opaque outside the node module (core/node*.c). */
+typedef struct spn_node spn_node_t;
 
 /* The longest [tree] timeout_ms: a plugin's longest timeout (an hour) and
  * then some. */
@@ -99,6 +37,18 @@ int spn_node_start(spn_node_t *node);
 /* Tells the parent this node leaves, then stops. */
 void spn_node_close(spn_node_t *node);
 
-/* The REST API (doc/rest-api.md). */
-extern const spn_http_route_t spn_node_routes[];
-extern const size_t spn_node_nroutes;
+/* The node's id, as its certificate names it: valid until spn_node_close
+ * (a renewal keeps the node's identity). */
+const char *spn_node_name(const spn_node_t *node);
+
+/* The certificate the node presents now, PEM; the caller frees *out. */
+int spn_node_cert_pem(spn_node_t *node, char **out);
+
+/* Signs data with the node's key, as its certificate's holder; the caller
+ * frees sig->data with gnutls_free. */
+int spn_node_sign(spn_node_t *node, const void *data, size_t len, gnutls_datum_t *sig);
+
+/* Test builds only (tests/integration/spnd_evil): sees, and may change,
+ * every answer a node relays on its way back to the caller. Never set in
+ * spnd. */
+extern void (*spn_node_relay_hook)(spn_node_t *node, const char *kind, long *status, char **body, size_t *len);

@@ -45,7 +45,7 @@
 typedef struct {
 	bool used;
 	spn_client_session_t s; /* open; s.seq the next sequence number to give */
-	const char *cert;	/* the node's certificate it was opened with */
+	char serial[SPN_SERIAL_HEX]; /* of the node's certificate it was opened with */
 	int64_t born_ms;
 	unsigned in_flight;
 	size_t n_mids;
@@ -120,6 +120,7 @@ static bool take_kept(struct spn_node_callers *k, spn_node_t *n, const char *ser
 {
 	uint64_t h = mid_hash(mid);
 	int64_t now = spn_clock_mono_ms();
+	const spn_node_me_t *me = spn_node_me(n);
 	bool found = false;
 
 	pthread_mutex_lock(&k->lock);
@@ -127,7 +128,7 @@ static bool take_kept(struct spn_node_callers *k, spn_node_t *n, const char *ser
 		kept_t *e = &k->kept[i];
 		if (!e->used || strcmp(e->s.service, service) != 0 || (node[0] && strcmp(e->s.provider, node) != 0))
 			continue;
-		if (e->cert != n->cert_pem || now - e->born_ms >= KEPT_AGE_MS || e->n_mids == KEPT_USES) {
+		if (strcmp(e->serial, me->serial) != 0 || now - e->born_ms >= KEPT_AGE_MS || e->n_mids == KEPT_USES) {
 			forget(e);
 			continue;
 		}
@@ -140,6 +141,7 @@ static bool take_kept(struct spn_node_callers *k, spn_node_t *n, const char *ser
 		found = true;
 	}
 	pthread_mutex_unlock(&k->lock);
+	spn_node_me_put(me);
 	return found;
 }
 
@@ -157,6 +159,7 @@ static kept_t *kept_by_id(struct spn_node_callers *k, const char *id)
 static void keep_after(struct spn_node_callers *k, spn_node_t *n, const char *taken, const char *mid,
 		       const spn_client_session_t *s, bool answered)
 {
+	const spn_node_me_t *me = spn_node_me(n);
 	kept_t *mine, *slot = NULL;
 
 	pthread_mutex_lock(&k->lock);
@@ -180,11 +183,12 @@ static void keep_after(struct spn_node_callers *k, spn_node_t *n, const char *ta
 	forget(slot);
 	slot->used = true;
 	slot->s = *s;
-	slot->cert = n->cert_pem;
+	snprintf(slot->serial, sizeof(slot->serial), "%s", me->serial);
 	slot->born_ms = spn_clock_mono_ms();
 	slot->mids[slot->n_mids++] = mid_hash(mid);
 out:
 	pthread_mutex_unlock(&k->lock);
+	spn_node_me_put(me);
 }
 
 
@@ -211,6 +215,7 @@ static int attempt(struct spn_node_callers *k, spn_node_call_ctx_t *ctx, const s
 		   const char *node, json_object *chain, bool reuse, spn_client_reply_t *r, bool *reused)
 {
 	spn_node_t *n = ctx->n;
+	const spn_node_me_t *me;
 	spn_client_t *c;
 	spn_client_session_t *s;
 	char taken[SPN_JWE_ID_MAX + 1] = "";
@@ -219,7 +224,10 @@ static int attempt(struct spn_node_callers *k, spn_node_call_ctx_t *ctx, const s
 
 	*reused = false;
 	memset(r, 0, sizeof(*r));
-	if ((rc = spn_client_new_local(n->id.node_id, n->root, n->key, n->cert_pem, n->revoked, post, n, &c)))
+	me = spn_node_me(n);
+	rc = spn_client_new_local(n->id.node_id, n->root, n->key, me->pem, n->revoked, post, n, &c);
+	spn_node_me_put(me);
+	if (rc)
 		return rc;
 	c->chain = chain;
 	if (!(s = spn_client_session(c, part->service))) {

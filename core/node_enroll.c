@@ -67,6 +67,7 @@ static int endorse(spn_node_t *n, json_object *msg, const char *token_id, const 
 static int first_check(spn_node_t *n, const char *token, const char *csr, spn_token_t *t)
 {
 	gnutls_x509_crt_t me = NULL;
+	const spn_node_me_t *cur;
 	gnutls_x509_crq_t crq = NULL;
 	spn_tree_hop_t *kids = NULL;
 	char cn[SPN_NAME_MAX + 1];
@@ -81,9 +82,9 @@ static int first_check(spn_node_t *n, const char *token, const char *csr, spn_to
 	if (strcmp(t->minted_by, n->id.node_id) != 0)
 		return spn_err(SPN_EDENIED, "this join token was minted by %s: send the request to %s", t->minted_by,
 			       t->minted_by);
-	pthread_mutex_lock(&n->state_lock);
-	rc = spn_pki_cert_import(n->cert_pem, strlen(n->cert_pem), &me);
-	pthread_mutex_unlock(&n->state_lock);
+	cur = spn_node_me(n);
+	rc = spn_pki_cert_import(cur->pem, strlen(cur->pem), &me);
+	spn_node_me_put(cur);
 	if (rc == 0) {
 		rc = spn_token_verify(token, t, me);
 		gnutls_x509_crt_deinit(me);

@@ -1,9 +1,88 @@
-/* What the parts of a node share: the handlers of its REST API, the checks
- * on a calling peer, and the calls it makes to its parent and children. */
+/* What the parts of a node share: the node itself, the handlers of its
+ * REST API, the checks on a calling peer, and the calls it makes to its
+ * parent and children. Included by core/node*.c alone. */
 #pragma once
 
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "ca.h"
+#include "http_client.h"
 #include "http_server.h"
+#include "ident.h"
 #include "node.h"
+#include "node_me.h"
+#include "tree.h"
+
+typedef struct spn_revoked spn_revoked_t;
+typedef struct spn_sstore spn_sstore_t;
+typedef struct spn_plugin_proc spn_plugin_proc_t;
+
+struct spn_node {
+	spn_conf_t *conf;
+	/* The identity the node opened with. A renewal keeps it whole (its
+	 * certificate is refused otherwise), so it is read here without a
+	 * reference; all that a renewal changes is in me. */
+	spn_ident_t id;
+	spn_node_me_slot_t me;         /* the certificate now: read with spn_node_me */
+	const spn_node_me_t *served;   /* the one given to the HTTPS server, which keeps its text */
+	/* The key and the root outlive every certificate. */
+	char *key_pem, *root_pem;
+	char *key_path, *cert_path, *root_path;
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t root;
+	spn_ca_t *ca;              /* PSP only */
+	pthread_mutex_t ca_lock;   /* the CA's ledger transactions are one at a time */
+	struct spn_node_issuing *issuing; /* enrollments waiting for a commit (node_issue.c) */
+	spn_http_server_t *http;
+	spn_http_client_t *client; /* to the parent and the children */
+	spn_http_client_t *ctl;    /* the worker's own: heartbeats, CRLs; short timeout */
+	bool tls;
+
+	/* the tree */
+	spn_tree_t *tree;
+	char url[SPN_URL_MAX];        /* where the parent reaches this node */
+	char parent_url[SPN_URL_MAX]; /* "" on the PSP */
+	spn_policy_t policy;
+	unsigned hop_limit;
+	unsigned long heartbeat_ms, deadline_ms, timeout_ms;
+	unsigned long max_children;   /* this administrator's own limit */
+	bool allow_delay;             /* the routing probe may be asked to wait */
+	bool route_probe;             /* [route] probe: members may send kind echo */
+
+	/* what the parent last said (under state_lock) */
+	pthread_mutex_t state_lock;
+	pthread_cond_t wake;
+	bool stopping, dirty, registered, crl_to_push;
+	uint64_t acked;
+	unsigned admin_threshold;
+
+	/* revocation: the newest CRL this node holds and the serials in it */
+	spn_revoked_t *revoked;
+
+	/* sessions this node provides (doc/protocol.md §5) */
+	spn_sstore_t *sessions;
+	spn_ident_t cert_required;    /* its services: those that need a client certificate */
+	spn_plugin_proc_t **plugins;  /* each in its own process */
+	size_t n_plugins;
+	struct spn_node_callers *callers; /* clients for the plugins' calls (node_call.c) */
+
+	/* renewal: the worker's alone */
+	time_t renew_retry;
+	long renew_backoff;
+
+	pthread_t worker;
+	bool worker_started;
+};
+
+/* The node's certificate now, with a reference the caller drops with
+ * spn_node_me_put once done with it (node_me.c). Never NULL once
+ * spn_node_open has succeeded. */
+const spn_node_me_t *spn_node_me(spn_node_t *n);
+
+/* The REST API (doc/rest-api.md). */
+extern const spn_http_route_t spn_node_routes[];
+extern const size_t spn_node_nroutes;
 
 /* The calling node's certificate identity, refused (with the answer filled
  * in, returning -1) when there is none, when it is revoked, or when its role
@@ -85,11 +164,6 @@ void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 /* The same for a body that did not come over HTTP (the node's own calls). */
 void spn_node_fanout_session(spn_node_t *n, const char *body, size_t len, spn_http_resp_t *resp);
 void spn_node_fanout_message(spn_node_t *n, const char *body, size_t len, spn_http_resp_t *resp);
-
-/* Test builds only (tests/integration/spnd_evil): sees, and may change,
- * every answer a node relays on its way back to the caller. Never set in
- * spnd. */
-extern void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status, char **body, size_t *len);
 
 /* The plugins (node_plugins.c): started in spn_node_open, stopped at close;
  * the one that provides service, or NULL. */

@@ -100,70 +100,66 @@ static int fetch(spn_node_t *n, const char *csr, const char *cert, char **pem)
 	return rc;
 }
 
-/* Takes a new certificate for this node's key and identity into use. */
-static int take(spn_node_t *n, char *pem)
+/* Takes a new certificate for this node's key and identity into use. The
+ * value it becomes replaces the old one for readers to come; those reading
+ * the old one finish with it. */
+static int take(spn_node_t *n, const char *pem)
 {
 	gnutls_x509_crt_t crt;
-	spn_ident_t id;
-	char serial[SPN_SERIAL_HEX], **bigger;
+	const spn_node_me_t *me = NULL;
 	int rc;
 
 	if ((rc = spn_pki_cert_import(pem, strlen(pem), &crt)))
 		return rc;
 	if ((rc = spn_pki_cert_verify(crt, n->root)) == 0 && (rc = spn_pki_cert_matches_key(crt, n->key)) == 0 &&
-	    (rc = spn_pki_cert_ident(crt, &id)) == 0 && (rc = spn_pki_cert_serial(crt, serial)) == 0 &&
-	    (strcmp(id.node_id, n->id.node_id) != 0 || id.role != n->id.role))
-		rc = spn_err(SPN_EBADCERT, "the renewed certificate is for %s, not this node", id.node_id);
-	if (rc == 0 && !(bigger = realloc(n->retired, (n->n_retired + 1) * sizeof(*bigger))))
-		rc = SPN_ENOMEM;
-	if (rc == 0) {
-		n->retired = bigger;
-		rc = spn_file_write(n->cert_path, pem, strlen(pem), 0644);
-	}
-	if (rc == 0 && n->http && n->tls)
-		rc = spn_http_set_identity(n->http, pem, n->key_pem);
-	if (rc == 0) {
-		/* Readers may still hold the old text: it stays until close. */
-		pthread_mutex_lock(&n->state_lock);
-		n->retired[n->n_retired++] = n->cert_pem;
-		n->cert_pem = pem;
-		strcpy(n->serial, serial);
-		n->not_before = gnutls_x509_crt_get_activation_time(crt);
-		n->not_after = gnutls_x509_crt_get_expiration_time(crt);
-		pthread_mutex_unlock(&n->state_lock);
-		char *b64 = NULL;
-		if (!n->tls)
-			spn_pki_cert_b64(pem, &b64);
-		spn_http_client_reconnect(n->client, b64);
-		spn_http_client_reconnect(n->ctl, b64);
-		free(b64);
-	}
+	    (rc = spn_node_me_new(crt, pem, &me)) == 0 && !spn_ident_is_equal(&me->id, &n->id))
+		rc = spn_err(SPN_EBADCERT, "the renewed certificate is for another identity (%s) than this node's",
+			     me->id.node_id);
 	gnutls_x509_crt_deinit(crt);
-	return rc;
+	if (rc == 0)
+		rc = spn_file_write(n->cert_path, pem, strlen(pem), 0644);
+	if (rc == 0 && n->http && n->tls && (rc = spn_http_set_identity(n->http, me->pem, n->key_pem)) == 0) {
+		/* The server keeps the text until it is given the next. */
+		spn_node_me_put(n->served);
+		n->served = spn_node_me_hold(me);
+	}
+	if (rc) {
+		spn_node_me_put(me);
+		return rc;
+	}
+	spn_node_me_slot_set(&n->me, me);
+	/* The clients keep a copy of what they send. */
+	spn_http_client_reconnect(n->client, n->tls ? NULL : me->b64);
+	spn_http_client_reconnect(n->ctl, n->tls ? NULL : me->b64);
+	return 0;
 }
 
 void spn_node_renew_if_due(spn_node_t *n)
 {
 	gnutls_x509_crt_t crt = NULL;
 	spn_names_t names;
-	time_t now = spn_clock_now(), left = n->not_after - now;
-	char *csr = NULL, *pem = NULL, old[SPN_SERIAL_HEX];
+	const spn_node_me_t *me = spn_node_me(n), *now_me;
+	time_t now = spn_clock_now(), left = me->not_after - now;
+	char *csr = NULL, *pem = NULL;
 	int rc;
 
-	if (left > (n->not_after - n->not_before) / 3 || now < n->renew_retry)
+	if (left > (me->not_after - me->not_before) / 3 || now < n->renew_retry) {
+		spn_node_me_put(me);
 		return;
+	}
 	/* Failures back off from 5 s to 5 min, so that the log stays readable. */
 	n->renew_backoff = n->renew_backoff ? (n->renew_backoff * 2 > 300 ? 300 : n->renew_backoff * 2) : 5;
 	n->renew_retry = now + n->renew_backoff;
-	strcpy(old, n->serial);
-	if ((rc = spn_pki_cert_import(n->cert_pem, strlen(n->cert_pem), &crt)) == 0 &&
+	if ((rc = spn_pki_cert_import(me->pem, strlen(me->pem), &crt)) == 0 &&
 	    (rc = spn_pki_cert_names(crt, &names)) == 0 &&
 	    (rc = spn_pki_csr_build(n->key, n->id.node_id, &names, &csr)) == 0 &&
-	    (rc = fetch(n, csr, n->cert_pem, &pem)) == 0 && (rc = take(n, pem)) == 0) {
-		pem = NULL;
+	    (rc = fetch(n, csr, me->pem, &pem)) == 0 && (rc = take(n, pem)) == 0) {
 		n->renew_backoff = 0;
 		n->renew_retry = 0;
-		spn_log_info("certificate renewed: %s replaces %s, valid until %ld", n->serial, old, (long)n->not_after);
+		now_me = spn_node_me(n);
+		spn_log_info("certificate renewed: %s replaces %s, valid until %ld", now_me->serial, me->serial,
+			     (long)now_me->not_after);
+		spn_node_me_put(now_me);
 	}
 	if (rc && left <= 0)
 		spn_log_error("the certificate has expired and renewal failed (retrying in %lds): %s", n->renew_backoff,
@@ -173,6 +169,7 @@ void spn_node_renew_if_due(spn_node_t *n)
 			     spn_err_detail(rc));
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
+	spn_node_me_put(me);
 	free(csr);
 	free(pem);
 }

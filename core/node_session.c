@@ -59,9 +59,14 @@ int spn_node_sessions_init(spn_node_t *n)
  * sessions, not sections in the sessions it opened before. */
 static int self_revoked(spn_node_t *n)
 {
-	if (!spn_node_is_revoked(n->serial, n->revoked))
-		return 0;
-	return spn_err(SPN_EREVOKED, "%s's certificate %s is revoked: it provides nothing", n->id.node_id, n->serial);
+	const spn_node_me_t *me = spn_node_me(n);
+	int rc = 0;
+
+	if (spn_node_is_revoked(me->serial, n->revoked))
+		rc = spn_err(SPN_EREVOKED, "%s's certificate %s is revoked: it provides nothing", n->id.node_id,
+			     me->serial);
+	spn_node_me_put(me);
+	return rc;
 }
 
 void spn_node_session_here(spn_node_t *n, json_object *payload, json_object *path, spn_http_resp_t *resp)
@@ -70,6 +75,7 @@ void spn_node_session_here(spn_node_t *n, json_object *payload, json_object *pat
 	spn_session_offer_t of;
 	spn_sstore_keys_t k;
 	spn_ident_t who;
+	const spn_node_me_t *me;
 	uint8_t key[SPN_SESSION_KEY];
 	json_object *o;
 	int rc;
@@ -91,7 +97,12 @@ void spn_node_session_here(spn_node_t *n, json_object *payload, json_object *pat
 		snprintf(k.client, sizeof(k.client), "%s", who.node_id);
 	}
 	snprintf(k.service, sizeof(k.service), "%s", rq.service);
-	if ((rc = spn_session_offer(rq.session_id, rq.service, &n->id, n->key, n->cert_pem, rq.client_pk, &of, key)))
+	/* One certificate for the whole offer, even when a renewal comes
+	 * in between. */
+	me = spn_node_me(n);
+	rc = spn_session_offer(rq.session_id, rq.service, &me->id, n->key, me->pem, rq.client_pk, &of, key);
+	spn_node_me_put(me);
+	if (rc)
 		goto out;
 	spn_session_keys(key, rq.session_id, k.to_provider, k.to_client);
 	spn_wipe(key, sizeof(key));

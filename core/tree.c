@@ -109,17 +109,6 @@ static void record(spn_tree_t *t, bool del, const char *node)
 	snprintf(op->node, sizeof(op->node), "%s", node);
 }
 
-static bool same(const spn_ident_t *a, const spn_ident_t *b)
-{
-	if (a->role != b->role || a->trust != b->trust || a->n_services != b->n_services ||
-	    strcmp(a->parent, b->parent) != 0)
-		return false;
-	for (size_t i = 0; i < a->n_services; i++)
-		if (strcmp(a->services[i], b->services[i]) != 0)
-			return false;
-	return true;
-}
-
 /* Adds or updates; records a delta only when something changed. */
 static int upsert(spn_tree_t *t, const spn_ident_t *id, const char *via)
 {
@@ -127,7 +116,7 @@ static int upsert(spn_tree_t *t, const spn_ident_t *id, const char *via)
 
 	if (e) {
 		e->mark = false;
-		if (same(&e->id, id) && strcmp(e->via, via) == 0)
+		if (spn_ident_is_same_grant(&e->id, id) && strcmp(e->via, via) == 0)
 			return 0;
 	} else {
 		if (t->n == t->cap) {

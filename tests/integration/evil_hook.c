@@ -23,8 +23,7 @@
 #include "jwe.h"
 #include "log.h"
 #include "mem.h"
-#include "node_internal.h"
-#include "pki_key.h"
+#include "node.h"
 #include "session.h"
 
 static const char *mode;
@@ -46,12 +45,11 @@ static void resign(spn_node_t *n, spn_session_offer_t *o)
 	gnutls_datum_t sig = {NULL, 0};
 	char *t = NULL;
 
-	snprintf(o->provider, sizeof(o->provider), "%s", n->id.node_id);
+	snprintf(o->provider, sizeof(o->provider), "%s", spn_node_name(n));
 	seal_own_key(o);
 	free(o->cert_pem);
-	o->cert_pem = strdup(n->cert_pem);
-	if (spn_session_transcript(o, &t) == 0 && spn_pki_sign(n->key, t, strlen(t), &sig) == 0 &&
-	    sig.size <= sizeof(o->sig))
+	if (spn_node_cert_pem(n, &o->cert_pem) == 0 && spn_session_transcript(o, &t) == 0 &&
+	    spn_node_sign(n, t, strlen(t), &sig) == 0 && sig.size <= sizeof(o->sig))
 		memcpy(o->sig, sig.data, o->sig_len = sig.size);
 	gnutls_free(sig.data);
 	free(t);
@@ -103,7 +101,7 @@ static void tamper(spn_node_t *n, const char *kind, long *status, char **body, s
 			resign(n, &o);
 		else
 			seal_own_key(&o);
-		spn_log_warn("evil: the offer of session %s now carries a key of %s's", o.session_id, n->id.node_id);
+		spn_log_warn("evil: the offer of session %s now carries a key of %s's", o.session_id, spn_node_name(n));
 		json_object_object_add(ans, "offer", spn_session_offer_json(&o));
 		spn_session_offer_clear(&o);
 		text = spn_json_text(ans, len);

@@ -7,10 +7,7 @@
 # new serial. Revoking the new certificate revokes its predecessor too.
 . "$top_srcdir/tests/lib.sh"
 P="$WORK/psp"; CA="$P/ca/root.crt"
-new_group "$P" renew || exit 1
-sed -i 's/^validity = .*/validity = 60s/' "$P/spnd.conf"
-printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n\n%s\n' "$TREE_SETTINGS" >>"$P/spnd.conf"
-check "the PSP starts" node_start "$P"
+check "the PSP starts" psp_start "$P" renew 60s
 check "adm1 joins" join "$WORK/adm1" "$P" admin 8 ""
 check "n1 joins below adm1" join "$WORK/n1" "$WORK/adm1" spn 3 echo "$(plugins echo)"
 first=$(openssl x509 -in "$WORK/n1/node.crt" -noout -serial | cut -d= -f2)

@@ -127,6 +127,39 @@ static void parent(void **state)
 	}
 }
 
+/* Renewal keeps a node's identity whole; the registry compares what a
+ * certificate grants, names aside. */
+static void equal(void **state)
+{
+	spn_ident_t a = {.node_id = "bank-1", .group = "demo", .role = SPN_ROLE_SPN, .trust = 5, .parent = "adm"}, b;
+
+	(void)state;
+	assert_int_equal(spn_ident_set_services(&a, "bank,payments"), 0);
+	b = a;
+	assert_true(spn_ident_is_equal(&a, &b));
+	strcpy(b.group, "other");
+	assert_false(spn_ident_is_equal(&a, &b));
+	assert_true(spn_ident_is_same_grant(&a, &b));
+	b = a;
+	strcpy(b.node_id, "bank-2");
+	assert_false(spn_ident_is_equal(&a, &b));
+	b = a;
+	b.trust = 6;
+	assert_false(spn_ident_is_same_grant(&a, &b));
+	b = a;
+	strcpy(b.parent, "adm2");
+	assert_false(spn_ident_is_same_grant(&a, &b));
+	b = a;
+	b.role = SPN_ROLE_ADMIN;
+	assert_false(spn_ident_is_same_grant(&a, &b));
+	b = a;
+	b.n_services = 1;
+	assert_false(spn_ident_is_same_grant(&a, &b));
+	b = a;
+	strcpy(b.services[1], "payment");
+	assert_false(spn_ident_is_equal(&a, &b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +167,7 @@ int main(void)
 		cmocka_unit_test(refuses),
 		cmocka_unit_test(names),
 		cmocka_unit_test(parent),
+		cmocka_unit_test(equal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@
 #include "ca.h"
 #include "conf.h"
 #include "error.h"
-#include "file.h"
+#include "group.h"
 #include "pki_cert.h"
 #include "pki_csr.h"
 #include "pki_key.h"
@@ -31,7 +31,7 @@ typedef struct {
 	char serial[SPN_SERIAL_HEX];
 } member_t;
 
-static char dir[64];
+static char dir[UNIT_GROUP_DIR];
 static gnutls_x509_crt_t root;
 static member_t bank, hosp;
 
@@ -63,29 +63,15 @@ static void member(spn_ca_t *ca, const char *id, const char *services, member_t 
 
 static int setup(void **state)
 {
-	spn_ca_init_t p = {.group = "care", .psp_id = "psp", .key_type = SPN_KEY_ED25519, .root_validity = 86400 * 30};
 	spn_conf_t *conf = NULL;
 	spn_ca_t *ca = NULL;
-	char *path;
 
 	(void)state;
 	gnutls_global_init();
-	snprintf(dir, sizeof(dir), "/tmp/spn-session-XXXXXX");
-	if (!mkdtemp(dir))
+	if (unit_group_new("care", dir, &conf, &ca, &root) != 0)
 		return -1;
-	p.dir = dir;
-	if (spn_ca_init(&p) != 0)
-		return -1;
-	path = spn_file_join(dir, "spnd.conf");
-	if (spn_conf_load(path, &conf) != 0 || spn_ca_open(conf, true, &ca) != 0)
-		return -1;
-	free(path);
 	member(ca, "bank-1", "bank", &bank);
 	member(ca, "hosp-1", "hospital", &hosp);
-	path = spn_file_join(dir, "ca/root.crt");
-	if (spn_pki_cert_load(path, &root) != 0)
-		return -1;
-	free(path);
 	spn_ca_close(ca);
 	spn_conf_free(conf);
 	return 0;
@@ -93,11 +79,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
+	if (unit_group_remove(dir) != 0)
 		return -1;
 	gnutls_x509_crt_deinit(root);
 	gnutls_x509_privkey_deinit(bank.key);
