@@ -263,9 +263,10 @@ static int hook_verdict(spn_plugin_proc_t *p, json_object *h, json_object **ans)
 		rc = spn_plugin_pool_expect(p, w, "ca_verdict", wait, ans);
 	if (rc) {
 		spn_plugin_pool_end(p, w, true, NULL, 0);
-		spn_plugin_pool_restart(p, w);
+		spn_plugin_pool_give_ended(p, w);
+	} else {
+		spn_plugin_pool_give(p, w);
 	}
-	spn_plugin_pool_give(p, w);
 	return rc ? -1 : 0;
 }
 

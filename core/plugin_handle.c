@@ -207,10 +207,10 @@ int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn
 		else
 			snprintf(why, sizeof(why), "plugin %s %s; the message was not completed", p->name, how);
 		spn_log_error("%s", why);
-		/* Its place is filled again before the next section needs it;
-		 * what the section is told is what happened to it. */
-		spn_plugin_pool_restart(p, w);
-		rc = spn_err(SPN_EPLUGIN, "%s", why);
+		/* Its place is filled again, by a section waiting for it or
+		 * here; what the section is told is what happened to it. */
+		spn_plugin_pool_give_ended(p, w);
+		return spn_err(SPN_EPLUGIN, "%s", why);
 	}
 	spn_plugin_pool_give(p, w);
 	return rc;

@@ -55,6 +55,9 @@ void spn_plugin_pool_give(spn_plugin_proc_t *p, spn_plugin_worker_t *w);
  * *how says how it ended. Then started again in its place. */
 void spn_plugin_pool_end(spn_plugin_proc_t *p, spn_plugin_worker_t *w, bool now, char *how, size_t cap);
 int spn_plugin_pool_restart(spn_plugin_proc_t *p, spn_plugin_worker_t *w);
+/* Gives back a place whose process spn_plugin_pool_end ended: to a section
+ * waiting for one, else started again here. */
+void spn_plugin_pool_give_ended(spn_plugin_proc_t *p, spn_plugin_worker_t *w);
 
 /* A request to w, and the wait for its answer want (log lines passed on
  * meanwhile). send takes h. */

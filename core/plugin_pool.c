@@ -347,6 +347,25 @@ int spn_plugin_pool_take(spn_plugin_proc_t *p, int64_t wait_ms, spn_plugin_worke
 	}
 }
 
+void spn_plugin_pool_give_ended(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
+{
+	bool mine;
+
+	/* A section already waiting takes the place and starts a process in
+	 * it itself (spn_plugin_pool_take): it does not wait for the restart
+	 * too, which could outlast what it may wait. */
+	spn_plugin_pool_give(p, w);
+	pthread_mutex_lock(&p->lock);
+	mine = !w->busy && w->fd < 0;
+	if (mine)
+		w->busy = true;
+	pthread_mutex_unlock(&p->lock);
+	if (!mine)
+		return;
+	spn_plugin_pool_restart(p, w);
+	spn_plugin_pool_give(p, w);
+}
+
 void spn_plugin_pool_give(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
 {
 	pthread_mutex_lock(&p->lock);
