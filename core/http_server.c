@@ -79,7 +79,11 @@ struct spn_http_server {
 	bool stopping;
 	pthread_t *workers;
 	size_t n_workers;
+	/* cfg's certificate and key change with spn_http_set_identity (on the
+	 * renewing thread alone); whether the server speaks TLS never does,
+	 * and is what the loops read. */
 	spn_http_config_t cfg;
+	bool tls;
 	gnutls_x509_crt_t root;
 	spn_pki_peers_t *peers; /* client certificates verified before */
 	uint16_t port;
@@ -209,7 +213,7 @@ int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer)
 
 	if (!r->server->root)
 		return spn_err(SPN_EDENIED, "this endpoint needs a group member, and this server knows no group root");
-	if (r->server->cfg.cert_pem) {
+	if (r->server->tls) {
 		ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (!ci || !ci->tls_session || !(chain = gnutls_certificate_get_peers(ci->tls_session, &n)) || n == 0)
 			return spn_err(SPN_EDENIED, "this endpoint needs a client certificate from the group");
@@ -836,6 +840,7 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 	if (!s)
 		return SPN_ENOMEM;
 	s->cfg = *cfg;
+	s->tls = cfg->cert_pem != NULL;
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_cond_init(&s->qcond, NULL);
 	if ((rc = sock_addr(cfg->address, cfg->port, &ss, &sslen)) || (cfg->port && (rc = port_free(&ss, sslen)))) {
@@ -914,7 +919,7 @@ int spn_http_set_identity(spn_http_server_t *s, const char *cert_pem, const char
 	socklen_t sslen;
 	int rc;
 
-	if (!s->cfg.cert_pem)
+	if (!s->tls)
 		return spn_err(SPN_ESTATE, "this server does not use TLS");
 	if ((rc = sock_addr(s->cfg.address, s->port, &ss, &sslen)))
 		return rc;
