@@ -30,19 +30,19 @@
 #define DEFAULT_MAX_BODY (64 * 1024)
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
-#define DRAINING_MAX 4
 #define LOOPS_MAX 64
 
 typedef struct lp lp_t;
 
 /* One libmicrohttpd daemon on one loop: the loop's listener for the
  * current certificate, or an earlier one finishing its connections. */
-typedef struct {
+typedef struct dmn {
 	lp_t *lp;
 	struct MHD_Daemon *d;
 	spn_loop_watch_t *w;
 	int64_t until;          /* draining: stopped at this time at the latest */
 	size_t suspended;       /* connections waiting on a handler */
+	struct dmn *next;       /* draining: the next earlier listener */
 } dmn_t;
 
 /* A thread with its event loop: its daemons accept on the shared port
@@ -54,7 +54,7 @@ struct lp {
 	pthread_t thread;
 	bool started;
 	dmn_t *cur;
-	dmn_t *draining[DRAINING_MAX];
+	dmn_t *draining;        /* earlier certificates' listeners, finishing */
 	bool kick;              /* a connection was resumed: run the daemons now */
 };
 
@@ -645,16 +645,13 @@ static int64_t mhd_next(void *ctx)
 	lp_t *lp = ctx;
 	int64_t soonest = lp->kick ? 0 : -1;
 
-	for (size_t i = 0; i <= DRAINING_MAX; i++) {
-		dmn_t *dm = i < DRAINING_MAX ? lp->draining[i] : lp->cur;
-		MHD_UNSIGNED_LONG_LONG t;
-		if (!dm)
-			continue;
-		if (MHD_get_timeout(dm->d, &t) == MHD_YES && (soonest < 0 || (int64_t)t < soonest))
-			soonest = (int64_t)t;
-		if (i < DRAINING_MAX && (soonest < 0 || soonest > 1000))
-			soonest = 1000; /* to look again whether it is done */
-	}
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (lp->cur && MHD_get_timeout(lp->cur->d, &t) == MHD_YES && (soonest < 0 || (int64_t)t < soonest))
+		soonest = (int64_t)t;
+	/* A draining listener is looked at every second: is it done? */
+	if (lp->draining && (soonest < 0 || soonest > 1000))
+		soonest = 1000;
 	return soonest;
 }
 
@@ -677,16 +674,17 @@ static void mhd_due(void *ctx)
 	lp->kick = false;
 	if (lp->cur)
 		MHD_run(lp->cur->d);
-	for (size_t i = 0; i < DRAINING_MAX; i++) {
-		dmn_t *dm = lp->draining[i];
+	for (dmn_t **p = &lp->draining; *p;) {
+		dmn_t *dm = *p;
 		const union MHD_DaemonInfo *info;
-		if (!dm)
-			continue;
 		MHD_run(dm->d);
 		info = MHD_get_daemon_info(dm->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		/* Never under a handler still waiting: MHD cannot stop then. */
 		if (dm->suspended == 0 && ((info && info->num_connections == 0) || now >= dm->until)) {
+			*p = dm->next;
 			dmn_stop(dm);
-			lp->draining[i] = NULL;
+		} else {
+			p = &dm->next;
 		}
 	}
 }
@@ -768,9 +766,11 @@ static void lp_clear(lp_t *lp)
 {
 	if (lp->cur)
 		dmn_stop(lp->cur);
-	for (size_t i = 0; i < DRAINING_MAX; i++)
-		if (lp->draining[i])
-			dmn_stop(lp->draining[i]);
+	while (lp->draining) {
+		dmn_t *dm = lp->draining;
+		lp->draining = dm->next;
+		dmn_stop(dm);
+	}
 	spn_http_fwd_free(lp->fwd);
 	spn_loop_free(lp->loop);
 	memset(lp, 0, sizeof(*lp));
@@ -892,22 +892,8 @@ static void adopt(void *ctx)
 		close(fd);
 	lp->cur = a->fresh;
 	old->until = spn_clock_mono_ms() + 60000;
-	for (size_t i = 0; i < DRAINING_MAX; i++)
-		if (!lp->draining[i]) {
-			lp->draining[i] = old;
-			old = NULL;
-			break;
-		}
-	if (old) {
-		/* Too many renewals at once: the oldest goes now. */
-		dmn_t *oldest = lp->draining[0];
-		memmove(lp->draining, lp->draining + 1, (DRAINING_MAX - 1) * sizeof(lp->draining[0]));
-		lp->draining[DRAINING_MAX - 1] = old;
-		if (oldest->suspended == 0)
-			dmn_stop(oldest);
-		else
-			oldest->until = 0; /* leaked to the end rather than cut under a waiting handler */
-	}
+	old->next = lp->draining;
+	lp->draining = old;
 	free(a);
 }
 
@@ -948,12 +934,6 @@ int spn_http_set_identity(spn_http_server_t *s, const char *cert_pem, const char
 		}
 	}
 	return 0;
-}
-
-void spn_http_reap(spn_http_server_t *s)
-{
-	/* Each loop stops its own earlier listeners (mhd_due). */
-	(void)s;
 }
 
 uint16_t spn_http_port(const spn_http_server_t *s)

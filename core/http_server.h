@@ -57,13 +57,10 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out);
 uint16_t spn_http_port(const spn_http_server_t *s);
 /* Serves with a new certificate and key from now on, on the same port and
  * without a gap: new connections get the new one; the old listener stops
- * accepting and keeps its connections until they are done. The PEM texts
+ * accepting and keeps its connections until they are done (or had a
+ * minute), each loop stopping its own. The PEM texts
  * must outlive the server (or the next call). */
 int spn_http_set_identity(spn_http_server_t *s, const char *cert_pem, const char *key_pem);
-/* Stops the earlier listeners whose connections are done (or that had a
- * minute). Call it now and then from the thread that calls
- * spn_http_set_identity. */
-void spn_http_reap(spn_http_server_t *s);
 /* Stops accepting, finishes the requests in flight, frees the server. */
 void spn_http_stop(spn_http_server_t *s);
 

@@ -24,7 +24,6 @@ typedef struct fan fan_t;
 
 typedef struct {
 	spn_node_t *n;
-	fan_t *fan;
 	json_object *msg;        /* the routed request; NULL: refused here */
 	spn_http_resp_t resp;
 	pthread_t thread;

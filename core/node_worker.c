@@ -270,8 +270,6 @@ static void *worker(void *arg)
 		if (n->ca)
 			watch_crl_file(n, &crl_seen);
 		spn_node_renew_if_due(n);
-		if (n->http)
-			spn_http_reap(n->http);
 		if (push)
 			push_crl(n);
 		if (n->parent_url[0] && spn_clock_mono_ms() >= quiet_until &&
