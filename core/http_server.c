@@ -231,6 +231,29 @@ int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer)
 	return 0;
 }
 
+int spn_http_req_source(spn_http_req_t *r, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	char text[INET6_ADDRSTRLEN];
+
+	if (sa && sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, sizeof(text))) {
+		snprintf(out, cap, "%s", text);
+		return 0;
+	}
+	if (sa && sa->sa_family == AF_INET6) {
+		struct in6_addr a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+		/* One host, one /64: what a network hands a site. */
+		memset(a.s6_addr + 8, 0, 8);
+		if (inet_ntop(AF_INET6, &a, text, sizeof(text))) {
+			snprintf(out, cap, "%s/64", text);
+			return 0;
+		}
+	}
+	return spn_err(SPN_EINVAL, "the connection has no IP address");
+}
+
 /* Bodies are NUL-terminated text (spn_http_text, the client's answers). */
 static void free_wiped(void *p)
 {

@@ -77,6 +77,10 @@ typedef spn_pki_peer_t spn_http_peer_t;
  * caller's check, on the serial. */
 int spn_http_req_peer(spn_http_req_t *r, spn_http_peer_t *peer);
 
+/* Where the request came from, as an owner of resources is counted: the
+ * IPv4 address, or the IPv6 /64 it is in ("2001:db8::/64"). */
+int spn_http_req_source(spn_http_req_t *r, char *out, size_t cap);
+
 /* Staged routes. The handler runs on the connection's event loop and must
  * not block. It answers at once by filling resp, or calls spn_http_defer
  * and later, from the same loop, fills spn_http_req_resp(req) and calls

@@ -38,6 +38,10 @@ const spn_conf_key_t spn_node_http_keys[] = {
 	{"session", "budget", SPN_CONF_UINT, 1, 100000000, NULL},
 	{"session", "answer_bytes", SPN_CONF_UINT, 0, 1UL << 32, NULL},
 	{"session", "client_certificate", SPN_CONF_LIST, 0, 0, NULL},
+	{"session", "per_client", SPN_CONF_UINT, 1, 10000000, NULL},
+	{"session", "per_certificate", SPN_CONF_UINT, 1, 10000000, NULL},
+	{"session", "anonymous", SPN_CONF_UINT, 0, 10000000, NULL},
+	{"session", "inflight", SPN_CONF_UINT, 1, 1000000, NULL},
 };
 const size_t spn_node_http_nkeys = sizeof(spn_node_http_keys) / sizeof(spn_node_http_keys[0]);
 

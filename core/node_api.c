@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mem.h"
 #include "node_internal.h"
+#include "sstore.h"
 #include "revoked.h"
 #include "token.h"
 
@@ -28,6 +29,32 @@ static void health(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
 	json_object_object_add(o, "group", json_object_new_string(n->id.group));
 	json_object_object_add(o, "role", json_object_new_string(spn_role_name(n->id.role)));
+	spn_http_json(resp, 200, o);
+}
+
+/* What the node holds, for its operators and the group's members: not
+ * for anyone, since the figures tell how busy a provider is. */
+static void metrics(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	spn_node_t *n = user;
+	spn_http_peer_t peer;
+	spn_sstore_stats_t st;
+	json_object *o, *ss;
+
+	if (spn_node_peer(n, req, resp, SPN_ROLES_MEMBERS, &peer))
+		return;
+	spn_sstore_stats(n->sessions, &st);
+	ss = json_object_new_object();
+	json_object_object_add(ss, "open", json_object_new_int64((int64_t)st.sessions));
+	json_object_object_add(ss, "anonymous", json_object_new_int64((int64_t)st.anonymous));
+	json_object_object_add(ss, "owners", json_object_new_int64((int64_t)st.owners));
+	json_object_object_add(ss, "in_flight", json_object_new_int64((int64_t)st.inflight));
+	json_object_object_add(ss, "answer_bytes", json_object_new_int64((int64_t)st.answer_bytes));
+	json_object_object_add(ss, "evicted", json_object_new_int64((int64_t)st.evicted));
+	json_object_object_add(ss, "answers_evicted", json_object_new_int64((int64_t)st.answers_evicted));
+	o = json_object_new_object();
+	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
+	json_object_object_add(o, "sessions", ss);
 	spn_http_json(resp, 200, o);
 }
 
@@ -334,6 +361,7 @@ const spn_http_route_t spn_node_routes[] = {
 	 * staged (on the loop, may answer later) */
 	{"GET", "/v1/health", health, 0, false, false},
 	{"GET", "/v1/root", root, 0, false, false},
+	{"GET", "/v1/metrics", metrics, 0, false, false},
 	{"GET", "/v1/crl", crl, 0, false, false},
 	{"POST", "/v1/enroll", enroll, 96 * 1024, true, false},
 	{"POST", "/v1/enroll/pseudo", enroll, 96 * 1024, true, false},

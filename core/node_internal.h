@@ -157,7 +157,9 @@ void spn_node_route_start(spn_node_t *n, spn_http_req_t *req, json_object *msg, 
 /* At the provider (node_session.c): a session offer for a client, and a
  * section to open, act on and answer; a successful answer carries path,
  * the way the request came. Blocking (a section waits on its plugin). */
-void spn_node_session_here(spn_node_t *n, json_object *payload, json_object *path, spn_http_resp_t *resp);
+/* origin: whom an anonymous client's session is counted to (node_route.c). */
+void spn_node_session_here(spn_node_t *n, json_object *payload, json_object *path, const char *origin,
+			   spn_http_resp_t *resp);
 void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *path, spn_http_resp_t *resp);
 void spn_node_session_open(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_message(spn_http_req_t *req, spn_http_resp_t *resp, void *user);

@@ -5,6 +5,7 @@
  * already on the path or a spent hop limit ends it. */
 #include "config.h"
 
+#include <ctype.h>
 #include <gnutls/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "node_internal.h"
+#include "sstore.h"
 #include "revoked.h"
 
 #define MSG_ID_MAX SPN_ID_MAX
@@ -30,6 +32,7 @@ typedef struct {
 	json_object *msg;      /* the request as it will travel on */
 	json_object *path;     /* array inside msg */
 	const char *kind, *service, *node, *id;
+	const char *origin;    /* inside msg */
 	char path_text[1024];
 	bool from_parent;
 	unsigned hops;
@@ -69,12 +72,46 @@ static int probe_allowed(spn_node_t *n, const route_t *r, bool member)
 	return 0;
 }
 
+static bool origin_is_valid(const char *s)
+{
+	if (!*s || strlen(s) >= SPN_SSTORE_ORIGIN)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(".:/_-", *s))
+			return false;
+	return true;
+}
+
+/* Whom a provider counts an anonymous client's session to: the entry node
+ * and the address the request came from there. Members pass it on; from
+ * anyone else it is replaced, so that no client chooses its own. */
+static int origin(spn_node_t *n, route_t *r, const spn_http_peer_t *peer, bool forwarded)
+{
+	char o[SPN_SSTORE_ORIGIN], src[SPN_NAME_MAX + 1];
+
+	if (forwarded && json_object_object_get_ex(r->msg, "origin", NULL)) {
+		r->origin = spn_json_str_or(r->msg, "origin", "");
+		if (!origin_is_valid(r->origin))
+			return spn_err(SPN_EINVAL, "'origin' is 1-%d of [A-Za-z0-9.:/_-]", SPN_SSTORE_ORIGIN - 1);
+		return 0;
+	}
+	if (peer)
+		snprintf(o, sizeof(o), "%s", peer->id.node_id);
+	else if (r->req && spn_http_req_source(r->req, src, sizeof(src)) == 0)
+		snprintf(o, sizeof(o), "%s/%s", n->id.node_id, src);
+	else
+		snprintf(o, sizeof(o), "%s/local", n->id.node_id);
+	json_object_object_add(r->msg, "origin", json_object_new_string(o));
+	r->origin = spn_json_str_or(r->msg, "origin", "");
+	return 0;
+}
+
 /* Who sent it decides what may be trusted: a member forwards (the path must
  * end with it) or starts a request of its own (no path), anyone else starts
  * a new request. */
 static int admit(spn_node_t *n, const spn_http_peer_t *peer, route_t *r, unsigned *hops)
 {
-	static const char *const fields[] = {"id", "kind", "service", "node", "payload", "path", "hops", NULL};
+	static const char *const fields[] = {"id", "kind", "service", "node", "payload", "path", "hops", "origin", NULL};
 	bool member = false;
 	size_t np;
 	int64_t h = n->hop_limit;
@@ -134,6 +171,8 @@ static int admit(spn_node_t *n, const spn_http_peer_t *peer, route_t *r, unsigne
 				       peer->id.node_id);
 		r->from_parent = strcmp(peer->id.node_id, n->id.parent) == 0 && n->id.parent[0];
 	}
+	if ((rc = origin(n, r, peer, member && np)))
+		return rc;
 	for (size_t i = 0; i < np; i++) {
 		json_object *e = json_object_array_get_idx(r->path, i);
 		if (!json_object_is_type(e, json_type_string))
@@ -193,7 +232,7 @@ static void handle_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
 		     r->service ? r->service : r->node, r->path_text);
 	json_object_object_get_ex(r->msg, "payload", &payload);
 	if (strcmp(r->kind, "session") == 0)
-		spn_node_session_here(n, payload, r->path, resp);
+		spn_node_session_here(n, payload, r->path, r->origin, resp);
 	else
 		spn_node_section_here(n, payload, r->path, resp);
 }

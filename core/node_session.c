@@ -35,7 +35,7 @@ static time_t now_s(void)
 int spn_node_sessions_init(spn_node_t *n)
 {
 	const spn_conf_t *c = n->conf;
-	unsigned long max, ttl, budget, answers;
+	unsigned long max, ttl, budget, answers, per_client, per_cert, anon, inflight;
 	const char *need = spn_conf_str(c, "session", "client_certificate", "");
 	spn_sstore_limits_t lim;
 	int rc;
@@ -43,8 +43,18 @@ int spn_node_sessions_init(spn_node_t *n)
 	if ((rc = spn_conf_uint(c, "session", "max", 100000, 1, 10000000, &max)) ||
 	    (rc = spn_conf_duration(c, "session", "ttl", 3600, &ttl)) ||
 	    (rc = spn_conf_uint(c, "session", "budget", 10000, 1, 100000000, &budget)) ||
-	    (rc = spn_conf_uint(c, "session", "answer_bytes", 64UL << 20, 0, 1UL << 32, &answers)))
+	    (rc = spn_conf_uint(c, "session", "answer_bytes", 64UL << 20, 0, 1UL << 32, &answers)) ||
+	    /* Shares: an anonymous origin a hundredth of the table (at most
+	     * 1,000), a certificate a tenth, anonymous clients together half,
+	     * so that a certificate holder always finds room. */
+	    (rc = spn_conf_uint(c, "session", "per_client", max / 100 < 1 ? 1 : max / 100 > 1000 ? 1000 : max / 100,
+				1, 10000000, &per_client)) ||
+	    (rc = spn_conf_uint(c, "session", "per_certificate", max / 10 ? max / 10 : 1, 1, 10000000, &per_cert)) ||
+	    (rc = spn_conf_uint(c, "session", "anonymous", max / 2, 0, 10000000, &anon)) ||
+	    (rc = spn_conf_uint(c, "session", "inflight", 256, 1, 1000000, &inflight)))
 		return rc;
+	if (anon > max)
+		anon = max;
 	memset(&n->cert_required, 0, sizeof(n->cert_required));
 	if (need[0] && (rc = spn_ident_set_services(&n->cert_required, need)))
 		return spn_err(rc, "%s: [session] client_certificate: %s", spn_conf_file(c), spn_err_detail(rc));
@@ -52,6 +62,10 @@ int spn_node_sessions_init(spn_node_t *n)
 	lim.ttl_s = ttl;
 	lim.budget = budget;
 	lim.answer_bytes = answers;
+	lim.per_client = per_client;
+	lim.per_certificate = per_cert;
+	lim.anonymous = anon;
+	lim.inflight = inflight;
 	return spn_sstore_new(&lim, &n->sessions);
 }
 
@@ -69,7 +83,8 @@ static int self_revoked(spn_node_t *n)
 	return rc;
 }
 
-void spn_node_session_here(spn_node_t *n, json_object *payload, json_object *path, spn_http_resp_t *resp)
+void spn_node_session_here(spn_node_t *n, json_object *payload, json_object *path, const char *origin,
+			   spn_http_resp_t *resp)
 {
 	spn_session_request_t rq;
 	spn_session_offer_t of;
@@ -106,7 +121,7 @@ void spn_node_session_here(spn_node_t *n, json_object *payload, json_object *pat
 		goto out;
 	spn_session_keys(key, rq.session_id, k.to_provider, k.to_client);
 	spn_wipe(key, sizeof(key));
-	if ((rc = spn_sstore_add(n->sessions, rq.session_id, &k, now_s())))
+	if ((rc = spn_sstore_add(n->sessions, rq.session_id, &k, origin, now_s())))
 		goto out;
 	/* A CRL taken since the check may have swept the store before this
 	 * session was in it. */

@@ -2,7 +2,10 @@
  * clients, so no hash an attacker could flood), and a list in order of
  * creation, which with one lifetime for all is the order of expiry.
  * Sessions closed for a revoked certificate stay in both as tombstones,
- * without keys or answers, until that expiry. */
+ * without keys or answers, until that expiry. Each owner (sstore.h) keeps
+ * its open sessions in order of use and its kept answers in order of age;
+ * two heaps find the anonymous owner holding the most sessions and the
+ * owner holding the most answer bytes, the ones that give way. */
 #include "config.h"
 
 #include <pthread.h>
@@ -13,14 +16,18 @@
 #include <string.h>
 
 #include "error.h"
+#include "heap.h"
 #include "mem.h"
 #include "sstore.h"
 
-typedef struct {
+typedef struct owner owner_t;
+
+typedef struct answer {
 	char mid[SPN_ID_MAX + 1];
 	unsigned status; /* 0: being handled */
 	char *body;      /* NULL when it was not kept (answer_bytes) */
 	size_t len;
+	struct answer *older, *newer; /* the owner's kept answers */
 } answer_t;
 
 /* A message id acted on, whatever the session: a client that opens a new
@@ -41,8 +48,21 @@ typedef struct sess {
 	answer_t *ring;     /* made at the first message */
 	unsigned ring_next;
 	bool closed;        /* a tombstone: its certificate was revoked */
-	struct sess *prev, *next;
+	unsigned inflight;  /* its messages being handled */
+	struct sess *prev, *next;   /* all sessions, in order of expiry */
+	owner_t *owner;
+	struct sess *used_prev, *used_next; /* the owner's open ones, in order of use */
 } sess_t;
+
+struct owner {
+	char key[2 + SPN_SSTORE_ORIGIN]; /* "c:" serial, or "a:" origin */
+	bool anon;
+	size_t refs;                /* sessions, tombstones included */
+	size_t open, inflight, answer_bytes;
+	sess_t *lru, *mru;
+	answer_t *ans_old, *ans_new;
+	size_t pos_sessions, pos_answers; /* in the heaps */
+};
 
 struct spn_sstore {
 	pthread_mutex_t lock;
@@ -50,10 +70,123 @@ struct spn_sstore {
 	void *root;
 	sess_t *oldest, *newest;
 	size_t count, n_closed, answer_bytes; /* count: open sessions only */
+	size_t anon, inflight, n_owners, evicted, answers_evicted;
+	void *owners;                /* owner_t by key */
+	spn_heap_t heavy_anon;       /* anonymous owners by open sessions */
+	spn_heap_t heavy_answers;    /* owners by answer bytes */
 	void *mids;                  /* seen_mid_t by key */
 	seen_mid_t *mid_old, *mid_new;
 	size_t n_mids;
 };
+
+static size_t w_open(const void *o)
+{
+	return ((const owner_t *)o)->open;
+}
+
+static size_t *p_open(void *o)
+{
+	return &((owner_t *)o)->pos_sessions;
+}
+
+static size_t w_answers(const void *o)
+{
+	return ((const owner_t *)o)->answer_bytes;
+}
+
+static size_t *p_answers(void *o)
+{
+	return &((owner_t *)o)->pos_answers;
+}
+
+static int by_owner(const void *a, const void *b)
+{
+	return strcmp(((const owner_t *)a)->key, ((const owner_t *)b)->key);
+}
+
+/* The owner of a new session, made when it is the first. */
+static owner_t *owner_get(spn_sstore_t *s, const spn_sstore_keys_t *k, const char *origin)
+{
+	owner_t key, *o;
+	void *const *slot;
+
+	snprintf(key.key, sizeof(key.key), "%s%s", k->serial[0] ? "c:" : "a:", k->serial[0] ? k->serial : origin);
+	if ((slot = tfind(&key, &s->owners, by_owner)))
+		return *(owner_t *const *)slot;
+	if (!(o = calloc(1, sizeof(*o))))
+		return NULL;
+	memcpy(o->key, key.key, sizeof(o->key));
+	o->anon = !k->serial[0];
+	if (!(slot = tsearch(o, &s->owners, by_owner))) {
+		free(o);
+		return NULL;
+	}
+	s->n_owners++;
+	return o;
+}
+
+static void owner_put(spn_sstore_t *s, owner_t *o)
+{
+	if (--o->refs)
+		return;
+	spn_heap_remove(&s->heavy_anon, o);
+	spn_heap_remove(&s->heavy_answers, o);
+	tdelete(o, &s->owners, by_owner);
+	s->n_owners--;
+	free(o);
+}
+
+/* The owner's weights changed: the heaps follow. A failed allocation only
+ * leaves an owner out of a heap, where it is never chosen to give way. */
+static void owner_weighed(spn_sstore_t *s, owner_t *o)
+{
+	if (o->anon && o->open)
+		spn_heap_set(&s->heavy_anon, o);
+	else
+		spn_heap_remove(&s->heavy_anon, o);
+	if (o->answer_bytes)
+		spn_heap_set(&s->heavy_answers, o);
+	else
+		spn_heap_remove(&s->heavy_answers, o);
+}
+
+static void used_unlink(sess_t *e)
+{
+	owner_t *o = e->owner;
+
+	if (e->used_prev)
+		e->used_prev->used_next = e->used_next;
+	else
+		o->lru = e->used_next;
+	if (e->used_next)
+		e->used_next->used_prev = e->used_prev;
+	else
+		o->mru = e->used_prev;
+	e->used_prev = e->used_next = NULL;
+}
+
+static void used_append(sess_t *e)
+{
+	owner_t *o = e->owner;
+
+	e->used_prev = o->mru;
+	e->used_next = NULL;
+	if (o->mru)
+		o->mru->used_next = e;
+	else
+		o->lru = e;
+	o->mru = e;
+}
+
+/* An open session leaves its owner's count (closed or dropped). */
+static void owner_close(spn_sstore_t *s, sess_t *e)
+{
+	used_unlink(e);
+	e->owner->open--;
+	if (e->owner->anon)
+		s->anon--;
+	owner_weighed(s, e->owner);
+}
 
 static int by_key(const void *a, const void *b)
 {
@@ -125,15 +258,42 @@ int spn_sstore_new(const spn_sstore_limits_t *limits, spn_sstore_t **out)
 		return SPN_ENOMEM;
 	pthread_mutex_init(&s->lock, NULL);
 	s->lim = *limits;
+	s->heavy_anon = (spn_heap_t){.weight = w_open, .pos = p_open};
+	s->heavy_answers = (spn_heap_t){.weight = w_answers, .pos = p_answers};
 	*out = s;
 	return 0;
 }
 
-static void drop_answer(spn_sstore_t *s, answer_t *a)
+/* The body goes, the record that mid was answered stays: a retry is told
+ * the answer is no longer kept, and is not acted on again. */
+static void forget_body(spn_sstore_t *s, owner_t *o, answer_t *a)
 {
-	if (a->body) {
-		s->answer_bytes -= a->len;
-		spn_free_secret(a->body, a->len);
+	if (!a->body)
+		return;
+	if (a->older)
+		a->older->newer = a->newer;
+	else
+		o->ans_old = a->newer;
+	if (a->newer)
+		a->newer->older = a->older;
+	else
+		o->ans_new = a->older;
+	a->older = a->newer = NULL;
+	s->answer_bytes -= a->len;
+	o->answer_bytes -= a->len;
+	spn_free_secret(a->body, a->len);
+	a->body = NULL;
+	a->len = 0;
+	owner_weighed(s, o);
+}
+
+static void drop_answer(spn_sstore_t *s, sess_t *e, answer_t *a)
+{
+	forget_body(s, e->owner, a);
+	if (a->mid[0] && !a->status) {
+		e->inflight--;
+		e->owner->inflight--;
+		s->inflight--;
 	}
 	memset(a, 0, sizeof(*a));
 }
@@ -143,7 +303,7 @@ static void drop_ring(spn_sstore_t *s, sess_t *e)
 	if (!e->ring)
 		return;
 	for (unsigned i = 0; i < SPN_SSTORE_RING; i++)
-		drop_answer(s, &e->ring[i]);
+		drop_answer(s, e, &e->ring[i]);
 	free(e->ring);
 	e->ring = NULL;
 }
@@ -160,10 +320,13 @@ static void drop(spn_sstore_t *s, sess_t *e)
 	else
 		s->newest = e->prev;
 	drop_ring(s, e);
-	if (e->closed)
+	if (e->closed) {
 		s->n_closed--;
-	else
+	} else {
 		s->count--;
+		owner_close(s, e);
+	}
+	owner_put(s, e->owner);
 	spn_free_secret(e, sizeof(*e));
 }
 
@@ -175,6 +338,8 @@ void spn_sstore_free(spn_sstore_t *s)
 		drop(s, s->oldest);
 	while (s->mid_old)
 		mid_drop_oldest(s);
+	spn_heap_free(&s->heavy_anon);
+	spn_heap_free(&s->heavy_answers);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -197,9 +362,40 @@ static sess_t *find(spn_sstore_t *s, const char *id)
 	return hit ? *(sess_t *const *)hit : NULL;
 }
 
-int spn_sstore_add(spn_sstore_t *s, const char *id, const spn_sstore_keys_t *k, time_t now)
+/* Drops o's least recently used session with no message in flight. */
+static bool evict_idle(spn_sstore_t *s, owner_t *o)
+{
+	for (sess_t *e = o ? o->lru : NULL; e; e = e->used_next)
+		if (!e->inflight) {
+			drop(s, e);
+			s->evicted++;
+			return true;
+		}
+	return false;
+}
+
+/* Room for one more session of o's, or SPN_EBUSY. */
+static int make_room(spn_sstore_t *s, owner_t *o)
+{
+	unsigned long share = o->anon ? s->lim.per_client : s->lim.per_certificate;
+
+	if (o->open >= share && !evict_idle(s, o))
+		return spn_err(SPN_EBUSY, "this provider holds %zu sessions for you, your share, none of them idle; "
+					  "try again later",
+			       o->open);
+	if (o->anon && s->anon >= s->lim.anonymous && !evict_idle(s, spn_heap_top(&s->heavy_anon)))
+		return spn_err(SPN_EBUSY, "this provider holds %zu sessions for anonymous clients, their share, none "
+					  "of them idle; try again later, or open it with a certificate",
+			       s->anon);
+	if (s->count >= s->lim.max && !evict_idle(s, spn_heap_top(&s->heavy_anon)))
+		return spn_err(SPN_EBUSY, "this provider holds %zu sessions, its limit; try again later", s->count);
+	return 0;
+}
+
+int spn_sstore_add(spn_sstore_t *s, const char *id, const spn_sstore_keys_t *k, const char *origin, time_t now)
 {
 	sess_t *e;
+	owner_t *o;
 	void *const *slot;
 	int rc = 0;
 
@@ -212,22 +408,36 @@ int spn_sstore_add(spn_sstore_t *s, const char *id, const spn_sstore_keys_t *k, 
 	e->k.expires = now + (time_t)s->lim.ttl_s;
 	pthread_mutex_lock(&s->lock);
 	sweep(s, now);
-	if (s->count >= s->lim.max) {
-		rc = spn_err(SPN_EBUSY, "this provider holds %zu sessions, its limit; try again later", s->count);
-	} else if (!(slot = tsearch(e, &s->root, by_id))) {
+	if (!(o = owner_get(s, k, origin ? origin : ""))) {
 		rc = SPN_ENOMEM;
-	} else if (*(sess_t *const *)slot != e) {
-		rc = spn_err(SPN_EEXIST, "session %s exists already", id);
-	} else {
-		e->prev = s->newest;
-		if (s->newest)
-			s->newest->next = e;
-		else
-			s->oldest = e;
-		s->newest = e;
-		s->count++;
-		e = NULL;
+		goto out;
 	}
+	/* Held while room is made, so that dropping its own last session
+	 * does not free the owner. */
+	o->refs++;
+	if (find(s, id))
+		rc = spn_err(SPN_EEXIST, "session %s exists already", id);
+	else if ((rc = make_room(s, o)) == 0 && !(slot = tsearch(e, &s->root, by_id)))
+		rc = SPN_ENOMEM;
+	if (rc) {
+		owner_put(s, o);
+		goto out;
+	}
+	e->prev = s->newest;
+	if (s->newest)
+		s->newest->next = e;
+	else
+		s->oldest = e;
+	s->newest = e;
+	s->count++;
+	e->owner = o;
+	o->open++;
+	if (o->anon)
+		s->anon++;
+	used_append(e);
+	owner_weighed(s, o);
+	e = NULL;
+out:
 	pthread_mutex_unlock(&s->lock);
 	if (e)
 		spn_free_secret(e, sizeof(*e));
@@ -330,18 +540,43 @@ int spn_sstore_begin(spn_sstore_t *s, const char *id, const char *author, const 
 		rc = spn_err(SPN_EREPLAY, "message %s was answered; the answer is no longer kept", mid);
 	} else if (e->used >= s->lim.budget) {
 		rc = spn_err(SPN_ELIMIT, "session %s has carried its %lu messages: open a new one", id, s->lim.budget);
+	} else if (e->owner->inflight >= s->lim.inflight) {
+		rc = spn_err(SPN_EBUSY, "%zu of your messages are being handled here, your share; ask again",
+			     e->owner->inflight);
 	} else if (!e->ring && !(e->ring = calloc(SPN_SSTORE_RING, sizeof(*e->ring)))) {
 		rc = SPN_ENOMEM;
 	} else if ((rc = window(e, seq)) == 0) {
 		a = &e->ring[e->ring_next];
 		e->ring_next = (e->ring_next + 1) % SPN_SSTORE_RING;
-		drop_answer(s, a);
+		drop_answer(s, e, a);
 		strcpy(a->mid, mid);
 		e->used++;
+		e->inflight++;
+		e->owner->inflight++;
+		s->inflight++;
+		used_unlink(e);
+		used_append(e);
 		mid_add(s, e->k.service, author, mid, id);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;
+}
+
+/* Room in the answer budget for len more bytes of o's: the owner holding
+ * the most gives up its oldest answers, unless o would then hold more than
+ * it, in which case o gives up its own. False when o holds nothing to give. */
+static bool answer_room(spn_sstore_t *s, owner_t *o, size_t len)
+{
+	while (s->answer_bytes + len > s->lim.answer_bytes) {
+		owner_t *top = spn_heap_top(&s->heavy_answers);
+		if (!top || top->answer_bytes < o->answer_bytes + len)
+			top = o;
+		if (!top->ans_old)
+			return false;
+		forget_body(s, top, top->ans_old);
+		s->answers_evicted++;
+	}
+	return true;
 }
 
 void spn_sstore_finish(spn_sstore_t *s, const char *id, const char *mid, unsigned status, const char *body,
@@ -349,16 +584,29 @@ void spn_sstore_finish(spn_sstore_t *s, const char *id, const char *mid, unsigne
 {
 	sess_t *e;
 	answer_t *a;
+	owner_t *o;
 
 	pthread_mutex_lock(&s->lock);
 	if ((e = find(s, id)) && (a = answered(e, mid)) && !a->status) {
+		o = e->owner;
 		a->status = status ? status : 500;
-		/* Past the bound the answer is not kept: a retry is then told
+		e->inflight--;
+		o->inflight--;
+		s->inflight--;
+		/* Past the budget the answer is not kept: a retry is then told
 		 * so, and still not acted on. */
-		if (s->answer_bytes + len <= s->lim.answer_bytes && (a->body = malloc(len ? len : 1))) {
+		if (len <= s->lim.answer_bytes && answer_room(s, o, len) && (a->body = malloc(len ? len : 1))) {
 			memcpy(a->body, body, len);
 			a->len = len;
 			s->answer_bytes += len;
+			o->answer_bytes += len;
+			a->older = o->ans_new;
+			if (o->ans_new)
+				o->ans_new->newer = a;
+			else
+				o->ans_old = a;
+			o->ans_new = a;
+			owner_weighed(s, o);
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -372,6 +620,7 @@ static void close_one(spn_sstore_t *s, sess_t *e)
 	spn_wipe(e->k.to_provider, sizeof(e->k.to_provider));
 	spn_wipe(e->k.to_client, sizeof(e->k.to_client));
 	drop_ring(s, e);
+	owner_close(s, e);
 	e->closed = true;
 	s->count--;
 	s->n_closed++;
@@ -407,6 +656,14 @@ size_t spn_sstore_count(spn_sstore_t *s)
 	n = s->count;
 	pthread_mutex_unlock(&s->lock);
 	return n;
+}
+
+void spn_sstore_stats(spn_sstore_t *s, spn_sstore_stats_t *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = (spn_sstore_stats_t){s->count, s->anon, s->n_owners, s->answer_bytes, s->inflight, s->evicted,
+				    s->answers_evicted};
+	pthread_mutex_unlock(&s->lock);
 }
 
 void spn_sstore_keys_clear(spn_sstore_keys_t *k)

@@ -276,13 +276,15 @@ static long rss(void)
 	return resident * sysconf(_SC_PAGESIZE);
 }
 
-/* What a provider holds per open session, with n sessions in its store. */
+/* What a provider holds per open session, with n sessions in its store,
+ * each from an anonymous client of its own: the worst case, an owner's
+ * record per session. */
 static double bytes_per_session(unsigned long n)
 {
-	spn_sstore_limits_t l = {n, 3600, 10000, 1 << 20};
+	spn_sstore_limits_t l = {n, 3600, 10000, 1 << 20, n, n, n, 256};
 	spn_sstore_t *s = NULL;
 	spn_sstore_keys_t k;
-	char id[40];
+	char id[40], origin[64];
 	long before;
 
 	memset(&k, 0, sizeof(k));
@@ -292,7 +294,8 @@ static double bytes_per_session(unsigned long n)
 	before = rss();
 	for (unsigned long i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "s-%032lx", i * 2654435761u);
-		if (spn_sstore_add(s, id, &k, 1000) != 0)
+		snprintf(origin, sizeof(origin), "e1/10.%lu.%lu.%lu", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+		if (spn_sstore_add(s, id, &k, origin, 1000) != 0)
 			fail("a session");
 	}
 	{

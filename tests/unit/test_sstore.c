@@ -18,16 +18,35 @@
 #include "error.h"
 #include "sstore.h"
 
-static spn_sstore_t *store(unsigned long max, unsigned long ttl, unsigned long budget, size_t answers)
+static spn_sstore_t *shared(const spn_sstore_limits_t *l)
 {
-	spn_sstore_limits_t l = {max, ttl, budget, answers};
 	spn_sstore_t *s = NULL;
 
-	assert_int_equal(spn_sstore_new(&l, &s), 0);
+	assert_int_equal(spn_sstore_new(l, &s), 0);
 	return s;
 }
 
-/* serial: of the client's certificate ("" for an anonymous client). */
+/* No shares: every owner may use the whole table. */
+static spn_sstore_t *store(unsigned long max, unsigned long ttl, unsigned long budget, size_t answers)
+{
+	spn_sstore_limits_t l = {max, ttl, budget, answers, max, max, max, 1000};
+
+	return shared(&l);
+}
+
+/* serial: of the client's certificate ("" for an anonymous client, then
+ * counted to origin). */
+static void add_from(spn_sstore_t *s, const char *id, const char *serial, const char *origin, time_t now, int want)
+{
+	spn_sstore_keys_t k;
+
+	memset(&k, 0, sizeof(k));
+	strcpy(k.service, "bank");
+	strcpy(k.serial, serial);
+	memset(k.to_provider, 0x11, sizeof(k.to_provider));
+	assert_int_equal(spn_sstore_add(s, id, &k, origin, now), want);
+}
+
 static void add_for(spn_sstore_t *s, const char *id, const char *service, const char *serial, time_t now, int want)
 {
 	spn_sstore_keys_t k;
@@ -38,7 +57,7 @@ static void add_for(spn_sstore_t *s, const char *id, const char *service, const 
 	if (serial[0])
 		strcpy(k.client, "ann");
 	memset(k.to_provider, 0x11, sizeof(k.to_provider));
-	assert_int_equal(spn_sstore_add(s, id, &k, now), want);
+	assert_int_equal(spn_sstore_add(s, id, &k, "e1/127.0.0.1", now), want);
 }
 
 static void add(spn_sstore_t *s, const char *id, time_t now, int want)
@@ -183,10 +202,10 @@ static void expiry_and_bound(void **state)
 	spn_sstore_keys_t k;
 
 	(void)state;
-	add(s, "s-1", 100, 0);
-	add(s, "s-1", 100, SPN_EEXIST);      /* an id cannot be taken over */
-	add(s, "s-2", 110, 0);
-	add(s, "s-3", 120, SPN_EBUSY);       /* full */
+	add_for(s, "s-1", "bank", "0a", 100, 0);
+	add_for(s, "s-1", "bank", "0a", 100, SPN_EEXIST); /* an id cannot be taken over */
+	add_for(s, "s-2", "bank", "0b", 110, 0);
+	add(s, "s-3", 120, SPN_EBUSY);       /* full of certificate holders' */
 	assert_int_equal(spn_sstore_keys(s, "s-1", 159, &k), 0);
 	assert_int_equal(k.to_provider[0], 0x11);
 	assert_string_equal(k.service, "bank");
@@ -281,6 +300,149 @@ static void tombstones_bounded(void **state)
 	spn_sstore_free(s);
 }
 
+static bool held(spn_sstore_t *s, const char *id)
+{
+	spn_sstore_keys_t k;
+	int rc = spn_sstore_keys(s, id, 101, &k);
+
+	spn_sstore_keys_clear(&k);
+	return rc == 0;
+}
+
+/* One anonymous origin opening sessions without end only ever displaces
+ * its own least recently used; anonymous clients together hold their
+ * share, the heaviest giving way; a certificate holder always finds room
+ * while anonymous sessions are held. */
+static void fair_shares(void **state)
+{
+	spn_sstore_limits_t l = {10, 60, 1000, 1 << 20, 3, 4, 6, 1000};
+	spn_sstore_t *s = shared(&l);
+	spn_sstore_stats_t st;
+	char id[16];
+	unsigned status;
+
+	(void)state;
+	add_from(s, "a-0", "", "e1/10.0.0.1", 100, 0);
+	add_from(s, "a-1", "", "e1/10.0.0.1", 100, 0);
+	add_from(s, "a-2", "", "e1/10.0.0.1", 100, 0);
+	assert_int_equal(begin(s, "a-0", "m-0", 0, &status), 0); /* a-0 used: a-1 is now the least recent */
+	spn_sstore_finish(s, "a-0", "m-0", 200, "a", 1);
+	for (int i = 3; i < 50; i++) {
+		snprintf(id, sizeof(id), "a-%d", i);
+		add_from(s, id, "", "e1/10.0.0.1", 100, 0);
+	}
+	assert_false(held(s, "a-1"));
+	assert_true(held(s, "a-49"));
+	spn_sstore_stats(s, &st);
+	assert_int_equal(st.sessions, 3);
+	/* Other origins fill the anonymous share (6); the heaviest gives way. */
+	add_from(s, "b-0", "", "e1/10.0.0.2", 100, 0);
+	add_from(s, "b-1", "", "e1/10.0.0.2", 100, 0);
+	add_from(s, "c-0", "", "e2/10.0.0.1", 100, 0);
+	add_from(s, "c-1", "", "e2/10.0.0.1", 100, 0);
+	spn_sstore_stats(s, &st);
+	assert_int_equal(st.anonymous, 6);
+	assert_true(held(s, "b-0"));
+	assert_true(held(s, "c-0"));
+	/* Certificate holders: up to their share each, then their own give
+	 * way; the table full, anonymous sessions make room. */
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "x-%d", i);
+		add_from(s, id, "0a", "", 100, 0);
+	}
+	add_from(s, "x-4", "0a", "", 100, 0);
+	assert_false(held(s, "x-0"));
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "y-%d", i);
+		add_from(s, id, "0b", "", 100, 0);
+	}
+	spn_sstore_stats(s, &st);
+	assert_int_equal(st.sessions, 10);
+	assert_int_equal(st.anonymous, 2);
+	assert_true(st.evicted > 40);
+	/* A session with a message in flight is not idle: never dropped. */
+	add_from(s, "z-0", "0c", "", 100, 0);
+	add_from(s, "z-1", "0c", "", 100, 0);
+	spn_sstore_stats(s, &st);
+	assert_int_equal(st.anonymous, 0);
+	assert_int_equal(begin(s, "x-1", "m-1", 1, &status), 0);
+	assert_int_equal(begin(s, "x-2", "m-2", 1, &status), 0);
+	assert_int_equal(begin(s, "x-3", "m-3", 1, &status), 0);
+	assert_int_equal(begin(s, "x-4", "m-4", 1, &status), 0);
+	add_from(s, "x-5", "0a", "", 100, SPN_EBUSY);
+	/* Full of certificate holders' sessions: anonymous clients wait. */
+	add_from(s, "a-99", "", "e1/10.0.0.9", 100, SPN_EBUSY);
+	spn_sstore_free(s);
+}
+
+/* Messages in flight are counted per owner. */
+static void inflight_share(void **state)
+{
+	spn_sstore_limits_t l = {10, 60, 1000, 1 << 20, 5, 5, 10, 2};
+	spn_sstore_t *s = shared(&l);
+	unsigned status;
+
+	(void)state;
+	add_from(s, "a-0", "", "e1/10.0.0.1", 100, 0);
+	add_from(s, "a-1", "", "e1/10.0.0.1", 100, 0);
+	add_from(s, "b-0", "", "e1/10.0.0.2", 100, 0);
+	assert_int_equal(begin(s, "a-0", "m-0", 0, &status), 0);
+	assert_int_equal(begin(s, "a-1", "m-1", 0, &status), 0);
+	assert_int_equal(begin(s, "a-1", "m-2", 1, &status), SPN_EBUSY);
+	assert_int_equal(begin(s, "b-0", "m-3", 0, &status), 0); /* another owner's share */
+	spn_sstore_finish(s, "a-0", "m-0", 200, "a", 1);
+	assert_int_equal(begin(s, "a-1", "m-2", 1, &status), 0);  /* the refused one was not counted as seen */
+	spn_sstore_free(s);
+}
+
+/* The answer budget: the owner holding the most gives way, oldest first;
+ * an owner holding less never loses an answer to a heavier one. */
+static void answers_fair(void **state)
+{
+	spn_sstore_limits_t l = {100, 60, 1000, 100, 100, 100, 100, 1000};
+	spn_sstore_t *s = shared(&l);
+	spn_sstore_stats_t st;
+	char mid[16], id[16];
+	unsigned status;
+
+	(void)state;
+	add_from(s, "x-0", "0a", "", 100, 0);
+	assert_int_equal(begin(s, "x-0", "k-0", 0, &status), 0);
+	spn_sstore_finish(s, "x-0", "k-0", 200, "0123456789", 10);
+	for (int i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "a-%d", i / 8);
+		snprintf(mid, sizeof(mid), "m-%d", i);
+		if (i % 8 == 0)
+			add_from(s, id, "", "e1/10.0.0.1", 100, 0);
+		assert_int_equal(begin(s, id, mid, (uint64_t)i, &status), 0);
+		spn_sstore_finish(s, id, mid, 200, "0123456789", 10);
+	}
+	spn_sstore_stats(s, &st);
+	assert_true(st.answer_bytes <= 100);
+	assert_true(st.answers_evicted >= 30);
+	/* The light owner's answer is still there for its retry. */
+	assert_int_equal(begin(s, "x-0", "k-0", 0, &status), 0);
+	assert_int_equal(status, 200);
+	/* The heavy one's oldest are gone, its newest kept. */
+	assert_int_equal(begin(s, "a-0", "m-0", 0, &status), SPN_EREPLAY);
+	assert_int_equal(begin(s, "a-4", "m-39", 39, &status), 0);
+	assert_int_equal(status, 200);
+	/* The light owner storing more takes from the heavy one, until it
+	 * would itself be the heavier. */
+	for (int i = 1; i < 9; i++) {
+		snprintf(mid, sizeof(mid), "k-%d", i);
+		assert_int_equal(begin(s, "x-0", mid, (uint64_t)i, &status), 0);
+		spn_sstore_finish(s, "x-0", mid, 200, "0123456789", 10);
+	}
+	spn_sstore_stats(s, &st);
+	assert_true(st.answer_bytes <= 100);
+	assert_int_equal(begin(s, "x-0", "k-8", 8, &status), 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(begin(s, "a-4", "m-39", 39, &status), 0);
+	assert_int_equal(status, 200);
+	spn_sstore_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +454,9 @@ int main(void)
 		cmocka_unit_test(expiry_and_bound),
 		cmocka_unit_test(closed_when_revoked),
 		cmocka_unit_test(tombstones_bounded),
+		cmocka_unit_test(fair_shares),
+		cmocka_unit_test(inflight_share),
+		cmocka_unit_test(answers_fair),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
