@@ -3,12 +3,9 @@
 
 #include <gnutls/gnutls.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <time.h>
 
 #include "clock.h"
-#include "error.h"
-#include "log.h"
 
 static _Atomic time_t pinned;
 
@@ -32,22 +29,6 @@ void spn_clock_pin(time_t t)
 {
 	atomic_store(&pinned, t);
 	gnutls_global_set_time_function(t ? gnutls_clock : NULL);
-}
-
-int spn_clock_init_from_env(void)
-{
-	const char *s = getenv("SPN_FAKE_TIME");
-	char *end;
-	long long v;
-
-	if (!s || !*s)
-		return 0;
-	v = strtoll(s, &end, 10);
-	if (*end || v <= 0)
-		return spn_err(SPN_EINVAL, "SPN_FAKE_TIME must be seconds since the epoch, got '%s'", s);
-	spn_clock_pin((time_t)v);
-	spn_log_warn("clock pinned to %lld by SPN_FAKE_TIME (testing only)", v);
-	return 0;
 }
 
 int64_t spn_clock_mono_ms(void)

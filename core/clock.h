@@ -14,7 +14,3 @@ int64_t spn_clock_mono_ms(void);
 
 /* Pins the clock to t, or unpins it with t == 0. */
 void spn_clock_pin(time_t t);
-
-/* Pins the clock from SPN_FAKE_TIME (seconds since the epoch) when set, for
- * test runs of the programs; logs a warning when it does. */
-int spn_clock_init_from_env(void);

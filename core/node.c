@@ -30,7 +30,6 @@ const spn_conf_key_t spn_node_http_keys[] = {
 	{"tree", "policy", SPN_CONF_ENUM, 0, 0, "round_robin|least_inflight|latency"},
 	{"tree", "hop_limit", SPN_CONF_UINT, 1, 64, NULL},
 	{"tree", "timeout_ms", SPN_CONF_UINT, 100, SPN_NODE_TIMEOUT_MAX_MS, NULL},
-	{"tree", "allow_delay", SPN_CONF_BOOL, 0, 0, NULL},
 	{"route", "probe", SPN_CONF_BOOL, 0, 0, NULL},
 	{"admin", "max_children", SPN_CONF_UINT, 0, 1000000, NULL},
 	{"session", "max", SPN_CONF_UINT, 1, 10000000, NULL},
@@ -72,7 +71,6 @@ static int tree_settings(spn_node_t *n)
 	    (rc = spn_conf_uint(c, "tree", "deadline_ms", 3 * n->heartbeat_ms, 100, 3600000, &n->deadline_ms)) ||
 	    (rc = spn_conf_uint(c, "tree", "hop_limit", 16, 1, 64, &hops)) ||
 	    (rc = spn_conf_uint(c, "tree", "timeout_ms", 0, 100, SPN_NODE_TIMEOUT_MAX_MS, &timeout)) ||
-	    (rc = spn_conf_bool(c, "tree", "allow_delay", false, &n->allow_delay)) ||
 	    (rc = spn_conf_bool(c, "route", "probe", true, &n->route_probe)) ||
 	    (rc = spn_conf_uint(c, "admin", "max_children", 0, 0, 1000000, &n->max_children)) ||
 	    (rc = spn_policy_parse(spn_conf_str(c, "tree", "policy", "round_robin"), &n->policy)))

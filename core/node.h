@@ -48,6 +48,10 @@ int spn_node_cert_pem(spn_node_t *node, char **out);
  * frees sig->data with gnutls_free. */
 int spn_node_sign(spn_node_t *node, const void *data, size_t len, gnutls_datum_t *sig);
 
+/* Test builds only (tests/integration/test_hooks.c): called with the
+ * routing probe's payload before it is answered. NULL in spnd. */
+struct json_object;
+extern void (*spn_node_probe_hook)(struct json_object *payload);
 /* Test builds only (tests/integration/spnd_evil): sees, and may change,
  * every answer a node relays on its way back to the caller. Never set in
  * spnd. */

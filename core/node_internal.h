@@ -47,7 +47,6 @@ struct spn_node {
 	unsigned hop_limit;
 	unsigned long heartbeat_ms, deadline_ms, timeout_ms;
 	unsigned long max_children;   /* this administrator's own limit */
-	bool allow_delay;             /* the routing probe may be asked to wait */
 	bool route_probe;             /* [route] probe: members may send kind echo */
 
 	/* what the parent last said (under state_lock) */

@@ -21,7 +21,6 @@
 #include "revoked.h"
 
 #define MSG_ID_MAX SPN_ID_MAX
-#define MAX_DELAY_MS 5000
 
 /* One request on its way: parsed once, then carried through the choice
  * of the next hop, the transfer (on the loop's forwarder, or blocking on
@@ -195,17 +194,11 @@ static int admit(spn_node_t *n, const spn_http_peer_t *peer, route_t *r, unsigne
  * so that members can see and test routing without a session. */
 static void echo_here(spn_node_t *n, route_t *r, spn_http_resp_t *resp)
 {
-	json_object *payload = NULL, *o = json_object_new_object(), *d;
+	json_object *payload = NULL, *o = json_object_new_object();
 
 	json_object_object_get_ex(r->msg, "payload", &payload);
-	if (n->allow_delay && payload && json_object_is_type(payload, json_type_object) &&
-	    json_object_object_get_ex(payload, "delay_ms", &d) && json_object_is_type(d, json_type_int)) {
-		int64_t ms = json_object_get_int64(d);
-		if (ms > 0 && ms <= MAX_DELAY_MS) {
-			struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-			nanosleep(&ts, NULL);
-		}
-	}
+	if (spn_node_probe_hook)
+		spn_node_probe_hook(payload);
 	spn_log_info("route %s %s%s path=%s: handled here", r->id, r->service ? "service " : "node ",
 		     r->service ? r->service : r->node, r->path_text);
 	json_object_object_add(o, "id", json_object_new_string(r->id));
@@ -266,6 +259,7 @@ static bool gone_below(long status, const char *body, size_t len)
 	return gone;
 }
 
+void (*spn_node_probe_hook)(struct json_object *payload);
 void (*spn_node_relay_hook)(spn_node_t *n, const char *kind, long *status, char **body, size_t *len);
 
 static void route_end(route_t *r, int rc)

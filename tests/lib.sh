@@ -52,6 +52,7 @@ new_group() {
 
 # ctl ARGS...: spnctl with the CA passphrase available.
 ctl() { SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPNCTL" "$@"; }
+ctl_test() { SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPNCTL_TEST" "$@"; }
 
 # enroll CONF ID ROLE TRUST SERVICES [KEYTYPE]: key + CSR on the "node",
 # token and issuance on the PSP; leaves $WORK/ID.key and $WORK/ID.crt.
@@ -65,6 +66,10 @@ enroll() {
 ledger_count() { sqlite3 "$1" "SELECT COUNT(*) FROM certs"; }
 
 SPND="$top_builddir/core/spnd"
+# The test builds: SPN_FAKE_TIME pins their clock, and spnd_test's routing
+# probe waits when its payload asks (tests/integration/test_hooks.c).
+SPND_TEST="$top_builddir/tests/integration/spnd_test"
+SPNCTL_TEST="$top_builddir/tests/integration/spnctl_test"
 
 # start_spnd CONF: starts spnd on a free loopback port (written to the port
 # file), waits for it, sets SPND_PID and PORT. The EXIT trap kills it.
@@ -107,8 +112,7 @@ root_fpr() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 # Fast heartbeats so that the tests do not wait long.
 TREE_SETTINGS='[tree]
 heartbeat_ms = 200
-deadline_ms = 1000
-allow_delay = true'
+deadline_ms = 1000'
 
 # node_start DIR: starts the node whose state is DIR (spnd.conf inside);
 # waits for its port; leaves DIR/pid.

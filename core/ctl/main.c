@@ -50,8 +50,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "spnctl: cannot initialise GnuTLS\n");
 		return 1;
 	}
-	if ((rc = spn_clock_init_from_env()) != 0)
-		return spnctl_fail("clock", rc);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {
 			rc = commands[i].fn(argc - 1, argv + 1);

@@ -69,8 +69,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || gnutls_global_init() < 0)
 		return fail("start", SPN_ECRYPTO);
-	if ((rc = spn_clock_init_from_env()))
-		return fail("start", rc);
 	if ((rc = spn_conf_load(path, &conf)) || (rc = spn_schema_check(conf)) || (rc = spn_schema_open_log(conf)))
 		return fail("configuration", rc);
 	if ((rc = spn_node_open(conf, &node))) {

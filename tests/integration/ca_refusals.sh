@@ -57,14 +57,14 @@ tok2=$(token --id n2 --role spn --trust 5)
 refuse "a token for another node id" "join token is for node 'n2'" ctl issue -c "$C" --csr "$WORK/n1x.csr" --token "$tok2" -o "$WORK/out.crt"
 unchanged "other node id"
 old=$(( $(date +%s) - 7200 ))
-tokx=$(SPN_FAKE_TIME=$old ctl token -c "$C" --id n2 --role spn --trust 5 2>/dev/null)
+tokx=$(SPN_FAKE_TIME=$old ctl_test token -c "$C" --id n2 --role spn --trust 5 2>/dev/null)
 refuse "an expired token" "expired" ctl issue -c "$C" --csr "$WORK/n2.csr" --token "$tokx" -o "$WORK/out.crt"
 unchanged "expired token"
-tokf=$(SPN_FAKE_TIME=$(( $(date +%s) + 3600 )) ctl token -c "$C" --id n2 --role spn --trust 5 2>/dev/null)
+tokf=$(SPN_FAKE_TIME=$(( $(date +%s) + 3600 )) ctl_test token -c "$C" --id n2 --role spn --trust 5 2>/dev/null)
 refuse "a token issued in the future says so, not that it lives too long" "issued [0-9]+s from now.*check the clock of psp" \
 	ctl issue -c "$C" --csr "$WORK/n2.csr" --token "$tokf" -o "$WORK/out.crt"
 unchanged "token from the future"
-tokf=$(SPN_FAKE_TIME=$(( $(date +%s) + 120 )) ctl token -c "$C" --id n2 --role spn --trust 5 2>/dev/null)
+tokf=$(SPN_FAKE_TIME=$(( $(date +%s) + 120 )) ctl_test token -c "$C" --id n2 --role spn --trust 5 2>/dev/null)
 check "a token issued within the clock skew tolerated is accepted" ctl issue -c "$C" --csr "$WORK/n2.csr" --token "$tokf" -o "$WORK/n2.crt"
 base=$(ledger_count "$DB")
 tampered=$(printf %s "$tok2" | $PY -c "

@@ -77,4 +77,6 @@ cp "$G/node.key" "$WORK/psp.key.bak"
 cp "$WORK/n.key" "$G/node.key"
 refuse "a key that does not match the certificate" "does not belong" env SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPND" -c "$C"
 cp "$WORK/psp.key.bak" "$G/node.key"
-refuse "an expired certificate" "expired" env SPN_FAKE_TIME=$(( $(date +%s) + 400 * 86400 )) SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPND" -c "$C"
+refuse "an expired certificate" "expired" env SPN_FAKE_TIME=$(( $(date +%s) + 400 * 86400 )) SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPND_TEST" -c "$C"
+check "the installed spnd and spnctl have no fake clock (only their test builds)" sh -c \
+	"! grep -q SPN_FAKE_TIME '$SPND' '$SPNCTL' && grep -q SPN_FAKE_TIME '$SPND_TEST' && grep -q SPN_FAKE_TIME '$SPNCTL_TEST'"

@@ -9,6 +9,8 @@
 # The three problems the report names: bouncing and loops, provider
 # selection, and the data path (the path through the lowest common ancestor).
 . "$top_srcdir/tests/lib.sh"
+# The test build: a probe that asks for it waits (a slow provider).
+SPND=$SPND_TEST
 P="$WORK/psp"; CA="$P/ca/root.crt"
 check "the PSP starts" psp_start "$P" seed
 check "adm1 joins below the PSP" join "$WORK/adm1" "$P" admin 8 ""
