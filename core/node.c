@@ -29,6 +29,7 @@ const spn_conf_key_t spn_node_http_keys[] = {
 	{"tree", "deadline_ms", SPN_CONF_UINT, 100, 3600000, NULL},
 	{"tree", "policy", SPN_CONF_ENUM, 0, 0, "round_robin|least_inflight|latency"},
 	{"tree", "hop_limit", SPN_CONF_UINT, 1, 64, NULL},
+	{"tree", "max_subtree", SPN_CONF_UINT, 1, 100000, NULL},
 	{"tree", "timeout_ms", SPN_CONF_UINT, 100, SPN_NODE_TIMEOUT_MAX_MS, NULL},
 	{"route", "probe", SPN_CONF_BOOL, 0, 0, NULL},
 	{"admin", "max_children", SPN_CONF_UINT, 0, 1000000, NULL},
@@ -70,6 +71,7 @@ static int tree_settings(spn_node_t *n)
 	if ((rc = spn_conf_uint(c, "tree", "heartbeat_ms", 1000, 50, 600000, &n->heartbeat_ms)) ||
 	    (rc = spn_conf_uint(c, "tree", "deadline_ms", 3 * n->heartbeat_ms, 100, 3600000, &n->deadline_ms)) ||
 	    (rc = spn_conf_uint(c, "tree", "hop_limit", 16, 1, 64, &hops)) ||
+	    (rc = spn_conf_uint(c, "tree", "max_subtree", 4096, 1, 100000, &n->max_subtree)) ||
 	    (rc = spn_conf_uint(c, "tree", "timeout_ms", 0, 100, SPN_NODE_TIMEOUT_MAX_MS, &timeout)) ||
 	    (rc = spn_conf_bool(c, "route", "probe", true, &n->route_probe)) ||
 	    (rc = spn_conf_uint(c, "admin", "max_children", 0, 0, 1000000, &n->max_children)) ||
@@ -203,6 +205,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	}
 	if ((rc = tree_settings(n)) || (rc = spn_node_sessions_init(n)) || (rc = spn_node_plugins_start(n)) ||
 	    (rc = hop_timeout(n)) || (rc = spn_tree_new(&n->id, &n->tree)) ||
+	    (rc = spn_tree_set_max_subtree(n->tree, n->max_subtree)) ||
 	    (rc = spn_revoked_new(n->root, &n->revoked)))
 		goto out;
 	if (n->ca && (rc = spn_node_load_crl(n, false)))

@@ -45,6 +45,7 @@ struct spn_node {
 	char parent_url[SPN_URL_MAX]; /* "" on the PSP */
 	spn_policy_t policy;
 	unsigned hop_limit;
+	unsigned long max_subtree;    /* registry entries one child may bring */
 	unsigned long heartbeat_ms, deadline_ms, timeout_ms;
 	unsigned long max_children;   /* this administrator's own limit */
 	bool route_probe;             /* [route] probe: members may send kind echo */

@@ -13,6 +13,10 @@
 #include "node_internal.h"
 #include "revoked.h"
 
+/* What one registry entry takes in a sync, at most on average: a typical
+ * one is about 100 bytes. */
+#define SYNC_NODE_BYTES 512
+
 int spn_node_peer(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *resp, unsigned mask, spn_http_peer_t *peer)
 {
 	int rc = spn_http_req_peer(req, peer);
@@ -90,6 +94,16 @@ void spn_node_tree_sync(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	if (own_child(n, req, resp, &peer))
 		return;
 	body = spn_http_req_body(req, &len);
+	/* Refused before it is parsed: a registry as large as the child may
+	 * bring is far below this, however long its entries' names. */
+	if (len > n->max_subtree * SYNC_NODE_BYTES + 4096) {
+		rc = spn_err(SPN_ETOOBIG, "a registry sync of %zu bytes from %s: a child's subtree here holds at most %lu "
+					  "nodes ([tree] max_subtree)",
+			     len, peer.id.node_id, n->max_subtree);
+		spn_log_warn("registry sync from %s refused: %s", peer.id.node_id, spn_err_detail(rc));
+		spn_http_error(resp, rc, spn_err_detail(rc));
+		return;
+	}
 	if ((rc = spn_json_parse(body, len, &msg))) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		return;

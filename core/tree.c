@@ -53,6 +53,7 @@ struct spn_tree {
 	uint64_t version;
 	op_t ring[RING];
 	bool conflict;  /* a claim clashed with another subtree during this sync */
+	size_t max_subtree;
 	/* ids above this node: no child may claim them */
 	char ancestors[MAX_ANCESTORS][SPN_NAME_MAX + 1];
 	size_t n_ancestors;
@@ -166,6 +167,7 @@ int spn_tree_new(const spn_ident_t *self, spn_tree_t **out)
 	if (!t)
 		return SPN_ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
+	t->max_subtree = MAX_NODES;
 	snprintf(t->self, sizeof(t->self), "%s", self->node_id);
 	if ((rc = upsert(t, self, ""))) {
 		spn_tree_free(t);
@@ -358,8 +360,37 @@ static int apply(spn_tree_t *t, const spn_tree_child_t *ch, json_object *list, b
 	return rc;
 }
 
+int spn_tree_set_max_subtree(spn_tree_t *t, size_t max)
+{
+	pthread_mutex_lock(&t->lock);
+	t->max_subtree = max < MAX_NODES ? max : MAX_NODES;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+/* The entries the child would hold after the sync: its whole list, or
+ * those it holds now and the ones the ops add. Counted before anything is
+ * applied, so that an oversized sync changes nothing. */
+static size_t would_hold(spn_tree_t *t, const char *child, json_object *list, bool full)
+{
+	size_t n = json_object_array_length(list), have = 0;
+	json_object *op;
+
+	if (full)
+		return n;
+	for (size_t i = 0; i < t->n; i++)
+		have += strcmp(t->e[i].via, child) == 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(list, i);
+		if (!json_object_object_get_ex(o, "op", &op) || strcmp(json_object_get_string(op), "del") != 0)
+			have++;
+	}
+	return have;
+}
+
 int spn_tree_child_sync(spn_tree_t *t, const spn_tree_child_t *ch, json_object *msg, int64_t now_ms)
 {
+	size_t holds;
 	static const char *const fields[] = {"url", "version", "base", "full", "nodes", "ops", NULL};
 	json_object *list = NULL, *full_o = NULL;
 	const char *url;
@@ -383,6 +414,12 @@ int spn_tree_child_sync(spn_tree_t *t, const spn_tree_child_t *ch, json_object *
 		return spn_err(SPN_EINVAL, "registry sync: %s cannot be its own child", t->self);
 	pthread_mutex_lock(&t->lock);
 	c = find_child(t, ch->id->node_id);
+	if ((holds = would_hold(t, ch->id->node_id, list, full)) > t->max_subtree) {
+		rc = spn_err(SPN_ETOOBIG, "%s's registry would hold %zu nodes; a child's subtree here holds at most %zu "
+					  "([tree] max_subtree)",
+			     ch->id->node_id, holds, t->max_subtree);
+		goto out;
+	}
 	if (!full && (!c || c->version != (uint64_t)base)) {
 		rc = spn_err(SPN_ERESYNC, "%s: this node holds version %llu of your registry, not %lld; send it whole",
 			     ch->id->node_id, c ? (unsigned long long)c->version : 0ULL, (long long)base);

@@ -43,6 +43,10 @@ typedef struct {
 
 int spn_tree_new(const spn_ident_t *self, spn_tree_t **out);
 void spn_tree_free(spn_tree_t *t);
+/* The most registry entries one direct child may bring (its subtree, the
+ * child included): a sync beyond is refused with SPN_ETOOBIG and changes
+ * nothing. Returns 0. */
+int spn_tree_set_max_subtree(spn_tree_t *t, size_t max);
 
 uint64_t spn_tree_version(spn_tree_t *t);
 
