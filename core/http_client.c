@@ -12,6 +12,7 @@
 #include "error.h"
 #include "http_client.h"
 #include "http_client_internal.h"
+#include "tls_priority.h"
 #include "http_sig.h"
 #include "mem.h"
 #include "pki_cert.h"
@@ -258,6 +259,9 @@ int spn_http_xfer_setup(spn_http_client_t *c, CURL *h, spn_http_xfer_t *x, const
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->cfg.no_verify ? 0L : 1L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->cfg.no_verify ? 0L : 2L);
 		curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		/* With GnuTLS, libcurl takes this as the whole priority string:
+		 * the same as the nodes' servers accept. */
+		curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, SPN_TLS_PRIORITIES);
 		if (pin)
 			curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
 		if (expect) {

@@ -1,5 +1,5 @@
-/* HTTP(S) server on libmicrohttpd: routing, bounded bodies, JSON errors,
- * client certificate identity. */
+/* HTTP(S) server on libmicrohttpd: routing, strict framing, bounded bodies,
+ * JSON errors, client certificate identity. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -19,6 +19,7 @@
 #include "error.h"
 #include "http_server.h"
 #include "http_fwd.h"
+#include "http_guard.h"
 #include "http_sig.h"
 #include "clock.h"
 #include "loop.h"
@@ -26,9 +27,12 @@
 #include "log.h"
 #include "mem.h"
 #include "pki_cert.h"
+#include "tls_priority.h"
 
 #define DEFAULT_MAX_BODY (64 * 1024)
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* Above the guard's own ceiling: connections it has shut still count in
+ * libmicrohttpd until their next turn. */
+#define MHD_LIMIT_SLACK 64
 
 #define LOOPS_MAX 64
 
@@ -56,6 +60,8 @@ struct lp {
 	dmn_t *cur;
 	dmn_t *draining;        /* earlier certificates' listeners, finishing */
 	bool kick;              /* a connection was resumed: run the daemons now */
+	spn_http_guard_conns_t *conns;
+	int64_t sweep_at;       /* when the connections' deadlines are next looked at; 0: none */
 };
 
 /* Work that blocks (the ledger, plugins, other nodes' answers awaited in
@@ -86,6 +92,7 @@ struct spn_http_server {
 	bool tls;
 	gnutls_x509_crt_t root;
 	spn_pki_peers_t *peers; /* client certificates verified before */
+	spn_http_guard_t *guard;
 	uint16_t port;
 };
 
@@ -93,11 +100,14 @@ struct spn_http_req {
 	spn_http_server_t *server;
 	dmn_t *dmn;
 	struct MHD_Connection *conn;
+	spn_http_guard_conn_t *gc;
 	const spn_http_route_t *route;
 	const char *method, *path;
 	char *body;
 	size_t len, cap, max, dropped;
-	bool too_big;
+	size_t held;            /* body memory the guard granted */
+	size_t declared;        /* Content-Length, or 0 for a chunked body */
+	bool answered;          /* refused half-way: the answer is out, the rest is read and dropped */
 	enum { REQ_READING, REQ_QUEUED, REQ_STAGED, REQ_DONE } state;
 	bool in_handler, deferred, suspended;
 	spn_http_resp_t resp;
@@ -420,6 +430,245 @@ int spn_http_offload(spn_http_req_t *req, spn_http_work_fn work, spn_loop_fn don
 	return rc;
 }
 
+static spn_http_guard_conn_t *guard_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* libmicrohttpd queues an answer only before a body is read or once all
+ * of it is in; a body refused half-way is answered here, on the
+ * connection itself, which stops sending after it (Connection: close).
+ * What the client still sends is read and dropped so that it gets to read
+ * the answer rather than a reset. */
+static void answer_now(spn_http_req_t *req, unsigned status, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void answer_now(spn_http_req_t *req, unsigned status, const char *name, const char *fmt, ...)
+{
+	const union MHD_ConnectionInfo *fd = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *tls =
+		req->server->tls ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	spn_http_resp_t resp = {0};
+	char msg[256], head[256], *out;
+	int n;
+	va_list ap;
+
+	req->answered = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_status(&resp, status, name, msg);
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		     status, MHD_get_reason_phrase_for(status), resp.len);
+	spn_log_debug("%s %s -> %u (while its body came)", req->method, req->path, status);
+	if (fd && n > 0 && (size_t)n < sizeof(head) && (out = malloc((size_t)n + resp.len))) {
+		/* The connection has sent nothing yet on this request: the
+		 * socket's buffer takes a few hundred bytes at once. */
+		memcpy(out, head, (size_t)n);
+		memcpy(out + n, resp.body, resp.len);
+		if (tls && tls->tls_session) {
+			gnutls_record_send(tls->tls_session, out, (size_t)n + resp.len);
+			gnutls_bye(tls->tls_session, GNUTLS_SHUT_WR);
+		} else {
+			send(fd->connect_fd, out, (size_t)n + resp.len, MSG_NOSIGNAL);
+		}
+		shutdown(fd->connect_fd, SHUT_WR);
+		free(out);
+	}
+	free(resp.body);
+}
+
+/* A body's bytes, kept up to the route's limit in memory the guard grants:
+ * past the limit 413, past the memory 503, answered at once. */
+static void store(spn_http_req_t *req, const char *data, size_t n)
+{
+	size_t need = req->len + n + 1, limit = req->max + 1, cap;
+
+	if (req->len + n > req->max) {
+		answer_now(req, 413, "too_big", "request body larger than %zu bytes", req->max);
+		return;
+	}
+	if (need > req->cap) {
+		char *bigger;
+		if (req->declared && req->declared + 1 < limit)
+			limit = req->declared + 1;
+		cap = req->declared || need * 2 > limit ? limit : need * 2;
+		if (cap < need)
+			cap = need;
+		if (cap > req->held) {
+			if (spn_http_guard_hold(req->gc, cap - req->held)) {
+				answer_now(req, 503, "busy", "%s", spn_err_detail(SPN_EBUSY));
+				return;
+			}
+			req->held = cap;
+		}
+		if (!(bigger = realloc(req->body, cap))) {
+			answer_now(req, 503, "busy", "out of memory for the request body");
+			return;
+		}
+		req->body = bigger;
+		req->cap = cap;
+	}
+	memcpy(req->body + req->len, data, n);
+	req->len += n;
+	req->body[req->len] = '\0';
+}
+
+typedef struct {
+	unsigned lengths, encodings;
+	bool chunked;
+} framing_t;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	framing_t *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->lengths++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->encodings++;
+		f->chunked = value && strcasecmp(value, "chunked") == 0;
+	}
+	return MHD_YES;
+}
+
+/* A node passes requests on to the next: were the first and the next to
+ * read one request's length differently (two lengths, or a length and a
+ * chunked body), the rest would be read as another request by one of
+ * them. Only one way of saying it is accepted. */
+static const char *framing_error(struct MHD_Connection *conn)
+{
+	framing_t f = {0};
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.lengths > 1)
+		return "Content-Length given more than once";
+	if (f.lengths && f.encodings)
+		return "both Content-Length and Transfer-Encoding given";
+	if (f.encodings > 1 || (f.encodings && !f.chunked))
+		return "the only Transfer-Encoding accepted is chunked, once";
+	return NULL;
+}
+
+/* Case and spaces as HTTP allows them. */
+static const char *skip_ows(const char *p)
+{
+	return p + strspn(p, " \t");
+}
+
+/* application/json, alone or with charset=utf-8: the one type every reader
+ * here expects. */
+static bool is_json(const char *type)
+{
+	const char *p;
+
+	if (!type || strncasecmp((p = skip_ows(type)), "application/json", 16) != 0)
+		return false;
+	p = skip_ows(p + 16);
+	if (*p == '\0')
+		return true;
+	if (*p != ';' || strncasecmp((p = skip_ows(p + 1)), "charset", 7) != 0)
+		return false;
+	if (*(p = skip_ows(p + 7)) != '=')
+		return false;
+	p = skip_ows(p + 1);
+	if (strncasecmp(p, "utf-8", 5) == 0)
+		p += 5;
+	else if (strncasecmp(p, "\"utf-8\"", 7) == 0)
+		p += 7;
+	else
+		return false;
+	return *skip_ows(p) == '\0';
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return true;
+	return false;
+}
+
+/* libmicrohttpd's own unescaping, except that a %00 stays visible: the
+ * path is a C string to everything after, and "/v1/certs%00..." would be
+ * read as "/v1/certs". It becomes DEL, refused with every other control
+ * character. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	size_t n = MHD_http_unescape(s);
+
+	(void)cls;
+	(void)conn;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\0')
+			s[i] = 0x7f;
+	return n;
+}
+
+/* The headers are in, the body not yet read: what can be refused from
+ * them is, here. */
+static enum MHD_Result on_headers(dmn_t *dm, struct MHD_Connection *conn, const char *url, const char *method,
+				  void **ctx)
+{
+	spn_http_server_t *s = dm->lp->s;
+	spn_http_guard_conn_t *gc = guard_of(conn);
+	const spn_http_route_t *rt;
+	spn_http_req_t *req;
+	const char *cl, *why;
+	unsigned long long length = 0;
+	bool known, body;
+	size_t max;
+
+	spn_http_guard_headers(gc);
+	if (has_control(url))
+		return answer_error(conn, 400, "invalid", "the path holds a control character");
+	if ((why = framing_error(conn)))
+		return answer_error(conn, 400, "invalid", "%s", why);
+	if (!(rt = find_route(s, method, url, &known)))
+		return known ? answer_error(conn, 405, "method_not_allowed", "%s is not allowed on %.100s", method, url)
+			     : answer_error(conn, 404, "not_found", "no such endpoint: %.100s", url);
+	max = rt->max_body ? rt->max_body : s->cfg.max_body ? s->cfg.max_body : DEFAULT_MAX_BODY;
+	if ((cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH)))
+		length = strtoull(cl, NULL, 10);
+	body = length > 0 || MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (strcmp(method, "GET") == 0 && body)
+		return answer_error(conn, 413, "too_big", "a GET request carries no body");
+	if (body && !is_json(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return answer_error(conn, 415, "unsupported_media_type",
+				    "a request body is JSON: Content-Type: application/json");
+	/* A body far larger than the limit is refused at once, at the cost of
+	 * a reset the client may see; one a little too large is answered as
+	 * soon as it passes the limit, and the rest read and dropped so that
+	 * the client gets to read the 413. */
+	if (length > 8 * (unsigned long long)max)
+		return answer_error(conn, 413, "too_big", "request body larger than %zu bytes", max);
+	if (!(req = calloc(1, sizeof(*req))))
+		return MHD_NO;
+	req->server = s;
+	req->dmn = dm;
+	req->conn = conn;
+	req->gc = gc;
+	req->route = rt;
+	req->method = method;
+	req->path = url;
+	req->max = max;
+	req->declared = (size_t)length;
+	/* The memory of a body of known length is granted before it is read. */
+	if (length > 0 && length <= max) {
+		if (spn_http_guard_hold(gc, (size_t)length + 1)) {
+			free(req);
+			return answer_error(conn, 503, "busy", "%s", spn_err_detail(SPN_EBUSY));
+		}
+		req->held = (size_t)length + 1;
+	}
+	*ctx = req;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
@@ -429,65 +678,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	spn_http_resp_t resp = {0};
 
 	(void)version;
-	if (!req) {
-		bool known;
-		const spn_http_route_t *rt = find_route(s, method, url, &known);
-		const char *cl;
-		size_t max;
-
-		if (!rt)
-			return known ? answer_error(conn, 405, "method_not_allowed", "%s is not allowed on %.100s", method, url)
-				     : answer_error(conn, 404, "not_found", "no such endpoint: %.100s", url);
-		max = rt->max_body ? rt->max_body : s->cfg.max_body ? s->cfg.max_body : DEFAULT_MAX_BODY;
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		/* A body a little too large is read and dropped so that the
-		 * client gets to read the 413; a far larger one is refused at
-		 * once, at the cost of a reset the client may see. */
-		if (cl && strtoull(cl, NULL, 10) > 8 * max)
-			return answer_error(conn, 413, "too_big", "request body larger than %zu bytes", max);
-		if (strcmp(method, "GET") == 0 &&
-		    ((cl && strtoull(cl, NULL, 10) > 0) ||
-		     MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING)))
-			return answer_error(conn, 413, "too_big", "a GET request carries no body");
-		req = calloc(1, sizeof(*req));
-		if (!req)
-			return MHD_NO;
-		req->server = s;
-		req->dmn = dm;
-		req->conn = conn;
-		req->route = rt;
-		req->method = method;
-		req->path = url;
-		req->max = max;
-		*ctx = req;
-		return MHD_YES;
-	}
+	if (!req)
+		return on_headers(dm, conn, url, method, ctx);
 	if (*upload_size) {
-		if (!req->too_big && req->len + *upload_size <= req->max) {
-			if (req->len + *upload_size + 1 > req->cap) {
-				size_t cap = (req->len + *upload_size + 1) * 2;
-				char *bigger = realloc(req->body, cap > req->max + 1 ? req->max + 1 : cap);
-				if (!bigger)
-					return MHD_NO;
-				req->body = bigger;
-				req->cap = cap > req->max + 1 ? req->max + 1 : cap;
-			}
-			memcpy(req->body + req->len, upload, *upload_size);
-			req->len += *upload_size;
-			req->body[req->len] = '\0';
-		} else {
-			/* Keep reading to answer cleanly, store nothing more; a
-			 * sender that goes on far past the limit is cut off. */
-			req->too_big = true;
-			req->dropped += *upload_size;
-			if (req->dropped > 8 * req->max)
-				return MHD_NO;
-		}
+		spn_http_guard_received(req->gc, *upload_size);
+		if (!req->answered)
+			store(req, upload, *upload_size);
+		else if ((req->dropped += *upload_size) > 8 * req->max)
+			/* A sender that goes on far past the limit is cut off. */
+			return MHD_NO;
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (req->too_big)
-		return answer_error(conn, 413, "too_big", "request body larger than %zu bytes", req->max);
+	/* Answered already: nothing more to send, the connection ends. */
+	if (req->answered)
+		return MHD_NO;
+	spn_http_guard_body_done(req->gc);
 	if (req->state == REQ_DONE)
 		return answer_done(req);
 	if (req->state != REQ_READING)
@@ -522,11 +728,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enum MHD_RequestTerminationCode toe)
 {
 	spn_http_req_t *req = *ctx;
+	spn_http_guard_conn_t *gc = guard_of(conn);
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	spn_http_guard_answered(gc);
 	if (req) {
+		spn_http_guard_release(gc, req->held);
 		free(req->resp.body);
 		free(req->body);
 		free(req);
@@ -662,7 +870,8 @@ static int port_free(const struct sockaddr_storage *ss, socklen_t len)
 	return rc;
 }
 
-/* MHD's own deadlines (idle connections) for all the loop's daemons. */
+/* MHD's own deadlines (idle connections) for all the loop's daemons, and
+ * the guard's. */
 static int64_t mhd_next(void *ctx)
 {
 	lp_t *lp = ctx;
@@ -670,6 +879,10 @@ static int64_t mhd_next(void *ctx)
 
 	MHD_UNSIGNED_LONG_LONG t;
 
+	if (lp->sweep_at) {
+		int64_t in = lp->sweep_at - spn_clock_mono_ms();
+		soonest = soonest == 0 ? 0 : in < 0 ? 0 : in;
+	}
 	if (lp->cur && MHD_get_timeout(lp->cur->d, &t) == MHD_YES && (soonest < 0 || (int64_t)t < soonest))
 		soonest = (int64_t)t;
 	/* A draining listener is looked at every second: is it done? */
@@ -695,6 +908,10 @@ static void mhd_due(void *ctx)
 	int64_t now = spn_clock_mono_ms();
 
 	lp->kick = false;
+	if (lp->sweep_at && now >= lp->sweep_at) {
+		int64_t next = spn_http_guard_sweep(lp->conns);
+		lp->sweep_at = next < 0 ? 0 : now + next;
+	}
 	if (lp->cur)
 		MHD_run(lp->cur->d);
 	for (dmn_t **p = &lp->draining; *p;) {
@@ -710,6 +927,31 @@ static void mhd_due(void *ctx)
 			p = &dm->next;
 		}
 	}
+}
+
+/* Every connection is counted and timed by the guard from its accept to
+ * its close; one it refuses is shut at once and closed by MHD. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	dmn_t *dm = cls;
+	lp_t *lp = dm->lp;
+	const union MHD_ConnectionInfo *fd, *addr, *tls;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		spn_http_guard_close(*socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	tls = lp->s->tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	if (!fd)
+		return;
+	*socket_context = spn_http_guard_open(lp->conns, addr ? addr->client_addr : NULL, fd->connect_fd,
+					      tls ? tls->tls_session : NULL);
+	if (!lp->sweep_at)
+		lp->sweep_at = spn_clock_mono_ms();
 }
 
 static void on_mhd_event(void *ctx, uint32_t events)
@@ -746,7 +988,7 @@ static dmn_t *start_mhd(lp_t *lp, struct sockaddr_storage *ss)
 	struct MHD_OptionItem tls[] = {
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem},
-		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)SPN_TLS_PRIORITIES},
 		{cfg->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)cfg->trust_pem},
 		{MHD_OPTION_END, 0, NULL},
 	};
@@ -765,9 +1007,10 @@ static dmn_t *start_mhd(lp_t *lp, struct sockaddr_storage *ss)
 				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
 				 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 				 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-				 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
-				 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
+				 MHD_OPTION_NOTIFY_CONNECTION, on_connection, dm,
+				 MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)((cfg->limits.idle_ms + 999) / 1000),
+				 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(cfg->limits.max_connections + MHD_LIMIT_SLACK),
 				 MHD_OPTION_ARRAY, cfg->cert_pem ? tls : &tls[4],
 				 MHD_OPTION_END);
 	if (!dm->d) {
@@ -794,6 +1037,7 @@ static void lp_clear(lp_t *lp)
 		lp->draining = dm->next;
 		dmn_stop(dm);
 	}
+	spn_http_guard_conns_free(lp->conns);
 	spn_http_fwd_free(lp->fwd);
 	spn_loop_free(lp->loop);
 	memset(lp, 0, sizeof(*lp));
@@ -806,6 +1050,7 @@ static void server_free(spn_http_server_t *s)
 	pthread_mutex_destroy(&s->qlock);
 	pthread_cond_destroy(&s->qcond);
 	spn_pki_peers_free(s->peers);
+	spn_http_guard_free(s->guard);
 	if (s->root)
 		gnutls_x509_crt_deinit(s->root);
 	free(s);
@@ -824,7 +1069,7 @@ static int start_loops(spn_http_server_t *s, struct sockaddr_storage *ss)
 		spn_loop_timer_t t = {mhd_next, mhd_due, lp};
 		lp->s = s;
 		if ((rc = spn_loop_new(&lp->loop)) || (rc = spn_http_fwd_new(lp->loop, &lp->fwd)) ||
-		    (rc = spn_loop_add_timer(lp->loop, &t))) {
+		    (rc = spn_http_guard_conns_new(s->guard, &lp->conns)) || (rc = spn_loop_add_timer(lp->loop, &t))) {
 			s->n_lps++;
 			return rc;
 		}
@@ -863,6 +1108,7 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 	if (!s)
 		return SPN_ENOMEM;
 	s->cfg = *cfg;
+	spn_http_limits_fill(&s->cfg.limits);
 	s->tls = cfg->cert_pem != NULL;
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_cond_init(&s->qcond, NULL);
@@ -876,7 +1122,7 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 		server_free(s);
 		return rc;
 	}
-	if ((rc = start_workers(s))) {
+	if ((rc = spn_http_guard_new(&s->cfg.limits, &s->guard)) || (rc = start_workers(s))) {
 		server_free(s);
 		return rc;
 	}

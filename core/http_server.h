@@ -14,6 +14,7 @@
 #include "pki_peers.h"
 
 #include "http_fwd.h"
+#include "http_guard.h"
 #include "loop.h"
 
 typedef struct spn_http_server spn_http_server_t;
@@ -49,6 +50,7 @@ typedef struct {
 	const spn_http_route_t *routes;
 	size_t n_routes;
 	size_t max_body;
+	spn_http_limits_t limits; /* a field left 0 takes its default */
 	unsigned workers;       /* threads for async routes (0: 16) */
 	void *user;
 } spn_http_config_t;

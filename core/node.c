@@ -25,6 +25,14 @@ const spn_conf_key_t spn_node_http_keys[] = {
 	{"http", "tls", SPN_CONF_BOOL, 0, 0, NULL},
 	{"http", "port_file", SPN_CONF_STR, 1, 0, NULL},
 	{"http", "max_body", SPN_CONF_UINT, 1024, 16 * 1024 * 1024, NULL},
+	{"http", "max_connections", SPN_CONF_UINT, 16, 1000000, NULL},
+	{"http", "max_connections_per_address", SPN_CONF_UINT, 1, 1000000, NULL},
+	{"http", "body_memory", SPN_CONF_UINT, 1024, 1UL << 40, NULL},
+	{"http", "body_memory_per_address", SPN_CONF_UINT, 1024, 1UL << 40, NULL},
+	{"http", "handshake_timeout", SPN_CONF_DURATION, 1, 300, NULL},
+	{"http", "header_timeout", SPN_CONF_DURATION, 1, 300, NULL},
+	{"http", "idle_timeout", SPN_CONF_DURATION, 1, 3600, NULL},
+	{"http", "min_body_rate", SPN_CONF_UINT, 1, 1UL << 30, NULL},
 	{"tree", "heartbeat_ms", SPN_CONF_UINT, 50, 600000, NULL},
 	{"tree", "deadline_ms", SPN_CONF_UINT, 100, 3600000, NULL},
 	{"tree", "policy", SPN_CONF_ENUM, 0, 0, "round_robin|least_inflight|latency"},
@@ -236,6 +244,45 @@ out:
 	return rc;
 }
 
+/* [http]'s limits on connections and the memory their bodies hold. */
+static int http_limits(const spn_conf_t *c, size_t max_body, spn_http_limits_t *lim)
+{
+	spn_http_limits_t d = {0};
+	unsigned long conns, per_addr, mem, mem_addr, hs, hdr, idle, rate;
+	int rc;
+
+	spn_http_limits_fill(&d);
+	if ((rc = spn_conf_uint(c, "http", "max_connections", d.max_connections, 16, 1000000, &conns)) ||
+	    (rc = spn_conf_uint(c, "http", "max_connections_per_address", d.max_per_address, 1, 1000000, &per_addr)) ||
+	    (rc = spn_conf_uint(c, "http", "body_memory", d.body_memory, 1024, 1UL << 40, &mem)) ||
+	    (rc = spn_conf_uint(c, "http", "body_memory_per_address", d.body_memory_per_address, 1024, 1UL << 40,
+				&mem_addr)) ||
+	    (rc = spn_conf_duration(c, "http", "handshake_timeout", d.handshake_ms / 1000, &hs)) ||
+	    (rc = spn_conf_duration(c, "http", "header_timeout", d.header_ms / 1000, &hdr)) ||
+	    (rc = spn_conf_duration(c, "http", "idle_timeout", d.idle_ms / 1000, &idle)) ||
+	    (rc = spn_conf_uint(c, "http", "min_body_rate", d.min_body_rate, 1, 1UL << 30, &rate)))
+		return rc;
+	/* A limit that refuses every largest body, or a share larger than
+	 * the whole, is a mistake to say at start rather than find later. */
+	if (mem_addr < max_body + 1 || mem < mem_addr)
+		return spn_err(SPN_ECONFIG,
+			       "%s: [http] body_memory_per_address must hold one body of max_body (%zu bytes), and "
+			       "body_memory at least that",
+			       spn_conf_file(c), max_body);
+	if (per_addr > conns)
+		return spn_err(SPN_ECONFIG, "%s: [http] max_connections_per_address is more than max_connections",
+			       spn_conf_file(c));
+	lim->max_connections = (unsigned)conns;
+	lim->max_per_address = (unsigned)per_addr;
+	lim->body_memory = mem;
+	lim->body_memory_per_address = mem_addr;
+	lim->handshake_ms = (unsigned)hs * 1000;
+	lim->header_ms = (unsigned)hdr * 1000;
+	lim->idle_ms = (unsigned)idle * 1000;
+	lim->min_body_rate = rate;
+	return 0;
+}
+
 int spn_node_start(spn_node_t *n)
 {
 	spn_http_config_t cfg = {0};
@@ -248,7 +295,8 @@ int spn_node_start(spn_node_t *n)
 	if ((rc = spn_conf_uint(n->conf, "http", "port", 0, 0, 65535, &port)) ||
 	    (rc = spn_conf_uint(n->conf, "http", "threads", 4, 1, 64, &threads)) ||
 	    (rc = spn_conf_uint(n->conf, "http", "max_body", 1024 * 1024, 1024, 16 * 1024 * 1024, &max_body)) ||
-	    (rc = spn_conf_bool(n->conf, "http", "tls", true, &tls)))
+	    (rc = spn_conf_bool(n->conf, "http", "tls", true, &tls)) ||
+	    (rc = http_limits(n->conf, max_body, &cfg.limits)))
 		return rc;
 	n->tls = tls;
 	if (!tls) {

@@ -193,7 +193,7 @@ wait_for() {
 # members); prints the status, the answer is in $WORK/body.
 route() {
 	dir=$1 json=$2; shift 2
-	req -X POST $(as "$dir") --data "$json" "$@" "$(node_url "$dir")/v1/route"
+	req -X POST $(as "$dir") --json "$json" "$@" "$(node_url "$dir")/v1/route"
 }
 
 # path_is WANT: the path in the last answer, joined with ">".
@@ -287,7 +287,7 @@ signed() {
 	sig=$(openssl pkeyutl -sign -rawin -inkey "$as/node.key" -in "$WORK/sig.in" | base64 -w0 | tr '+/' '-_' | tr -d '=')
 	set -- -X "$method" -H "Spn-Cert: $(openssl x509 -in "$as/node.crt" -outform DER | base64 -w0)" \
 		-H "Spn-Time: $t" -H "Spn-Signature: $sig"
-	[ -z "$body" ] || set -- "$@" --data "$body"
+	[ -z "$body" ] || set -- "$@" --json "$body"
 	curl -sS -o "$WORK/body" -w '%{http_code}' "$@" "$url" 2>"$WORK/curlerr"
 }
 

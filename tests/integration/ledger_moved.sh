@@ -17,7 +17,7 @@ prepare() {
 }
 # enroll_rest DIR ID: sends it to the PSP in DIR; prints the status, leaves
 # the answer in $WORK/body.
-enroll_rest() { req -X POST --data-binary @"$WORK/$2.json" "$(node_url "$1")/v1/enroll"; }
+enroll_rest() { req -X POST --json @"$WORK/$2.json" "$(node_url "$1")/v1/enroll"; }
 serial() { $PY -c "import json; print(json.load(open('$WORK/body'))['serial'])"; }
 
 # holds FILE SERIALS...: every serial is a certificate in the ledger FILE.
@@ -47,9 +47,9 @@ check "and in the copy saved next to the path" holds "$(ls "$P"/ledger.db.rescue
 check "the refused one is in neither" test "$(sqlite3 "$P/ledger-elsewhere.db" "SELECT COUNT(*) FROM certs WHERE node_id = 'n5'")" = 0
 check "the copy is readable by its owner only" test "$(stat -c %a "$(ls "$P"/ledger.db.rescued-* | head -n 1)")" = 600
 s1=$(echo $answered | cut -d' ' -f1)
-is "a revocation is refused too" 503 ledger_lost $(as "$P") -X POST --data "{\"serial\":\"$s1\"}" "$(node_url "$P")/v1/revoke"
+is "a revocation is refused too" 503 ledger_lost $(as "$P") -X POST --json "{\"serial\":\"$s1\"}" "$(node_url "$P")/v1/revoke"
 check "and n1 is still valid in the moved file" test "$(sqlite3 "$P/ledger-elsewhere.db" "SELECT status FROM certs WHERE serial = '$s1'")" = 0
-is "a token is refused too" 503 ledger_lost $(as "$P") -X POST --data '{"node":"n6","role":"spn","trust":1}' "$(node_url "$P")/v1/token"
+is "a token is refused too" 503 ledger_lost $(as "$P") -X POST --json '{"node":"n6","role":"spn","trust":1}' "$(node_url "$P")/v1/token"
 is "spnd keeps serving" 200 "" "$(node_url "$P")/v1/health"
 check "no new ledger was made at the path" test ! -e "$P/ledger.db"
 node_stop "$P"

@@ -51,5 +51,5 @@ chmod 0600 "$WORK/node-pass"
 check "spnd starts with the passphrase from [node] key_passphrase_file" node_start "$P"
 is "it serves" 200 "" "$(node_url "$P")/v1/health"
 check "a token minted over REST is signed with the key it read" sh -c \
-	"curl -sS --cacert '$CA' --cert '$P/node.crt' --key '$P/node.key' --pass '$NODE_PASS' -X POST --data '{\"node\":\"m2\",\"role\":\"spn\",\"trust\":1,\"services\":[\"echo\"]}' '$(node_url "$P")/v1/token' | grep -q '\"token\":\"spn1\\.'"
+	"curl -sS --cacert '$CA' --cert '$P/node.crt' --key '$P/node.key' --pass '$NODE_PASS' -X POST --json '{\"node\":\"m2\",\"role\":\"spn\",\"trust\":1,\"services\":[\"echo\"]}' '$(node_url "$P")/v1/token' | grep -q '\"token\":\"spn1\\.'"
 check "spnctl tree reads the passphrase from the same file" sh -c "setsid -w '$SPNCTL' tree -c '$C' -F json </dev/null | grep -q '\"node\":\"psp\"'"

@@ -22,7 +22,7 @@ status_of() { sqlite3 "$DB" "SELECT status FROM certs WHERE node_id = '$1'"; }
 psp() { echo "--cert $G/node.crt --key $G/node.key"; }
 adm() { echo "--cert $WORK/adm-1.crt --key $WORK/adm-1.key"; }
 
-is "the PSP revokes web-1" 200 "" $(psp) -X POST --data "{\"serial\":\"$(serial_of web-1)\",\"reason\":\"keyCompromise\"}" "$U"
+is "the PSP revokes web-1" 200 "" $(psp) -X POST --json "{\"serial\":\"$(serial_of web-1)\",\"reason\":\"keyCompromise\"}" "$U"
 check "the answer says revoked" grep -q '"status":"revoked"' "$WORK/body"
 check "the ledger records the revocation and who asked" \
 	test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM events WHERE kind = 'requested' AND serial = '$(serial_of web-1)' AND detail = 'by psp'")" = 1
@@ -31,28 +31,28 @@ base=$(events)
 # nothing_recorded NAME: no revoke or requested event was added.
 nothing_recorded() { if [ "$(events)" = "$base" ]; then ok "$1: nothing recorded"; else not_ok "$1: an event was recorded"; fi; }
 
-is "an unknown serial: 404" 404 not_found $(psp) -X POST --data '{"serial":"4021b81664b856f312885901d37f889a"}' "$U"
+is "an unknown serial: 404" 404 not_found $(psp) -X POST --json '{"serial":"4021b81664b856f312885901d37f889a"}' "$U"
 nothing_recorded "unknown serial"
-is "a malformed serial: 400" 400 invalid $(psp) -X POST --data '{"serial":"not-a-serial"}' "$U"
+is "a malformed serial: 400" 400 invalid $(psp) -X POST --json '{"serial":"not-a-serial"}' "$U"
 nothing_recorded "malformed serial"
-is "an empty serial: 400" 400 invalid $(psp) -X POST --data '{"serial":""}' "$U"
+is "an empty serial: 400" 400 invalid $(psp) -X POST --json '{"serial":""}' "$U"
 nothing_recorded "empty serial"
-is "an administrator revoking what it did not accept: 403" 403 denied $(adm) -X POST --data "{\"serial\":\"$(serial_of other-1)\"}" "$U"
+is "an administrator revoking what it did not accept: 403" 403 denied $(adm) -X POST --json "{\"serial\":\"$(serial_of other-1)\"}" "$U"
 nothing_recorded "another's member"
 check "other-1 is still valid" test "$(status_of other-1)" = 0
-is "a second revocation of web-1: 409" 409 state $(psp) -X POST --data "{\"serial\":\"$(serial_of web-1)\"}" "$U"
+is "a second revocation of web-1: 409" 409 state $(psp) -X POST --json "{\"serial\":\"$(serial_of web-1)\"}" "$U"
 nothing_recorded "second revocation"
-is "an unknown reason: 400" 400 invalid $(psp) -X POST --data "{\"serial\":\"$(serial_of other-1)\",\"reason\":\"because\"}" "$U"
+is "an unknown reason: 400" 400 invalid $(psp) -X POST --json "{\"serial\":\"$(serial_of other-1)\",\"reason\":\"because\"}" "$U"
 nothing_recorded "unknown reason"
 
 # The administrator's own member, its serial in upper case: carried out.
 upper=$(serial_of kid-1 | tr a-f A-F)
-is "adm-1 revokes kid-1 (serial in upper case)" 200 "" $(adm) -X POST --data "{\"serial\":\"$upper\"}" "$U"
+is "adm-1 revokes kid-1 (serial in upper case)" 200 "" $(adm) -X POST --json "{\"serial\":\"$upper\"}" "$U"
 check "kid-1 is revoked" test "$(status_of kid-1)" = 1
 check "and the ledger says adm-1 asked" \
 	test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM events WHERE kind = 'requested' AND serial = '$(serial_of kid-1)' AND detail = 'by adm-1'")" = 1
 base=$(events)
-is "then an unknown serial again: 404" 404 not_found $(adm) -X POST --data '{"serial":"00ff"}' "$U"
+is "then an unknown serial again: 404" 404 not_found $(adm) -X POST --json '{"serial":"00ff"}' "$U"
 nothing_recorded "unknown serial after the administrator's revocation"
 check "only the two revocations asked for are recorded" \
 	test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM events WHERE kind = 'requested'")" = 2

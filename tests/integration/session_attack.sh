@@ -24,7 +24,7 @@ diag "session $SID with $PROV"
 # seal MID SEQ TEXT: a section for the session, as the client writes it.
 seal() { "$JWE_TOOL" seal "$KP" "$SID" hospital "$PROV" "$ME" "$1" "$2" "$3"; }
 # send MID SECTION: the message through the entry node; the answer in $WORK/body.
-send() { req -X POST --data "{\"id\":\"$1\",\"sections\":[\"$2\"]}" "$G/v1/message" >/dev/null; }
+send() { req -X POST --json "{\"id\":\"$1\",\"sections\":[\"$2\"]}" "$G/v1/message" >/dev/null; }
 # field F: F of the first reply ("section", "error", "message").
 field() { $PY -c "import json; print(json.load(open('$WORK/body'))['replies'][0].get('$1', ''))"; }
 # opened: the first reply opened with the key toward the client.
@@ -101,8 +101,8 @@ while [ $i -lt 72 ]; do send "m-$((i + 10))" "$(seal "m-$((i + 10))" $i "beat $i
 check "seventy more messages are answered" test -n "$(field section)"
 attack "then the first one, long forgotten, is refused as a replay" m-1 "$s1" "replay: .*(too old|no longer kept)"
 attack "an envelope whose id is not the section's is refused" m-other "$(seal m-5 200 x)" "invalid: .*message id"
-is "a message that is not JSON gets 400 and a reason" 400 invalid -X POST --data '{"id":' "$G/v1/message"
-is "one without sections too" 400 invalid -X POST --data '{"id":"m-1","sections":[]}' "$G/v1/message"
+is "a message that is not JSON gets 400 and a reason" 400 invalid -X POST --json '{"id":' "$G/v1/message"
+is "one without sections too" 400 invalid -X POST --json '{"id":"m-1","sections":[]}' "$G/v1/message"
 is "the entry node is still serving" 200 "" "$G/v1/health"
 
 # The client refuses a provider the CRL it holds lists as revoked: the CRL

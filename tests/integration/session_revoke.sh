@@ -27,7 +27,7 @@ open() { "$SESSION_PROBE" "$G" "$CA" hospital "$2/node.crt" "$2/node.key" >"$WOR
 send() {
 	read -r sid prov kp kc me <"$WORK/$1.session"
 	sec=$("$JWE_TOOL" seal "$kp" "$sid" hospital "$prov" "$me" "$2" "$3" "$4")
-	req -X POST --data "{\"id\":\"$2\",\"sections\":[\"$sec\"]}" "$G/v1/message" >/dev/null
+	req -X POST --json "{\"id\":\"$2\",\"sections\":[\"$sec\"]}" "$G/v1/message" >/dev/null
 }
 # field F: F of the first reply ("section", "error").
 field() { $PY -c "import json; print(json.load(open('$WORK/body'))['replies'][0].get('$1', ''))"; }

@@ -23,19 +23,19 @@ refuse "curl without the group's root refuses the server" "certificate|SSL" curl
 "$SPNCTL" csr --key "$WORK/n.key" --id web-1 --name 127.0.0.1 -o "$WORK/n.csr"
 tok=$(ctl token -c "$C" --id web-1 --role spn --trust 3 --services echo)
 $PY -c "import json,sys; print(json.dumps({'csr': open(sys.argv[1]).read(), 'token': sys.argv[2]}))" "$WORK/n.csr" "$tok" >"$WORK/enroll.json"
-is "enroll with CSR and token" 201 "" -X POST --data-binary @"$WORK/enroll.json" "$U/v1/enroll"
+is "enroll with CSR and token" 201 "" -X POST --json @"$WORK/enroll.json" "$U/v1/enroll"
 $PY -c "import json; d=json.load(open('$WORK/body')); open('$WORK/n.crt','w').write(d['certificate'])"
 check "the issued certificate verifies with openssl" openssl verify -CAfile "$CA" "$WORK/n.crt"
-is "the same token again: 409" 409 "" -X POST --data-binary @"$WORK/enroll.json" "$U/v1/enroll"
-is "malformed JSON: 400" 400 invalid -X POST --data "{bad" "$U/v1/enroll"
-is "unknown field: 400" 400 invalid -X POST --data '{"csr":"x","token":"y","extra":1}' "$U/v1/enroll"
-is "a bad CSR: 400" 400 bad_csr -X POST --data "{\"csr\":\"hello\",\"token\":\"$tok\"}" "$U/v1/enroll"
+is "the same token again: 409" 409 "" -X POST --json @"$WORK/enroll.json" "$U/v1/enroll"
+is "malformed JSON: 400" 400 invalid -X POST --json "{bad" "$U/v1/enroll"
+is "unknown field: 400" 400 invalid -X POST --json '{"csr":"x","token":"y","extra":1}' "$U/v1/enroll"
+is "a bad CSR: 400" 400 bad_csr -X POST --json "{\"csr\":\"hello\",\"token\":\"$tok\"}" "$U/v1/enroll"
 head -c 200000 /dev/zero | tr '\0' 'a' >"$WORK/big"
-is "an oversized body: 413" 413 too_big -X POST --data-binary @"$WORK/big" "$U/v1/enroll"
+is "an oversized body: 413" 413 too_big -X POST --json @"$WORK/big" "$U/v1/enroll"
 is "an unknown endpoint: 404" 404 not_found "$U/v1/nothing"
 is "a wrong method: 405" 405 method_not_allowed -X DELETE "$U/v1/health"
 tok2=$(ctl token -c "$C" --id band-1 --role client --trust 1)
-is "pseudo-CSR with a CA-generated key" 201 "" -X POST --data "{\"request\":{\"node_id\":\"band-1\"},\"token\":\"$tok2\"}" "$U/v1/enroll/pseudo"
+is "pseudo-CSR with a CA-generated key" 201 "" -X POST --json "{\"request\":{\"node_id\":\"band-1\"},\"token\":\"$tok2\"}" "$U/v1/enroll/pseudo"
 $PY -c "import json,base64; d=json.load(open('$WORK/body')); open('$WORK/band.p12','wb').write(base64.b64decode(d['pkcs12'])); open('$WORK/band.pass','w').write(d['passphrase'])"
 check "the bundle opens with openssl pkcs12" openssl pkcs12 -in "$WORK/band.p12" -passin "file:$WORK/band.pass" -nodes -out /dev/null
 
@@ -47,8 +47,8 @@ check "the list holds web-1" grep -q '"node":"web-1"' "$WORK/body"
 serial=$($PY -c "import json; print([c['serial'] for c in json.load(open('$WORK/body')) if c['node']=='web-1'][0])")
 new_group "$WORK/other" other
 is "a client certificate from another group: 403" 403 denied --cert "$WORK/other/node.crt" --key "$WORK/other/node.key" "$U/v1/certs"
-is "a member cannot revoke: 403" 403 denied --cert "$WORK/n.crt" --key "$WORK/n.key" -X POST --data "{\"serial\":\"$serial\"}" "$U/v1/revoke"
-is "the PSP revokes web-1" 200 "" --cert "$G/node.crt" --key "$G/node.key" -X POST --data "{\"serial\":\"$serial\",\"reason\":\"keyCompromise\"}" "$U/v1/revoke"
+is "a member cannot revoke: 403" 403 denied --cert "$WORK/n.crt" --key "$WORK/n.key" -X POST --json "{\"serial\":\"$serial\"}" "$U/v1/revoke"
+is "the PSP revokes web-1" 200 "" --cert "$G/node.crt" --key "$G/node.key" -X POST --json "{\"serial\":\"$serial\",\"reason\":\"keyCompromise\"}" "$U/v1/revoke"
 is "the CRL now lists it" 200 "" "$U/v1/crl"
 check "openssl verify -crl_check refuses web-1" sh -c "! openssl verify -crl_check -CAfile '$CA' -CRLfile '$WORK/body' '$WORK/n.crt' >/dev/null 2>&1"
 is "a revoked node's certificate is refused" 403 denied --cert "$WORK/n.crt" --key "$WORK/n.key" "$U/v1/certs"
@@ -60,7 +60,7 @@ ctl revoke -c "$C" --reason keyCompromise "$old" 2>/dev/null; rm -f "$WORK/adm-1
 enroll "$C" adm-1 admin 8 ""
 is "the revoked certificate of a re-enrolled admin is refused" 403 denied --cert "$WORK/adm-1-old.crt" --key "$WORK/adm-1-old.key" "$U/v1/certs"
 is "its new certificate is accepted" 200 "" --cert "$WORK/adm-1.crt" --key "$WORK/adm-1.key" "$U/v1/certs"
-is "a GET with a body is refused" 413 too_big --data-binary @"$WORK/enroll.json" -X GET "$U/v1/health"
+is "a GET with a body is refused" 413 too_big --json @"$WORK/enroll.json" -X GET "$U/v1/health"
 is "still serving after all of that" 200 "" "$U/v1/health"
 
 kill -TERM $SPND_PID

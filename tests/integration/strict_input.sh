@@ -37,41 +37,41 @@ carried() { $PY -c "import json; print(json.load(open('$WORK/body')).get('${2:-c
 top() { $PY -c "import json; print(json.load(open('$WORK/body')).get('$1', ''))"; }
 # sends NAME MID SECTION WANT: one section through gate; its reply's error is WANT.
 sends() {
-	st=$(req -X POST --data "{\"id\":\"$2\",\"sections\":[\"$3\"]}" "$G/v1/message")
+	st=$(req -X POST --json "{\"id\":\"$2\",\"sections\":[\"$3\"]}" "$G/v1/message")
 	got=$(item error)
 	if [ "$st" = 200 ] && [ "$got" = "$4" ]; then ok "$1 ($4)"; diag "$(item message)"; else
 		not_ok "$1: $st '$got'"; awk '{print "#   " $0}' "$WORK/body"; fi
 }
 
 raw "$(hdr m-0 0)" >"$WORK/s0"
-req -X POST --data "{\"id\":\"m-0\",\"sections\":[\"$(cat "$WORK/s0")\"]}" "$G/v1/message" >/dev/null
+req -X POST --json "{\"id\":\"m-0\",\"sections\":[\"$(cat "$WORK/s0")\"]}" "$G/v1/message" >/dev/null
 check "a section written by hand is answered" test -n "$(item section)"
 
 # --- a member twice ---------------------------------------------------------
 sends "a header with alg twice (none, then dir) is refused" m-1 "$(raw "$(alg_as '{"alg":"none"' m-1 1 | sed 's/}$/,"alg":"dir"}/')")" invalid
 sends "a header with to twice is refused" m-2 "$(raw "$(hdr m-2 2 ",\"to\":\"$PROV\"")")" invalid
 K=$($PY -c "import base64; print(base64.urlsafe_b64encode(bytes(range(1, 33))).rstrip(b'=').decode())")
-is "the session call: its control" 200 "" -X POST --data "{\"client_key\":\"$K\",\"sessions\":[{\"session\":\"s-c\",\"service\":\"nosuch\"}]}" "$G/v1/session"
+is "the session call: its control" 200 "" -X POST --json "{\"client_key\":\"$K\",\"sessions\":[{\"session\":\"s-c\",\"service\":\"nosuch\"}]}" "$G/v1/session"
 is "the session call with client_key twice" 400 invalid -X POST \
-	--data "{\"client_key\":\"$K\",\"sessions\":[{\"session\":\"s-c\",\"service\":\"nosuch\"}],\"client_key\":\"$K\"}" "$G/v1/session"
-is "the message: its control" 200 "" -X POST --data '{"id":"m-c","sections":["a.b.c.d.e"]}' "$G/v1/message"
-is "the message with id twice" 400 invalid -X POST --data '{"id":"m-c","sections":["a.b.c.d.e"],"id":"m-d"}' "$G/v1/message"
-is "the routing request: its control" 404 no_provider -X POST --data '{"kind":"session","service":"nosuch"}' "$G/v1/route"
-is "the routing request with service twice" 400 invalid -X POST --data '{"kind":"session","service":"nosuch","service":"nosuch"}' "$G/v1/route"
+	--json "{\"client_key\":\"$K\",\"sessions\":[{\"session\":\"s-c\",\"service\":\"nosuch\"}],\"client_key\":\"$K\"}" "$G/v1/session"
+is "the message: its control" 200 "" -X POST --json '{"id":"m-c","sections":["a.b.c.d.e"]}' "$G/v1/message"
+is "the message with id twice" 400 invalid -X POST --json '{"id":"m-c","sections":["a.b.c.d.e"],"id":"m-d"}' "$G/v1/message"
+is "the routing request: its control" 404 no_provider -X POST --json '{"kind":"session","service":"nosuch"}' "$G/v1/route"
+is "the routing request with service twice" 400 invalid -X POST --json '{"kind":"session","service":"nosuch","service":"nosuch"}' "$G/v1/route"
 PU=$(node_url "$P")
-is "enrollment: its control" 400 bad_token -X POST --data '{"csr":"hello","token":"spn1.x.y"}' "$PU/v1/enroll"
-is "enrollment with token twice" 400 invalid -X POST --data '{"csr":"hello","token":"spn1.x.y","token":"spn1.x.y"}' "$PU/v1/enroll"
-is "a pseudo-CSR: its control" 400 bad_token -X POST --data '{"request":{"node_id":"band-9"},"token":"spn1.x.y"}' "$PU/v1/enroll/pseudo"
+is "enrollment: its control" 400 bad_token -X POST --json '{"csr":"hello","token":"spn1.x.y"}' "$PU/v1/enroll"
+is "enrollment with token twice" 400 invalid -X POST --json '{"csr":"hello","token":"spn1.x.y","token":"spn1.x.y"}' "$PU/v1/enroll"
+is "a pseudo-CSR: its control" 400 bad_token -X POST --json '{"request":{"node_id":"band-9"},"token":"spn1.x.y"}' "$PU/v1/enroll/pseudo"
 is "a pseudo-CSR with node_id twice" 400 invalid -X POST \
-	--data '{"request":{"node_id":"band-9","node_id":"band-8"},"token":"spn1.x.y"}' "$PU/v1/enroll/pseudo"
+	--json '{"request":{"node_id":"band-9","node_id":"band-8"},"token":"spn1.x.y"}' "$PU/v1/enroll/pseudo"
 AU=$(node_url "$WORK/adm1")
-is "a token request: its control" 201 "" $(as "$WORK/adm1") -X POST --data '{"node":"n-9","role":"spn","trust":1}' "$AU/v1/token"
+is "a token request: its control" 201 "" $(as "$WORK/adm1") -X POST --json '{"node":"n-9","role":"spn","trust":1}' "$AU/v1/token"
 is "a token request with trust twice" 400 invalid $(as "$WORK/adm1") -X POST \
-	--data '{"node":"n-9","role":"spn","trust":1,"trust":1}' "$AU/v1/token"
-is "a revocation: its control" 404 not_found $(as "$P") -X POST --data '{"serial":"0123"}' "$PU/v1/revoke"
-is "a revocation with serial twice" 400 invalid $(as "$P") -X POST --data '{"serial":"0123","serial":"0123"}' "$PU/v1/revoke"
-is "a renewal: its control" 400 bad_certificate $(as "$WORK/bank1") -X POST --data '{"csr":"x","certificate":"x"}' "$PU/v1/renew"
-is "a renewal with csr twice" 400 invalid $(as "$WORK/bank1") -X POST --data '{"csr":"x","csr":"x","certificate":"x"}' "$PU/v1/renew"
+	--json '{"node":"n-9","role":"spn","trust":1,"trust":1}' "$AU/v1/token"
+is "a revocation: its control" 404 not_found $(as "$P") -X POST --json '{"serial":"0123"}' "$PU/v1/revoke"
+is "a revocation with serial twice" 400 invalid $(as "$P") -X POST --json '{"serial":"0123","serial":"0123"}' "$PU/v1/revoke"
+is "a renewal: its control" 400 bad_certificate $(as "$WORK/bank1") -X POST --json '{"csr":"x","certificate":"x"}' "$PU/v1/renew"
+is "a renewal with csr twice" 400 invalid $(as "$WORK/bank1") -X POST --json '{"csr":"x","csr":"x","certificate":"x"}' "$PU/v1/renew"
 
 # A join token whose claims say trust twice, signed by the PSP's own key: the
 # PSP would have issued it at the last one (100).
@@ -80,9 +80,9 @@ is "a renewal with csr twice" 400 invalid $(as "$WORK/bank1") -X POST --data '{"
 tok=$(ctl token -c "$P/spnd.conf" --id dup-1 --role spn --trust 0)
 twice=$($PY "$top_srcdir/tests/integration/forge_token.py" "$tok" "$P/node.key" +trust=100)
 $PY -c "import json,sys; print(json.dumps({'csr': open(sys.argv[1]).read(), 'token': sys.argv[2]}))" "$WORK/d.csr" "$twice" >"$WORK/enroll.json"
-is "a PSP-signed token with trust twice is refused" 400 bad_token -X POST --data-binary @"$WORK/enroll.json" "$PU/v1/enroll"
+is "a PSP-signed token with trust twice is refused" 400 bad_token -X POST --json @"$WORK/enroll.json" "$PU/v1/enroll"
 $PY -c "import json,sys; print(json.dumps({'csr': open(sys.argv[1]).read(), 'token': sys.argv[2]}))" "$WORK/d.csr" "$tok" >"$WORK/enroll.json"
-is "the same token without it is issued" 201 "" -X POST --data-binary @"$WORK/enroll.json" "$PU/v1/enroll"
+is "the same token without it is issued" 201 "" -X POST --json @"$WORK/enroll.json" "$PU/v1/enroll"
 check "at trust 0" sh -c "$PY -c \"import json; print(json.load(open('$WORK/body'))['certificate'])\" | openssl x509 -noout -ext subjectAltName | grep -q 'trust=0&'"
 
 # --- sequence numbers past 2^63 ------------------------------------------
@@ -98,19 +98,19 @@ sends "an unknown member with dir/A256GCM is still invalid" m-7 "$(raw "$(hdr m-
 
 # --- ids over their length ---------------------------------------------------
 is "a session id of 65 characters: 400" 400 invalid -X POST \
-	--data "{\"client_key\":\"$K\",\"sessions\":[{\"session\":\"$LONG65\",\"service\":\"bank\"}]}" "$G/v1/session"
+	--json "{\"client_key\":\"$K\",\"sessions\":[{\"session\":\"$LONG65\",\"service\":\"bank\"}]}" "$G/v1/session"
 is "a service name of 33 characters: 400" 400 invalid -X POST \
-	--data "{\"client_key\":\"$K\",\"sessions\":[{\"session\":\"s-1\",\"service\":\"$(echo "$LONG65" | cut -c1-33)\"}]}" "$G/v1/session"
-is "a message id of 65 characters: 400" 400 invalid -X POST --data "{\"id\":\"$LONG65\",\"sections\":[\"a.b.c.d.e\"]}" "$G/v1/message"
+	--json "{\"client_key\":\"$K\",\"sessions\":[{\"session\":\"s-1\",\"service\":\"$(echo "$LONG65" | cut -c1-33)\"}]}" "$G/v1/session"
+is "a message id of 65 characters: 400" 400 invalid -X POST --json "{\"id\":\"$LONG65\",\"sections\":[\"a.b.c.d.e\"]}" "$G/v1/message"
 sends "an author (from) of 64 characters" m-8 "$(raw "$(hdr m-8 8 | sed "s/\"from\":\"$ME\"/\"from\":\"$(echo "$LONG65" | cut -c1-64)\"/")")" invalid
 is "the routing request with a service of 33 characters: 400" 400 invalid -X POST \
-	--data "{\"kind\":\"session\",\"service\":\"$(echo "$LONG65" | cut -c1-33)\"}" "$G/v1/route"
+	--json "{\"kind\":\"session\",\"service\":\"$(echo "$LONG65" | cut -c1-33)\"}" "$G/v1/route"
 
 # --- a small-order client key -------------------------------------------------
 for pt in 0000000000000000000000000000000000000000000000000000000000000000 \
 	ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f; do
 	sk=$($PY -c "import base64,sys; print(base64.urlsafe_b64encode(bytes.fromhex(sys.argv[1])).rstrip(b'=').decode())" "$pt")
-	st=$(req -X POST --data "{\"client_key\":\"$sk\",\"sessions\":[{\"session\":\"s-so-${pt%"${pt#??}"}\",\"service\":\"bank\"}]}" "$G/v1/session")
+	st=$(req -X POST --json "{\"client_key\":\"$sk\",\"sessions\":[{\"session\":\"s-so-${pt%"${pt#??}"}\",\"service\":\"bank\"}]}" "$G/v1/session")
 	got=$($PY -c "import json; print(json.load(open('$WORK/body'))['sessions'][0].get('error', ''))")
 	check "a small-order client_key ($(echo "$pt" | cut -c1-8)…) is the client's error: invalid" test "$st/$got" = "200/invalid"
 done
@@ -120,14 +120,14 @@ direct=$(raw "$(hdr m-9 9)")
 again=$(raw "$(hdr m-9 10)")
 for try in first again; do
 	is "a carried section for the provider and session called directly: 400 ($try)" 400 invalid -X POST \
-		--data "{\"id\":\"m-9\",\"sections\":[\"$direct\"],\"carry\":[\"$again\"]}" "$G/v1/message"
+		--json "{\"id\":\"m-9\",\"sections\":[\"$direct\"],\"carry\":[\"$again\"]}" "$G/v1/message"
 done
 # Past the entry node (a request routed by hand): the provider answers the
 # carried section invalid, records that, and a retry gets the same.
 s10=$(raw "$(hdr m-10 11)"); c10=$(raw "$(hdr m-10 12)")
 body="{\"kind\":\"section\",\"service\":\"bank\",\"node\":\"$PROV\",\"payload\":{\"section\":\"$s10\",\"carry\":[\"$c10\"]}}"
 for try in first again; do
-	st=$(req -X POST --data "$body" "$G/v1/route")
+	st=$(req -X POST --json "$body" "$G/v1/route")
 	check "routed by hand, the carried one is answered invalid by the provider ($try)" \
 		test "$st/$(carried error client_replies)" = "200/invalid"
 	top section >"$WORK/m10.$try"
@@ -137,6 +137,6 @@ check "the section it came with is answered, the second time from the record" \
 
 # --- the registry: its reader too --------------------------------------------
 sync() { printf '{"url":"%s","version":%s,"full":true,"nodes":[]%s}' "$G" "$1" "${2:-}"; }
-is "a registry sync with version twice" 400 invalid $(as "$WORK/gate") -X POST --data "$(sync 900 ',"version":901')" "$PU/v1/tree/sync"
-is "the same without it is taken" 200 "" $(as "$WORK/gate") -X POST --data "$(sync 900)" "$PU/v1/tree/sync"
+is "a registry sync with version twice" 400 invalid $(as "$WORK/gate") -X POST --json "$(sync 900 ',"version":901')" "$PU/v1/tree/sync"
+is "the same without it is taken" 200 "" $(as "$WORK/gate") -X POST --json "$(sync 900)" "$PU/v1/tree/sync"
 is "still serving" 200 "" "$G/v1/health"

@@ -20,7 +20,7 @@ check "all registered at the PSP" wait_for 10 up
 flow() {
 	i=0
 	while [ $i -lt 80 ]; do
-		curl -sS --cacert "$CA" -o "$WORK/flow.body" -w '%{http_code} ' -X POST $(as "$WORK/e1") --data '{"service":"c"}' \
+		curl -sS --cacert "$CA" -o "$WORK/flow.body" -w '%{http_code} ' -X POST $(as "$WORK/e1") --json '{"service":"c"}' \
 			"$(node_url "$WORK/e1")/v1/route" >>"$WORK/flow.status" 2>/dev/null
 		$PY -c "import json; print(json.load(open('$WORK/flow.body')).get('handled_by','-'))" >>"$WORK/flow.by" 2>/dev/null
 		sleep 0.05
@@ -70,7 +70,7 @@ check "requests for C now go to c3" sh -c "[ \"\$($PY -c \"import json; print(js
 # Revocation over REST by the administrator that accepted c3: every node
 # refuses it within a second.
 serial=$(openssl x509 -in "$WORK/c3/node.crt" -noout -serial | cut -d= -f2)
-is "adm1 revokes c3 at the PSP" 200 "" -X POST $(as "$WORK/adm1") --data "{\"serial\":\"$serial\",\"reason\":\"keyCompromise\"}" "$(node_url "$P")/v1/revoke"
+is "adm1 revokes c3 at the PSP" 200 "" -X POST $(as "$WORK/adm1") --json "{\"serial\":\"$serial\",\"reason\":\"keyCompromise\"}" "$(node_url "$P")/v1/revoke"
 refused_by() { # refused_by DIR: DIR answers c3's certificate with 403 revoked
 	[ "$(req $(as "$WORK/c3") "$(node_url "$1")/v1/tree")" = 403 ] && grep -q '"error":"revoked"' "$WORK/body"
 }
@@ -80,7 +80,7 @@ check "e1 refuses c3 within a second" wait_for 1 refused_by "$WORK/e1"
 check "the PSP refuses c3" refused_by "$P"
 check "c3 is dropped from adm1's registry" wait_for 2 gone "$WORK/adm1" c3
 check "adm1 serves the new CRL, which lists c3" sh -c "curl -sS --cacert '$CA' '$(node_url "$WORK/adm1")/v1/crl' | openssl crl -noout -text | grep -qi '$serial'"
-is "no provider for C is left" 404 no_provider -X POST $(as "$WORK/e1") --data '{"service":"c"}' "$(node_url "$WORK/e1")/v1/route"
+is "no provider for C is left" 404 no_provider -X POST $(as "$WORK/e1") --json '{"service":"c"}' "$(node_url "$WORK/e1")/v1/route"
 
 # Revocation with spnctl on the PSP's machine, while spnd runs.
 e1serial=$(openssl x509 -in "$WORK/e1/node.crt" -noout -serial | cut -d= -f2)
@@ -102,7 +102,7 @@ check "adm1 sent its whole registry again" grep -q 'registry: child adm1 registe
 # A revoked administrator: its parent refuses it, and the CRL that says so
 # still reaches the nodes below it, which refuse it too.
 a1serial=$(openssl x509 -in "$WORK/adm1/node.crt" -noout -serial | cut -d= -f2)
-is "the PSP revokes adm1" 200 "" -X POST $(as "$P") --data "{\"serial\":\"$a1serial\"}" "$(node_url "$P")/v1/revoke"
+is "the PSP revokes adm1" 200 "" -X POST $(as "$P") --json "{\"serial\":\"$a1serial\"}" "$(node_url "$P")/v1/revoke"
 refused_adm1() { [ "$(req $(as "$WORK/adm1") "$(node_url "$WORK/c4")/v1/tree")" = 403 ] && grep -q '"error":"revoked"' "$WORK/body"; }
 check "c4, below adm1, refuses adm1" wait_for 3 refused_adm1
 check "adm1 was told by its parent" grep -q 'refused this node' "$WORK/adm1/spnd.log"

@@ -34,9 +34,9 @@ if grep -q 'enrollment refused at adm2' "$WORK/adm2/spnd.log"; then not_ok "the 
 "$SPNCTL" keygen -o "$WORK/x2.key" 2>/dev/null
 "$SPNCTL" csr --key "$WORK/x2.key" --id x1 --name 127.0.0.1 -o "$WORK/x2.csr"
 $PY -c "import json,sys; print(json.dumps({'csr': open(sys.argv[1]).read(), 'token': sys.argv[2]}))" "$WORK/x2.csr" "$tok" >"$WORK/x2.json"
-is "a token minted by adm1 sent to adm2" 403 denied -X POST --data-binary @"$WORK/x2.json" "$(node_url "$WORK/adm2")/v1/enroll"
+is "a token minted by adm1 sent to adm2" 403 denied -X POST --json @"$WORK/x2.json" "$(node_url "$WORK/adm2")/v1/enroll"
 check "adm2 says where it belongs" grep -q 'minted by adm1: send the request to adm1' "$WORK/body"
-is "an administrator's token sent straight to the PSP" 403 denied -X POST --data-binary @"$WORK/x2.json" "$(node_url "$P")/v1/enroll"
+is "an administrator's token sent straight to the PSP" 403 denied -X POST --json @"$WORK/x2.json" "$(node_url "$P")/v1/enroll"
 refuse "a token that is not one" "join token" enroll_to "$WORK/x4" "$(node_url "$WORK/adm1")" "spn1.garbage"
 forged=$($PY "$top_srcdir/tests/integration/forge_token.py" "$tok" "$WORK/m1/node.key" by=adm1)
 refuse "a token signed by another key" "signature" enroll_to "$WORK/x5" "$(node_url "$WORK/adm1")" "$forged"
@@ -57,23 +57,23 @@ refuse "and only once" "already (used|holds a valid certificate)" enroll_to "$WO
 # The endorsement chain as the PSP sees it.
 $PY -c "import json,sys; print(json.dumps({'csr': open(sys.argv[1]).read(), 'token': sys.argv[2], 'endorsed_by': [{'node':'adm1','sig':'AAAA'}]}))" \
 	"$WORK/m1/node.crt" "$(mint "$WORK/adm1" x10 spn 3 a)" >"$WORK/fake.json"
-is "an endorsement that does not verify" 400 bad_signature -X POST $(as "$WORK/adm1") --data-binary @"$WORK/fake.json" "$(node_url "$P")/v1/enroll"
-is "a member that is not an administrator cannot relay" 403 denied -X POST $(as "$WORK/m1") --data-binary @"$WORK/fake.json" "$(node_url "$P")/v1/enroll"
-is "an endorsed request from an administrator that is not the last endorser" 403 denied -X POST $(as "$WORK/adm2") --data-binary @"$WORK/fake.json" "$(node_url "$P")/v1/enroll"
+is "an endorsement that does not verify" 400 bad_signature -X POST $(as "$WORK/adm1") --json @"$WORK/fake.json" "$(node_url "$P")/v1/enroll"
+is "a member that is not an administrator cannot relay" 403 denied -X POST $(as "$WORK/m1") --json @"$WORK/fake.json" "$(node_url "$P")/v1/enroll"
+is "an endorsed request from an administrator that is not the last endorser" 403 denied -X POST $(as "$WORK/adm2") --json @"$WORK/fake.json" "$(node_url "$P")/v1/enroll"
 
 # Tokens over REST: the administrator's own operator, not its members.
 is "adm1's operator mints a token over REST" 201 "" -X POST $(as "$WORK/adm1") \
-	--data '{"node":"x11","role":"spn","trust":2,"services":["a"]}' "$(node_url "$WORK/adm1")/v1/token"
+	--json '{"node":"x11","role":"spn","trust":2,"services":["a"]}' "$(node_url "$WORK/adm1")/v1/token"
 check "and it enrolls" enroll_to "$WORK/x11" "$(node_url "$WORK/adm1")" "$($PY -c "import json; print(json.load(open('$WORK/body'))['token'])")"
-is "a member cannot mint" 403 denied -X POST $(as "$WORK/m1") --data '{"node":"x12","role":"spn"}' "$(node_url "$WORK/adm2")/v1/token"
-is "an administrator cannot mint another's tokens" 403 denied -X POST $(as "$WORK/adm2") --data '{"node":"x12","role":"spn"}' "$(node_url "$WORK/adm1")/v1/token"
-is "an administrator cannot grant more trust than it has" 403 policy -X POST $(as "$WORK/adm1") --data '{"node":"x12","role":"admin","trust":9}' "$(node_url "$WORK/adm1")/v1/token"
+is "a member cannot mint" 403 denied -X POST $(as "$WORK/m1") --json '{"node":"x12","role":"spn"}' "$(node_url "$WORK/adm2")/v1/token"
+is "an administrator cannot mint another's tokens" 403 denied -X POST $(as "$WORK/adm2") --json '{"node":"x12","role":"spn"}' "$(node_url "$WORK/adm1")/v1/token"
+is "an administrator cannot grant more trust than it has" 403 policy -X POST $(as "$WORK/adm1") --json '{"node":"x12","role":"admin","trust":9}' "$(node_url "$WORK/adm1")/v1/token"
 
 # Registration: only with the administrator that accepted the node.
 is "m1 cannot register below adm1" 403 denied -X POST $(as "$WORK/m1") \
-	--data '{"url":"https://127.0.0.1:1","version":1,"full":true,"nodes":[]}' "$(node_url "$WORK/adm1")/v1/tree/sync"
+	--json '{"url":"https://127.0.0.1:1","version":1,"full":true,"nodes":[]}' "$(node_url "$WORK/adm1")/v1/tree/sync"
 is "an anonymous client cannot register" 403 denied -X POST \
-	--data '{"url":"https://127.0.0.1:1","version":1,"full":true,"nodes":[]}' "$(node_url "$WORK/adm1")/v1/tree/sync"
+	--json '{"url":"https://127.0.0.1:1","version":1,"full":true,"nodes":[]}' "$(node_url "$WORK/adm1")/v1/tree/sync"
 is "nor read the registry" 403 denied "$(node_url "$WORK/adm1")/v1/tree"
 
 # Interop: the administrators' HTTPS is the group's, checked by curl.

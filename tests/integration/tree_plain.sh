@@ -14,12 +14,12 @@ up() { "$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q '^    a1 
 check "the registry reaches the PSP (spnctl tree signs its request)" wait_for 10 up
 st=$(signed "$WORK/b1" POST "$(purl "$WORK/b1")/v1/route" '{"service":"a"}')
 check "a member's signed probe routes through the LCA" sh -c "[ $st = 200 ] && grep -q '\"path\":\\[\"b1\",\"psp\",\"adm1\",\"a1\"\\]' '$WORK/body'"
-st=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST --data '{"service":"a"}' "$(purl "$WORK/b1")/v1/route")
+st=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST --json '{"service":"a"}' "$(purl "$WORK/b1")/v1/route")
 check "an unsigned probe is refused, as an anonymous one over TLS" sh -c "[ $st = 403 ] && grep -q '\"error\":\"denied\"' '$WORK/body'"
 st=$(curl -sS -o "$WORK/body" -w '%{http_code}' "$(purl "$P")/v1/tree")
 check "an unsigned caller cannot read the registry" sh -c "[ $st = 403 ] && grep -q 'signed request' '$WORK/body'"
 st=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST -H "Spn-Cert: $(openssl x509 -in "$WORK/a1/node.crt" -outform DER | base64 -w0)" \
-	-H "Spn-Time: $(date +%s)" -H "Spn-Signature: AAAA" --data '{"url":"http://x:1","version":1,"full":true,"nodes":[]}' \
+	-H "Spn-Time: $(date +%s)" -H "Spn-Signature: AAAA" --json '{"url":"http://x:1","version":1,"full":true,"nodes":[]}' \
 	"$(purl "$WORK/adm1")/v1/tree/sync")
 check "a member's certificate without its key's signature is refused" sh -c "[ $st = 403 ] && grep -q 'refused' '$WORK/body'"
 serial=$(openssl x509 -in "$WORK/a1/node.crt" -noout -serial | cut -d= -f2)

@@ -23,14 +23,14 @@ served() { echo | openssl s_client -connect "127.0.0.1:$(cat "$WORK/n1/spnd.port
 check "n1 serves the new certificate, same process" served
 check "n1 did not restart" sh -c "[ \$(grep -c 'listening on' '$WORK/n1/spnd.log') = 1 ]"
 check "the administrator renewed too" wait_for 10 grep -q 'certificate renewed' "$WORK/adm1/spnd.log"
-is "requests still reach n1" 200 "" -X POST $(as "$P") --data '{"service":"echo"}' "$(node_url "$P")/v1/route"
+is "requests still reach n1" 200 "" -X POST $(as "$P") --json '{"service":"echo"}' "$(node_url "$P")/v1/route"
 check "n1 is registered" registry_has "$P" n1
 # renew_with KEY NAME CERT: a renewal request signed by KEY for CERT.
 renew_with() {
 	rm -f "$WORK/x.csr" && "$SPNCTL" csr --key "$1" --id n1 --name "$2" -o "$WORK/x.csr" &&
 	$PY -c "import json,sys; print(json.dumps({'csr': open(sys.argv[1]).read(), 'certificate': open(sys.argv[2]).read()}))" \
 		"$WORK/x.csr" "$3" >"$WORK/x.json" &&
-	curl -sS --fail-with-body --cacert "$CA" $(as "$WORK/adm1") -X POST --data-binary @"$WORK/x.json" "$(node_url "$P")/v1/renew"
+	curl -sS --fail-with-body --cacert "$CA" $(as "$WORK/adm1") -X POST --json @"$WORK/x.json" "$(node_url "$P")/v1/renew"
 }
 refuse "a renewal with another key than the certified one" "not signed by its certified key" \
 	renew_with "$WORK/adm1/node.key" 127.0.0.1 "$WORK/n1/node.crt"
@@ -44,7 +44,7 @@ check "and nothing new was issued" sh -c "[ \"\$(sqlite3 '$P/ledger.db' \"SELECT
 status_of() { sqlite3 "$P/ledger.db" "SELECT status FROM certs WHERE serial=lower('$1')"; }
 check "holding the old certificate holds the new one" sh -c "SPN_CA_PASSPHRASE='$SPN_CA_PASSPHRASE_VALUE' '$SPNCTL' hold -c '$P/spnd.conf' '$first' && [ \"\$(sqlite3 '$P/ledger.db' \"SELECT status FROM certs WHERE serial=lower('$second')\")\" = 2 ]"
 check "releasing it releases both" sh -c "SPN_CA_PASSPHRASE='$SPN_CA_PASSPHRASE_VALUE' '$SPNCTL' release -c '$P/spnd.conf' '$first' && [ \"\$(sqlite3 '$P/ledger.db' \"SELECT status FROM certs WHERE serial=lower('$second')\")\" = 0 ]"
-is "adm1 revokes n1's new certificate" 200 "" -X POST $(as "$WORK/adm1") --data "{\"serial\":\"$second\"}" "$(node_url "$P")/v1/revoke"
+is "adm1 revokes n1's new certificate" 200 "" -X POST $(as "$WORK/adm1") --json "{\"serial\":\"$second\"}" "$(node_url "$P")/v1/revoke"
 check "its predecessor is revoked with it" sh -c "[ \"\$(sqlite3 '$P/ledger.db' \"SELECT status FROM certs WHERE serial=lower('$first')\")\" = 1 ]"
 
 # The listening port is shared with the next certificate's listener, never

@@ -56,11 +56,11 @@ path_is "c2 → D turns at adm2" "$WORK/c2" '{"service":"d"}' "c2>adm2>d1"
 path_is "a1 → A is handled where it arrives" "$WORK/a1" '{"service":"a"}' "a1"
 path_is "d1 → node b2 by id" "$WORK/d1" '{"node":"b2"}' "d1>adm2>psp>adm1>adm3>b2"
 answered_by_path "a client's path is kept (a session request)" \
-	"$(req -X POST --data "{\"service\":\"a\",\"path\":[\"wristband\"],$(session a s-1)}" "$(node_url "$WORK/adm3")/v1/route")" \
+	"$(req -X POST --json "{\"service\":\"a\",\"path\":[\"wristband\"],$(session a s-1)}" "$(node_url "$WORK/adm3")/v1/route")" \
 	"wristband>adm3>adm1>a1"
-is "a client's path can only shorten the way" 508 loop -X POST --data "{\"service\":\"a\",\"path\":[\"adm1\"],$(session a s-2)}" \
+is "a client's path can only shorten the way" 508 loop -X POST --json "{\"service\":\"a\",\"path\":[\"adm1\"],$(session a s-2)}" \
 	"$(node_url "$WORK/adm3")/v1/route"
-is "and so can its hop count" 508 loop -X POST --data "{\"service\":\"a\",\"hops\":1,$(session a s-3)}" "$(node_url "$WORK/adm3")/v1/route"
+is "and so can its hop count" 508 loop -X POST --json "{\"service\":\"a\",\"hops\":1,$(session a s-3)}" "$(node_url "$WORK/adm3")/v1/route"
 check "the path is in the logs of every node on it" sh -c "grep -q 'service a path=c1>adm2>psp: to adm1 toward a1' '$P/spnd.log' && grep -q 'path=c1>adm2>psp>adm1>a1: handled here' '$WORK/a1/spnd.log'"
 
 # Bouncing and loops: a request for A and one for D from every entry node;
@@ -77,20 +77,20 @@ noloop() {
 }
 check "requests for A and D from every node never revisit a node" noloop
 is "a forwarded request that came back is refused" 508 loop -X POST $(as "$WORK/adm1") \
-	--data '{"service":"b","path":["adm3","adm1"],"hops":8}' "$(node_url "$WORK/adm3")/v1/route"
+	--json '{"service":"b","path":["adm3","adm1"],"hops":8}' "$(node_url "$WORK/adm3")/v1/route"
 is "the hop limit ends a path" 508 loop -X POST $(as "$WORK/a1") \
-	--data '{"service":"d","path":["a1"],"hops":2}' "$(node_url "$WORK/adm1")/v1/route"
+	--json '{"service":"d","path":["a1"],"hops":2}' "$(node_url "$WORK/adm1")/v1/route"
 is "a request that came down never goes up: no C below adm3" 404 no_provider -X POST $(as "$WORK/adm1") \
-	--data '{"id":"down-1","service":"c","path":["adm1"],"hops":8}' "$(node_url "$WORK/adm3")/v1/route"
+	--json '{"id":"down-1","service":"c","path":["adm1"],"hops":8}' "$(node_url "$WORK/adm3")/v1/route"
 if grep 'route down-1' "$WORK/adm3/spnd.log" | grep -q 'to the parent'; then not_ok "adm3 did not send it up"; else ok "adm3 did not send it up"; fi
 is "a member must be the last node of the path it forwards" 403 denied -X POST $(as "$WORK/a1") \
-	--data '{"service":"b","path":["b1"],"hops":8}' "$(node_url "$WORK/adm1")/v1/route"
-is "no provider: the root says so" 404 no_provider -X POST $(as "$WORK/c1") --data '{"service":"zz"}' "$(node_url "$WORK/c1")/v1/route"
+	--json '{"service":"b","path":["b1"],"hops":8}' "$(node_url "$WORK/adm1")/v1/route"
+is "no provider: the root says so" 404 no_provider -X POST $(as "$WORK/c1") --json '{"service":"zz"}' "$(node_url "$WORK/c1")/v1/route"
 check "it names the service" grep -q 'no provider for service zz in group seed' "$WORK/body"
-is "no such node" 404 no_provider -X POST $(as "$WORK/b1") --data '{"node":"nobody"}' "$(node_url "$WORK/b1")/v1/route"
-is "malformed request" 400 invalid -X POST --data '{"service":' "$(node_url "$WORK/a1")/v1/route"
-is "neither service nor node" 400 invalid -X POST --data '{"payload":1}' "$(node_url "$WORK/a1")/v1/route"
-is "a bad service name" 400 invalid -X POST --data '{"service":"A B"}' "$(node_url "$WORK/a1")/v1/route"
+is "no such node" 404 no_provider -X POST $(as "$WORK/b1") --json '{"node":"nobody"}' "$(node_url "$WORK/b1")/v1/route"
+is "malformed request" 400 invalid -X POST --json '{"service":' "$(node_url "$WORK/a1")/v1/route"
+is "neither service nor node" 400 invalid -X POST --json '{"payload":1}' "$(node_url "$WORK/a1")/v1/route"
+is "a bad service name" 400 invalid -X POST --json '{"service":"A B"}' "$(node_url "$WORK/a1")/v1/route"
 is "the node keeps serving" 200 "" "$(node_url "$WORK/a1")/v1/health"
 
 # Provider selection: round robin (the default) uses B1 and B2 in turn.
@@ -108,7 +108,7 @@ check "adm1 restarts with policy least_inflight" node_start "$WORK/adm1"
 back() { for n in adm1 adm3 a1 b1 b2; do registry_has "$P" $n || return 1; done; registry_has "$WORK/adm1" b2; }
 check "its subtree registers again" wait_for 10 back
 curl -sS --cacert "$CA" -o "$WORK/slow" -X POST $(as "$WORK/a1") \
-	--data '{"id":"slow-1","node":"b1","service":"b","payload":{"delay_ms":5000}}' "$(node_url "$WORK/a1")/v1/route" &
+	--json '{"id":"slow-1","node":"b1","service":"b","payload":{"delay_ms":5000}}' "$(node_url "$WORK/a1")/v1/route" &
 slow=$!
 # Only once adm1 has passed the slow request on is b1 busy.
 wait_for 10 grep -q 'route slow-1 .*toward b1' "$WORK/adm1/spnd.log"
@@ -127,11 +127,11 @@ check "adm1's log records its choices" grep -q 'toward b2' "$WORK/adm1/spnd.log"
 
 # The routing probe answers in plaintext: members only, and none at all
 # where [route] probe is off. Sessions and sections are anyone's.
-is "an anonymous routing probe is refused" 403 denied -X POST --data '{"service":"a"}' "$(node_url "$WORK/c1")/v1/route"
-is "so is one that names its kind" 403 denied -X POST --data '{"kind":"echo","node":"a1"}' "$(node_url "$WORK/a1")/v1/route"
+is "an anonymous routing probe is refused" 403 denied -X POST --json '{"service":"a"}' "$(node_url "$WORK/c1")/v1/route"
+is "so is one that names its kind" 403 denied -X POST --json '{"kind":"echo","node":"a1"}' "$(node_url "$WORK/a1")/v1/route"
 check "a client gets a certificate of the group" client_cert "$WORK/band" band-1 "$P"
-is "a client's certificate is not a member's" 403 denied -X POST $(as "$WORK/band") --data '{"service":"a"}' "$(node_url "$WORK/c1")/v1/route"
-is "a client's session request is still routed" 200 "" -X POST --data "{\"service\":\"a\",$(session a s-4)}" "$(node_url "$WORK/c1")/v1/route"
+is "a client's certificate is not a member's" 403 denied -X POST $(as "$WORK/band") --json '{"service":"a"}' "$(node_url "$WORK/c1")/v1/route"
+is "a client's session request is still routed" 200 "" -X POST --json "{\"service\":\"a\",$(session a s-4)}" "$(node_url "$WORK/c1")/v1/route"
 check "and answered by the provider" test "$(handler_of)" = a1
 port=$(cat "$WORK/d1/spnd.port")
 node_stop "$WORK/d1"
@@ -139,9 +139,9 @@ sed -i "s/^port = 0$/port = $port/" "$WORK/d1/spnd.conf"
 printf '\n[route]\nprobe = false\n' >>"$WORK/d1/spnd.conf"
 check "d1 restarts with the probe switched off" node_start "$WORK/d1"
 check "and registers again" wait_for 10 registry_has "$WORK/adm2" d1
-is "d1 refuses even its own operator's probe" 403 denied -X POST $(as "$WORK/d1") --data '{"service":"d"}' "$(node_url "$WORK/d1")/v1/route"
+is "d1 refuses even its own operator's probe" 403 denied -X POST $(as "$WORK/d1") --json '{"service":"d"}' "$(node_url "$WORK/d1")/v1/route"
 st=$(route "$WORK/c2" '{"service":"d"}')
 check "a member's probe forwarded to d1 is refused there" sh -c "[ $st = 403 ] && grep -q '\"error\":\"denied\"' '$WORK/body'"
 is "a session request for d still reaches d1" 200 "" -X POST \
-	--data "{\"service\":\"d\",$(session d s-5)}" "$(node_url "$WORK/c2")/v1/route"
+	--json "{\"service\":\"d\",$(session d s-5)}" "$(node_url "$WORK/c2")/v1/route"
 check "which answered it" test "$(handler_of)" = d1

@@ -55,7 +55,7 @@ scenario_send "$(purl "$WORK/admin-east")" "$IBAN"
 "$SESSION_PROBE" "$(purl "$P")" "$CA" lab >"$WORK/probe" 2>&1
 read -r SID PROV KP KC ME <"$WORK/probe"
 s=$("$JWE_TOOL" seal "$KP" "$SID" lab "$PROV" "$ME" m-lab-1 0 'sample 7: ferritin')
-curl -sS -o "$WORK/lab.json" --data "{\"id\":\"m-lab-1\",\"sections\":[\"$s\"]}" "$(purl "$P")/v1/message"
+curl -sS -o "$WORK/lab.json" --json "{\"id\":\"m-lab-1\",\"sections\":[\"$s\"]}" "$(purl "$P")/v1/message"
 capture_stop
 check "the scenario ran: the bank authorised, the pharmacy delivers" \
 	sh -c "grep -q '^bank from bank-1: {\"status\":\"authorised\"' '$WORK/c' && grep -q '\"status\":\"delivering\"' '$WORK/c'"

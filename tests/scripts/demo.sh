@@ -101,12 +101,12 @@ step "Routing probes from healthcare-1's operator travel through the lowest comm
 echo "   (the probe answers in plaintext: members only, with their own certificate; [route] probe = false turns it off)"
 AS_HC="--cert $demo/healthcare-1/node.crt --key $demo/healthcare-1/node.key"
 for svc in hospital pharmacy bank; do
-	curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --data "{\"service\":\"$svc\"}" "$(url "$demo/healthcare-1")/v1/route" |
+	curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --json "{\"service\":\"$svc\"}" "$(url "$demo/healthcare-1")/v1/route" |
 		python3 -c "import json,sys; a=json.load(sys.stdin); print('   %-9s handled by %-13s path %s' % (sys.argv[1], a['handled_by'], ' > '.join(a['path'])))" "$svc"
 done
-curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --data '{"service":"dentist"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
+curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --json '{"service":"dentist"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
 echo "   the same probe from anyone else:"
-curl -sS --cacert "$demo/psp/ca/root.crt" -X POST --data '{"service":"bank"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
+curl -sS --cacert "$demo/psp/ca/root.crt" -X POST --json '{"service":"bank"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
 
 step "The wristband enrolls as a client (its key made on the wristband)"
 tok=$("$S" token -c "$C" --id wristband-7 --role client --trust 1 --ttl 10m)
@@ -201,12 +201,12 @@ tok=$("$S" token --key "$demo/admin-care/node.key" --cert "$demo/admin-care/node
 step "The pharmacy's key is lost: admin-east, which accepted it, revokes it at the PSP"
 serial=$(openssl x509 -in "$demo/pharmacy-1/node.crt" -noout -serial | cut -d= -f2)
 curl -sS --cacert "$demo/psp/ca/root.crt" --cert "$demo/admin-east/node.crt" --key "$demo/admin-east/node.key" \
-	-X POST --data "{\"serial\":\"$serial\",\"reason\":\"keyCompromise\"}" "$(url "$demo/psp")/v1/revoke" | sed 's/^/   /'; echo
+	-X POST --json "{\"serial\":\"$serial\",\"reason\":\"keyCompromise\"}" "$(url "$demo/psp")/v1/revoke" | sed 's/^/   /'; echo
 sleep 1
 echo "   the CRL reached admin-care, which now refuses the pharmacy's certificate:"
 curl -sS --cacert "$demo/psp/ca/root.crt" --cert "$demo/pharmacy-1/node.crt" --key "$demo/pharmacy-1/node.key" \
 	"$(url "$demo/admin-care")/v1/tree" | sed 's/^/   /'; echo
-curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --data '{"service":"pharmacy"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
+curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --json '{"service":"pharmacy"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
 run "$S" tree -c "$C"
 
 step "The audit trail"
