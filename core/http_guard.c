@@ -48,6 +48,8 @@ struct spn_http_guard_conn {
 	void *tls;
 	enum { WAIT_FIRST, WAIT_NEXT, BODY, HANDLING } phase;
 	bool handshaken, shut;
+	bool counted;       /* against its address's share: until it proves a group certificate */
+	bool vouched;       /* that proof was looked for */
 	int64_t opened, since;
 	size_t got, held;
 	spn_http_guard_conn_t *prev, *next;
@@ -58,7 +60,7 @@ void spn_http_limits_fill(spn_http_limits_t *lim)
 	if (!lim->max_connections)
 		lim->max_connections = 1024;
 	if (!lim->max_per_address)
-		lim->max_per_address = 64;
+		lim->max_per_address = 256;
 	if (!lim->body_memory)
 		lim->body_memory = 128 * 1024 * 1024;
 	if (!lim->body_memory_per_address)
@@ -179,8 +181,34 @@ static void shut(spn_http_guard_conn_t *c)
 	shutdown(c->fd, SHUT_RDWR);
 	c->shut = true;
 	pthread_mutex_lock(&g->lock);
-	c->addr->conns--;
+	if (c->counted)
+		c->addr->conns--;
+	c->counted = false;
 	g->conns--;
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* A peer that proved a certificate of the group (a node passing requests
+ * on, a client with a certificate) is known by it, not by its address:
+ * its connections leave the address's share, which is for those that are
+ * anonymous or have not finished their handshake. A child forwarding a
+ * burst of fanned-out sessions holds many connections to its parent, all
+ * from one address. */
+static void vouch(spn_http_guard_conn_t *c)
+{
+	spn_http_guard_t *g = c->l->g;
+	unsigned status = 1, n = 0;
+
+	if (c->vouched || !c->tls || c->shut)
+		return;
+	c->vouched = true;
+	if (!gnutls_certificate_get_peers(c->tls, &n) || n == 0 ||
+	    gnutls_certificate_verify_peers2(c->tls, &status) < 0 || status != 0)
+		return;
+	pthread_mutex_lock(&g->lock);
+	if (c->counted)
+		c->addr->conns--;
+	c->counted = false;
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -229,6 +257,7 @@ spn_http_guard_conn_t *spn_http_guard_open(spn_http_guard_conns_t *l, const stru
 	}
 	if (c) {
 		c->addr->conns++;
+		c->counted = true;
 		g->conns++;
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -257,7 +286,8 @@ void spn_http_guard_close(spn_http_guard_conn_t *c)
 	g = c->l->g;
 	pthread_mutex_lock(&g->lock);
 	if (!c->shut) {
-		c->addr->conns--;
+		if (c->counted)
+			c->addr->conns--;
 		g->conns--;
 	}
 	c->addr->held -= c->held;
@@ -284,8 +314,10 @@ static void phase(spn_http_guard_conn_t *c, int p)
 
 void spn_http_guard_headers(spn_http_guard_conn_t *c)
 {
-	if (c)
+	if (c) {
 		c->handshaken = true;
+		vouch(c);
+	}
 	phase(c, BODY);
 }
 
@@ -352,6 +384,7 @@ static bool handshake_done(spn_http_guard_conn_t *c)
 	if (!c->handshaken && (desc = gnutls_session_get_desc(c->tls))) {
 		c->handshaken = true;
 		gnutls_free(desc);
+		vouch(c);
 	}
 	return c->handshaken;
 }

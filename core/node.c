@@ -253,7 +253,8 @@ static int http_limits(const spn_conf_t *c, size_t max_body, spn_http_limits_t *
 
 	spn_http_limits_fill(&d);
 	if ((rc = spn_conf_uint(c, "http", "max_connections", d.max_connections, 16, 1000000, &conns)) ||
-	    (rc = spn_conf_uint(c, "http", "max_connections_per_address", d.max_per_address, 1, 1000000, &per_addr)) ||
+	    (rc = spn_conf_uint(c, "http", "max_connections_per_address",
+				d.max_per_address < conns ? d.max_per_address : conns, 1, 1000000, &per_addr)) ||
 	    (rc = spn_conf_uint(c, "http", "body_memory", d.body_memory, 1024, 1UL << 40, &mem)) ||
 	    (rc = spn_conf_uint(c, "http", "body_memory_per_address", d.body_memory_per_address, 1024, 1UL << 40,
 				&mem_addr)) ||

@@ -9,12 +9,13 @@ PY=/usr/bin/python3
 _n=0
 _failed=0
 
+# SPN_KEEP_WORK=1 keeps the working directory (daemons' logs) after the test.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spn-test.XXXXXX")
 _cleanup() {
 	# Kill whatever a test started in the background, daemons included.
 	jobs -p | xargs -r kill -9 2>/dev/null
 	for p in "$WORK"/*/pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done
-	rm -rf "$WORK"
+	[ -n "${SPN_KEEP_WORK:-}" ] || rm -rf "$WORK"
 	echo "1..$_n"
 }
 trap _cleanup EXIT

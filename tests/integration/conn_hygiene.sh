@@ -25,5 +25,7 @@ check "headers a byte at a time, and a body: dropped past the deadline (3 s)" pr
 check "96 unfinished 1 MiB bodies from 4 addresses: spnd grows by under 48 MB, the rest refused 503" \
 	probe bodies "$PORT" "$CA" "$PID" 127.0.0.6,127.0.0.7,127.0.0.8,127.0.0.9 24 48
 check "a chunked body past max_body is answered 413 before its end" probe chunked "$PORT" "$CA" 1048576
+check "60 connections proving a group certificate stay (the address's share is 48); anonymous ones are cut there" \
+	probe members "$PORT" "$CA" "$P/node.crt" "$P/node.key" 60
 check "spnd still runs" alive
 is "and serves" 200 "" "$(node_url "$P")/v1/health"

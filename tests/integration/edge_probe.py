@@ -12,6 +12,11 @@
                                              under MAXRSS_MB
   edge_probe.py chunked PORT CA LIMIT        a chunked body past LIMIT,
                                              its last chunk never sent
+  edge_probe.py members PORT CA CERT KEY N   N kept-alive connections from
+                                             one address, each proving CERT,
+                                             then N anonymous ones: the first
+                                             all stay, the second are cut at
+                                             the address's share
 
 Each attack also checks that a client from 127.0.0.1 is served quickly while
 it lasts, and exits 0 when everything held, 1 with the reasons otherwise."""
@@ -249,7 +254,64 @@ def cmd_chunked(port, ca, limit):
         fail("a chunked body past the limit got %d, not 413 too_big, before its end" % status)
 
 
-COMMANDS = {"send": cmd_send, "handshakes": cmd_handshakes, "slowloris": cmd_slowloris,
+def one_answer(s):
+    """Whether the next answer on s, read whole by its length, is a 200."""
+    s.settimeout(3)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            return False
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    while len(body) < length:
+        chunk = s.recv(65536)
+        if not chunk:
+            return False
+        body += chunk
+    return head.startswith(b"HTTP/1.1 200")
+
+
+def kept(ctx, port):
+    """A kept-alive connection that had one answer, or None if refused."""
+    try:
+        s = ctx.wrap_socket(tcp(port), server_hostname="x")
+        s.sendall(HEALTH.replace(b"Connection: close", b"Connection: keep-alive"))
+        return s if one_answer(s) else None
+    except OSError:
+        return None
+
+
+def cmd_members(port, ca, cert, key, n):
+    port, n = int(port), int(n)
+    mine = context(ca)
+    mine.load_cert_chain(cert, key)
+    members = [kept(mine, port) for _ in range(n)]
+    again = 0
+    for s in members:
+        try:
+            s.sendall(HEALTH)
+            again += one_answer(s)
+        except (OSError, AttributeError):
+            pass
+    print("# %d of %d connections with a certificate answered twice" % (again, n))
+    if again != n:
+        fail("only %d of %d connections proving a group certificate were kept" % (again, n))
+    anon = [kept(context(ca), port) for _ in range(n)]
+    served = sum(1 for s in anon if s)
+    print("# %d of %d anonymous connections served" % (served, n))
+    if served >= n:
+        fail("all %d anonymous connections from one address were served, past its share" % n)
+    for s in members + anon:
+        if s:
+            s.close()
+
+
+COMMANDS = {"members": cmd_members, "send": cmd_send, "handshakes": cmd_handshakes, "slowloris": cmd_slowloris,
             "bodies": cmd_bodies, "chunked": cmd_chunked}
 
 if __name__ == "__main__":
