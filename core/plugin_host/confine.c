@@ -90,11 +90,11 @@ static int open_grants(json_object *list, uint64_t access, bool optional, grants
 			return -1;
 		}
 		/* A file takes only file rights. */
+		g->access[g->n] = access;
 		if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
-			access &= LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-				  LANDLOCK_ACCESS_FS_READ_FILE | FS_TRUNCATE;
-		g->fd[g->n] = fd;
-		g->access[g->n++] = access;
+			g->access[g->n] &= LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+					   LANDLOCK_ACCESS_FS_READ_FILE | FS_TRUNCATE;
+		g->fd[g->n++] = fd;
 	}
 	return 0;
 }
@@ -290,6 +290,14 @@ int spn_host_confine(json_object *c, char *why, size_t cap)
 		setenv("TMPDIR", cwd, 1);
 	if (become(c, why, cap) || limits(c, why, cap))
 		goto out;
+	/* Libraries turn relative paths into absolute ones (SQLite does):
+	 * the way from / must be open to the user it now is. */
+	if (strcmp(cwd, "/") != 0 && access(cwd, R_OK | W_OK | X_OK) != 0) {
+		snprintf(why, cap, "its data directory %s is out of reach of uid %d (%s): it and every directory above "
+				   "it must let that user through",
+			 cwd, (int)getuid(), strerror(errno));
+		goto out;
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		fail(why, cap, "no_new_privs", errno);
 		goto out;
