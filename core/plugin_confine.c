@@ -177,6 +177,10 @@ int spn_plugin_confine_load(spn_plugin_proc_t *p, const spn_conf_t *conf)
 	for (size_t i = 0; rc == 0 && i < sizeof(system_read) / sizeof(system_read[0]); i++)
 		if (strncmp(system_read[i], "/proc", 5) != 0)
 			rc = check_grant(p, &pr, system_read[i], "the system path");
+	/* The host's own program: what a sanitizer's report reads symbols
+	 * from. */
+	if (rc == 0 && (rc = check_grant(p, &pr, p->host, "[plugins] host")) == 0)
+		json_object_array_add(read, json_object_new_string(p->host));
 	if (rc == 0)
 		rc = plugin_dirs(p, &pr, read);
 	if (rc == 0 && p->data && (rc = check_grant(p, &pr, p->data, "its data directory")) == 0)

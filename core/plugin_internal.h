@@ -92,7 +92,8 @@ int spn_plugin_confine_path(const spn_plugin_proc_t *p, const spn_conf_t *conf, 
 			    char **path);
 
 /* A line of the plugin's into the node's log: marked with its name and
- * how (" (stderr)", or "" for its log calls), escaped, within log_rate. */
+ * how (" (stderr)", or "" for its log calls), escaped, cut in pieces of at
+ * most 400 bytes, within log_rate. */
 void spn_plugin_log_line(spn_plugin_proc_t *p, spn_log_level_t level, const char *how, const char *text, size_t len);
 /* Reads fd, the standard error of w's process, into the log until the
  * process is gone; unfollow (after the process is reaped) waits for that

@@ -39,13 +39,13 @@ static void flush_dropped(spn_plugin_proc_t *p, int64_t now)
 			     dropped, p->log_rate);
 }
 
-void spn_plugin_log_line(spn_plugin_proc_t *p, spn_log_level_t level, const char *how, const char *text, size_t len)
+static void one_line(spn_plugin_proc_t *p, spn_log_level_t level, const char *how, const char *text, size_t len)
 {
 	char esc[CHUNK * 4 + 1];
 	size_t n = 0;
 	bool pass;
 
-	for (size_t i = 0; i < len && i < CHUNK; i++) {
+	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)text[i];
 		if (ch < 0x20 || ch == 0x7f || ch == '\\')
 			n += (size_t)snprintf(esc + n, sizeof(esc) - n, ch == '\\' ? "\\\\" : "\\x%02x", ch);
@@ -65,6 +65,17 @@ void spn_plugin_log_line(spn_plugin_proc_t *p, spn_log_level_t level, const char
 	if (pass)
 		spn_log(level, "plugin %s%s: %s", p->name, how, esc);
 	pthread_mutex_unlock(&p->log_lock);
+}
+
+void spn_plugin_log_line(spn_plugin_proc_t *p, spn_log_level_t level, const char *how, const char *text, size_t len)
+{
+	size_t off = 0;
+
+	do {
+		size_t n = len - off < CHUNK ? len - off : CHUNK;
+		one_line(p, level, how, text + off, n);
+		off += n;
+	} while (off < len);
 }
 
 /* Splits what came at newlines; a line longer than CHUNK goes in pieces. */
