@@ -22,7 +22,7 @@ static const spn_conf_key_t spnds[] = {
 	{NULL, "services", SPN_CONF_LIST, 1, 0, NULL},
 	{NULL, "concurrency", SPN_CONF_UINT, 1, SPN_PLUGIN_CONCURRENCY_MAX, NULL},
 	{NULL, "confine", SPN_CONF_BOOL, 0, 0, NULL},
-	{NULL, "data", SPN_CONF_STR, 0, 0, NULL},
+	{NULL, "data", SPN_CONF_STR, 1, 0, NULL},
 	{NULL, "memory", SPN_CONF_UINT, 16, 1UL << 20, NULL},
 	{NULL, "cpu", SPN_CONF_DURATION, 1, 0, NULL},
 	{NULL, "files", SPN_CONF_UINT, 16, 65536, NULL},

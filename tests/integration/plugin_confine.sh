@@ -47,15 +47,16 @@ chmod 755 "$WORK" "$E" "$U" "$P" "$P/ca"
 chmod 644 "$U/node.key" "$U/spnd.conf"
 LEDGER="$P/ledger.db"; CAKEY="$P/ca/root.key"
 chmod 644 "$E/node.key" "$E/spnd.conf" "$LEDGER" "$CAKEY"
-FILES="\"../node.key\",\"$E/node.key\",\"$E/spnd.conf\",\"$LEDGER\",\"$CAKEY\",\"/proc/$SPND_PID/environ\""
+FILES="\"../e1/node.key\",\"$E/node.key\",\"$E/spnd.conf\",\"$LEDGER\",\"$CAKEY\",\"/proc/$SPND_PID/environ\""
 
-evil "$U" "{\"do\":\"read\",\"files\":[\"$U/spnd.conf\",\"$U/node.key\"]}" unconfined
+evil "$U" "{\"do\":\"read\",\"files\":[\"$U/spnd.conf\",\"$U/node.key\",\"../u1/node.key\"]}" unconfined
 check "unconfined, evil reads the node's configuration" is_ok "$WORK/unconfined" read "$U/spnd.conf"
 check "and its key" is_ok "$WORK/unconfined" read "$U/node.key"
+check "by a path relative to its data directory too" is_ok "$WORK/unconfined" read ../u1/node.key
 
 evil "$E" "{\"do\":\"attack\",\"files\":[$FILES],\"outside\":\"$E/evil-out\",\"pid\":$SPND_PID}" attack
 diag "$(cat "$WORK/attack")"
-for f in ../node.key "$E/node.key" "$E/spnd.conf" "$LEDGER" "$CAKEY" "/proc/$SPND_PID/environ"; do
+for f in ../e1/node.key "$E/node.key" "$E/spnd.conf" "$LEDGER" "$CAKEY" "/proc/$SPND_PID/environ"; do
 	check "confined, evil cannot read $(basename "$f")" failed "$WORK/attack" read "$f"
 done
 check "nor write outside its data directory" failed "$WORK/attack" write_outside
@@ -125,3 +126,10 @@ sed -i '/^\[plugins\]/,$d' "$U/spnd.conf"
 cat "$WORK/extra" >>"$U/spnd.conf"
 refuse "a data directory holding the node's files is refused" "plugin evil: its data directory .* holds" \
 	timeout 20 "$SPND" -c "$U/spnd.conf"
+if [ "$(id -u)" = 0 ]; then
+	sed -i 's/^data = \.$/data = ..\/u1-data/; s/^\[plugins\]$/[plugins]\nuser = no-such-user/' "$U/spnd.conf"
+	refuse "spnd as root refuses a plugin user that does not exist" "\[plugins\] user: no user 'no-such-user'" \
+		timeout 20 "$SPND" -c "$U/spnd.conf"
+	sed -i 's/^user = no-such-user$/user = root/' "$U/spnd.conf"
+	refuse "and to run plugins as root" "\[plugins\] user: 'root' is root" timeout 20 "$SPND" -c "$U/spnd.conf"
+fi
