@@ -221,7 +221,8 @@ int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out
 	/* The first process says what the plugin is; the others, started
 	 * when sections come together, only load it and run its init. */
 	p->w[0].busy = true;
-	if ((rc = spn_plugin_confine_load(p, spec->conf)) == 0 && (rc = spn_plugin_pool_hello(p, &p->w[0], &desc)) == 0 && (rc = options(p, spec->conf, desc)) == 0 &&
+	if ((rc = spn_plugin_confine_load(p, spec->conf)) == 0 &&
+	    (rc = spn_plugin_pool_hello(p, &p->w[0], &desc)) == 0 && (rc = options(p, spec->conf, desc)) == 0 &&
 	    (rc = services(p, spec->conf, desc)) == 0)
 		rc = spn_plugin_pool_init(p, &p->w[0]);
 	p->w[0].busy = false;

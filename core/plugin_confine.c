@@ -24,9 +24,17 @@
  * libraries, the loader's cache, time zones, randomness, and the host's own
  * entries of /proc (resolved by the host: its own pid) and the CPU count.
  * Paths missing on this system are skipped by the host. */
-static const char *const system_read[] = {"/usr",	  "/lib",	     "/lib64",	     "/lib32",
-					  "/libx32",	  "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom",
-					  "/dev/random", "/proc/self",	     "/sys/devices/system/cpu"};
+static const char *const system_read[] = {"/usr",
+					  "/lib",
+					  "/lib64",
+					  "/lib32",
+					  "/libx32",
+					  "/etc/ld.so.cache",
+					  "/etc/localtime",
+					  "/dev/urandom",
+					  "/dev/random",
+					  "/proc/self",
+					  "/sys/devices/system/cpu"};
 
 /* Where the node keeps what a plugin must never read. */
 typedef struct {
@@ -225,6 +233,7 @@ int spn_plugin_confine_path(const spn_plugin_proc_t *p, const spn_conf_t *conf, 
 		return spn_err(SPN_ECONFIG,
 			       "%s: [%s] %s: %s is outside the plugin's data directory ([%s] data%s%s), the only "
 			       "place a confined plugin can reach",
-			       spn_conf_file(conf), section, key, *path, section, p->data ? " = " : ", not set", p->data ? p->data : "");
+			       spn_conf_file(conf), section, key, *path, section, p->data ? " = " : ", not set",
+			       p->data ? p->data : "");
 	return 0;
 }

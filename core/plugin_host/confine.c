@@ -12,8 +12,8 @@
 #include <grp.h>
 #include <linux/landlock.h>
 #include <sched.h>
-#include <stddef.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +43,9 @@ struct ruleset_attr {
 #define SCOPE_SIGNAL (1ULL << 1)
 
 #define FS_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
-#define FS_WRITE                                                                                                   \
-	(LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |          \
-	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SYM |                 \
+#define FS_WRITE                                                                                                       \
+	(LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |              \
+	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SYM |                     \
 	 LANDLOCK_ACCESS_FS_REFER | FS_TRUNCATE)
 
 /* Sanitizer builds (tests only): the runtime reserves terabytes of shadow
@@ -211,19 +211,57 @@ static int self_only(scmp_filter_ctx f, int nr, pid_t me)
 static int seccomp(bool network, char *why, size_t cap)
 {
 	static const int denied[] = {
-		SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_send_signal),
-		SCMP_SYS(pidfd_getfd), SCMP_SYS(pidfd_open), SCMP_SYS(kcmp), SCMP_SYS(mount), SCMP_SYS(umount2),
-		SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(bpf),
-		SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(perf_event_open),
-		SCMP_SYS(userfaultfd), SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(delete_module),
-		SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load), SCMP_SYS(reboot), SCMP_SYS(swapon),
-		SCMP_SYS(swapoff), SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at), SCMP_SYS(iopl),
-		SCMP_SYS(ioperm), SCMP_SYS(settimeofday), SCMP_SYS(clock_settime), SCMP_SYS(clock_adjtime),
-		SCMP_SYS(adjtimex), SCMP_SYS(sethostname), SCMP_SYS(setdomainname), SCMP_SYS(acct),
-		SCMP_SYS(quotactl), SCMP_SYS(syslog), SCMP_SYS(fanotify_init), SCMP_SYS(move_pages),
-		SCMP_SYS(migrate_pages), SCMP_SYS(process_madvise), SCMP_SYS(io_uring_setup),
-		SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register), SCMP_SYS(fork), SCMP_SYS(vfork),
-		SCMP_SYS(lookup_dcookie), SCMP_SYS(mknod), SCMP_SYS(mknodat),
+	    SCMP_SYS(process_vm_readv),
+	    SCMP_SYS(process_vm_writev),
+	    SCMP_SYS(pidfd_send_signal),
+	    SCMP_SYS(pidfd_getfd),
+	    SCMP_SYS(pidfd_open),
+	    SCMP_SYS(kcmp),
+	    SCMP_SYS(mount),
+	    SCMP_SYS(umount2),
+	    SCMP_SYS(pivot_root),
+	    SCMP_SYS(chroot),
+	    SCMP_SYS(unshare),
+	    SCMP_SYS(setns),
+	    SCMP_SYS(bpf),
+	    SCMP_SYS(keyctl),
+	    SCMP_SYS(add_key),
+	    SCMP_SYS(request_key),
+	    SCMP_SYS(perf_event_open),
+	    SCMP_SYS(userfaultfd),
+	    SCMP_SYS(init_module),
+	    SCMP_SYS(finit_module),
+	    SCMP_SYS(delete_module),
+	    SCMP_SYS(kexec_load),
+	    SCMP_SYS(kexec_file_load),
+	    SCMP_SYS(reboot),
+	    SCMP_SYS(swapon),
+	    SCMP_SYS(swapoff),
+	    SCMP_SYS(open_by_handle_at),
+	    SCMP_SYS(name_to_handle_at),
+	    SCMP_SYS(iopl),
+	    SCMP_SYS(ioperm),
+	    SCMP_SYS(settimeofday),
+	    SCMP_SYS(clock_settime),
+	    SCMP_SYS(clock_adjtime),
+	    SCMP_SYS(adjtimex),
+	    SCMP_SYS(sethostname),
+	    SCMP_SYS(setdomainname),
+	    SCMP_SYS(acct),
+	    SCMP_SYS(quotactl),
+	    SCMP_SYS(syslog),
+	    SCMP_SYS(fanotify_init),
+	    SCMP_SYS(move_pages),
+	    SCMP_SYS(migrate_pages),
+	    SCMP_SYS(process_madvise),
+	    SCMP_SYS(io_uring_setup),
+	    SCMP_SYS(io_uring_enter),
+	    SCMP_SYS(io_uring_register),
+	    SCMP_SYS(fork),
+	    SCMP_SYS(vfork),
+	    SCMP_SYS(lookup_dcookie),
+	    SCMP_SYS(mknod),
+	    SCMP_SYS(mknodat),
 	};
 	/* tkill takes a thread id: this process's first thread has its pid. */
 	static const int signals[] = {SCMP_SYS(kill), SCMP_SYS(tkill), SCMP_SYS(tgkill), SCMP_SYS(rt_sigqueueinfo),
@@ -293,8 +331,9 @@ int spn_host_confine(json_object *c, char *why, size_t cap)
 	/* Libraries turn relative paths into absolute ones (SQLite does):
 	 * the way from / must be open to the user it now is. */
 	if (strcmp(cwd, "/") != 0 && access(cwd, R_OK | W_OK | X_OK) != 0) {
-		snprintf(why, cap, "its data directory %s is out of reach of uid %d (%s): it and every directory above "
-				   "it must let that user through",
+		snprintf(why, cap,
+			 "its data directory %s is out of reach of uid %d (%s): it and every directory above "
+			 "it must let that user through",
 			 cwd, (int)getuid(), strerror(errno));
 		goto out;
 	}
