@@ -27,6 +27,7 @@ const spn_conf_key_t spn_node_plugin_keys[] = {
 	{"plugins", "enable", SPN_CONF_LIST, 0, 0, NULL},
 	{"plugins", "path", SPN_CONF_STR, 1, 0, NULL},
 	{"plugins", "host", SPN_CONF_STR, 1, 0, NULL},
+	{"plugins", "user", SPN_CONF_STR, 1, 0, NULL},
 };
 const size_t spn_node_plugin_nkeys = sizeof(spn_node_plugin_keys) / sizeof(spn_node_plugin_keys[0]);
 

@@ -16,7 +16,28 @@
 #include "spn/plugin.h"
 
 #define CA_HOOK_MS 5000 /* the PSP waits no longer for a policy hook */
-#define SPND_KEYS 3      /* timeout, services, concurrency */
+/* spnd's own keys, in every [plugin.<name>]. */
+static const spn_conf_key_t spnds[] = {
+	{NULL, "timeout", SPN_CONF_DURATION, 1, 3600, NULL},
+	{NULL, "services", SPN_CONF_LIST, 1, 0, NULL},
+	{NULL, "concurrency", SPN_CONF_UINT, 1, SPN_PLUGIN_CONCURRENCY_MAX, NULL},
+	{NULL, "confine", SPN_CONF_BOOL, 0, 0, NULL},
+	{NULL, "data", SPN_CONF_STR, 1, 0, NULL},
+	{NULL, "memory", SPN_CONF_UINT, 16, 1UL << 20, NULL},
+	{NULL, "cpu", SPN_CONF_DURATION, 1, 0, NULL},
+	{NULL, "files", SPN_CONF_UINT, 16, 65536, NULL},
+	{NULL, "network", SPN_CONF_BOOL, 0, 0, NULL},
+	{NULL, "log_rate", SPN_CONF_UINT, 256, 1UL << 24, NULL},
+};
+#define SPND_KEYS (sizeof(spnds) / sizeof(spnds[0]))
+
+bool spn_plugin_key_is_spnds(const char *name)
+{
+	for (size_t i = 0; i < SPND_KEYS; i++)
+		if (strcmp(spnds[i].key, name) == 0)
+			return true;
+	return false;
+}
 
 /* The plugin's options, checked against what it declares (with the file,
  * line and key of anything wrong), defaults filled in, paths absolute. */
@@ -36,10 +57,10 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 	n = json_object_array_length(list);
 	if (!(schema = calloc(n + SPND_KEYS, sizeof(*schema))))
 		return SPN_ENOMEM;
-	/* spnd's own keys, for every plugin. */
-	schema[n] = (spn_conf_key_t){section, "timeout", SPN_CONF_DURATION, 1, 3600, NULL};
-	schema[n + 1] = (spn_conf_key_t){section, "services", SPN_CONF_LIST, 1, 0, NULL};
-	schema[n + 2] = (spn_conf_key_t){section, "concurrency", SPN_CONF_UINT, 1, SPN_PLUGIN_CONCURRENCY_MAX, NULL};
+	for (size_t i = 0; i < SPND_KEYS; i++) {
+		schema[n + i] = spnds[i];
+		schema[n + i].section = section;
+	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(list, i), *v;
 		const char *type = spn_json_str_or(o, "type", "string");
@@ -66,9 +87,18 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 				     p->name);
 			break;
 		}
-		if (strcmp(spn_json_str_or(o, "type", ""), "path") == 0 && v[0] != '/') {
-			if ((rc = spn_conf_path(conf, section, key, def, &abs)))
+		if (strcmp(spn_json_str_or(o, "type", ""), "path") == 0) {
+			/* Relative to its data directory when it has one, else
+			 * to the configuration file. */
+			if (v[0] == '/' || p->data)
+				abs = strdup(v);
+			else if ((rc = spn_conf_path(conf, section, key, def, &abs)))
 				break;
+			if (!abs || (rc = spn_plugin_confine_path(p, conf, section, key, &abs))) {
+				rc = abs ? rc : SPN_ENOMEM;
+				free(abs);
+				break;
+			}
 			v = abs;
 		}
 		json_object_object_add(p->options, key, json_object_new_string(v));
@@ -191,7 +221,8 @@ int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out
 	/* The first process says what the plugin is; the others, started
 	 * when sections come together, only load it and run its init. */
 	p->w[0].busy = true;
-	if ((rc = spn_plugin_pool_hello(p, &p->w[0], &desc)) == 0 && (rc = options(p, spec->conf, desc)) == 0 &&
+	if ((rc = spn_plugin_confine_load(p, spec->conf)) == 0 &&
+	    (rc = spn_plugin_pool_hello(p, &p->w[0], &desc)) == 0 && (rc = options(p, spec->conf, desc)) == 0 &&
 	    (rc = services(p, spec->conf, desc)) == 0)
 		rc = spn_plugin_pool_init(p, &p->w[0]);
 	p->w[0].busy = false;
@@ -216,6 +247,8 @@ void spn_plugin_proc_stop(spn_plugin_proc_t *p)
 	for (size_t i = 0; p->services[i]; i++)
 		free(p->services[i]);
 	json_object_put(p->options);
+	json_object_put(p->confine);
+	free(p->data);
 	free(p->host);
 	free(p->path);
 	free(p->node);

@@ -21,6 +21,20 @@ typedef struct spn_plugin_proc spn_plugin_proc_t;
  * when it is not set, and at most. */
 #define SPN_PLUGIN_CONCURRENCY 4
 #define SPN_PLUGIN_CONCURRENCY_MAX 64
+/* What each of a plugin's processes may use when its section does not say
+ * (doc/operator-guide.md): address space in MiB ([plugin.<name>] memory),
+ * CPU seconds over its life (cpu), open descriptors (files), bytes of log
+ * a second (log_rate); and the user plugins run as when spnd is root
+ * ([plugins] user). */
+#define SPN_PLUGIN_MEMORY_MB 1024
+#define SPN_PLUGIN_CPU_S 3600
+#define SPN_PLUGIN_FILES 64
+#define SPN_PLUGIN_LOG_RATE 16384
+#define SPN_PLUGIN_USER "nobody"
+
+/* Whether name is one of the keys spnd reads in every [plugin.<name>]: a
+ * plugin may not declare an option of that name. */
+bool spn_plugin_key_is_spnds(const char *name);
 
 typedef struct {
 	const char *name;     /* the name it is enabled under */

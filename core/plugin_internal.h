@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "log.h"
 #include "plugin.h"
 
 #define SPN_PLUGIN_SERVICES_MAX 32
@@ -19,6 +20,11 @@ typedef struct {
 	pid_t pid;
 	int fd;
 	bool busy; /* handed to one section or hook, or being started */
+	/* Its standard error, read into the log by a thread (plugin_log.c). */
+	int err_fd;
+	int err_stop;
+	pthread_t err_thread;
+	spn_plugin_proc_t *owner;
 } spn_plugin_worker_t;
 
 struct spn_plugin_proc {
@@ -29,6 +35,14 @@ struct spn_plugin_proc {
 	unsigned long timeout_ms;
 	unsigned concurrency; /* processes at most: w[0 .. concurrency - 1] */
 	bool ca_hooks;
+	json_object *confine; /* sent with hello (plugin_confine.c) */
+	char *data;           /* [plugin.<name>] data, absolute, or NULL */
+	bool confined;
+	/* What it may write into the node's log in a second, and what it
+	 * wrote or had dropped in the current one (plugin_log.c). */
+	unsigned long log_rate, log_used, log_dropped;
+	int64_t log_window;
+	pthread_mutex_t log_lock;
 	pthread_mutex_t lock; /* the workers' busy flags */
 	pthread_cond_t freed; /* a worker was given back */
 	spn_plugin_worker_t w[SPN_PLUGIN_CONCURRENCY_MAX];
@@ -66,3 +80,23 @@ int spn_plugin_pool_expect(spn_plugin_proc_t *p, spn_plugin_worker_t *w, const c
 			   json_object **head);
 /* A log line of the plugin's, into the node's log under its name. */
 void spn_plugin_pool_log(spn_plugin_proc_t *p, json_object *head);
+
+/* Reads [plugins] user and [plugin.<name>]'s confine, data, memory, cpu,
+ * files, network and log_rate into p (confine, data, confined, log_rate),
+ * refusing any grant that would reach the node's own files. */
+int spn_plugin_confine_load(spn_plugin_proc_t *p, const spn_conf_t *conf);
+/* A path option of the plugin's: a relative one is made relative to its
+ * data directory (when it has one); a confined plugin's must lie in it.
+ * *path is replaced (the caller frees it). */
+int spn_plugin_confine_path(const spn_plugin_proc_t *p, const spn_conf_t *conf, const char *section, const char *key,
+			    char **path);
+
+/* A line of the plugin's into the node's log: marked with its name and
+ * how (" (stderr)", or "" for its log calls), escaped, cut in pieces of at
+ * most 400 bytes, within log_rate. */
+void spn_plugin_log_line(spn_plugin_proc_t *p, spn_log_level_t level, const char *how, const char *text, size_t len);
+/* Reads fd, the standard error of w's process, into the log until the
+ * process is gone; unfollow (after the process is reaped) waits for that
+ * and closes fd. */
+int spn_plugin_log_follow(spn_plugin_proc_t *p, spn_plugin_worker_t *w, int fd);
+void spn_plugin_log_unfollow(spn_plugin_worker_t *w);

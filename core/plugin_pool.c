@@ -61,10 +61,15 @@ static int spawn(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
 	sigset_t none, deflt;
 	char *argv[] = {p->host, NULL};
 	env_t env;
-	int sv[2], child, rc;
+	int sv[2], err[2], child, rc;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+	if (pipe2(err, O_CLOEXEC) != 0)
+		return spn_err(SPN_EIO, "plugin %s: pipe: %s", p->name, strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		close(err[0]);
+		close(err[1]);
 		return spn_err(SPN_EIO, "plugin %s: socketpair: %s", p->name, strerror(errno));
+	}
 	/* The child's end must not already be 3, where dup2 would keep its
 	 * close-on-exec flag. */
 	child = sv[1];
@@ -73,12 +78,15 @@ static int spawn(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
 		close(sv[1]);
 	}
 	/* Nothing to read, nothing to print on: standard input and output
-	 * are /dev/null; standard error stays spnd's (a crash's last words).
-	 * Signals as a new program expects them, not spnd's blocked set. No
-	 * other descriptor: not the sockets of the plugin's other processes. */
+	 * are /dev/null; standard error is a pipe spnd reads into its log,
+	 * marked and within limits (a crash's last words). Signals as a new
+	 * program expects them, not spnd's blocked set. No other descriptor:
+	 * not the sockets of the plugin's other processes. Standard error
+	 * first: its pipe may be on 3. */
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
 	posix_spawn_file_actions_adddup2(&fa, child, 3);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
 	sigemptyset(&none);
@@ -95,12 +103,19 @@ static int spawn(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(child);
+	close(err[1]);
 	if (rc != 0) {
 		close(sv[0]);
+		close(err[0]);
 		w->pid = -1;
 		return spn_err(SPN_ECONFIG, "plugin %s: cannot start %s: %s", p->name, p->host, strerror(rc));
 	}
 	w->fd = sv[0];
+	/* Without a reader its writes would block once the pipe is full. */
+	if (spn_plugin_log_follow(p, w, err[0]) != 0) {
+		spn_plugin_pool_end(p, w, true, NULL, 0);
+		return spn_err(SPN_ENOMEM, "plugin %s: no thread to read its standard error", p->name);
+	}
 	return 0;
 }
 
@@ -121,6 +136,7 @@ void spn_plugin_pool_end(spn_plugin_proc_t *p, spn_plugin_worker_t *w, bool now,
 			else if (how && WIFEXITED(st))
 				snprintf(how, cap, "exited (status %d)", WEXITSTATUS(st));
 			w->pid = -1;
+			spn_plugin_log_unfollow(w);
 			return;
 		}
 		usleep(10000);
@@ -128,15 +144,16 @@ void spn_plugin_pool_end(spn_plugin_proc_t *p, spn_plugin_worker_t *w, bool now,
 	kill(w->pid, SIGKILL);
 	waitpid(w->pid, &st, 0);
 	w->pid = -1;
+	spn_plugin_log_unfollow(w);
 }
 
 void spn_plugin_pool_log(spn_plugin_proc_t *p, json_object *head)
 {
 	json_object *lv;
 	int level = json_object_object_get_ex(head, "level", &lv) ? json_object_get_int(lv) : 2;
+	const char *text = spn_json_str_or(head, "text", "");
 
-	spn_log(level < 0 || level > 3 ? SPN_LOG_INFO : (spn_log_level_t)level, "plugin %s: %s", p->name,
-		spn_json_str_or(head, "text", ""));
+	spn_plugin_log_line(p, level < 0 || level > 3 ? SPN_LOG_INFO : (spn_log_level_t)level, "", text, strlen(text));
 }
 
 int spn_plugin_pool_expect(spn_plugin_proc_t *p, spn_plugin_worker_t *w, const char *want, int timeout_ms,
@@ -187,6 +204,8 @@ int spn_plugin_pool_hello(spn_plugin_proc_t *p, spn_plugin_worker_t *w, json_obj
 	json_object_object_add(h, "op", json_object_new_string("hello"));
 	json_object_object_add(h, "name", json_object_new_string(p->name));
 	json_object_object_add(h, "path", json_object_new_string(p->path));
+	if (p->confine)
+		json_object_object_add(h, "confine", json_object_get(p->confine));
 	if ((rc = spawn(p, w))) {
 		json_object_put(h);
 		return rc;
@@ -244,6 +263,7 @@ int spn_plugin_pool_new(spn_plugin_proc_t *p)
 	for (size_t i = 0; i < SPN_PLUGIN_CONCURRENCY_MAX; i++) {
 		p->w[i].fd = -1;
 		p->w[i].pid = -1;
+		p->w[i].err_fd = -1;
 	}
 	/* Waits are bounded on the clock that steps of the wall clock leave
 	 * alone. */
@@ -254,6 +274,7 @@ int spn_plugin_pool_new(spn_plugin_proc_t *p)
 	}
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->log_lock, NULL);
 	return 0;
 }
 
@@ -280,9 +301,11 @@ void spn_plugin_pool_free(spn_plugin_proc_t *p)
 			waitpid(pid, &st, 0);
 		}
 		p->w[i].pid = -1;
+		spn_plugin_log_unfollow(&p->w[i]);
 	}
 	pthread_cond_destroy(&p->freed);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->log_lock);
 }
 
 static struct timespec mono_at(int64_t ms)
@@ -290,6 +313,23 @@ static struct timespec mono_at(int64_t ms)
 	struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 
 	return t;
+}
+
+/* An idle process that ended by itself (its CPU budget spent, a crash in
+ * a thread of its own) leaves room for a new one, rather than failing the
+ * next section handed to it. */
+static void reap_idle(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
+{
+	int st;
+
+	if (waitpid(w->pid, &st, WNOHANG) != w->pid)
+		return;
+	spn_log_warn("plugin %s: process %d ended while idle (%s %d)", p->name, (int)w->pid,
+		     WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	close(w->fd);
+	w->fd = -1;
+	w->pid = -1;
+	spn_plugin_log_unfollow(w);
 }
 
 int spn_plugin_pool_take(spn_plugin_proc_t *p, int64_t wait_ms, spn_plugin_worker_t **out)
@@ -304,6 +344,8 @@ int spn_plugin_pool_take(spn_plugin_proc_t *p, int64_t wait_ms, spn_plugin_worke
 		unsigned running = 0;
 		for (unsigned i = 0; i < p->concurrency; i++) {
 			spn_plugin_worker_t *w = &p->w[i];
+			if (!w->busy && w->fd >= 0 && !idle)
+				reap_idle(p, w);
 			running += w->busy || w->fd >= 0;
 			if (!w->busy && w->fd >= 0 && !idle)
 				idle = w;

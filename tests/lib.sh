@@ -11,6 +11,9 @@ _failed=0
 
 # SPN_KEEP_WORK=1 keeps the working directory (daemons' logs) after the test.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spn-test.XXXXXX")
+# Plugins of a spnd run as root run as nobody, which must pass through
+# here to reach their data directories (it lists nothing).
+chmod 711 "$WORK"
 _cleanup() {
 	# Kill whatever a test started in the background, daemons included.
 	jobs -p | xargs -r kill -9 2>/dev/null

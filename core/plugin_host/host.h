@@ -45,3 +45,7 @@ struct spn_ca_request {
 
 /* The log line goes to spnd (host_api.c). */
 void spn_host_log(spn_plugin_ctx_t *ctx, int level, const char *fmt, va_list ap);
+
+/* Shuts this process in as spnd's "confine" object asks (confine.c), before
+ * the plugin is loaded: -1 with why set when any part cannot be applied. */
+int spn_host_confine(json_object *confine, char *why, size_t cap);

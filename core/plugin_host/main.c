@@ -18,6 +18,7 @@
 #include "host.h"
 #include "ident.h"
 #include "json.h"
+#include "plugin.h"
 
 static spn_plugin_ctx_t ctx;
 
@@ -99,8 +100,7 @@ static int load(json_object *head, char *why, size_t cap)
 		return -1;
 	}
 	for (const spn_plugin_opt_t *o = d->options; o && o->name; o++) {
-		bool spnds = strcmp(o->name, "timeout") == 0 || strcmp(o->name, "services") == 0 ||
-			     strcmp(o->name, "concurrency") == 0;
+		bool spnds = spn_plugin_key_is_spnds(o->name);
 		if ((unsigned)o->type > SPN_OPT_PATH || spnds) {
 			snprintf(why, cap, "option '%s': %s", o->name, spnds ? "the name is spnd's" : "unknown type");
 			return -1;
@@ -265,6 +265,13 @@ int main(void)
 	while (spn_frame_recv(ctx.fd, -1, &head, &data, &len) == 0) {
 		const char *op = spn_json_str_or(head, "op", "");
 		if (strcmp(op, "hello") == 0 && !ctx.desc) {
+			json_object *c;
+			char cwhy[400];
+			if (json_object_object_get_ex(head, "confine", &c) && spn_host_confine(c, cwhy, sizeof(cwhy))) {
+				snprintf(why, sizeof(why), "its process could not be confined: %s", cwhy);
+				answer("error", why);
+				break;
+			}
 			if (load(head, why, sizeof(why)) == 0)
 				describe();
 			else

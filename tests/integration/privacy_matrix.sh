@@ -32,7 +32,7 @@ check "hospital-1 joins" pjoin "$WORK/hospital-1" "$WORK/admin-care" spn 6 hospi
 check "pharmacy-1 joins, with its prices" pjoin "$WORK/pharmacy-1" "$WORK/admin-east" spn 5 pharmacy "$(plugins pharmacy \
 	"$(printf '[plugin.pharmacy]\nprices = %s' "$(mk seed prices)")")"
 check "bank-1 joins, with the patient's account" pjoin "$WORK/bank-1" "$P" spn 7 bank "$(plugins bank \
-	"$(printf '[plugin.bank]\nseed = %s, %s:Bob Broke:2.00' "$(mk seed bank)" "$POOR")")"
+	"$(printf '[plugin.bank]\ndata = ../bank-1-data\nseed = %s, %s:Bob Broke:2.00' "$(mk seed bank)" "$POOR")")"
 check "the wristband enrolls" pjoin "$WORK/band" "$P" client 1 ""
 up() { for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do
 	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q " $n " || return 1; done; }

@@ -19,7 +19,7 @@ check "healthcare-1 joins with its plugin" join "$WORK/healthcare-1" "$WORK/admi
 check "hospital-1 joins with its plugin" join "$WORK/hospital-1" "$WORK/admin-care" spn 6 hospital "$(plugins hospital)"
 check "pharmacy-1 joins with its plugin" join "$WORK/pharmacy-1" "$WORK/admin-east" spn 5 pharmacy "$(plugins pharmacy)"
 check "bank-1 joins with its plugin and its accounts" join "$WORK/bank-1" "$P" spn 7 bank \
-	"$(plugins bank "$(printf '[plugin.bank]\naccounts = bank.db\nseed = %s:Ada Muster:100.00, %s:Bob Broke:2.00' "$IBAN" "$POOR")")"
+	"$(plugins bank "$(printf '[plugin.bank]\ndata = ../bank-1-data\naccounts = bank.db\nseed = %s:Ada Muster:100.00, %s:Bob Broke:2.00' "$IBAN" "$POOR")")"
 check "the wristband gets its certificate" client_cert "$WORK/band" wristband-7 "$P"
 up() { for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do registry_has "$P" $n || return 1; done; }
 check "the tree is up" wait_for 10 up
@@ -42,15 +42,15 @@ check "the pharmacy's receipt reaches the wristband, privately: delivering, 9.00
 check "the bank's receipt too: authorised, 9.00 to pharmacy-1" \
 	sh -c "sed -n 's/^bank from bank-1: //p' '$WORK/c1' | grep -Eq '^\{\"status\":\"authorised\",\"amount\":\"9.00\",\"payee\":\"pharmacy-1\",\"ref\":\"pay-[0-9a-f]{16}\"\}$'"
 check "the bank recorded it under the reference the wristband got" \
-	test "$(sqlite3 "$WORK/bank-1/bank.db" "SELECT ref FROM payments WHERE mid='m-ada-1'")" = "$(answer "$WORK/c1" bank ref)"
-check "the money moved once" test "$(sqlite3 "$WORK/bank-1/bank.db" "SELECT balance FROM accounts WHERE iban='$IBAN'")" = 9100
+	test "$(sqlite3 "$WORK/bank-1-data/bank.db" "SELECT ref FROM payments WHERE mid='m-ada-1'")" = "$(answer "$WORK/c1" bank ref)"
+check "the money moved once" test "$(sqlite3 "$WORK/bank-1-data/bank.db" "SELECT balance FROM accounts WHERE iban='$IBAN'")" = 9100
 # What each node holds is measured in its memory by privacy_matrix.sh.
 
 # The same message again: answered from the records, nobody acts twice.
 send admin-east "$IBAN" "Ada Muster" --message-id m-ada-2 --repeat 2 >"$WORK/c2" 2>&1
 check "a message sent twice gets the same answers twice" sh -c "test \"\$(sed -n 1,3p '$WORK/c2')\" = \"\$(sed -n 4,6p '$WORK/c2')\""
-check "and the bank recorded one payment" test "$(sqlite3 "$WORK/bank-1/bank.db" "SELECT COUNT(*) FROM payments WHERE mid='m-ada-2'")" = 1
-check "balance after two payments of 9.00" test "$(sqlite3 "$WORK/bank-1/bank.db" "SELECT balance FROM accounts WHERE iban='$IBAN'")" = 8200
+check "and the bank recorded one payment" test "$(sqlite3 "$WORK/bank-1-data/bank.db" "SELECT COUNT(*) FROM payments WHERE mid='m-ada-2'")" = 1
+check "balance after two payments of 9.00" test "$(sqlite3 "$WORK/bank-1-data/bank.db" "SELECT balance FROM accounts WHERE iban='$IBAN'")" = 8200
 
 # Every node restarted: no session remembers m-ada-1; the bank's own
 # records do.
@@ -63,7 +63,7 @@ send admin-east "$IBAN" "Ada Muster" --message-id m-ada-1 >"$WORK/c3" 2>&1
 diag "$(grep '^bank' "$WORK/c3")"
 check "the first message again, after every restart: the bank says it decided it already" \
 	test "$(answer "$WORK/c3" bank)" = "{\"status\":\"authorised\",\"amount\":\"9.00\",\"payee\":\"pharmacy-1\",\"ref\":\"$(answer "$WORK/c1" bank ref)\",\"already_decided\":true}"
-check "and pays nothing" test "$(sqlite3 "$WORK/bank-1/bank.db" "SELECT balance FROM accounts WHERE iban='$IBAN'")" = 8200
+check "and pays nothing" test "$(sqlite3 "$WORK/bank-1-data/bank.db" "SELECT balance FROM accounts WHERE iban='$IBAN'")" = 8200
 # Message ids travel in the clear: another client reusing one that was
 # paid gets nothing delivered on the strength of the first decision, even
 # once the services' nodes have forgotten the id (they restarted).
@@ -76,7 +76,7 @@ client "$WORK/admin-east" --cert "$WORK/band8/node.crt" --key "$WORK/band8/node.
 diag "$(cat "$WORK/c10")"
 check "a paid message id reused by another client: the bank refuses it" answer_is "$WORK/c10" bank status refused
 check "and the pharmacy does not deliver" answer_is "$WORK/c10" pharmacy status "not delivered"
-check "nothing was paid from either account" test "$(sqlite3 "$WORK/bank-1/bank.db" "SELECT group_concat(balance) FROM (SELECT balance FROM accounts ORDER BY iban)")" = 8200,200
+check "nothing was paid from either account" test "$(sqlite3 "$WORK/bank-1-data/bank.db" "SELECT group_concat(balance) FROM (SELECT balance FROM accounts ORDER BY iban)")" = 8200,200
 
 # A refusal reaches the wristband as a refusal, with its reason, from the
 # bank alone; the pharmacy tells it only that it does not deliver.
@@ -97,7 +97,7 @@ client "$WORK/healthcare-1" healthcare="$VITALS" +pharmacy="{\"deliver_to\":\"$A
 	+bank="{\"iban\":\"$IBAN\",\"holder\":\"Ada Muster\",\"max_amount\":\"20.00\"}" >"$WORK/c9" 2>&1
 check "and so are bank details from a client without a certificate" \
 	answer_is "$WORK/c9" bank reason "bank details from a client without a certificate of the group are not taken"
-check "the balance is untouched by both" test "$(sqlite3 "$WORK/bank-1/bank.db" "SELECT balance FROM accounts WHERE iban='$IBAN'")" = 8200
+check "the balance is untouched by both" test "$(sqlite3 "$WORK/bank-1-data/bank.db" "SELECT balance FROM accounts WHERE iban='$IBAN'")" = 8200
 client "$WORK/healthcare-1" $BAND healthcare='{"patient":"p-7","pulse":300}' >"$WORK/c6" 2>&1
 check "bad vitals are refused with the field named" grep -q "^healthcare from healthcare-1: error plugin_failed: plugin healthcare: vitals: 'pulse' must be a number from 20 to 250" "$WORK/c6"
 client "$WORK/healthcare-1" $BAND healthcare='{"patient":"p-8","pulse":70,"spo2":98,"temp":36.8}' >"$WORK/c7" 2>&1

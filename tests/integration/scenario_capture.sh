@@ -17,7 +17,7 @@ check "admin-east joins" pjoin "$WORK/admin-east" "$P" admin 8 ""
 check "healthcare-1 joins" pjoin "$WORK/healthcare-1" "$WORK/admin-care" spn 6 healthcare "$(plugins healthcare)"
 check "hospital-1 joins" pjoin "$WORK/hospital-1" "$WORK/admin-care" spn 6 hospital "$(plugins hospital)"
 check "pharmacy-1 joins" pjoin "$WORK/pharmacy-1" "$WORK/admin-east" spn 5 pharmacy "$(plugins pharmacy)"
-check "bank-1 joins" pjoin "$WORK/bank-1" "$P" spn 7 bank "$(plugins bank "$(printf '[plugin.bank]\nseed = %s:Ada Muster:100.00' "$IBAN")")"
+check "bank-1 joins" pjoin "$WORK/bank-1" "$P" spn 7 bank "$(plugins bank "$(printf '[plugin.bank]\ndata = ../bank-1-data\nseed = %s:Ada Muster:100.00' "$IBAN")")"
 check "the wristband enrolls" pjoin "$WORK/band" "$P" client 1 ""
 up() { for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do
 	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q " $n " || return 1; done; }

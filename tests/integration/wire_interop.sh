@@ -43,7 +43,7 @@ check "hospital-1 joins (RSA)" wjoin "$WORK/hospital-1" "$WORK/admin-care" spn 6
 check "lab-1 joins (Ed25519)" wjoin "$WORK/lab-1" "$WORK/admin-care" spn 3 lab ed25519 "$(echo_for lab)"
 check "pharmacy-1 joins (Ed25519)" wjoin "$WORK/pharmacy-1" "$WORK/admin-east" spn 5 pharmacy ed25519 "$(plugins pharmacy)"
 check "bank-1 joins (P-256)" wjoin "$WORK/bank-1" "$P" spn 7 bank p256 \
-	"$(plugins bank "$(printf '[plugin.bank]\nseed = %s:Ada Muster:100.00' "$IBAN")")"
+	"$(plugins bank "$(printf '[plugin.bank]\ndata = ../bank-1-data\nseed = %s:Ada Muster:100.00' "$IBAN")")"
 check "the wristband enrolls (P-256)" wjoin "$WORK/band" "$P" client 1 "" p256
 up() { for n in healthcare-1 hospital-1 lab-1 pharmacy-1 bank-1; do
 	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q " $n " || return 1; done; }

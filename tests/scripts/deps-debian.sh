@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 libgnutls28-dev nettle-dev libmicrohttpd-dev libjson-c-dev
 libltdl-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libinih-dev
-libcmocka-dev gnutls-bin openssl python3 python3-cryptography
+libseccomp-dev libcmocka-dev gnutls-bin openssl python3 python3-cryptography
 clang llvm libclang-rt-14-dev curl tcpdump procps
 wrk nginx golang-cfssl"
 
