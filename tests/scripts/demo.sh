@@ -33,6 +33,9 @@ M="$top/tests/integration/privacy_matrix.py"
 (cd "$build" && make tests/integration/keepfreed.la >/dev/null)
 KEEP="$build/tests/integration/.libs/keepfreed.so"
 demo=$(mktemp -d /tmp/spn-demo.XXXXXX)
+# Plugins run as an unprivileged user when the demo runs as root: they
+# must be able to pass through to their data directories.
+chmod 711 "$demo"
 python3 "$M" markers "$demo/markers.json"
 mk() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]])" "$demo/markers.json" "$@"; }
 export SPN_CA_PASSPHRASE="demo passphrase, not for production"
@@ -78,7 +81,9 @@ join() {
 	if [ -n "$services" ] && [ "$role" = spn ]; then
 		printf '\n[plugins]\nenable = %s\npath = %s/plugins/%s\nhost = %s/core/spn-plugin-host\n' \
 			"$services" "$build" "$services" "$build" >>"$demo/$name/spnd.conf"
-		[ "$services" = bank ] && printf '\n[plugin.bank]\naccounts = bank.db\nseed = %s\n' \
+		# The bank keeps its accounts in its own data directory, the one
+		# place its confined process may write.
+		[ "$services" = bank ] && printf '\n[plugin.bank]\ndata = ../%s-data\naccounts = bank.db\nseed = %s\n' "$name" \
 			"$(mk seed bank), GB29NWBK60161331926819:Bob Broke:2.00" >>"$demo/$name/spnd.conf"
 		[ "$services" = pharmacy ] && printf '\n[plugin.pharmacy]\nprices = %s\n' "$(mk seed prices)" >>"$demo/$name/spnd.conf"
 	fi
@@ -151,8 +156,8 @@ done
 step "A message sent twice (a retry after a lost answer): the second time every provider answers from its record"
 "$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND --message-id m-demo-2 --repeat 2 \
 	healthcare="$VITALS" +pharmacy="$ADDR" +bank="$IBAN" | grep '^bank' | sed 's/^/   /'
-echo "   payments recorded for m-demo-2: $(sqlite3 "$demo/bank-1/bank.db" "SELECT COUNT(*) FROM payments WHERE mid='m-demo-2'");" \
-	"Ada's balance: $(sqlite3 "$demo/bank-1/bank.db" "SELECT printf('%.2f', balance / 100.0) FROM accounts WHERE iban='$(mk seed bank | cut -d: -f1)'")"
+echo "   payments recorded for m-demo-2: $(sqlite3 "$demo/bank-1-data/bank.db" "SELECT COUNT(*) FROM payments WHERE mid='m-demo-2'");" \
+	"Ada's balance: $(sqlite3 "$demo/bank-1-data/bank.db" "SELECT printf('%.2f', balance / 100.0) FROM accounts WHERE iban='$(mk seed bank | cut -d: -f1)'")"
 
 step "A patient whose balance does not cover it: the refusal reaches the wristband with its reason"
 "$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND \
