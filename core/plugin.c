@@ -274,7 +274,8 @@ int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_h
 {
 	static const char *const stages[] = {"authorize", "adjust", "issued"};
 	static const char *const roles[] = {"psp", "admin", "spn", "client"};
-	json_object *h = json_object_new_object(), *svc = json_object_new_array(), *ans = NULL, *v;
+	json_object *h = json_object_new_object(), *svc = json_object_new_array(), *ans = NULL;
+	int rc;
 
 	for (size_t i = 0; i < r->id.n_services; i++)
 		json_object_array_add(svc, json_object_new_string(r->id.services[i]));
@@ -291,9 +292,17 @@ int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_h
 		snprintf(r->why, sizeof(r->why), "policy plugin %s did not answer", p->name);
 		return -1;
 	}
+	rc = spn_plugin_verdict_read(p->name, ans, stage, r);
+	json_object_put(ans);
+	return rc;
+}
+
+int spn_plugin_verdict_read(const char *name, json_object *ans, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r)
+{
+	json_object *v;
+
 	if (!json_object_object_get_ex(ans, "allow", &v) || !json_object_get_boolean(v)) {
-		snprintf(r->why, sizeof(r->why), "%s (plugin %s)", spn_json_str_or(ans, "reason", "no reason given"), p->name);
-		json_object_put(ans);
+		snprintf(r->why, sizeof(r->why), "%s (plugin %s)", spn_json_str_or(ans, "reason", "no reason given"), name);
 		return -1;
 	}
 	if (stage == SPN_CA_HOOK_ADJUST) {
@@ -307,6 +316,5 @@ int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_h
 		    (unsigned long)json_object_get_int64(v) < r->validity)
 			r->validity = (unsigned long)json_object_get_int64(v);
 	}
-	json_object_put(ans);
 	return 0;
 }
