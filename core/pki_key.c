@@ -199,6 +199,11 @@ int spn_pki_key_import(const char *pem, size_t len, const char *what, const spn_
 	} else {
 		rc = gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM, NULL, 0);
 	}
+	/* A key whose public half does not follow from its private one (a
+	 * point of another curve, say) would be taken here and fail only
+	 * when it signs, or sign what nothing verifies. */
+	if (rc >= 0)
+		rc = gnutls_x509_privkey_verify_params(key);
 	if (rc < 0) {
 		rc = spn_err(SPN_EINVAL, "%s: not a usable private key: %s", what, gnutls_strerror(rc));
 		goto out;
