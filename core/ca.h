@@ -125,6 +125,17 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 void spn_ca_pending_announce(spn_ca_t *ca, const spn_ca_pending_t *p);
 void spn_ca_pending_free(spn_ca_t *ca, spn_ca_pending_t *p);
 
+/* A JSON pseudo-CSR (doc/ca.md) read: the node id, the names asked for
+ * and, when it has one, the public key (NULL: the CA is to make the key).
+ * Release with spn_ca_pseudo_clear. */
+typedef struct {
+	char node_id[SPN_NAME_MAX + 1];
+	spn_names_t names;
+	gnutls_pubkey_t pub;
+} spn_ca_pseudo_t;
+int spn_ca_pseudo_parse(const char *json, size_t json_len, spn_ca_pseudo_t *out);
+void spn_ca_pseudo_clear(spn_ca_pseudo_t *r);
+
 /* The same for a JSON pseudo-CSR (doc/ca.md); without a public key in it,
  * the CA generates the key and returns it as PKCS#12 protected by pass (or a
  * generated passphrase when pass is NULL). */

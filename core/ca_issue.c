@@ -360,24 +360,17 @@ static int random_pass(char **out)
 	return rc;
 }
 
-int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const char *token, size_t token_len,
-			 const char *pass, spn_ca_issued_t *out)
+int spn_ca_pseudo_parse(const char *json, size_t json_len, spn_ca_pseudo_t *out)
 {
 	static const char *const allowed[] = {"node_id", "dns", "ip", "public_key", NULL};
 	json_object *o = NULL;
 	const char *node_id, *pubkey_pem, **dns = NULL, **ip = NULL;
 	size_t ndns = 0, nip = 0;
-	gnutls_x509_privkey_t key = NULL;
-	gnutls_datum_t der = {NULL, 0};
-	spn_ca_pending_t *p;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (json_len > PSEUDO_MAX)
 		return spn_err(SPN_EBADCSR, "pseudo-CSR larger than %d bytes", PSEUDO_MAX);
-	if (!(p = calloc(1, sizeof(*p))))
-		return SPN_ENOMEM;
-	p->now = spn_clock_now();
 	if ((rc = spn_json_parse(json, json_len, &o)) || (rc = spn_json_only(o, "request", allowed)) ||
 	    (rc = spn_json_str(o, "node_id", true, SPN_NAME_MAX, &node_id)) ||
 	    (rc = spn_json_str(o, "public_key", false, 8192, &pubkey_pem)) ||
@@ -386,49 +379,84 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 		rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s", spn_err_detail(rc));
 		goto out;
 	}
-	if (!pubkey_pem && pass && strlen(pass) < 8) {
-		rc = spn_err(SPN_EINVAL, "PKCS#12 passphrase must have at least 8 characters");
-		goto out;
-	}
+	snprintf(out->node_id, sizeof(out->node_id), "%s", node_id);
 	/* Each entry is of the type its member says, or refused. */
 	for (size_t i = 0; i < ndns + nip; i++) {
 		bool is_dns = i < ndns;
-		if ((rc = is_dns ? spn_names_add_dns(&p->names, dns[i]) : spn_names_add_ip(&p->names, ip[i - ndns]))) {
+		if ((rc = is_dns ? spn_names_add_dns(&out->names, dns[i]) : spn_names_add_ip(&out->names, ip[i - ndns]))) {
 			rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s[%zu]: %s", is_dns ? "dns" : "ip",
 				     is_dns ? i : i - ndns, spn_err_detail(rc));
 			goto out;
 		}
 	}
-	if ((rc = token_check(ca, token, token_len, p->now, &p->t, &p->minter, NULL)))
-		goto out;
-	if (strcmp(node_id, p->t.node.node_id) != 0) {
-		rc = spn_err(SPN_ETOKEN, "join token is for node '%s' but the pseudo-CSR asks for '%s'",
-			     p->t.node.node_id, node_id);
-		goto out;
-	}
 	if (pubkey_pem) {
 		gnutls_datum_t d = {(unsigned char *)pubkey_pem, (unsigned)strlen(pubkey_pem)};
 		unsigned bits = 0;
 		spn_key_type_t type;
-		if (gnutls_pubkey_init(&p->pub) < 0) {
+		if (gnutls_pubkey_init(&out->pub) < 0) {
 			rc = SPN_ENOMEM;
 			goto out;
 		}
-		if (gnutls_pubkey_import(p->pub, &d, GNUTLS_X509_FMT_PEM) < 0) {
+		if (gnutls_pubkey_import(out->pub, &d, GNUTLS_X509_FMT_PEM) < 0) {
 			rc = spn_err(SPN_EBADCSR, "pseudo-CSR: public_key is not a PEM SubjectPublicKeyInfo");
 			goto out;
 		}
-		if ((rc = spn_pki_key_type_of((gnutls_pk_algorithm_t)gnutls_pubkey_get_pk_algorithm(p->pub, &bits), bits,
-					      &type)))
-			goto out;
-	} else {
-		/* The constrained-device flow: the key is made here and leaves
-		 * only inside the passphrase-protected bundle. */
-		if ((rc = spn_pki_key_generate(ca->policy.generated_key_type, &key)))
-			goto out;
-		if ((rc = spn_pki_key_pubkey(key, &p->pub)))
-			goto out;
+		rc = spn_pki_key_type_of((gnutls_pk_algorithm_t)gnutls_pubkey_get_pk_algorithm(out->pub, &bits), bits,
+					 &type);
 	}
+out:
+	if (rc)
+		spn_ca_pseudo_clear(out);
+	free(dns);
+	free(ip);
+	json_object_put(o);
+	return rc;
+}
+
+void spn_ca_pseudo_clear(spn_ca_pseudo_t *r)
+{
+	if (r->pub)
+		gnutls_pubkey_deinit(r->pub);
+	memset(r, 0, sizeof(*r));
+}
+
+int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const char *token, size_t token_len,
+			 const char *pass, spn_ca_issued_t *out)
+{
+	spn_ca_pseudo_t rq;
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_datum_t der = {NULL, 0};
+	spn_ca_pending_t *p;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = spn_ca_pseudo_parse(json, json_len, &rq)))
+		return rc;
+	if (!rq.pub && pass && strlen(pass) < 8) {
+		spn_ca_pseudo_clear(&rq);
+		return spn_err(SPN_EINVAL, "PKCS#12 passphrase must have at least 8 characters");
+	}
+	if (!(p = calloc(1, sizeof(*p)))) {
+		spn_ca_pseudo_clear(&rq);
+		return SPN_ENOMEM;
+	}
+	p->now = spn_clock_now();
+	p->names = rq.names;
+	/* The pending request owns the key from here. */
+	p->pub = rq.pub;
+	rq.pub = NULL;
+	if ((rc = token_check(ca, token, token_len, p->now, &p->t, &p->minter, NULL)))
+		goto out;
+	if (strcmp(rq.node_id, p->t.node.node_id) != 0) {
+		rc = spn_err(SPN_ETOKEN, "join token is for node '%s' but the pseudo-CSR asks for '%s'",
+			     p->t.node.node_id, rq.node_id);
+		goto out;
+	}
+	/* The constrained-device flow: the key is made here and leaves only
+	 * inside the passphrase-protected bundle. */
+	if (!p->pub && ((rc = spn_pki_key_generate(ca->policy.generated_key_type, &key)) ||
+			(rc = spn_pki_key_pubkey(key, &p->pub))))
+		goto out;
 	if ((rc = issue(ca, p, out)))
 		goto out;
 	if (key) {
@@ -439,7 +467,7 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 			rc = random_pass(&out->p12_pass);
 		}
 		if (rc == 0)
-			rc = spn_ca_p12(key, p->crt, ca->root, node_id, out->p12_pass, &der);
+			rc = spn_ca_p12(key, p->crt, ca->root, rq.node_id, out->p12_pass, &der);
 		if (rc) {
 			/* The certificate is recorded but its key is lost: revoke
 			 * it so that nothing accepted is left dangling. */
@@ -454,8 +482,5 @@ out:
 	spn_ca_pending_free(ca, p);
 	if (key)
 		gnutls_x509_privkey_deinit(key);
-	free(dns);
-	free(ip);
-	json_object_put(o);
 	return rc;
 }

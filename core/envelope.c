@@ -55,7 +55,10 @@ int spn_session_call_parse(const char *body, size_t len, spn_session_call_t *c)
 			rc = spn_err(SPN_EINVAL, "sessions[%zu]: bad session id, service or node name", i);
 			goto fail;
 		}
-		json_object_object_get_ex(it, "sig", &c->item[i].sig);
+		if (json_object_object_get_ex(it, "sig", &c->item[i].sig) && !cert) {
+			rc = spn_err(SPN_EINVAL, "sessions[%zu]: 'sig' without 'certificate'", i);
+			goto fail;
+		}
 	}
 	c->n = n;
 	return 0;

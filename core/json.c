@@ -191,6 +191,12 @@ int spn_json_parse(const char *buf, size_t len, json_object **out)
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	used = json_tokener_get_parse_end(tok);
+	/* A number that ends the text may go on for all json-c knows ("1"
+	 * would be refused where "1 " is taken): the end of the text ends it. */
+	if (!obj && jerr == json_tokener_continue && used == len) {
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+	}
 	if (!obj || jerr != json_tokener_success) {
 		rc = spn_err(SPN_EINVAL, "invalid JSON at byte %zu: %s", used,
 				 jerr == json_tokener_continue ? "unexpected end of input"

@@ -137,12 +137,10 @@ static void issued(spn_http_resp_t *resp, spn_node_t *n, spn_ca_issued_t *is)
  * POST /v1/enroll/pseudo {"request": {...}, "token": T, "passphrase": P?} */
 static void enroll(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
-	static const char *const csr_fields[] = {"csr", "token", "endorsed_by", NULL};
-	static const char *const pseudo_fields[] = {"request", "token", "passphrase", NULL};
 	spn_node_t *n = user;
 	bool pseudo = strcmp(spn_http_req_path(req), "/v1/enroll/pseudo") == 0;
-	json_object *o = NULL, *request = NULL, *endorsed = NULL;
-	const char *csr = NULL, *token = NULL, *pass = NULL, *body;
+	spn_enroll_body_t b;
+	const char *body;
 	spn_ca_issued_t is;
 	spn_token_t t;
 	size_t len;
@@ -155,54 +153,33 @@ static void enroll(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	if (need_ca(n, resp))
 		return;
 	body = spn_http_req_body(req, &len);
-	if ((rc = spn_json_parse(body, len, &o)) ||
-	    (rc = spn_json_only(o, "enrollment", pseudo ? pseudo_fields : csr_fields)) ||
-	    (rc = spn_json_str(o, "token", true, 4096, &token)) ||
-	    (!pseudo && (rc = spn_json_str(o, "csr", true, 64 * 1024, &csr))) ||
-	    (pseudo && (rc = spn_json_str(o, "passphrase", false, 1024, &pass)))) {
+	if ((rc = spn_enroll_body_parse(body, len, pseudo, &b))) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
-		json_object_put(o);
-		return;
-	}
-	if (pseudo && (!json_object_object_get_ex(o, "request", &request) ||
-		       !json_object_is_type(request, json_type_object))) {
-		spn_http_error(resp, SPN_EINVAL, "field 'request' must be the pseudo-CSR object");
-		json_object_put(o);
 		return;
 	}
 	/* A token an administrator minted comes with that administrator's
 	 * endorsement and those of every administrator up to here. */
-	if ((rc = spn_token_decode(token, strlen(token), &t)) == 0 &&
-	    json_object_object_get_ex(o, "endorsed_by", &endorsed)) {
+	if ((rc = spn_token_decode(b.token, strlen(b.token), &t)) == 0 && b.endorsed_by) {
 		spn_http_peer_t peer;
-		if (!json_object_is_type(endorsed, json_type_array))
-			rc = spn_err(SPN_EINVAL, "endorsed_by: a list of endorsements");
-		else if (spn_node_peer(n, req, resp, SPN_ROLES_ADMINS, &peer)) {
-			json_object_put(o);
+		if (spn_node_peer(n, req, resp, SPN_ROLES_ADMINS, &peer)) {
+			spn_enroll_body_clear(&b);
 			return;
-		} else {
-			rc = spn_node_check_endorsements(n, endorsed, token, csr, &peer);
 		}
+		rc = spn_node_check_endorsements(n, &b, &peer);
 	} else if (rc == 0 && strcmp(t.minted_by, n->id.node_id) != 0) {
 		rc = spn_err(SPN_EDENIED, "this join token was minted by %s: send the request to %s", t.minted_by,
 			     t.minted_by);
 	}
-	if (rc) {
-		spn_log_info("enrollment refused: %s", spn_err_detail(rc));
-		spn_http_error(resp, rc, spn_err_detail(rc));
-		json_object_put(o);
-		return;
-	}
-	if (pseudo) {
+	if (rc == 0 && pseudo) {
 		size_t rlen;
-		const char *rtext = spn_json_text(request, &rlen);
+		const char *rtext = spn_json_text(b.request, &rlen);
 		pthread_mutex_lock(&n->ca_lock);
-		rc = spn_ca_enroll_pseudo(n->ca, rtext, rlen, token, strlen(token), pass, &is);
+		rc = spn_ca_enroll_pseudo(n->ca, rtext, rlen, b.token, strlen(b.token), b.passphrase, &is);
 		pthread_mutex_unlock(&n->ca_lock);
-	} else {
-		rc = spn_node_issue_csr(n, csr, token, &is);
+	} else if (rc == 0) {
+		rc = spn_node_issue_csr(n, b.csr, b.token, &is);
 	}
-	json_object_put(o);
+	spn_enroll_body_clear(&b);
 	if (rc) {
 		spn_log_info("enrollment refused: %s", spn_err_detail(rc));
 		spn_http_error(resp, rc, spn_err_detail(rc));
@@ -312,31 +289,25 @@ static int may_revoke(spn_node_t *n, const spn_ident_t *peer, const char *serial
  * depends on is this request's own: nothing carries over from another. */
 static void revoke(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
-	static const char *const fields[] = {"serial", "reason", NULL};
 	spn_node_t *n = user;
 	spn_ident_t peer;
-	json_object *o = NULL;
-	const char *given, *reason_s = NULL, *body;
-	char serial[SPN_SERIAL_HEX];
+	spn_revoke_body_t rb;
+	json_object *o;
+	const char *body;
 	bool recorded = false;
 	size_t len;
-	int reason = 0, rc;
+	int rc;
 
 	if (need_admin(n, req, resp, &peer))
 		return;
 	body = spn_http_req_body(req, &len);
-	if ((rc = spn_json_parse(body, len, &o)) || (rc = spn_json_only(o, "revocation", fields)) ||
-	    (rc = spn_json_str(o, "serial", true, 256, &given)) || (rc = spn_serial_parse(given, serial)) ||
-	    (rc = spn_json_str(o, "reason", false, 32, &reason_s)) ||
-	    (rc = spn_crl_reason_parse(reason_s ? reason_s : "unspecified", &reason))) {
+	if ((rc = spn_revoke_body_parse(body, len, &rb))) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
-		json_object_put(o);
 		return;
 	}
-	json_object_put(o);
 	pthread_mutex_lock(&n->ca_lock);
-	if ((rc = may_revoke(n, &peer, serial)) == 0)
-		rc = spn_ca_revoke(n->ca, serial, reason, peer.node_id, &recorded);
+	if ((rc = may_revoke(n, &peer, rb.serial)) == 0)
+		rc = spn_ca_revoke(n->ca, rb.serial, rb.reason, peer.node_id, &recorded);
 	pthread_mutex_unlock(&n->ca_lock);
 	/* Recorded but not yet on the CRL: the worker signs it again. */
 	if (rc && recorded) {
@@ -350,9 +321,9 @@ static void revoke(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	/* Every node refuses it as soon as the CRL reaches it. */
 	spn_node_load_crl(n, false);
 	o = json_object_new_object();
-	json_object_object_add(o, "serial", json_object_new_string(serial));
+	json_object_object_add(o, "serial", json_object_new_string(rb.serial));
 	json_object_object_add(o, "status", json_object_new_string("revoked"));
-	json_object_object_add(o, "reason", json_object_new_string(spn_crl_reason_name(reason)));
+	json_object_object_add(o, "reason", json_object_new_string(spn_crl_reason_name(rb.reason)));
 	spn_http_json(resp, 200, o);
 }
 

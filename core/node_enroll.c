@@ -21,8 +21,6 @@
 #include "pki_key.h"
 #include "token.h"
 
-#define MAX_ENDORSEMENTS 16
-
 /* The bytes an endorsement signs: the token, the CSR and the endorser. */
 static int endorse_input(const char *token_id, const char *csr, const char *node, char *buf, size_t cap)
 {
@@ -118,41 +116,27 @@ static int first_check(spn_node_t *n, const char *token, const char *csr, spn_to
 	return rc;
 }
 
-int spn_node_check_endorsements(spn_node_t *n, json_object *list, const char *token, const char *csr,
-				const spn_http_peer_t *peer)
+int spn_node_check_endorsements(spn_node_t *n, const spn_enroll_body_t *b, const spn_http_peer_t *peer)
 {
-	static const char *const fields[] = {"node", "sig", NULL};
-	size_t count = json_object_array_length(list);
+	size_t count = b->n_endorsements;
 	spn_token_t t;
 	char prev[SPN_NAME_MAX + 1] = "";
 	time_t now = spn_clock_now();
 	int rc;
 
-	if ((rc = spn_token_decode(token, strlen(token), &t)))
+	if ((rc = spn_token_decode(b->token, strlen(b->token), &t)))
 		return rc;
-	if (count == 0 || count > MAX_ENDORSEMENTS)
-		return spn_err(SPN_EINVAL, "endorsed_by: 1 to %d endorsements", MAX_ENDORSEMENTS);
-	{
-		/* Who relayed it is known for sure: check that before any signature. */
-		json_object *last = json_object_array_get_idx(list, count - 1), *node = NULL;
-		if (!json_object_is_type(last, json_type_object) || !json_object_object_get_ex(last, "node", &node) ||
-		    !json_object_is_type(node, json_type_string) ||
-		    strcmp(json_object_get_string(node), peer->id.node_id) != 0)
-			return spn_err(SPN_EDENIED, "the last endorser must be the sender, %s", peer->id.node_id);
-	}
+	/* Who relayed it is known for sure: check that before any signature. */
+	if (strcmp(b->endorsement[count - 1].node, peer->id.node_id) != 0)
+		return spn_err(SPN_EDENIED, "the last endorser must be the sender, %s", peer->id.node_id);
 	for (size_t i = 0; i < count; i++) {
-		json_object *e = json_object_array_get_idx(list, i);
-		const char *node, *sig64;
+		const char *node = b->endorsement[i].node, *sig64 = b->endorsement[i].sig;
 		spn_ledger_cert_t c;
 		gnutls_x509_crt_t crt;
 		uint8_t *sig = NULL;
 		size_t siglen = 0;
 		char input[256];
 
-		if (!json_object_is_type(e, json_type_object) || (rc = spn_json_only(e, "endorsement", fields)) ||
-		    (rc = spn_json_str(e, "node", true, SPN_NAME_MAX, &node)) ||
-		    (rc = spn_json_str(e, "sig", true, 2048, &sig64)))
-			return rc ? rc : spn_err(SPN_EINVAL, "endorsement %zu is not an object", i);
 		if (i == 0 && strcmp(node, t.minted_by) != 0)
 			return spn_err(SPN_EDENIED, "the first endorsement must be the minter's (%s), not %s's",
 				       t.minted_by, node);
@@ -167,7 +151,7 @@ int spn_node_check_endorsements(spn_node_t *n, json_object *list, const char *to
 		if (rc == 0 && !spn_role_is_admin(c.id.role))
 			rc = spn_err(SPN_EDENIED, "endorser %s is not an administrator", node);
 		if (rc == 0 && (rc = spn_pki_cert_import(c.pem, strlen(c.pem), &crt)) == 0) {
-			if ((rc = endorse_input(t.id, csr, node, input, sizeof(input))) == 0 &&
+			if ((rc = endorse_input(t.id, b->csr, node, input, sizeof(input))) == 0 &&
 			    (rc = spn_b64url_decode(sig64, strlen(sig64), &sig, &siglen)) == 0)
 				rc = spn_pki_verify(crt, input, strlen(input), sig, siglen);
 			free(sig);
@@ -176,14 +160,9 @@ int spn_node_check_endorsements(spn_node_t *n, json_object *list, const char *to
 				rc = spn_err(SPN_EBADSIG, "the endorsement of %s does not verify", node);
 		}
 		snprintf(prev, sizeof(prev), "%s", c.parent);
-		if (rc == 0 && i == count - 1) {
-			if (strcmp(node, peer->id.node_id) != 0)
-				rc = spn_err(SPN_EDENIED, "the last endorser must be the sender, %s, not %s",
-					     peer->id.node_id, node);
-			else if (strcmp(c.parent, n->id.node_id) != 0)
-				rc = spn_err(SPN_EDENIED, "endorsement chain does not reach the PSP: %s's parent is %s",
-					     node, c.parent);
-		}
+		if (rc == 0 && i == count - 1 && strcmp(c.parent, n->id.node_id) != 0)
+			rc = spn_err(SPN_EDENIED, "endorsement chain does not reach the PSP: %s's parent is %s", node,
+				     c.parent);
 		spn_ledger_cert_clear(spn_ca_ledger(n->ca), &c);
 		if (rc)
 			return rc;
@@ -195,55 +174,48 @@ int spn_node_check_endorsements(spn_node_t *n, json_object *list, const char *to
  * token), or from a child administrator relaying an endorsed request. */
 void spn_node_enroll_relay(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
-	static const char *const fields[] = {"csr", "token", "endorsed_by", NULL};
 	spn_node_t *n = user;
 	spn_http_peer_t peer;
-	json_object *msg = NULL, *list = NULL;
-	const char *csr, *token, *body, *text;
+	spn_enroll_body_t b;
+	const char *body, *text;
 	spn_token_t t;
 	size_t len;
 	int rc;
 
 	body = spn_http_req_body(req, &len);
-	if ((rc = spn_json_parse(body, len, &msg)) || (rc = spn_json_only(msg, "enrollment", fields)) ||
-	    (rc = spn_json_str(msg, "csr", true, 64 * 1024, &csr)) ||
-	    (rc = spn_json_str(msg, "token", true, SPN_TOKEN_MAX, &token)))
+	if ((rc = spn_enroll_body_parse(body, len, false, &b)))
 		goto fail;
-	if (json_object_object_get_ex(msg, "endorsed_by", &list)) {
+	if (b.endorsed_by) {
 		/* Relayed by a child administrator: it must be one, and the last
 		 * to endorse; the PSP checks the whole chain. */
-		size_t k;
-		json_object *last;
 		if (spn_node_peer(n, req, resp, SPN_ROLES_ADMINS, &peer)) {
-			json_object_put(msg);
+			spn_enroll_body_clear(&b);
 			return;
 		}
-		if (!json_object_is_type(list, json_type_array) || (k = json_object_array_length(list)) == 0 ||
-		    k >= MAX_ENDORSEMENTS || !(last = json_object_array_get_idx(list, k - 1)) ||
-		    !json_object_is_type(last, json_type_object)) {
-			rc = spn_err(SPN_EINVAL, "endorsed_by: a list of endorsements");
+		if (b.n_endorsements >= SPN_ENDORSEMENTS_MAX) {
+			rc = spn_err(SPN_EINVAL, "endorsed_by: no room for another endorsement");
 			goto fail;
 		}
 		if (strcmp(peer.id.parent, n->id.node_id) != 0) {
 			rc = spn_err(SPN_EDENIED, "%s is not a child of %s", peer.id.node_id, n->id.node_id);
 			goto fail;
 		}
-		if ((rc = spn_token_decode(token, strlen(token), &t)))
+		if ((rc = spn_token_decode(b.token, strlen(b.token), &t)))
 			goto fail;
-	} else if ((rc = first_check(n, token, csr, &t))) {
+	} else if ((rc = first_check(n, b.token, b.csr, &t))) {
 		goto fail;
 	}
-	if ((rc = endorse(n, msg, t.id, csr)))
+	if ((rc = endorse(n, b.root, t.id, b.csr)))
 		goto fail;
-	text = spn_json_text(msg, &len);
+	text = spn_json_text(b.root, &len);
 	spn_log_info("enrollment of %s (token %s) endorsed and sent to the parent", t.node.node_id, t.id);
 	spn_node_relay_up(n, "/v1/enroll", text, len, resp);
-	json_object_put(msg);
+	spn_enroll_body_clear(&b);
 	return;
 fail:
 	spn_log_info("enrollment refused at %s: %s", n->id.node_id, spn_err_detail(rc));
 	spn_http_error(resp, rc, spn_err_detail(rc));
-	json_object_put(msg);
+	spn_enroll_body_clear(&b);
 }
 
 /* POST /v1/token {"node","role","trust","services","ttl"}: the node's own
@@ -251,14 +223,13 @@ fail:
  * mint a join token. */
 void spn_node_token(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
-	static const char *const fields[] = {"node", "role", "trust", "services", "ttl", NULL};
 	spn_node_t *n = user;
 	spn_http_peer_t peer;
-	spn_ident_t node;
-	json_object *msg = NULL, *o;
-	const char *id, *role, **svc = NULL, *body;
-	int64_t trust = 0, ttl = 900;
-	size_t len, ns = 0;
+	spn_token_body_t tb;
+	spn_ident_t *node = &tb.node;
+	json_object *o;
+	const char *body;
+	size_t len;
 	char *token = NULL;
 	int rc;
 
@@ -269,37 +240,22 @@ void spn_node_token(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		return;
 	}
-	memset(&node, 0, sizeof(node));
 	body = spn_http_req_body(req, &len);
-	if ((rc = spn_json_parse(body, len, &msg)) || (rc = spn_json_only(msg, "token request", fields)) ||
-	    (rc = spn_json_str(msg, "node", true, SPN_NAME_MAX, &id)) ||
-	    (rc = spn_json_str(msg, "role", true, 16, &role)) ||
-	    (rc = spn_json_int(msg, "trust", false, 0, SPN_TRUST_MAX, &trust)) ||
-	    (rc = spn_json_int(msg, "ttl", false, 1, 7 * 86400, &ttl)) ||
-	    (rc = spn_json_strs(msg, "services", false, SPN_SERVICES_MAX, SPN_SERVICE_MAX, &svc, &ns)) ||
-	    (rc = spn_role_parse(role, &node.role)))
-		goto out;
-	snprintf(node.node_id, sizeof(node.node_id), "%s", id);
-	node.trust = (unsigned)trust;
-	for (size_t i = 0; rc == 0 && i < ns; i++)
-		rc = spn_ident_add_service(&node, svc[i]);
-	if (rc)
+	if ((rc = spn_token_body_parse(body, len, &tb)))
 		goto out;
 	if (n->ca) {
 		pthread_mutex_lock(&n->ca_lock);
-		rc = spn_ca_token_mint(n->ca, &node, (unsigned long)ttl, &token);
+		rc = spn_ca_token_mint(n->ca, node, tb.ttl, &token);
 		pthread_mutex_unlock(&n->ca_lock);
 	} else {
-		rc = spn_token_issue(n->key, &n->id, &node, (unsigned long)ttl, &token);
+		rc = spn_token_issue(n->key, &n->id, node, tb.ttl, &token);
 	}
 out:
-	free(svc);
-	json_object_put(msg);
 	if (rc) {
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		return;
 	}
-	spn_log_info("join token minted for %s (%s, trust %u)", node.node_id, spn_role_name(node.role), node.trust);
+	spn_log_info("join token minted for %s (%s, trust %u)", node->node_id, spn_role_name(node->role), node->trust);
 	o = json_object_new_object();
 	json_object_object_add(o, "token", json_object_new_string(token));
 	free(token);

@@ -11,6 +11,7 @@
 #include "http_server.h"
 #include "ident.h"
 #include "node.h"
+#include "node_body.h"
 #include "node_me.h"
 #include "tree.h"
 
@@ -118,8 +119,7 @@ int spn_node_take_crl(spn_node_t *n, const char *pem, size_t len);
 /* At the PSP: the endorsements on a request relayed by peer go from the
  * token's minter up through each one's parent to peer, a child of the PSP,
  * and each one's signature verifies with its current certificate. */
-int spn_node_check_endorsements(spn_node_t *n, json_object *list, const char *token, const char *csr,
-				const spn_http_peer_t *peer);
+int spn_node_check_endorsements(spn_node_t *n, const spn_enroll_body_t *b, const spn_http_peer_t *peer);
 
 /* The PSP's CRL: the file's, or a freshly signed one when resign is set or
  * the file's is missing or half-way to its next update. */

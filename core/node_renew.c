@@ -19,22 +19,20 @@
 /* POST /v1/renew {"csr": PEM, "certificate": PEM} */
 void spn_node_renew(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 {
-	static const char *const fields[] = {"csr", "certificate", NULL};
 	static const unsigned any_role = SPN_ROLES_MEMBERS | (1u << SPN_ROLE_CLIENT);
 	spn_node_t *n = user;
 	spn_http_peer_t peer;
+	spn_renew_body_t b;
 	json_object *msg = NULL, *o;
 	spn_ca_issued_t is;
-	const char *csr, *cert, *body;
+	const char *body;
 	size_t len;
 	int rc;
 
 	if (spn_node_peer(n, req, resp, any_role, &peer))
 		return;
 	body = spn_http_req_body(req, &len);
-	if ((rc = spn_json_parse(body, len, &msg)) || (rc = spn_json_only(msg, "renewal", fields)) ||
-	    (rc = spn_json_str(msg, "csr", true, 64 * 1024, &csr)) ||
-	    (rc = spn_json_str(msg, "certificate", true, SPN_CERT_MAX, &cert)))
+	if ((rc = spn_renew_body_parse(body, len, &msg, &b)))
 		goto fail;
 	if (!n->ca) {
 		spn_node_relay_up(n, "/v1/renew", body, len, resp);
@@ -42,7 +40,7 @@ void spn_node_renew(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 		return;
 	}
 	pthread_mutex_lock(&n->ca_lock);
-	rc = spn_ca_renew(n->ca, csr, strlen(csr), cert, strlen(cert), &is);
+	rc = spn_ca_renew(n->ca, b.csr, strlen(b.csr), b.certificate, strlen(b.certificate), &is);
 	pthread_mutex_unlock(&n->ca_lock);
 	if (rc)
 		goto fail;

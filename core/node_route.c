@@ -20,7 +20,6 @@
 #include "sstore.h"
 #include "revoked.h"
 
-#define MSG_ID_MAX SPN_ID_MAX
 
 /* One request on its way: parsed once, then carried through the choice
  * of the next hop, the transfer (on the loop's forwarder, or blocking on
@@ -71,27 +70,15 @@ static int probe_allowed(spn_node_t *n, const route_t *r, bool member)
 	return 0;
 }
 
-static bool origin_is_valid(const char *s)
-{
-	if (!*s || strlen(s) >= SPN_SSTORE_ORIGIN)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr(".:/_-", *s))
-			return false;
-	return true;
-}
-
 /* Whom a provider counts an anonymous client's session to: the entry node
  * and the address the request came from there. Members pass it on; from
  * anyone else it is replaced, so that no client chooses its own. */
-static int origin(spn_node_t *n, route_t *r, const spn_http_peer_t *peer, bool forwarded)
+static int origin(spn_node_t *n, route_t *r, const spn_http_peer_t *peer, const char *sent, bool forwarded)
 {
 	char o[SPN_SSTORE_ORIGIN], src[SPN_NAME_MAX + 1];
 
-	if (forwarded && json_object_object_get_ex(r->msg, "origin", NULL)) {
-		r->origin = spn_json_str_or(r->msg, "origin", "");
-		if (!origin_is_valid(r->origin))
-			return spn_err(SPN_EINVAL, "'origin' is 1-%d of [A-Za-z0-9.:/_-]", SPN_SSTORE_ORIGIN - 1);
+	if (forwarded && sent) {
+		r->origin = sent;
 		return 0;
 	}
 	if (peer)
@@ -110,7 +97,7 @@ static int origin(spn_node_t *n, route_t *r, const spn_http_peer_t *peer, bool f
  * a new request. */
 static int admit(spn_node_t *n, const spn_http_peer_t *peer, route_t *r, unsigned *hops)
 {
-	static const char *const fields[] = {"id", "kind", "service", "node", "payload", "path", "hops", "origin", NULL};
+	spn_route_fields_t f;
 	bool member = false;
 	size_t np;
 	int64_t h = n->hop_limit;
@@ -121,21 +108,13 @@ static int admit(spn_node_t *n, const spn_http_peer_t *peer, route_t *r, unsigne
 			return spn_err(SPN_EREVOKED, "the certificate %s of %s is revoked", peer->serial, peer->id.node_id);
 		member = (SPN_ROLES_MEMBERS & (1u << peer->id.role)) != 0;
 	}
-	if ((rc = spn_json_only(r->msg, "request", fields)) ||
-	    (rc = spn_json_str(r->msg, "kind", false, 16, &r->kind)) ||
-	    (rc = spn_json_str(r->msg, "service", false, SPN_SERVICE_MAX, &r->service)) ||
-	    (rc = spn_json_str(r->msg, "node", false, SPN_NAME_MAX, &r->node)) ||
-	    (rc = spn_json_str(r->msg, "id", false, MSG_ID_MAX, &r->id)))
+	if ((rc = spn_route_fields_parse(r->msg, &f)))
 		return rc;
-	if (!r->service && !r->node)
-		return spn_err(SPN_EINVAL, "a request names a 'service' or a 'node'");
-	if (r->kind && strcmp(r->kind, "echo") != 0 && strcmp(r->kind, "session") != 0 &&
-	    strcmp(r->kind, "section") != 0)
-		return spn_err(SPN_EINVAL, "'kind' is echo, session or section");
-	if ((r->service && !spn_service_name_is_valid(r->service)) || (r->node && !spn_name_is_valid(r->node)))
-		return spn_err(SPN_EINVAL, "bad service or node name");
-	if (r->id && !spn_id_is_valid(r->id))
-		return spn_err(SPN_EINVAL, "request id: 1-%d of [A-Za-z0-9._-]", MSG_ID_MAX);
+	r->kind = f.kind;
+	r->service = f.service;
+	r->node = f.node;
+	r->id = f.id;
+	r->path = f.path;
 	if ((rc = probe_allowed(n, r, member)))
 		return rc;
 	if (!r->id) {
@@ -145,44 +124,37 @@ static int admit(spn_node_t *n, const spn_http_peer_t *peer, route_t *r, unsigne
 			return SPN_ECRYPTO;
 		spn_hex(raw, sizeof(raw), hex);
 		json_object_object_add(r->msg, "id", json_object_new_string(hex));
-		spn_json_str(r->msg, "id", true, MSG_ID_MAX, &r->id);
+		spn_json_str(r->msg, "id", true, SPN_ID_MAX, &r->id);
 	}
 	/* Anyone may send a path and a hop count; they only ever shorten the
 	 * way (a node already on it refuses, hops never exceed this node's
 	 * limit), so they are kept even from a caller that cannot be
 	 * identified, as over plain HTTP. */
-	if (!json_object_object_get_ex(r->msg, "path", &r->path)) {
+	if (!r->path) {
 		r->path = json_object_new_array();
 		json_object_object_add(r->msg, "path", r->path);
 	}
-	if (!json_object_is_type(r->path, json_type_array))
-		return spn_err(SPN_EINVAL, "'path' is a list of node ids");
-	if (json_object_object_get_ex(r->msg, "hops", NULL) && (rc = spn_json_int(r->msg, "hops", true, 0, 64, &h)))
-		return rc;
-	if (h > (int64_t)n->hop_limit)
-		h = n->hop_limit;
+	if (f.hops >= 0 && f.hops < h)
+		h = f.hops;
 	np = json_object_array_length(r->path);
 	if (member && np) {
 		json_object *last = json_object_array_get_idx(r->path, np - 1);
-		if (!json_object_is_type(last, json_type_string) ||
-		    strcmp(json_object_get_string(last), peer->id.node_id) != 0)
+		if (strcmp(json_object_get_string(last), peer->id.node_id) != 0)
 			return spn_err(SPN_EDENIED, "%s forwarded a request whose path does not end with it",
 				       peer->id.node_id);
 		r->from_parent = strcmp(peer->id.node_id, n->id.parent) == 0 && n->id.parent[0];
 	}
-	if ((rc = origin(n, r, peer, member && np)))
+	if ((rc = origin(n, r, peer, f.origin, member && np)))
 		return rc;
 	for (size_t i = 0; i < np; i++) {
 		json_object *e = json_object_array_get_idx(r->path, i);
-		if (!json_object_is_type(e, json_type_string))
-			return spn_err(SPN_EINVAL, "path entries are node ids");
 		if (strcmp(json_object_get_string(e), n->id.node_id) == 0) {
 			path_text(r);
 			return spn_err(SPN_ELOOP, "request %s came back to %s (path %s)", r->id, n->id.node_id,
 				       r->path_text);
 		}
 	}
-	if (np >= 64)
+	if (np >= SPN_ROUTE_PATH_MAX)
 		return spn_err(SPN_ELOOP, "request %s: path too long", r->id);
 	json_object_array_add(r->path, json_object_new_string(n->id.node_id));
 	path_text(r);

@@ -174,12 +174,61 @@ int spn_pki_key_save(gnutls_x509_privkey_t key, const char *path, const char *pa
 	return rc;
 }
 
-int spn_pki_key_load_src(const char *path, const spn_pass_src_t *src, gnutls_x509_privkey_t *out, char **pass_out)
+int spn_pki_key_import(const char *pem, size_t len, const char *what, const spn_pass_src_t *src,
+		       gnutls_x509_privkey_t *out, char **pass_out)
 {
 	gnutls_x509_privkey_t key = NULL;
-	gnutls_datum_t d;
+	gnutls_datum_t d = {(unsigned char *)pem, (unsigned)len};
+	char *pass = NULL;
+	int rc;
+
+	if (pass_out)
+		*pass_out = NULL;
+	if (len > KEY_FILE_MAX)
+		return spn_err(SPN_ETOOBIG, "%s: larger than a private key", what);
+	if (gnutls_x509_privkey_init(&key) < 0)
+		return SPN_ENOMEM;
+	if (memmem(pem, len, "ENCRYPTED PRIVATE KEY-----", 26)) {
+		if ((rc = spn_pass_read(src, "Passphrase for the private key: ", &pass)) != 0)
+			goto out;
+		rc = gnutls_x509_privkey_import_pkcs8(key, &d, GNUTLS_X509_FMT_PEM, pass, 0);
+		if (rc == GNUTLS_E_DECRYPTION_FAILED) {
+			rc = spn_err(SPN_EPASSPHRASE, "%s: wrong passphrase", what);
+			goto out;
+		}
+	} else {
+		rc = gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM, NULL, 0);
+	}
+	/* A key whose public half does not follow from its private one (a
+	 * point of another curve, say) would be taken here and fail only
+	 * when it signs, or sign what nothing verifies. */
+	if (rc >= 0)
+		rc = gnutls_x509_privkey_verify_params(key);
+	if (rc < 0) {
+		rc = spn_err(SPN_EINVAL, "%s: not a usable private key: %s", what, gnutls_strerror(rc));
+		goto out;
+	}
+	/* A key file written before spn fixed the scalar's length is read as
+	 * it is; whatever is exported from it now is right. */
+	if ((rc = p256_fixed_length(&key)))
+		goto out;
+	*out = key;
+	key = NULL;
+	if (pass_out) {
+		*pass_out = pass;
+		pass = NULL;
+	}
+out:
+	spn_free_secret_str(pass);
+	if (key)
+		gnutls_x509_privkey_deinit(key);
+	return rc;
+}
+
+int spn_pki_key_load_src(const char *path, const spn_pass_src_t *src, gnutls_x509_privkey_t *out, char **pass_out)
+{
 	struct stat st;
-	char *buf = NULL, *pass = NULL;
+	char *buf = NULL;
 	size_t len;
 	int rc;
 
@@ -190,43 +239,8 @@ int spn_pki_key_load_src(const char *path, const spn_pass_src_t *src, gnutls_x50
 			       path, (unsigned)(st.st_mode & 0777));
 	if ((rc = spn_file_read(path, KEY_FILE_MAX, &buf, &len)) != 0)
 		return rc;
-	if (gnutls_x509_privkey_init(&key) < 0) {
-		rc = SPN_ENOMEM;
-		goto out;
-	}
-	d.data = (unsigned char *)buf;
-	d.size = (unsigned)len;
-	if (strstr(buf, "ENCRYPTED PRIVATE KEY-----")) {
-		if ((rc = spn_pass_read(src, "Passphrase for the private key: ", &pass)) != 0)
-			goto out;
-		rc = gnutls_x509_privkey_import_pkcs8(key, &d, GNUTLS_X509_FMT_PEM, pass, 0);
-		if (rc == GNUTLS_E_DECRYPTION_FAILED) {
-			rc = spn_err(SPN_EPASSPHRASE, "%s: wrong passphrase", path);
-			goto out;
-		}
-	} else {
-		rc = gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM, NULL, 0);
-	}
-	if (rc < 0) {
-		rc = spn_err(SPN_EINVAL, "%s: not a usable private key: %s", path, gnutls_strerror(rc));
-		goto out;
-	}
-	/* A key file written before spn fixed the scalar's length is read as
-	 * it is; whatever is exported from it now is right. */
-	if ((rc = p256_fixed_length(&key)))
-		goto out;
-	*out = key;
-	key = NULL;
-	rc = 0;
-	if (pass_out) {
-		*pass_out = pass;
-		pass = NULL;
-	}
-out:
+	rc = spn_pki_key_import(buf, len, path, src, out, pass_out);
 	spn_free_secret(buf, len);
-	spn_free_secret_str(pass);
-	if (key)
-		gnutls_x509_privkey_deinit(key);
 	return rc;
 }
 

@@ -29,6 +29,11 @@ int spn_pki_key_export(gnutls_x509_privkey_t key, const char *pass, gnutls_datum
 /* Writes the key to path, mode 0600; refuses to replace an existing file. */
 int spn_pki_key_save(gnutls_x509_privkey_t key, const char *path, const char *pass);
 
+/* Reads a PKCS#8 (or traditional) PEM key from memory, as
+ * spn_pki_key_load_src does from a file; what names it in errors. */
+int spn_pki_key_import(const char *pem, size_t len, const char *what, const spn_pass_src_t *src,
+		       gnutls_x509_privkey_t *out, char **pass_out);
+
 /* Loads a PKCS#8 (or traditional) PEM key. An encrypted key asks src for
  * its passphrase (spn_pass_read); pass_out (optional) then receives it, for
  * a caller that must hand the file on to a library that decrypts it again

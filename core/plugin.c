@@ -307,7 +307,8 @@ int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_h
 {
 	static const char *const stages[] = {"authorize", "adjust", "issued"};
 	static const char *const roles[] = {"psp", "admin", "spn", "client"};
-	json_object *h = json_object_new_object(), *svc = json_object_new_array(), *ans = NULL, *v;
+	json_object *h = json_object_new_object(), *svc = json_object_new_array(), *ans = NULL;
+	int rc;
 
 	for (size_t i = 0; i < r->id.n_services; i++)
 		json_object_array_add(svc, json_object_new_string(r->id.services[i]));
@@ -324,22 +325,42 @@ int spn_plugin_proc_ca(spn_plugin_proc_t *p, spn_ca_hook_stage_t stage, spn_ca_h
 		snprintf(r->why, sizeof(r->why), "policy plugin %s did not answer", p->name);
 		return -1;
 	}
+	rc = spn_plugin_verdict_read(p->name, ans, stage, r);
+	json_object_put(ans);
+	return rc;
+}
+
+static bool listed(json_object *list, const char *name)
+{
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(list, i));
+		if (s && strcmp(s, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+int spn_plugin_verdict_read(const char *name, json_object *ans, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r)
+{
+	json_object *v;
+
 	if (!json_object_object_get_ex(ans, "allow", &v) || !json_object_get_boolean(v)) {
-		snprintf(r->why, sizeof(r->why), "%s (plugin %s)", spn_json_str_or(ans, "reason", "no reason given"), p->name);
-		json_object_put(ans);
+		snprintf(r->why, sizeof(r->why), "%s (plugin %s)", spn_json_str_or(ans, "reason", "no reason given"), name);
 		return -1;
 	}
 	if (stage == SPN_CA_HOOK_ADJUST) {
 		spn_ident_t narrowed = r->id;
+		/* The process answers for a hook that may only drop services:
+		 * one it names that was not asked for is not granted. */
 		narrowed.n_services = 0;
 		if (json_object_object_get_ex(ans, "services", &v) && json_object_is_type(v, json_type_array))
-			for (size_t i = 0; i < json_object_array_length(v); i++)
-				spn_ident_add_service(&narrowed, json_object_get_string(json_object_array_get_idx(v, i)));
+			for (size_t i = 0; i < r->id.n_services; i++)
+				if (listed(v, r->id.services[i]))
+					spn_ident_add_service(&narrowed, r->id.services[i]);
 		r->id = narrowed;
 		if (json_object_object_get_ex(ans, "validity", &v) && json_object_get_int64(v) > 0 &&
 		    (unsigned long)json_object_get_int64(v) < r->validity)
 			r->validity = (unsigned long)json_object_get_int64(v);
 	}
-	json_object_put(ans);
 	return 0;
 }

@@ -105,10 +105,8 @@ static int copy_out(spn_plugin_out_t *o, const uint8_t *d, size_t l)
 	return 0;
 }
 
-/* The answers in a reply or fail frame: part 0 is the caller's reply, then
- * one part per carried section, "given" saying which were answered. */
-static int take_answers(spn_plugin_proc_t *p, json_object *head, const uint8_t *d, size_t l, size_t n_attached, bool ok,
-			spn_plugin_answer_t *out)
+int spn_plugin_answers_take(const char *name, json_object *head, const uint8_t *d, size_t l, size_t n_attached, bool ok,
+			    spn_plugin_answer_t *out)
 {
 	json_object *given, *g;
 	const uint8_t *part;
@@ -118,13 +116,13 @@ static int take_answers(spn_plugin_proc_t *p, json_object *head, const uint8_t *
 	    (n_attached &&
 	     (!json_object_object_get_ex(head, "given", &given) || !json_object_is_type(given, json_type_array) ||
 	      json_object_array_length(given) != n_attached)))
-		return spn_err(SPN_EIO, "plugin %s: its answers do not add up", p->name);
+		return spn_err(SPN_EIO, "plugin %s: its answers do not add up", name);
 	if (ok && copy_out(&out->reply, part, plen))
 		return SPN_ENOMEM;
 	for (size_t i = 0; i < n_attached; i++) {
 		g = json_object_array_get_idx(given, i);
 		if (spn_frame_part(head, d, l, i + 1, &part, &plen) != 0)
-			return spn_err(SPN_EIO, "plugin %s: its answers do not add up", p->name);
+			return spn_err(SPN_EIO, "plugin %s: its answers do not add up", name);
 		if (json_object_get_boolean(g) && copy_out(&out->attached[i], part, plen))
 			return SPN_ENOMEM;
 	}
@@ -157,7 +155,7 @@ static int converse(spn_plugin_proc_t *p, spn_plugin_worker_t *w, const spn_plug
 		op = spn_json_str_or(head, "op", "");
 		if (strcmp(op, "reply") == 0 || strcmp(op, "fail") == 0) {
 			bool ok = strcmp(op, "reply") == 0;
-			rc = take_answers(p, head, d, l, rq->n_attached, ok, out);
+			rc = spn_plugin_answers_take(p->name, head, d, l, rq->n_attached, ok, out);
 			if (rc == 0 && !ok)
 				rc = spn_err(SPN_EPLUGIN, "plugin %s: %s", p->name,
 					     spn_json_str_or(head, "message", "failed"));

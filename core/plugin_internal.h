@@ -100,3 +100,14 @@ void spn_plugin_log_line(spn_plugin_proc_t *p, spn_log_level_t level, const char
  * and closes fd. */
 int spn_plugin_log_follow(spn_plugin_proc_t *p, spn_plugin_worker_t *w, int fd);
 void spn_plugin_log_unfollow(spn_plugin_worker_t *w);
+
+/* The answers in a reply (ok) or fail frame of plugin name: part 0 is the
+ * caller's reply, then one part per carried section, "given" saying which
+ * were answered. What is taken is copied into out. */
+int spn_plugin_answers_take(const char *name, json_object *head, const uint8_t *d, size_t l, size_t n_attached, bool ok,
+			    spn_plugin_answer_t *out);
+
+/* A CA hook's verdict ans as r's request takes it: 0 to go on (at the
+ * adjust stage with r's services and validity narrowed as it says), -1
+ * with r->why when it refuses. */
+int spn_plugin_verdict_read(const char *name, json_object *ans, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r);

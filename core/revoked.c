@@ -132,7 +132,8 @@ int spn_revoked_update(spn_revoked_t *r, const char *pem, size_t len)
 
 	if (len > 16 * 1024 * 1024 || gnutls_x509_crl_init(&crl) < 0)
 		return SPN_ENOMEM;
-	if (gnutls_x509_crl_import(crl, &d, GNUTLS_X509_FMT_PEM) < 0) {
+	/* PEM is text: a NUL would end the copy a node serves on early. */
+	if (memchr(pem, 0, len) || gnutls_x509_crl_import(crl, &d, GNUTLS_X509_FMT_PEM) < 0) {
 		gnutls_x509_crl_deinit(crl);
 		return spn_err(SPN_EINVAL, "not a PEM CRL");
 	}

@@ -109,6 +109,10 @@ int spn_session_request_parse(json_object *o, spn_session_request_t *out)
 	    (rc = spn_json_b64u(o, "client_key", true, out->client_pk, SPN_HPKE_KEY, SPN_HPKE_KEY, NULL)) ||
 	    (rc = spn_json_b64u(o, "sig", cert != NULL, out->sig, 0, sizeof(out->sig), &out->sig_len)))
 		return rc;
+	/* Taken as anonymous, such a request would pass for what its client
+	 * did not mean, and the request written back would differ. */
+	if (!cert && json_object_object_get_ex(o, "sig", NULL))
+		return spn_err(SPN_EINVAL, "'sig' without 'certificate': a signed request carries its certificate");
 	if (!spn_id_is_valid(sid))
 		return spn_err(SPN_EINVAL, "'session': 1-%d of [A-Za-z0-9._-]", SPN_SESSION_ID_MAX);
 	if (!spn_service_name_is_valid(svc))

@@ -99,6 +99,8 @@ static void session_call_strict(void **state)
 	assert_int_equal(session_call(call_with("session", 64, "service", 33, NULL, 0)), SPN_EINVAL);
 	assert_int_equal(session_call(call_with("session", 64, "service", 32, "node", 64)), SPN_EINVAL);
 	assert_int_equal(session_call(call_with("session", 64, "service", 32, "node", 63)), 0);
+	/* A signature with no certificate to check it by. */
+	assert_int_equal(session_call(call_with("session", 4, "service", 4, "sig", 4)), SPN_EINVAL);
 }
 
 static void message_strict(void **state)

@@ -87,6 +87,8 @@ static void json_accepted(void **state)
 		"{\"q\":\"it's \\\"quoted\\\": {not an object}, [nor an array]\",\"r\":\"\\\\\"}",
 		"{\"a\":1,\"A\":2,\"a \":3}",
 		"\t{ \"a\" :\r\n 1 }\n",
+		/* A number that ends the text, as json-c writes one. */
+		"1", "-0.5", "1 ",
 		NULL,
 	};
 

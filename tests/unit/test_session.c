@@ -195,6 +195,26 @@ static void small_order_client_key(void **state)
 				 SPN_EINVAL);
 }
 
+/* Taken as anonymous, a request with a signature but no certificate would
+ * not be the one its client meant to send. */
+static void sig_without_certificate(void **state)
+{
+	static const char body[] = "{\"session\":\"s-6\",\"service\":\"bank\","
+				   "\"client_key\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\",\"sig\":\"c2ln\"}";
+	spn_session_request_t r;
+	json_object *j = json_tokener_parse(body);
+
+	(void)state;
+	assert_non_null(j);
+	assert_int_equal(spn_session_request_parse(j, &r), SPN_EINVAL);
+	spn_session_request_clear(&r);
+	json_object_object_del(j, "sig");
+	assert_int_equal(spn_session_request_parse(j, &r), 0);
+	assert_null(r.cert_pem);
+	spn_session_request_clear(&r);
+	json_object_put(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +222,7 @@ int main(void)
 		cmocka_unit_test(substitution_refused),
 		cmocka_unit_test(authorisation_and_binding),
 		cmocka_unit_test(small_order_client_key),
+		cmocka_unit_test(sig_without_certificate),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
