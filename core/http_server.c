@@ -19,6 +19,7 @@
 #include "error.h"
 #include "http_server.h"
 #include "http_fwd.h"
+#include "http_count.h"
 #include "http_guard.h"
 #include "http_sig.h"
 #include "clock.h"
@@ -93,6 +94,7 @@ struct spn_http_server {
 	gnutls_x509_crt_t root;
 	spn_pki_peers_t *peers; /* client certificates verified before */
 	spn_http_guard_t *guard;
+	spn_http_count_t *count; /* the answers given, by route and status */
 	uint16_t port;
 };
 
@@ -270,7 +272,14 @@ static void free_wiped(void *p)
 	spn_free_secret_str(p);
 }
 
-static enum MHD_Result queue(struct MHD_Connection *conn, spn_http_resp_t *resp)
+static void count(spn_http_server_t *s, const spn_http_route_t *rt, unsigned status)
+{
+	spn_http_count_add(s->count, rt ? (size_t)(rt - s->cfg.routes) : s->cfg.n_routes, status);
+}
+
+/* rt: the route answered, NULL when the request matched none. */
+static enum MHD_Result queue(spn_http_server_t *s, const spn_http_route_t *rt, struct MHD_Connection *conn,
+			     spn_http_resp_t *resp)
 {
 	struct MHD_Response *r =
 		resp->secret ? MHD_create_response_from_buffer_with_free_callback(resp->len, resp->body, free_wiped)
@@ -285,16 +294,19 @@ static enum MHD_Result queue(struct MHD_Connection *conn, spn_http_resp_t *resp)
 		return MHD_NO;
 	}
 	resp->body = NULL;
+	count(s, rt, resp->status);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type ? resp->content_type : "text/plain");
 	ret = MHD_queue_response(conn, resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result answer_error(struct MHD_Connection *conn, unsigned status, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static enum MHD_Result answer_error(spn_http_server_t *s, const spn_http_route_t *rt, struct MHD_Connection *conn,
+				     unsigned status, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 
-static enum MHD_Result answer_error(struct MHD_Connection *conn, unsigned status, const char *name, const char *fmt, ...)
+static enum MHD_Result answer_error(spn_http_server_t *s, const spn_http_route_t *rt, struct MHD_Connection *conn,
+				     unsigned status, const char *name, const char *fmt, ...)
 {
 	spn_http_resp_t resp = {0};
 	char msg[256];
@@ -304,7 +316,7 @@ static enum MHD_Result answer_error(struct MHD_Connection *conn, unsigned status
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	error_status(&resp, status, name, msg);
-	return queue(conn, &resp);
+	return queue(s, rt, conn, &resp);
 }
 
 static const spn_http_route_t *find_route(const spn_http_server_t *s, const char *method, const char *url,
@@ -340,7 +352,7 @@ static enum MHD_Result answer_done(spn_http_req_t *req)
 		req->dmn->suspended--;
 	}
 	spn_log_debug("%s %s -> %u", req->method, req->path, req->resp.status);
-	return queue(req->conn, &req->resp);
+	return queue(req->server, req->route, req->conn, &req->resp);
 }
 
 static void push_task(spn_http_server_t *s, task_t *t)
@@ -460,6 +472,7 @@ static void answer_now(spn_http_req_t *req, unsigned status, const char *name, c
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	error_status(&resp, status, name, msg);
+	count(req->server, req->route, status);
 	n = snprintf(head, sizeof(head),
 		     "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
 		     status, MHD_get_reason_phrase_for(status), resp.len);
@@ -625,27 +638,28 @@ static enum MHD_Result on_headers(dmn_t *dm, struct MHD_Connection *conn, const 
 
 	spn_http_guard_headers(gc);
 	if (has_control(url))
-		return answer_error(conn, 400, "invalid", "the path holds a control character");
+		return answer_error(s, NULL, conn, 400, "invalid", "the path holds a control character");
 	if ((why = framing_error(conn)))
-		return answer_error(conn, 400, "invalid", "%s", why);
+		return answer_error(s, NULL, conn, 400, "invalid", "%s", why);
 	if (!(rt = find_route(s, method, url, &known)))
-		return known ? answer_error(conn, 405, "method_not_allowed", "%s is not allowed on %.100s", method, url)
-			     : answer_error(conn, 404, "not_found", "no such endpoint: %.100s", url);
+		return known ? answer_error(s, NULL, conn, 405, "method_not_allowed", "%s is not allowed on %.100s", method,
+					    url)
+			     : answer_error(s, NULL, conn, 404, "not_found", "no such endpoint: %.100s", url);
 	max = rt->max_body ? rt->max_body : s->cfg.max_body ? s->cfg.max_body : DEFAULT_MAX_BODY;
 	if ((cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH)))
 		length = strtoull(cl, NULL, 10);
 	body = length > 0 || MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	if (strcmp(method, "GET") == 0 && body)
-		return answer_error(conn, 413, "too_big", "a GET request carries no body");
+		return answer_error(s, rt, conn, 413, "too_big", "a GET request carries no body");
 	if (body && !is_json(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
-		return answer_error(conn, 415, "unsupported_media_type",
+		return answer_error(s, rt, conn, 415, "unsupported_media_type",
 				    "a request body is JSON: Content-Type: application/json");
 	/* A body far larger than the limit is refused at once, at the cost of
 	 * a reset the client may see; one a little too large is answered as
 	 * soon as it passes the limit, and the rest read and dropped so that
 	 * the client gets to read the 413. */
 	if (length > 8 * (unsigned long long)max)
-		return answer_error(conn, 413, "too_big", "request body larger than %zu bytes", max);
+		return answer_error(s, rt, conn, 413, "too_big", "request body larger than %zu bytes", max);
 	if (!(req = calloc(1, sizeof(*req))))
 		return MHD_NO;
 	req->server = s;
@@ -661,7 +675,7 @@ static enum MHD_Result on_headers(dmn_t *dm, struct MHD_Connection *conn, const 
 	if (length > 0 && length <= max) {
 		if (spn_http_guard_hold(gc, (size_t)length + 1)) {
 			free(req);
-			return answer_error(conn, 503, "busy", "%s", spn_err_detail(SPN_EBUSY));
+			return answer_error(s, rt, conn, 503, "busy", "%s", spn_err_detail(SPN_EBUSY));
 		}
 		req->held = (size_t)length + 1;
 	}
@@ -714,7 +728,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		pthread_mutex_unlock(&s->qlock);
 		if (busy)
-			return answer_error(conn, 503, "busy", "%zu requests are waiting; try again", (size_t)QUEUE_MAX);
+			return answer_error(s, req->route, conn, 503, "busy", "%zu requests are waiting; try again",
+					    (size_t)QUEUE_MAX);
 		return MHD_YES;
 	}
 	spn_err_clear();
@@ -722,7 +737,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!resp.status)
 		spn_http_error(&resp, SPN_EIO, "the handler gave no answer");
 	spn_log_debug("%s %s -> %u", method, url, resp.status);
-	return queue(conn, &resp);
+	return queue(s, req->route, conn, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enum MHD_RequestTerminationCode toe)
@@ -1051,6 +1066,7 @@ static void server_free(spn_http_server_t *s)
 	pthread_cond_destroy(&s->qcond);
 	spn_pki_peers_free(s->peers);
 	spn_http_guard_free(s->guard);
+	spn_http_count_free(s->count);
 	if (s->root)
 		gnutls_x509_crt_deinit(s->root);
 	free(s);
@@ -1122,7 +1138,8 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 		server_free(s);
 		return rc;
 	}
-	if ((rc = spn_http_guard_new(&s->cfg.limits, &s->guard)) || (rc = start_workers(s))) {
+	if ((rc = spn_http_count_new(cfg->n_routes, &s->count)) || (rc = spn_http_guard_new(&s->cfg.limits, &s->guard)) ||
+	    (rc = start_workers(s))) {
 		server_free(s);
 		return rc;
 	}
@@ -1203,6 +1220,26 @@ int spn_http_set_identity(spn_http_server_t *s, const char *cert_pem, const char
 		}
 	}
 	return 0;
+}
+
+typedef struct {
+	const spn_http_server_t *s;
+	spn_http_answers_fn fn;
+	void *user;
+} answers_t;
+
+static void each_answer(size_t route, unsigned status, uint64_t n, void *user)
+{
+	answers_t *a = user;
+
+	a->fn(route < a->s->cfg.n_routes ? &a->s->cfg.routes[route] : NULL, status, n, a->user);
+}
+
+void spn_http_answers(const spn_http_server_t *s, spn_http_answers_fn fn, void *user)
+{
+	answers_t a = {s, fn, user};
+
+	spn_http_count_each(s->count, each_answer, &a);
 }
 
 uint16_t spn_http_port(const spn_http_server_t *s)

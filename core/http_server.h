@@ -57,6 +57,10 @@ typedef struct {
 
 int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out);
 uint16_t spn_http_port(const spn_http_server_t *s);
+/* The answers given so far: fn is called for each route (NULL: requests
+ * that matched none) and status answered at least once, with how often. */
+typedef void (*spn_http_answers_fn)(const spn_http_route_t *route, unsigned status, uint64_t n, void *user);
+void spn_http_answers(const spn_http_server_t *s, spn_http_answers_fn fn, void *user);
 /* Serves with a new certificate and key from now on, on the same port and
  * without a gap: new connections get the new one; the old listener stops
  * accepting and keeps its connections until they are done (or had a

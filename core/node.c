@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "clock.h"
 #include "error.h"
 #include "file.h"
 #include "log.h"
@@ -50,6 +51,8 @@ const spn_conf_key_t spn_node_http_keys[] = {
 	{"session", "per_certificate", SPN_CONF_UINT, 1, 10000000, NULL},
 	{"session", "anonymous", SPN_CONF_UINT, 0, 10000000, NULL},
 	{"session", "inflight", SPN_CONF_UINT, 1, 1000000, NULL},
+	{"metrics", "listen", SPN_CONF_STR, 1, 0, NULL},
+	{"metrics", "port_file", SPN_CONF_STR, 1, 0, NULL},
 };
 const size_t spn_node_http_nkeys = sizeof(spn_node_http_keys) / sizeof(spn_node_http_keys[0]);
 
@@ -211,7 +214,8 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 			goto out;
 		n->admin_threshold = spn_ca_policy(n->ca)->admin_threshold;
 	}
-	if ((rc = tree_settings(n)) || (rc = spn_node_sessions_init(n)) || (rc = spn_node_plugins_start(n)) ||
+	if ((rc = tree_settings(n)) || (rc = spn_node_sessions_init(n)) || (rc = spn_node_metrics_init(n)) ||
+	    (rc = spn_node_plugins_start(n)) ||
 	    (rc = hop_timeout(n)) || (rc = spn_tree_new(&n->id, &n->tree)) ||
 	    (rc = spn_tree_set_max_subtree(n->tree, n->max_subtree)) ||
 	    (rc = spn_revoked_new(n->root, &n->revoked)))
@@ -284,12 +288,26 @@ static int http_limits(const spn_conf_t *c, size_t max_body, spn_http_limits_t *
 	return 0;
 }
 
+int spn_node_port_file(spn_node_t *n, const char *section, uint16_t port)
+{
+	char text[16], *path;
+	int rc;
+
+	if (!spn_conf_get(n->conf, section, "port_file"))
+		return 0;
+	if ((rc = spn_conf_path(n->conf, section, "port_file", NULL, &path)))
+		return rc;
+	snprintf(text, sizeof(text), "%u\n", (unsigned)port);
+	rc = spn_file_write(path, text, strlen(text), 0644);
+	free(path);
+	return rc;
+}
+
 int spn_node_start(spn_node_t *n)
 {
 	spn_http_config_t cfg = {0};
 	unsigned long port, threads, max_body;
 	bool tls;
-	char *port_file = NULL;
 	const spn_node_me_t *me;
 	int rc;
 
@@ -342,16 +360,8 @@ int spn_node_start(spn_node_t *n)
 		return rc;
 	spn_log_info("node %s (%s) of group %s listening on %s port %u (%s)", n->id.node_id, spn_role_name(n->id.role),
 		     n->id.group, cfg.address, (unsigned)spn_http_port(n->http), tls ? "https" : "http");
-	if (spn_conf_get(n->conf, "http", "port_file")) {
-		char text[16];
-		if ((rc = spn_conf_path(n->conf, "http", "port_file", NULL, &port_file)))
-			return rc;
-		snprintf(text, sizeof(text), "%u\n", (unsigned)spn_http_port(n->http));
-		rc = spn_file_write(port_file, text, strlen(text), 0644);
-		free(port_file);
-		if (rc)
-			return rc;
-	}
+	if ((rc = spn_node_port_file(n, "http", spn_http_port(n->http))) || (rc = spn_node_metrics_listen(n)))
+		return rc;
 	if (spn_conf_get(n->conf, "node", "url"))
 		snprintf(n->url, sizeof(n->url), "%s", spn_conf_get(n->conf, "node", "url"));
 	else if (n->parent_url[0] && (strcmp(cfg.address, "0.0.0.0") == 0 || strcmp(cfg.address, "::") == 0))
@@ -362,6 +372,9 @@ int spn_node_start(spn_node_t *n)
 		snprintf(n->url, sizeof(n->url), "%s://%s%s%s:%u", tls ? "https" : "http",
 			 strchr(cfg.address, ':') ? "[" : "", cfg.address, strchr(cfg.address, ':') ? "]" : "",
 			 (unsigned)spn_http_port(n->http));
+	pthread_mutex_lock(&n->state_lock);
+	n->since_ms = spn_clock_mono_ms();
+	pthread_mutex_unlock(&n->state_lock);
 	return spn_node_worker_start(n);
 }
 
@@ -369,6 +382,7 @@ void spn_node_close(spn_node_t *n)
 {
 	if (!n)
 		return;
+	spn_node_metrics_stop(n);
 	spn_node_worker_stop(n);
 	spn_http_stop(n->http);
 	spn_http_client_free(n->client);
@@ -391,6 +405,7 @@ void spn_node_close(spn_node_t *n)
 	spn_node_me_slot_clear(&n->me);
 	free(n->root_pem);
 	spn_node_issuing_free(n);
+	spn_node_metrics_free(n);
 	pthread_mutex_destroy(&n->ca_lock);
 	pthread_mutex_destroy(&n->state_lock);
 	pthread_cond_destroy(&n->wake);

@@ -1,10 +1,11 @@
-/* The REST API of a node (doc/rest-api.md): health, the group's root and
+/* The REST API of a node (doc/rest-api.md): the group's root and
  * CRL, enrollment at the PSP, and the ledger for administrators. */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "b64.h"
 #include "clock.h"
@@ -19,18 +20,6 @@
 #include "token.h"
 
 #define PEM_TYPE "application/x-pem-file"
-
-static void health(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
-{
-	spn_node_t *n = user;
-	json_object *o = json_object_new_object();
-
-	(void)req;
-	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
-	json_object_object_add(o, "group", json_object_new_string(n->id.group));
-	json_object_object_add(o, "role", json_object_new_string(spn_role_name(n->id.role)));
-	spn_http_json(resp, 200, o);
-}
 
 /* What the node holds, for its operators and the group's members: not
  * for anyone, since the figures tell how busy a provider is. */
@@ -143,9 +132,11 @@ static void enroll(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	const char *body;
 	spn_ca_issued_t is;
 	spn_token_t t;
+	struct timespec t0;
 	size_t len;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!n->ca && !pseudo) {
 		spn_node_enroll_relay(req, resp, user);
 		return;
@@ -185,6 +176,8 @@ static void enroll(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 		spn_http_error(resp, rc, spn_err_detail(rc));
 		return;
 	}
+	spn_metrics_inc(&n->metrics.issued);
+	spn_metrics_observe_since(&n->metrics.issue_latency, &t0);
 	issued(resp, n, &is);
 	spn_ca_issued_clear(&is);
 }
@@ -330,9 +323,10 @@ static void revoke(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 const spn_http_route_t spn_node_routes[] = {
 	/* method, path, handler, max body, async (blocks: a worker thread),
 	 * staged (on the loop, may answer later) */
-	{"GET", "/v1/health", health, 0, false, false},
+	{"GET", "/v1/health", spn_node_health, 0, false, false},
 	{"GET", "/v1/root", root, 0, false, false},
 	{"GET", "/v1/metrics", metrics, 0, false, false},
+	{"GET", "/metrics", spn_node_metrics_get, 0, false, false},
 	{"GET", "/v1/crl", crl, 0, false, false},
 	{"POST", "/v1/enroll", enroll, 96 * 1024, true, false},
 	{"POST", "/v1/enroll/pseudo", enroll, 96 * 1024, true, false},

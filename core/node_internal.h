@@ -13,6 +13,7 @@
 #include "node.h"
 #include "node_body.h"
 #include "node_me.h"
+#include "node_metrics.h"
 #include "tree.h"
 
 typedef struct spn_revoked spn_revoked_t;
@@ -56,6 +57,10 @@ struct spn_node {
 	pthread_cond_t wake;
 	bool stopping, dirty, registered, crl_to_push;
 	uint64_t acked;
+	/* when the parent last took a sync (0: never), and when the worker
+	 * began trying: health's deadline runs from the later */
+	time_t heard_at;
+	int64_t heard_ms, since_ms;
 	unsigned admin_threshold;
 
 	/* revocation: the newest CRL this node holds and the serials in it */
@@ -74,6 +79,8 @@ struct spn_node {
 
 	pthread_t worker;
 	bool worker_started;
+
+	spn_node_metrics_t metrics;
 };
 
 /* The node's certificate now, with a reference the caller drops with
@@ -129,7 +136,11 @@ int spn_node_load_crl(spn_node_t *n, bool resign);
 int spn_node_worker_start(spn_node_t *n);
 void spn_node_worker_stop(spn_node_t *n);
 
+/* Writes port to the file [section] port_file names, when it names one. */
+int spn_node_port_file(spn_node_t *n, const char *section, uint16_t port);
+
 /* Handlers. */
+void spn_node_health(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_tree_sync(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_tree_leave(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_tree_get(spn_http_req_t *req, spn_http_resp_t *resp, void *user);

@@ -275,6 +275,7 @@ static void forwarded(void *ctx, int rc, long status, char *ans, size_t alen)
 					     r->hop.via);
 			free(ans);
 			json_object_object_del(r->msg, "node");
+			spn_metrics_inc(&n->metrics.reroutes);
 			r->hop = next;
 			forward(r);
 			return;
@@ -367,6 +368,7 @@ static void route_go(route_t *r)
 			route_end(r, spn_err(SPN_ENOPROVIDER, "%s does not provide service %s", n->id.node_id, r->service));
 			return;
 		}
+		spn_node_metrics_routed(n, SPN_ROUTED_HERE);
 		/* Handlers may wait (a plugin, its calls): never on a loop. */
 		if (!r->req) {
 			local_work(r, false);
@@ -401,6 +403,7 @@ static void route_go(route_t *r)
 		r->to_parent = true;
 		r->tries = 1;
 	}
+	spn_node_metrics_routed(n, r->to_parent ? SPN_ROUTED_UP : SPN_ROUTED_DOWN);
 	forward(r);
 }
 

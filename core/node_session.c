@@ -383,6 +383,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *pat
 	memset(&k, 0, sizeof(k));
 	memset(&ans, 0, sizeof(ans));
 	if (!payload) {
+		spn_node_metrics_section(n, NULL, SPN_EINVAL);
 		spn_http_error(resp, SPN_EINVAL, "a section request carries a 'payload'");
 		goto done;
 	}
@@ -429,6 +430,7 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *pat
 		resp->len = e.len;
 		resp->content_type = "application/json";
 		spn_log_info("section %s/%s failed at %s: %s", h.kid, h.mid, n->id.node_id, spn_err_detail(rc));
+		spn_node_metrics_section(n, h.svc, rc);
 		rc = 0;
 		goto out;
 	}
@@ -440,8 +442,10 @@ void spn_node_section_here(spn_node_t *n, json_object *payload, json_object *pat
 	spn_sstore_finish(n->sessions, h.kid, h.mid, 200, text, rlen);
 	json_object_object_add(o, "path", json_object_get(path));
 	spn_http_json(resp, 200, o);
+	spn_node_metrics_section(n, h.svc, 0);
 out:
 	if (rc) {
+		spn_node_metrics_section(n, h.svc[0] ? h.svc : NULL, rc);
 		spn_log_info("section %s/%s refused at %s: %s", h.kid[0] ? h.kid : "-", h.mid[0] ? h.mid : "-",
 			     n->id.node_id, spn_err_detail(rc));
 		spn_http_error(resp, rc, spn_err_detail(rc));

@@ -121,6 +121,7 @@ static long sync_up(spn_node_t *n, char *last, size_t cap)
 	rc = call_parent(n, n->ctl, "/v1/tree/sync", text, len, &status, &body, &blen);
 	json_object_put(msg);
 	if (rc) {
+		spn_metrics_inc(&n->metrics.heartbeats_missed);
 		parent_trouble(last, cap, "the parent cannot be reached", spn_err_detail(rc));
 		return 0;
 	}
@@ -131,6 +132,7 @@ static long sync_up(spn_node_t *n, char *last, size_t cap)
 		n->dirty = true;
 		pthread_mutex_unlock(&n->state_lock);
 	} else if (status != 200 || spn_json_parse(body, blen, &reply) != 0) {
+		spn_metrics_inc(&n->metrics.heartbeats_missed);
 		parent_trouble(last, cap, "the parent refused this node's registration", body ? body : "");
 		/* Refused, perhaps because this node was revoked: the CRL that says
 		 * so must still reach the nodes below, so that they refuse it too. */
@@ -158,6 +160,8 @@ static long sync_up(spn_node_t *n, char *last, size_t cap)
 			spn_log_info("registered with the parent at %s (registry version %llu)", n->parent_url,
 				     (unsigned long long)version);
 		n->registered = true;
+		n->heard_at = spn_clock_now();
+		n->heard_ms = spn_clock_mono_ms();
 		pthread_mutex_unlock(&n->state_lock);
 		last[0] = '\0';
 		if ((uint64_t)crl_number > spn_revoked_number(n->revoked))

@@ -12,6 +12,7 @@
 
 #include "ca.h"
 #include "conf.h"
+#include "metrics.h"
 
 typedef struct spn_plugin_proc spn_plugin_proc_t;
 
@@ -117,3 +118,16 @@ void spn_plugin_answer_clear(spn_plugin_answer_t *a);
  * all the same). */
 int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin_call_fn call, void *user,
 			   spn_plugin_answer_t *out);
+
+/* What it did so far, for metrics and health: sections handed to it and
+ * those that got no answer, processes that crashed, hung or exited (each
+ * is replaced), how long sections took; its processes now, and whether
+ * none runs because the last one tried would not start. latency is valid
+ * while p lives. */
+typedef struct {
+	uint64_t calls, failures, ended;
+	const spn_metrics_hist_t *latency;
+	unsigned processes;
+	bool failed;
+} spn_plugin_stats_t;
+void spn_plugin_proc_stats(spn_plugin_proc_t *p, spn_plugin_stats_t *out);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "error.h"
@@ -179,16 +180,13 @@ static int converse(spn_plugin_proc_t *p, spn_plugin_worker_t *w, const spn_plug
 	}
 }
 
-int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin_call_fn call, void *user,
-			   spn_plugin_answer_t *out)
+static int handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin_call_fn call, void *user,
+		  spn_plugin_answer_t *out)
 {
 	spn_plugin_worker_t *w;
 	char how[64] = "stopped answering";
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if (rq->n_attached > SPN_PLUGIN_ATTACHED_MAX)
-		return spn_err(SPN_ETOOBIG, "more than %d carried sections for one plugin", SPN_PLUGIN_ATTACHED_MAX);
 	/* A section waits for a process no longer than one may take over it. */
 	if ((rc = spn_plugin_pool_take(p, (int64_t)p->timeout_ms, &w)))
 		return rc;
@@ -197,6 +195,7 @@ int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn
 		bool hung = rc == SPN_ETIMEOUT;
 		char why[256];
 		spn_plugin_pool_end(p, w, hung, how, sizeof(how));
+		spn_metrics_inc(&p->ended);
 		if (hung)
 			snprintf(why, sizeof(why),
 				 "plugin %s did not answer within %lu ms and was stopped; the message was "
@@ -212,4 +211,37 @@ int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn
 	}
 	spn_plugin_pool_give(p, w);
 	return rc;
+}
+
+int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin_call_fn call, void *user,
+			   spn_plugin_answer_t *out)
+{
+	struct timespec t0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (rq->n_attached > SPN_PLUGIN_ATTACHED_MAX)
+		return spn_err(SPN_ETOOBIG, "more than %d carried sections for one plugin", SPN_PLUGIN_ATTACHED_MAX);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	spn_metrics_inc(&p->calls);
+	if ((rc = handle(p, rq, call, user, out)))
+		spn_metrics_inc(&p->failures);
+	spn_metrics_observe_since(&p->latency, &t0);
+	return rc;
+}
+
+void spn_plugin_proc_stats(spn_plugin_proc_t *p, spn_plugin_stats_t *out)
+{
+	unsigned running = 0;
+
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < p->concurrency; i++)
+		running += p->w[i].fd >= 0;
+	pthread_mutex_unlock(&p->lock);
+	out->calls = spn_metrics_get(&p->calls);
+	out->failures = spn_metrics_get(&p->failures);
+	out->ended = spn_metrics_get(&p->ended);
+	out->latency = &p->latency;
+	out->processes = running;
+	out->failed = !running && atomic_load(&p->start_failed);
 }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "plugin.h"
 
 #define SPN_PLUGIN_SERVICES_MAX 32
@@ -46,6 +47,11 @@ struct spn_plugin_proc {
 	pthread_mutex_t lock; /* the workers' busy flags */
 	pthread_cond_t freed; /* a worker was given back */
 	spn_plugin_worker_t w[SPN_PLUGIN_CONCURRENCY_MAX];
+	/* What it did, for metrics and health: sections handed to it, those
+	 * that got no answer, processes that ended under it. */
+	spn_metrics_counter_t calls, failures, ended;
+	spn_metrics_hist_t latency;
+	atomic_bool start_failed; /* the last process it tried to start would not */
 };
 
 /* Sets up p's pool (empty) and tears it down (every process stopped). */

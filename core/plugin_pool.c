@@ -242,6 +242,7 @@ static int start(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
 	if ((rc = spn_plugin_pool_hello(p, w, &desc)) == 0)
 		rc = spn_plugin_pool_init(p, w);
 	json_object_put(desc);
+	atomic_store(&p->start_failed, rc != 0);
 	return rc;
 }
 
@@ -324,6 +325,7 @@ static void reap_idle(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
 
 	if (waitpid(w->pid, &st, WNOHANG) != w->pid)
 		return;
+	spn_metrics_inc(&p->ended);
 	spn_log_warn("plugin %s: process %d ended while idle (%s %d)", p->name, (int)w->pid,
 		     WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 	close(w->fd);

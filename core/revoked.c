@@ -19,7 +19,7 @@ struct spn_revoked {
 	pthread_rwlock_t lock;
 	gnutls_x509_crt_t root;
 	uint64_t number;
-	time_t next_update;
+	time_t this_update, next_update;
 	serial_t *serials;
 	size_t n;
 	char *pem;
@@ -125,7 +125,7 @@ int spn_revoked_update(spn_revoked_t *r, const char *pem, size_t len)
 	serial_t *serials = NULL;
 	unsigned status = 0;
 	uint64_t number;
-	time_t next;
+	time_t next, issued;
 	size_t n = 0;
 	char *copy;
 	int rc;
@@ -143,6 +143,7 @@ int spn_revoked_update(spn_revoked_t *r, const char *pem, size_t len)
 	}
 	number = crl_number(crl);
 	next = gnutls_x509_crl_get_next_update(crl);
+	issued = gnutls_x509_crl_get_this_update(crl);
 	pthread_rwlock_rdlock(&r->lock);
 	rc = number > r->number;
 	pthread_rwlock_unlock(&r->lock);
@@ -165,6 +166,7 @@ int spn_revoked_update(spn_revoked_t *r, const char *pem, size_t len)
 		r->pem_len = len;
 		r->number = number;
 		r->next_update = next;
+		r->this_update = issued;
 		serials = NULL;
 		copy = NULL;
 	} else {
@@ -198,14 +200,24 @@ uint64_t spn_revoked_number(spn_revoked_t *r)
 	return v;
 }
 
-time_t spn_revoked_next_update(spn_revoked_t *r)
+static time_t read_time(spn_revoked_t *r, const time_t *field)
 {
 	time_t v;
 
 	pthread_rwlock_rdlock(&r->lock);
-	v = r->next_update;
+	v = *field;
 	pthread_rwlock_unlock(&r->lock);
 	return v;
+}
+
+time_t spn_revoked_next_update(spn_revoked_t *r)
+{
+	return read_time(r, &r->next_update);
+}
+
+time_t spn_revoked_this_update(spn_revoked_t *r)
+{
+	return read_time(r, &r->this_update);
 }
 
 char *spn_revoked_pem(spn_revoked_t *r, size_t *len)

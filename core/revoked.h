@@ -27,6 +27,8 @@ uint64_t spn_revoked_number(spn_revoked_t *r);
 
 /* When the CRL held says the next one is due (0: none held). */
 time_t spn_revoked_next_update(spn_revoked_t *r);
+/* When the CRL held was signed (0: none held). */
+time_t spn_revoked_this_update(spn_revoked_t *r);
 
 /* A copy of the CRL held (NULL when none); the caller frees. */
 char *spn_revoked_pem(spn_revoked_t *r, size_t *len);

@@ -71,6 +71,7 @@ struct spn_sstore {
 	sess_t *oldest, *newest;
 	size_t count, n_closed, answer_bytes; /* count: open sessions only */
 	size_t anon, inflight, n_owners, evicted, answers_evicted;
+	uint64_t opened, expired;     /* since the store was made */
 	void *owners;                /* owner_t by key */
 	spn_heap_t heavy_anon;       /* anonymous owners by open sessions */
 	spn_heap_t heavy_answers;    /* owners by answer bytes */
@@ -346,8 +347,10 @@ void spn_sstore_free(spn_sstore_t *s)
 
 static void sweep(spn_sstore_t *s, time_t now)
 {
-	while (s->oldest && s->oldest->k.expires <= now)
+	while (s->oldest && s->oldest->k.expires <= now) {
+		s->expired += !s->oldest->closed;
 		drop(s, s->oldest);
+	}
 }
 
 static sess_t *find(spn_sstore_t *s, const char *id)
@@ -430,6 +433,7 @@ int spn_sstore_add(spn_sstore_t *s, const char *id, const spn_sstore_keys_t *k, 
 		s->oldest = e;
 	s->newest = e;
 	s->count++;
+	s->opened++;
 	e->owner = o;
 	o->open++;
 	if (o->anon)
@@ -662,7 +666,7 @@ void spn_sstore_stats(spn_sstore_t *s, spn_sstore_stats_t *out)
 {
 	pthread_mutex_lock(&s->lock);
 	*out = (spn_sstore_stats_t){s->count, s->anon, s->n_owners, s->answer_bytes, s->inflight, s->evicted,
-				    s->answers_evicted};
+				    s->answers_evicted, s->opened, s->expired};
 	pthread_mutex_unlock(&s->lock);
 }
 

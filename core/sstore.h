@@ -101,6 +101,7 @@ typedef struct {
 	size_t sessions, anonymous, owners, answer_bytes, inflight;
 	size_t evicted;             /* sessions dropped to make room */
 	size_t answers_evicted;     /* answers dropped to make room */
+	uint64_t opened, expired;   /* sessions ever opened, and dropped at their expiry */
 } spn_sstore_stats_t;
 void spn_sstore_stats(spn_sstore_t *s, spn_sstore_stats_t *out);
 

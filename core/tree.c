@@ -219,6 +219,16 @@ uint64_t spn_tree_version(spn_tree_t *t)
 	return v;
 }
 
+size_t spn_tree_size(spn_tree_t *t)
+{
+	size_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->n;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
 /* One node as the wire has it: {"node","parent","role","trust","services"}. */
 static int node_from_json(json_object *o, spn_ident_t *id)
 {

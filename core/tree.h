@@ -49,6 +49,8 @@ void spn_tree_free(spn_tree_t *t);
 int spn_tree_set_max_subtree(spn_tree_t *t, size_t max);
 
 uint64_t spn_tree_version(spn_tree_t *t);
+/* The registry's entries: this node and its subtree. */
+size_t spn_tree_size(spn_tree_t *t);
 
 /* The nodes above this one, as its parent reported them (parent first):
  * no child may claim their ids. */
