@@ -232,12 +232,8 @@ int spn_plugin_proc_handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn
 
 void spn_plugin_proc_stats(spn_plugin_proc_t *p, spn_plugin_stats_t *out)
 {
-	unsigned running = 0;
+	unsigned running = atomic_load(&p->alive);
 
-	pthread_mutex_lock(&p->lock);
-	for (unsigned i = 0; i < p->concurrency; i++)
-		running += p->w[i].fd >= 0;
-	pthread_mutex_unlock(&p->lock);
 	out->calls = spn_metrics_get(&p->calls);
 	out->failures = spn_metrics_get(&p->failures);
 	out->ended = spn_metrics_get(&p->ended);

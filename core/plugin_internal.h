@@ -52,6 +52,10 @@ struct spn_plugin_proc {
 	spn_metrics_counter_t calls, failures, ended;
 	spn_metrics_hist_t latency;
 	atomic_bool start_failed; /* the last process it tried to start would not */
+	/* Processes running: kept apart from the places' fds, which the
+	 * thread holding a place writes without the lock, for readers of
+	 * figures (health, metrics) that hold no place. */
+	atomic_uint alive;
 };
 
 /* Sets up p's pool (empty) and tears it down (every process stopped). */

@@ -111,6 +111,7 @@ static int spawn(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
 		return spn_err(SPN_ECONFIG, "plugin %s: cannot start %s: %s", p->name, p->host, strerror(rc));
 	}
 	w->fd = sv[0];
+	atomic_fetch_add(&p->alive, 1);
 	/* Without a reader its writes would block once the pipe is full. */
 	if (spn_plugin_log_follow(p, w, err[0]) != 0) {
 		spn_plugin_pool_end(p, w, true, NULL, 0);
@@ -123,9 +124,10 @@ void spn_plugin_pool_end(spn_plugin_proc_t *p, spn_plugin_worker_t *w, bool now,
 {
 	int st = 0;
 
-	(void)p;
-	if (w->fd >= 0)
+	if (w->fd >= 0) {
 		close(w->fd);
+		atomic_fetch_sub(&p->alive, 1);
+	}
 	w->fd = -1;
 	if (w->pid <= 0)
 		return;
@@ -289,6 +291,7 @@ void spn_plugin_pool_free(spn_plugin_proc_t *p)
 	for (size_t i = 0; i < SPN_PLUGIN_CONCURRENCY_MAX; i++)
 		if (p->w[i].fd >= 0) {
 			close(p->w[i].fd);
+			atomic_fetch_sub(&p->alive, 1);
 			p->w[i].fd = -1;
 		}
 	for (size_t i = 0; i < SPN_PLUGIN_CONCURRENCY_MAX; i++) {
@@ -329,6 +332,7 @@ static void reap_idle(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
 	spn_log_warn("plugin %s: process %d ended while idle (%s %d)", p->name, (int)w->pid,
 		     WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 	close(w->fd);
+	atomic_fetch_sub(&p->alive, 1);
 	w->fd = -1;
 	w->pid = -1;
 	spn_plugin_log_unfollow(w);
