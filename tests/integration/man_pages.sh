@@ -1,8 +1,8 @@
 #!/bin/sh
-# The manual pages: groff and man find nothing to warn about, and each page
-# names every long option its program accepts, as read from the program's
-# option tables and from its --help, so that a new option cannot go
-# undocumented.
+# The manual pages: groff and man (in a locale every system has) find
+# nothing to warn about, and each page names every long option its program
+# accepts, as read from the program's option tables and from its --help,
+# so that a new option cannot go undocumented.
 . "$top_srcdir/tests/lib.sh"
 
 DOC="$top_srcdir/doc"
@@ -20,7 +20,7 @@ for page in spnd.8 spnctl.1 spn-client.1; do
 	fi
 	if ! command -v man >/dev/null 2>&1; then
 		skip "$page: no man"
-	elif MANWIDTH=80 man --warnings -l -Tutf8 "$DOC/$page" 2>"$WORK/warn" >/dev/null && [ ! -s "$WORK/warn" ]; then
+	elif LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -Tutf8 "$DOC/$page" 2>"$WORK/warn" >/dev/null && [ ! -s "$WORK/warn" ]; then
 		ok "$page: man --warnings has no warning"
 	else
 		not_ok "$page: man --warnings warns"; awk '{print "#   " $0}' "$WORK/warn"
