@@ -50,6 +50,16 @@ void spn_log_set_level(spn_log_level_t level)
 	threshold = level;
 }
 
+bool spn_log_is_file(void)
+{
+	bool file;
+
+	pthread_mutex_lock(&lock);
+	file = out != NULL;
+	pthread_mutex_unlock(&lock);
+	return file;
+}
+
 int spn_log_level_parse(const char *s, spn_log_level_t *level)
 {
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -2,6 +2,8 @@
  * secret to these functions: log lines are meant to be read by operators. */
 #pragma once
 
+#include <stdbool.h>
+
 typedef enum {
 	SPN_LOG_ERROR = 0,
 	SPN_LOG_WARN = 1,
@@ -13,6 +15,8 @@ typedef enum {
 int spn_log_open(const char *path, spn_log_level_t level);
 void spn_log_close(void);
 void spn_log_set_level(spn_log_level_t level);
+/* True when lines go to a file opened by spn_log_open, not to stderr. */
+bool spn_log_is_file(void);
 
 /* Parses "error", "warn", "info", "debug". Returns 0 or SPN_EINVAL. */
 int spn_log_level_parse(const char *s, spn_log_level_t *out);

@@ -33,7 +33,9 @@ static void usage(FILE *f)
 		   "      --wait MS        pause between repeats\n"
 		   "      --no-reopen      report a gone session instead of opening another\n"
 		   "      --timeout MS     per call (30000)\n"
-		   "  -v, --verbose        log what the library does to stderr\n");
+		   "  -v, --verbose        log what the library does to stderr\n"
+		   "  -h, --help           print this help\n"
+		   "  -V, --version        print the version\n");
 }
 
 static int parse_parts(int argc, char **argv, spn_client_part_t *parts, char **bufs, size_t *n)
@@ -76,7 +78,7 @@ int main(int argc, char **argv)
 		{"repeat", required_argument, NULL, 'R'},   {"wait", required_argument, NULL, 'w'},
 		{"no-reopen", no_argument, NULL, 'N'},      {"timeout", required_argument, NULL, 't'},
 		{"message-id", required_argument, NULL, 'M'}, {"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
+		{"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	spn_client_config_t cfg = {0};
@@ -90,7 +92,7 @@ int main(int argc, char **argv)
 	int opt, status = 0, rc;
 
 	spn_log_set_level(SPN_LOG_WARN);
-	while ((opt = getopt_long(argc, argv, "u:r:c:k:n:vh", longs, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "u:r:c:k:n:vhV", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'u': cfg.url = optarg; break;
 		case 'r': cfg.root_file = optarg; break;
@@ -105,6 +107,7 @@ int main(int argc, char **argv)
 		case 'M': mid = optarg; break;
 		case 'v': spn_log_set_level(SPN_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("spn-client %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -156,7 +156,7 @@ static int ca_args(int argc, char **argv, const char *usage, bool want_arg, ca_a
 
 static int open_ca(const char *path, bool with_key, spn_conf_t **conf, spn_ca_t **ca)
 {
-	int rc = spnctl_conf(path, conf);
+	int rc = spnctl_psp_conf(path, conf);
 
 	if (rc == 0 && (rc = spn_ca_open(*conf, with_key, ca)) != 0) {
 		spn_conf_free(*conf);

@@ -62,7 +62,7 @@ static int ledger_args(int argc, char **argv, const char *usage, const char **co
 
 static int open_ledger(const char *path, spn_conf_t **conf, spn_ledger_t **ledger)
 {
-	int rc = spnctl_conf(path, conf);
+	int rc = spnctl_psp_conf(path, conf);
 
 	if (rc == 0 && (rc = spnctl_ledger(*conf, ledger)) != 0) {
 		spn_conf_free(*conf);

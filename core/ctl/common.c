@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "file.h"
+#include "pki_cert.h"
 #include "schema.h"
 #include "spnctl.h"
 
@@ -42,6 +43,45 @@ int spnctl_conf(const char *path, spn_conf_t **out)
 		spn_conf_free(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+/* Whose configuration it is, as its certificate says: "an administrator's". */
+static const char *whose(const spn_conf_t *conf)
+{
+	gnutls_x509_crt_t crt;
+	spn_ident_t id;
+	char *path = NULL;
+	int rc;
+
+	if (spn_conf_path(conf, "node", "cert", NULL, &path))
+		return "not the PSP's";
+	rc = spn_pki_cert_load(path, &crt);
+	free(path);
+	if (rc)
+		return "not the PSP's";
+	rc = spn_pki_cert_ident(crt, &id);
+	gnutls_x509_crt_deinit(crt);
+	if (rc)
+		return "not the PSP's";
+	switch (id.role) {
+	case SPN_ROLE_ADMIN: return "an administrator's";
+	case SPN_ROLE_SPN: return "a service node's";
+	case SPN_ROLE_CLIENT: return "a client's";
+	default: return "the PSP's, without its [ca] section";
+	}
+}
+
+int spnctl_psp_conf(const char *path, spn_conf_t **out)
+{
+	int rc = spnctl_conf(path, out);
+
+	if (rc || spn_conf_has_section(*out, "ca"))
+		return rc;
+	rc = spn_err(SPN_ECONFIG, "runs on the PSP only (a configuration with [ca]); %s is %s's, %s",
+		     spn_conf_file(*out), spn_conf_str(*out, "node", "id", "?"), whose(*out));
+	spn_conf_free(*out);
+	*out = NULL;
 	return rc;
 }
 

@@ -33,7 +33,8 @@ static const struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: spnctl <command> [options]   (spnctl <command> --help)\n\ncommands:\n");
+	fprintf(f, "usage: spnctl <command> [options]   (spnctl <command> --help)\n"
+		   "       spnctl --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].help);
 }
@@ -45,6 +46,10 @@ int main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("spnctl %s\n", PACKAGE_VERSION);
+		return 0;
 	}
 	if (gnutls_global_init() < 0) {
 		fprintf(stderr, "spnctl: cannot initialise GnuTLS\n");

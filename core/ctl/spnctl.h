@@ -32,6 +32,9 @@ int spnctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Loads and checks the configuration, opens the log. */
 int spnctl_conf(const char *path, spn_conf_t **out);
+/* The same for the commands that run on the PSP only: another node's
+ * configuration is refused as such, with whose it is. */
+int spnctl_psp_conf(const char *path, spn_conf_t **out);
 /* Opens only the ledger of the CA in conf (no key, no passphrase). */
 int spnctl_ledger(const spn_conf_t *conf, spn_ledger_t **out);
 /* An argument given as text, or "@file" to read it from a file, or "-" for

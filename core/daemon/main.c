@@ -19,8 +19,22 @@
 static int fail(const char *what, int rc)
 {
 	fprintf(stderr, "spnd: %s: %s\n", what, spn_err_detail(rc));
-	spn_log_error("%s: %s", what, spn_err_detail(rc));
+	/* Without a log file the log is stderr, which has it already. */
+	if (spn_log_is_file())
+		spn_log_error("%s: %s", what, spn_err_detail(rc));
 	return 1;
+}
+
+static const char usage[] = "usage: spnd -c CONFIG   (spnd --help)\n";
+
+static void help(void)
+{
+	printf("usage: spnd -c CONFIG\n"
+	       "Runs the node of an spn group that CONFIG describes (the PSP, an administrator or a\n"
+	       "service node) until SIGTERM or SIGINT; see spnd(8) and the operator guide.\n"
+	       "  -c, --config FILE  the node's configuration (spnd.conf, as spnctl init or enroll wrote it)\n"
+	       "  -h, --help         print this help\n"
+	       "  -V, --version      print the version\n");
 }
 
 int main(int argc, char **argv)
@@ -28,6 +42,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = NULL;
@@ -36,15 +51,16 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int c, sig = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
-		case 'h': printf("usage: spnd -c CONFIG\n"); return 0;
-		default: return 2;
+		case 'h': help(); return 0;
+		case 'V': printf("spnd %s\n", PACKAGE_VERSION); return 0;
+		default: fputs(usage, stderr); return 2;
 		}
 	}
 	if (!path || optind != argc) {
-		fprintf(stderr, "usage: spnd -c CONFIG\n");
+		fputs(usage, stderr);
 		return 2;
 	}
 	/* Its memory holds the node's key: no core dumps, and no other process

@@ -252,7 +252,25 @@ static void ca(json_object *head)
 	free(r.why);
 }
 
-int main(void)
+/* spnd starts it without arguments; these are for a person who finds it. */
+static int args(int argc, char **argv)
+{
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+		printf("spn-plugin-host %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: spn-plugin-host   (started by spnd, with its socket on descriptor 3)\n"
+		       "Runs one plugin of spnd in a process of its own; it is not meant to be run by hand.\n"
+		       "  -h, --help     print this help\n"
+		       "  -V, --version  print the version\n");
+		return 0;
+	}
+	fprintf(stderr, "usage: spn-plugin-host   (started by spnd; spn-plugin-host --help)\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
 {
 	json_object *head;
 	uint8_t *data;
@@ -260,6 +278,8 @@ int main(void)
 	char why[512];
 	bool ready = false;
 
+	if (argc > 1)
+		return args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	ctx.fd = 3;
 	while (spn_frame_recv(ctx.fd, -1, &head, &data, &len) == 0) {

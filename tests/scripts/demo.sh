@@ -40,7 +40,30 @@ python3 "$M" markers "$demo/markers.json"
 mk() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]])" "$demo/markers.json" "$@"; }
 export SPN_CA_PASSPHRASE="demo passphrase, not for production"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+# must CMD...: runs CMD and prints its standard output; when CMD fails the
+# demo stops, printing the command and all it said. sh tells a pipeline's
+# failure by its last command only, so nothing that must succeed is piped:
+# its output goes through a file.
+must() {
+	if ! "$@" >"$demo/.out" 2>"$demo/.err"; then
+		printf 'demo: failed: %s\n' "$*" >&2
+		cat "$demo/.out" "$demo/.err" >&2
+		exit 1
+	fi
+	cat "$demo/.out"
+}
+# refused CMD...: CMD must fail (a refusal the demo shows); it prints what
+# CMD said. When CMD succeeds, the demo stops.
+refused() {
+	if "$@" >"$demo/.out" 2>&1; then
+		printf 'demo: not refused: %s\n' "$*" >&2
+		cat "$demo/.out" >&2
+		exit 1
+	fi
+	cat "$demo/.out"
+}
+indent() { sed 's/^/   /' "$@"; }
+run() { printf '$ %s\n' "$*"; must "$@"; }
 trap 'for p in "$demo"/*/pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done; sleep 0.5' EXIT
 
 # start DIR: runs spnd for the node in DIR and waits for its port.
@@ -50,16 +73,17 @@ start() {
 	echo $! >"$1/pid"
 	i=0
 	while [ ! -s "$1/spnd.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	[ -s "$1/spnd.port" ] || { cat "$1/spnd.log"; exit 1; }
+	[ -s "$1/spnd.port" ] || { echo "demo: spnd did not start for $1" >&2; cat "$1/spnd.log" >&2; exit 1; }
 }
 url() { echo "https://127.0.0.1:$(cat "$1/spnd.port")"; }
 
 step "The PSP creates the group 'care' (root CA, its own certificate, the ledger) and starts"
-run "$S" init -d "$demo/psp" -g care -n 127.0.0.1 2>/dev/null
+run "$S" init -d "$demo/psp" -g care -n 127.0.0.1
 C="$demo/psp/spnd.conf"
 printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n' >>"$C"
 start "$demo/psp"
-fpr=$(openssl x509 -in "$demo/psp/ca/root.crt" -outform DER | sha256sum | cut -d' ' -f1)
+must openssl x509 -in "$demo/psp/ca/root.crt" -outform DER >"$demo/root.der"
+fpr=$(sha256sum "$demo/root.der" | cut -d' ' -f1)
 echo "   spnd (PSP) on $(url "$demo/psp"); joining nodes pin the root $fpr"
 
 # join NAME ROLE TRUST SERVICES PARENT: the parent mints a join token (the
@@ -69,23 +93,24 @@ echo "   spnd (PSP) on $(url "$demo/psp"); joining nodes pin the root $fpr"
 join() {
 	name=$1 role=$2 trust=$3 services=$4 parent=$5
 	if [ "$parent" = psp ]; then
-		tok=$("$S" token -c "$C" --id "$name" --role "$role" --trust "$trust" --services "$services" --ttl 10m)
+		tok=$(must "$S" token -c "$C" --id "$name" --role "$role" --trust "$trust" --services "$services" --ttl 10m)
 	else
-		tok=$("$S" token --key "$demo/$parent/node.key" --cert "$demo/$parent/node.crt" \
+		tok=$(must "$S" token --key "$demo/$parent/node.key" --cert "$demo/$parent/node.crt" \
 			--id "$name" --role "$role" --trust "$trust" --services "$services" --ttl 10m)
 	fi
 	printf '$ spnctl enroll --url %s --fingerprint %.16s... --token <from %s> -d %s\n' \
 		"$(url "$demo/$parent")" "$fpr" "$parent" "$name"
-	"$S" enroll --url "$(url "$demo/$parent")" --fingerprint "$fpr" --token "$tok" -d "$demo/$name" | sed -n 1p | sed 's/^/   /'
+	must "$S" enroll --url "$(url "$demo/$parent")" --fingerprint "$fpr" --token "$tok" -d "$demo/$name" >"$demo/enrolled"
+	sed -n '1s/^/   /p' "$demo/enrolled"
 	# The business service of the node is a plugin, in a process of its own.
 	if [ -n "$services" ] && [ "$role" = spn ]; then
 		printf '\n[plugins]\nenable = %s\npath = %s/plugins/%s\nhost = %s/core/spn-plugin-host\n' \
 			"$services" "$build" "$services" "$build" >>"$demo/$name/spnd.conf"
 		# The bank keeps its accounts in its own data directory, the one
 		# place its confined process may write.
-		[ "$services" = bank ] && printf '\n[plugin.bank]\ndata = ../%s-data\naccounts = bank.db\nseed = %s\n' "$name" \
+		[ "$services" != bank ] || printf '\n[plugin.bank]\ndata = ../%s-data\naccounts = bank.db\nseed = %s\n' "$name" \
 			"$(mk seed bank), GB29NWBK60161331926819:Bob Broke:2.00" >>"$demo/$name/spnd.conf"
-		[ "$services" = pharmacy ] && printf '\n[plugin.pharmacy]\nprices = %s\n' "$(mk seed prices)" >>"$demo/$name/spnd.conf"
+		[ "$services" != pharmacy ] || printf '\n[plugin.pharmacy]\nprices = %s\n' "$(mk seed prices)" >>"$demo/$name/spnd.conf"
 	fi
 	start "$demo/$name"
 }
@@ -106,16 +131,20 @@ step "Routing probes from healthcare-1's operator travel through the lowest comm
 echo "   (the probe answers in plaintext: members only, with their own certificate; [route] probe = false turns it off)"
 AS_HC="--cert $demo/healthcare-1/node.crt --key $demo/healthcare-1/node.key"
 for svc in hospital pharmacy bank; do
-	curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --json "{\"service\":\"$svc\"}" "$(url "$demo/healthcare-1")/v1/route" |
-		python3 -c "import json,sys; a=json.load(sys.stdin); print('   %-9s handled by %-13s path %s' % (sys.argv[1], a['handled_by'], ' > '.join(a['path'])))" "$svc"
+	must curl -sS --fail-with-body --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --json "{\"service\":\"$svc\"}" \
+		"$(url "$demo/healthcare-1")/v1/route" >"$demo/route.json"
+	python3 -c "import json,sys; a=json.load(sys.stdin); print('   %-9s handled by %-13s path %s' % (sys.argv[1], a['handled_by'], ' > '.join(a['path'])))" "$svc" <"$demo/route.json"
 done
-curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --json '{"service":"dentist"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
+must curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --json '{"service":"dentist"}' "$(url "$demo/healthcare-1")/v1/route" >"$demo/answer"
+indent "$demo/answer"; echo
 echo "   the same probe from anyone else:"
-curl -sS --cacert "$demo/psp/ca/root.crt" -X POST --json '{"service":"bank"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
+must curl -sS --cacert "$demo/psp/ca/root.crt" -X POST --json '{"service":"bank"}' "$(url "$demo/healthcare-1")/v1/route" >"$demo/answer"
+indent "$demo/answer"; echo
 
 step "The wristband enrolls as a client (its key made on the wristband)"
-tok=$("$S" token -c "$C" --id wristband-7 --role client --trust 1 --ttl 10m)
-"$S" enroll --url "$(url "$demo/psp")" --fingerprint "$fpr" --token "$tok" -d "$demo/wristband-7" | sed -n 1p | sed 's/^/   /'
+tok=$(must "$S" token -c "$C" --id wristband-7 --role client --trust 1 --ttl 10m)
+must "$S" enroll --url "$(url "$demo/psp")" --fingerprint "$fpr" --token "$tok" -d "$demo/wristband-7" >"$demo/enrolled"
+sed -n '1s/^/   /p' "$demo/enrolled"
 
 step "The wristband sends ONE message through admin-east: vitals for healthcare, and, carried along, a delivery address for the pharmacy and bank details for the bank"
 echo "   (a session with each provider: a fresh key sealed with HPKE to the wristband and signed by the provider;"
@@ -128,7 +157,7 @@ ADDR=$(mk sections pharmacy)
 IBAN=$(mk sections bank)
 printf '$ spn-client --url %s --cert wristband-7.crt ... --message-id m-demo-1 \\\n      healthcare=%s \\\n      +pharmacy=%s \\\n      +bank=%s\n' \
 	"$(url "$demo/admin-east")" "$VITALS" "$ADDR" "$IBAN"
-"$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND --message-id m-demo-1 \
+must "$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND --message-id m-demo-1 \
 	healthcare="$VITALS" +pharmacy="$ADDR" +bank="$IBAN" >"$demo/receipts.txt"
 echo "   What the wristband decrypted (each reply readable by it alone; the pharmacy's and the bank's are their replies"
 echo "   to the sections carried for them, which neither the hospital nor the pharmacy could read):"
@@ -146,24 +175,31 @@ for line in open(sys.argv[1]):
 
 step "What each node logged of m-demo-1: ids, authors and sizes, never a value from a section"
 for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do
-	grep -E 'plugin [a-z]+: message m-demo-1' "$demo/$n/spnd.log" | sed "s/^[^ ]* [a-z]* *plugin /   $n: /"
+	must grep -E 'plugin [a-z]+: message m-demo-1' "$demo/$n/spnd.log" >"$demo/lines"
+	sed "s/^[^ ]* [a-z]* *plugin /   $n: /" "$demo/lines"
 done
 for n in admin-east admin-care psp; do
 	echo "   $n, on the way, routed sections of m-demo-1 by their headers:"
-	grep -E 'route m-demo-1 ' "$demo/$n/spnd.log" | sed "s/^[^ ]* [a-z]* *route m-demo-1 /      /"
+	must grep -E 'route m-demo-1 ' "$demo/$n/spnd.log" >"$demo/lines"
+	sed "s/^[^ ]* [a-z]* *route m-demo-1 /      /" "$demo/lines"
 done
 
 step "A message sent twice (a retry after a lost answer): the second time every provider answers from its record"
-"$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND --message-id m-demo-2 --repeat 2 \
-	healthcare="$VITALS" +pharmacy="$ADDR" +bank="$IBAN" | grep '^bank' | sed 's/^/   /'
-echo "   payments recorded for m-demo-2: $(sqlite3 "$demo/bank-1-data/bank.db" "SELECT COUNT(*) FROM payments WHERE mid='m-demo-2'");" \
-	"Ada's balance: $(sqlite3 "$demo/bank-1-data/bank.db" "SELECT printf('%.2f', balance / 100.0) FROM accounts WHERE iban='$(mk seed bank | cut -d: -f1)'")"
+must "$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND --message-id m-demo-2 --repeat 2 \
+	healthcare="$VITALS" +pharmacy="$ADDR" +bank="$IBAN" >"$demo/twice.txt"
+grep '^bank' "$demo/twice.txt" | indent
+paid=$(must sqlite3 "$demo/bank-1-data/bank.db" "SELECT COUNT(*) FROM payments WHERE mid='m-demo-2'")
+iban=$(mk seed bank | cut -d: -f1)
+balance=$(must sqlite3 "$demo/bank-1-data/bank.db" "SELECT printf('%.2f', balance / 100.0) FROM accounts WHERE iban='$iban'")
+echo "   payments recorded for m-demo-2: $paid; Ada's balance: $balance"
 
 step "A patient whose balance does not cover it: the refusal reaches the wristband with its reason"
-"$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND \
+# The services answer, the bank with its refusal, the pharmacy with why it
+# did not deliver.
+must "$K" --url "$(url "$demo/admin-east")" --root "$demo/psp/ca/root.crt" $BAND \
 	healthcare="$VITALS" +pharmacy="$ADDR" \
-	+bank='{"iban":"GB29NWBK60161331926819","holder":"Bob Broke","max_amount":"99999999.00"}' | tee "$demo/refused.txt" | grep -E '^(bank|pharmacy)' |
-	python3 -c "
+	+bank='{"iban":"GB29NWBK60161331926819","holder":"Bob Broke","max_amount":"99999999.00"}' >"$demo/refused.txt"
+grep -E '^(bank|pharmacy)' "$demo/refused.txt" | python3 -c "
 import json, sys
 for line in sys.stdin:
     svc, rest = line.split(' from ', 1)
@@ -186,32 +222,46 @@ sed 's/^/   /' "$demo/matrix.txt"
 step "What the certificates bind, read by OpenSSL and GnuTLS's certtool"
 for n in admin-care bank-1; do
 	echo "-- $n"
-	openssl x509 -in "$demo/$n/node.crt" -noout -subject -enddate -ext subjectAltName | sed 's/^/   /'
-	certtool -i --infile "$demo/$n/node.crt" | grep -E 'URI:' | sed 's/^[[:space:]]*/   certtool: /'
-	openssl verify -CAfile "$demo/psp/ca/root.crt" "$demo/$n/node.crt" | sed 's/^/   /'
+	must openssl x509 -in "$demo/$n/node.crt" -noout -subject -enddate -ext subjectAltName >"$demo/answer"
+	indent "$demo/answer"
+	must certtool -i --infile "$demo/$n/node.crt" >"$demo/answer"
+	grep -E 'URI:' "$demo/answer" | sed 's/^[[:space:]]*/   certtool: /'
+	must openssl verify -CAfile "$demo/psp/ca/root.crt" "$demo/$n/node.crt" >"$demo/answer"
+	indent "$demo/answer"
 done
 
 step "A wristband cannot build ASN.1: a JSON pseudo-CSR, key generated by the CA"
-tok=$("$S" token -c "$C" --id wristband-7 --role client --trust 1 --ttl 10m)
-printf '{"node_id": "wristband-7"}\n' >"$demo/wristband.json"
-"$S" issue-pseudo -c "$C" --json "$demo/wristband.json" --token "$tok" -o "$demo/wristband.p12" 2>/dev/null |
-	sed 's/^/   /'
+# A wristband of its own: wristband-7 above already holds a valid certificate,
+# and a node id has one at a time.
+tok=$(must "$S" token -c "$C" --id wristband-8 --role client --trust 1 --ttl 10m)
+printf '{"node_id": "wristband-8"}\n' >"$demo/wristband.json"
+must "$S" issue-pseudo -c "$C" --json "$demo/wristband.json" --token "$tok" -o "$demo/wristband.p12" >"$demo/p12.txt"
+indent "$demo/p12.txt"
 echo "   bundle: $demo/wristband.p12 (mode $(stat -c %a "$demo/wristband.p12"))"
 
 step "Refusals: a token sent to the wrong administrator; an admin over-granting trust"
-tok=$("$S" token --key "$demo/admin-care/node.key" --cert "$demo/admin-care/node.crt" --id lab-1 --role spn --trust 3 --ttl 10m)
-"$S" enroll --url "$(url "$demo/admin-east")" --fingerprint "$fpr" --token "$tok" -d "$demo/lab-1" 2>&1 | sed 's/^/   /' || true
-"$S" token --key "$demo/admin-care/node.key" --cert "$demo/admin-care/node.crt" --id greedy --role spn --trust 9 2>&1 | sed 's/^/   /' || true
+tok=$(must "$S" token --key "$demo/admin-care/node.key" --cert "$demo/admin-care/node.crt" --id lab-1 --role spn --trust 3 --ttl 10m)
+refused "$S" enroll --url "$(url "$demo/admin-east")" --fingerprint "$fpr" --token "$tok" -d "$demo/lab-1" >"$demo/answer"
+indent "$demo/answer"
+refused "$S" token --key "$demo/admin-care/node.key" --cert "$demo/admin-care/node.crt" --id greedy --role spn \
+	--trust 9 >"$demo/answer"
+indent "$demo/answer"
 
 step "The pharmacy's key is lost: admin-east, which accepted it, revokes it at the PSP"
-serial=$(openssl x509 -in "$demo/pharmacy-1/node.crt" -noout -serial | cut -d= -f2)
-curl -sS --cacert "$demo/psp/ca/root.crt" --cert "$demo/admin-east/node.crt" --key "$demo/admin-east/node.key" \
-	-X POST --json "{\"serial\":\"$serial\",\"reason\":\"keyCompromise\"}" "$(url "$demo/psp")/v1/revoke" | sed 's/^/   /'; echo
+must openssl x509 -in "$demo/pharmacy-1/node.crt" -noout -serial >"$demo/serial"
+serial=$(cut -d= -f2 "$demo/serial")
+must curl -sS --fail-with-body --cacert "$demo/psp/ca/root.crt" --cert "$demo/admin-east/node.crt" \
+	--key "$demo/admin-east/node.key" -X POST --json "{\"serial\":\"$serial\",\"reason\":\"keyCompromise\"}" \
+	"$(url "$demo/psp")/v1/revoke" >"$demo/answer"
+indent "$demo/answer"; echo
 sleep 1
 echo "   the CRL reached admin-care, which now refuses the pharmacy's certificate:"
-curl -sS --cacert "$demo/psp/ca/root.crt" --cert "$demo/pharmacy-1/node.crt" --key "$demo/pharmacy-1/node.key" \
-	"$(url "$demo/admin-care")/v1/tree" | sed 's/^/   /'; echo
-curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --json '{"service":"pharmacy"}' "$(url "$demo/healthcare-1")/v1/route" | sed 's/^/   /'; echo
+must curl -sS --cacert "$demo/psp/ca/root.crt" --cert "$demo/pharmacy-1/node.crt" --key "$demo/pharmacy-1/node.key" \
+	"$(url "$demo/admin-care")/v1/tree" >"$demo/answer"
+indent "$demo/answer"; echo
+must curl -sS --cacert "$demo/psp/ca/root.crt" $AS_HC -X POST --json '{"service":"pharmacy"}' \
+	"$(url "$demo/healthcare-1")/v1/route" >"$demo/answer"
+indent "$demo/answer"; echo
 run "$S" tree -c "$C"
 
 step "The audit trail"
