@@ -27,6 +27,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -34,17 +35,18 @@ int main(int argc, char **argv)
 	spn_conf_t *conf = NULL;
 	spn_node_t *node = NULL;
 	sigset_t set;
-	int c, sig = 0, rc;
+	int c, sig = 0, rc, check = 0;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
-		case 'h': printf("usage: spnd -c CONFIG\n"); return 0;
+		case 'k': check = 1; break;
+		case 'h': printf("usage: spnd [--check-config] -c CONFIG\n"); return 0;
 		default: return 2;
 		}
 	}
 	if (!path || optind != argc) {
-		fprintf(stderr, "usage: spnd -c CONFIG\n");
+		fprintf(stderr, "usage: spnd [--check-config] -c CONFIG\n");
 		return 2;
 	}
 	/* Its memory holds the node's key: no core dumps, and no other process
@@ -69,6 +71,19 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || gnutls_global_init() < 0)
 		return fail("start", SPN_ECRYPTO);
+	/* A check starts nothing and writes no log: what the file says, the
+	 * plugins' options included, is all it reads. */
+	if (check) {
+		if ((rc = spn_conf_load(path, &conf)) == 0 && (rc = spn_schema_check(conf)) == 0)
+			rc = spn_node_plugins_check(conf);
+		spn_conf_free(conf);
+		if (rc) {
+			fprintf(stderr, "spnd: configuration: %s\n", spn_err_detail(rc));
+			return 1;
+		}
+		printf("%s: ok\n", path);
+		return 0;
+	}
 	if ((rc = spn_conf_load(path, &conf)) || (rc = spn_schema_check(conf)) || (rc = spn_schema_open_log(conf)))
 		return fail("configuration", rc);
 	if ((rc = spn_node_open(conf, &node))) {
