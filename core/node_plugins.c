@@ -156,7 +156,8 @@ int spn_node_plugins_check(const spn_conf_t *c)
 	char *list, *path, *host, *save = NULL;
 	int rc = plugins_conf(c, &list, &path, &host);
 
-	for (char *name = rc ? NULL : strtok_r(list, ", ", &save); name && rc == 0; name = strtok_r(NULL, ", ", &save)) {
+	for (char *name = rc ? NULL : strtok_r(list, ", ", &save); name && rc == 0;
+	     name = strtok_r(NULL, ", ", &save)) {
 		spn_plugin_spec_t spec = {name, host, path, spn_conf_str(c, "node", "id", ""), c, true};
 		spn_plugin_proc_t *p = NULL;
 		if ((rc = spn_plugin_proc_start(&spec, &p)) == 0)

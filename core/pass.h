@@ -20,7 +20,7 @@ int spn_pass_get(const char *env_name, const char *prompt, bool confirm, char **
  * the manager provides (systemd's LoadCredential=) or from its
  * environment, and needs no terminal. */
 typedef struct {
-	char *file; /* owned; NULL: none */
+	char *file;    /* owned; NULL: none */
 	char cred[64]; /* looked up in $CREDENTIALS_DIRECTORY; "": none */
 	const char *env;
 } spn_pass_src_t;
