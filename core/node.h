@@ -28,6 +28,11 @@ extern const size_t spn_node_plugin_nkeys;
  * group's root and is valid now; on the PSP opens the CA with its key. */
 int spn_node_open(spn_conf_t *conf, spn_node_t **out);
 
+/* Checks [plugins] and each enabled plugin's section of conf against the
+ * options the plugin declares, loading each in its host without running
+ * its init; starts nothing else (spnd --check-config). */
+int spn_node_plugins_check(const spn_conf_t *conf);
+
 /* Starts the HTTPS server as [http] says (writing the bound port to [http]
  * port_file when set), then the worker that registers with the parent,
  * sends heartbeats and deltas, drops silent children and spreads

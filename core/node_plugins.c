@@ -134,21 +134,51 @@ static int uncovered(spn_node_t *n)
 
 static int ca_hook(void *user, spn_ca_hook_stage_t stage, spn_ca_hook_req_t *r);
 
+/* What [plugins] says: the enabled names (a copy to cut up), the search
+ * path and the host; each freed by the caller, also on failure. */
+static int plugins_conf(const spn_conf_t *c, char **list, char **path, char **host)
+{
+	const char *enable = spn_conf_str(c, "plugins", "enable", "");
+	int rc;
+
+	*host = NULL;
+	*list = strdup(enable);
+	*path = search_path(c);
+	if (!*list || !*path)
+		return SPN_ENOMEM;
+	if ((rc = check_sections(c, enable)))
+		return rc;
+	return spn_conf_path(c, "plugins", "host", SPN_PLUGIN_HOST, host);
+}
+
+int spn_node_plugins_check(const spn_conf_t *c)
+{
+	char *list, *path, *host, *save = NULL;
+	int rc = plugins_conf(c, &list, &path, &host);
+
+	for (char *name = rc ? NULL : strtok_r(list, ", ", &save); name && rc == 0;
+	     name = strtok_r(NULL, ", ", &save)) {
+		spn_plugin_spec_t spec = {name, host, path, spn_conf_str(c, "node", "id", ""), c, true};
+		spn_plugin_proc_t *p = NULL;
+		if ((rc = spn_plugin_proc_start(&spec, &p)) == 0)
+			spn_plugin_proc_stop(p);
+	}
+	free(list);
+	free(path);
+	free(host);
+	return rc;
+}
+
 int spn_node_plugins_start(spn_node_t *n)
 {
 	const spn_conf_t *c = n->conf;
-	const char *enable = spn_conf_str(c, "plugins", "enable", "");
-	char *list = strdup(enable), *save = NULL, *path = search_path(c), *host = NULL;
+	char *list, *save = NULL, *path, *host;
 	int rc;
 
-	if (!list || !path) {
-		rc = SPN_ENOMEM;
-		goto out;
-	}
-	if ((rc = check_sections(c, enable)) || (rc = spn_conf_path(c, "plugins", "host", SPN_PLUGIN_HOST, &host)))
+	if ((rc = plugins_conf(c, &list, &path, &host)))
 		goto out;
 	for (char *name = strtok_r(list, ", ", &save); name && rc == 0; name = strtok_r(NULL, ", ", &save)) {
-		spn_plugin_spec_t spec = {name, host, path, n->id.node_id, c};
+		spn_plugin_spec_t spec = {name, host, path, n->id.node_id, c, false};
 		spn_plugin_proc_t *p = NULL;
 		for (size_t i = 0; i < n->n_plugins; i++)
 			if (strcmp(spn_plugin_proc_name(n->plugins[i]), name) == 0)

@@ -1,8 +1,10 @@
-/* Passphrase acquisition from the environment or the controlling terminal. */
+/* Passphrase acquisition: from a file, a service manager's credential, the
+ * environment or the controlling terminal. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,9 @@ int spn_pass_src_conf(const spn_conf_t *conf, const char *section, const char *p
 	memset(src, 0, sizeof(*src));
 	snprintf(key, sizeof(key), "%s_env", prefix);
 	src->env = spn_conf_str(conf, section, key, default_env);
+	snprintf(src->cred, sizeof(src->cred), "%s-%s", section, prefix);
+	for (char *p = src->cred; *p; p++)
+		*p = *p == '_' ? '-' : *p;
 	snprintf(key, sizeof(key), "%s_file", prefix);
 	return spn_conf_get(conf, section, key) ? spn_conf_path(conf, section, key, NULL, &src->file) : 0;
 }
@@ -162,7 +167,15 @@ static int read_file(const char *path, char **out)
 
 int spn_pass_read(const spn_pass_src_t *src, const char *prompt, char **out)
 {
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char path[PATH_MAX];
+
 	if (src->file)
 		return read_file(src->file, out);
+	/* systemd names the directory only when the unit loads credentials;
+	 * one that was not loaded falls through to the variable. */
+	if (creds && *creds == '/' && src->cred[0] &&
+	    snprintf(path, sizeof(path), "%s/%s", creds, src->cred) < (int)sizeof(path) && access(path, F_OK) == 0)
+		return read_file(path, out);
 	return spn_pass_get(src->env, prompt, false, out);
 }

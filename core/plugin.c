@@ -214,6 +214,7 @@ int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out
 		return SPN_ENOMEM;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", spec->name);
+	p->check = spec->check;
 	if (!(p->host = strdup(spec->host)) || !(p->path = strdup(spec->path)) || !(p->node = strdup(spec->node))) {
 		spn_plugin_proc_stop(p);
 		return SPN_ENOMEM;
@@ -223,7 +224,7 @@ int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out
 	p->w[0].busy = true;
 	if ((rc = spn_plugin_confine_load(p, spec->conf)) == 0 &&
 	    (rc = spn_plugin_pool_hello(p, &p->w[0], &desc)) == 0 && (rc = options(p, spec->conf, desc)) == 0 &&
-	    (rc = services(p, spec->conf, desc)) == 0)
+	    (rc = services(p, spec->conf, desc)) == 0 && !spec->check)
 		rc = spn_plugin_pool_init(p, &p->w[0]);
 	p->w[0].busy = false;
 	json_object_put(desc);
@@ -231,7 +232,8 @@ int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out
 		spn_plugin_proc_stop(p);
 		return rc;
 	}
-	spn_log_info("plugin %s: started (process %d)%s%s%s%s; %u process%s at most", p->name, (int)p->w[0].pid,
+	if (!spec->check)
+		spn_log_info("plugin %s: started (process %d)%s%s%s%s; %u process%s at most", p->name, (int)p->w[0].pid,
 		     p->services[0] ? ", provides " : "", p->services[0] ? p->services[0] : "",
 		     p->services[0] && p->services[1] ? ", ..." : "", p->ca_hooks ? ", with CA policy hooks" : "",
 		     p->concurrency, p->concurrency == 1 ? "" : "es");

@@ -43,11 +43,13 @@ typedef struct {
 	const char *path;     /* where its file is: directories separated by ':' */
 	const char *node;     /* this node's id */
 	const spn_conf_t *conf;
+	bool check;           /* check its descriptor and options only: no init */
 } spn_plugin_spec_t;
 
 /* Starts the plugin: loads it, checks its descriptor and its section
- * [plugin.<name>] of conf against the options it declares, runs its init.
- * Every failure names the plugin, its file and the reason. */
+ * [plugin.<name>] of conf against the options it declares, runs its init
+ * (unless spec->check). Every failure names the plugin, its file and the
+ * reason. */
 int spn_plugin_proc_start(const spn_plugin_spec_t *spec, spn_plugin_proc_t **out);
 void spn_plugin_proc_stop(spn_plugin_proc_t *p);
 

@@ -118,6 +118,13 @@ static int data_dir(spn_plugin_proc_t *p, const spn_conf_t *conf, const char *se
 		return 0;
 	if ((rc = spn_conf_path(conf, section, "data", NULL, &dir)))
 		return rc;
+	/* A check must not make it: made by root, it would belong to the
+	 * wrong user when spnd starts under its own. Its path still places
+	 * the plugin's files. */
+	if (p->check && access(dir, F_OK) != 0) {
+		p->data = dir;
+		return 0;
+	}
 	if (mkdir(dir, 0700) == 0 && json_object_object_get_ex(c, "uid", &uid) &&
 	    json_object_object_get_ex(c, "gid", &gid) &&
 	    chown(dir, (uid_t)json_object_get_int64(uid), (gid_t)json_object_get_int64(gid)) != 0)
@@ -162,7 +169,7 @@ int spn_plugin_confine_load(spn_plugin_proc_t *p, const spn_conf_t *conf)
 	protected_t pr = {.n = 0};
 	char section[80];
 	unsigned long memory, cpu, files;
-	bool on, network;
+	bool on, network, have_data;
 	int rc;
 
 	snprintf(section, sizeof(section), "plugin.%s", p->name);
@@ -191,9 +198,11 @@ int spn_plugin_confine_load(spn_plugin_proc_t *p, const spn_conf_t *conf)
 		json_object_array_add(read, json_object_new_string(p->host));
 	if (rc == 0)
 		rc = plugin_dirs(p, &pr, read);
-	if (rc == 0 && p->data && (rc = check_grant(p, &pr, p->data, "its data directory")) == 0)
+	/* One a check did not make is not there to grant. */
+	have_data = p->data && access(p->data, F_OK) == 0;
+	if (rc == 0 && have_data && (rc = check_grant(p, &pr, p->data, "its data directory")) == 0)
 		json_object_array_add(write, json_object_new_string(p->data));
-	json_object_object_add(c, "cwd", json_object_new_string(p->data ? p->data : "/"));
+	json_object_object_add(c, "cwd", json_object_new_string(have_data ? p->data : "/"));
 	json_object_object_add(c, "landlock", json_object_new_boolean(on));
 	json_object_object_add(c, "network", json_object_new_boolean(network));
 	json_object_object_add(c, "memory", json_object_new_int64((int64_t)memory));

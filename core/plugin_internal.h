@@ -39,6 +39,7 @@ struct spn_plugin_proc {
 	json_object *confine; /* sent with hello (plugin_confine.c) */
 	char *data;           /* [plugin.<name>] data, absolute, or NULL */
 	bool confined;
+	bool check; /* spnd --check-config: nothing is run, nothing made */
 	/* What it may write into the node's log in a second, and what it
 	 * wrote or had dropped in the current one (plugin_log.c). */
 	unsigned long log_rate, log_used, log_dropped;

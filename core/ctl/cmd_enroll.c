@@ -26,7 +26,8 @@
 #include "token.h"
 
 typedef struct {
-	const char *url, *fingerprint, *token, *dir, *listen;
+	const char *url, *fingerprint, *token, *dir, *listen, *user;
+	spnctl_owner_t owner; /* with user: who the directory goes to */
 	unsigned long port;
 	spn_key_type_t key_type;
 	spn_names_t names;
@@ -207,7 +208,7 @@ static int enroll(enroll_args_t *a)
 		goto out;
 	/* From here the key is certified: it stays, whatever happens next. */
 	made_root = false;
-	if ((rc = write_conf(a, &t)))
+	if ((rc = write_conf(a, &t)) || (a->user && (rc = spnctl_give(a->dir, &a->owner))))
 		goto out;
 	printf("%s enrolled in group %s as %s (trust %u) below %s\n  state: %s (key 0600, never sent)\n  run: spnd -c "
 	       "%s/spnd.conf\n",
@@ -245,14 +246,15 @@ int spnctl_enroll(int argc, char **argv)
 		{"token", required_argument, NULL, 'T'},    {"dir", required_argument, NULL, 'd'},
 		{"key-type", required_argument, NULL, 't'}, {"name", required_argument, NULL, 'n'},
 		{"listen", required_argument, NULL, 'l'},   {"port", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+		{"user", required_argument, NULL, 'U'},     {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	enroll_args_t a = {.key_type = SPN_KEY_ED25519, .listen = "127.0.0.1"};
 	char *tok = NULL, *end;
 	size_t tlen;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "u:f:T:d:t:n:l:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:f:T:d:t:n:l:p:U:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u': a.url = optarg; break;
 		case 'f': a.fingerprint = optarg; break;
@@ -267,6 +269,7 @@ int spnctl_enroll(int argc, char **argv)
 				return spnctl_fail("enroll", rc);
 			break;
 		case 'l': a.listen = optarg; break;
+		case 'U': a.user = optarg; break;
 		case 'p':
 			a.port = strtoul(optarg, &end, 10);
 			if (*end || a.port > 65535)
@@ -275,13 +278,16 @@ int spnctl_enroll(int argc, char **argv)
 		case 'h':
 			printf("usage: spnctl enroll --url ADMIN_URL --fingerprint ROOT_SHA256 --token TOKEN|@FILE -d DIR\n"
 			       "                    [--key-type ed25519|p256|rsa2048|rsa3072|rsa4096] [--name DNS_OR_IP]...\n"
-			       "                    [--listen ADDR] [--port N]\n");
+			       "                    [--listen ADDR] [--port N] [--user NAME]\n");
 			return 0;
 		default: return 2;
 		}
 	}
 	if (!a.url || !a.fingerprint || !a.token || !a.dir)
 		return spnctl_usage("enroll: --url, --fingerprint, --token and -d are required");
+	/* Before the token is spent: a user that does not exist stops it. */
+	if (a.user && (rc = spnctl_owner(a.user, &a.owner)))
+		return spnctl_fail("enroll", rc);
 	/* The node's HTTPS name: its listening address unless given. */
 	if (a.names.n_dns + a.names.n_ip == 0 && (rc = spn_names_add(&a.names, a.listen)))
 		return spnctl_fail("enroll", rc);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "ca.h"
 #include "conf.h"
@@ -45,3 +46,12 @@ int spnctl_arg_text(const char *arg, size_t max, char **out, size_t *len);
 int spnctl_output_free(const char *path);
 /* Writes to path with mode (refusing to replace it), or to stdout for NULL/"-". */
 int spnctl_output(const char *path, const void *data, size_t len, unsigned mode);
+
+/* The user a node's service runs as (spnctl enroll --user). */
+typedef struct {
+	uid_t uid;
+	gid_t gid;
+} spnctl_owner_t;
+int spnctl_owner(const char *name, spnctl_owner_t *out);
+/* Gives dir and everything below it to o, and makes dir 0700. */
+int spnctl_give(const char *dir, const spnctl_owner_t *o);

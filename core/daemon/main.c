@@ -25,14 +25,15 @@ static int fail(const char *what, int rc)
 	return 1;
 }
 
-static const char usage[] = "usage: spnd -c CONFIG   (spnd --help)\n";
+static const char usage[] = "usage: spnd [--check-config] -c CONFIG   (spnd --help)\n";
 
 static void help(void)
 {
-	printf("usage: spnd -c CONFIG\n"
+	printf("usage: spnd [--check-config] -c CONFIG\n"
 	       "Runs the node of an spn group that CONFIG describes (the PSP, an administrator or a\n"
 	       "service node) until SIGTERM or SIGINT; see spnd(8) and the operator guide.\n"
 	       "  -c, --config FILE  the node's configuration (spnd.conf, as spnctl init or enroll wrote it)\n"
+	       "      --check-config check CONFIG (and each enabled plugin's options) and exit: 0 when it holds\n"
 	       "  -h, --help         print this help\n"
 	       "  -V, --version      print the version\n");
 }
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -49,11 +51,12 @@ int main(int argc, char **argv)
 	spn_conf_t *conf = NULL;
 	spn_node_t *node = NULL;
 	sigset_t set;
-	int c, sig = 0, rc;
+	int c, sig = 0, rc, check = 0;
 
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
+		case 'k': check = 1; break;
 		case 'h': help(); return 0;
 		case 'V': printf("spnd %s\n", PACKAGE_VERSION); return 0;
 		default: fputs(usage, stderr); return 2;
@@ -85,6 +88,19 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || gnutls_global_init() < 0)
 		return fail("start", SPN_ECRYPTO);
+	/* A check starts nothing and writes no log: what the file says, the
+	 * plugins' options included, is all it reads. */
+	if (check) {
+		if ((rc = spn_conf_load(path, &conf)) == 0 && (rc = spn_schema_check(conf)) == 0)
+			rc = spn_node_plugins_check(conf);
+		spn_conf_free(conf);
+		if (rc) {
+			fprintf(stderr, "spnd: configuration: %s\n", spn_err_detail(rc));
+			return 1;
+		}
+		printf("%s: ok\n", path);
+		return 0;
+	}
 	if ((rc = spn_conf_load(path, &conf)) || (rc = spn_schema_check(conf)) || (rc = spn_schema_open_log(conf)))
 		return fail("configuration", rc);
 	if ((rc = spn_node_open(conf, &node))) {

@@ -10,7 +10,7 @@ figures are read by people (doc/benchmarks.md).
 
 Run from the build directory with top_builddir and top_srcdir set (make
 bench does). Needs wrk, nginx and cfssl from Debian; installs them when
-run as root, else says what to install."""
+run as root (tests/scripts/deps-debian.sh bench), else says what to install."""
 
 import argparse
 import json
@@ -47,8 +47,9 @@ def need_tools():
     if os.geteuid() != 0:
         sys.exit("bench: install %s (Debian packages) or run as root" % " ".join(missing))
     say("== installing %s" % " ".join(missing))
-    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + missing, check=True,
-                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), stdout=subprocess.DEVNULL)
+    # The one place that installs them keeps nginx from being left enabled.
+    subprocess.run(["sh", os.path.join(S, "tests", "scripts", "deps-debian.sh"), "bench"], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 # --- processes and what they cost ------------------------------------------

@@ -15,7 +15,7 @@ check "and the memory a provider holds per session" grep -q "^provider memory pe
 # with its baseline, the JSON holds them, and no request failed or had to be
 # sent twice (a run with failures measures nothing).
 for t in wrk nginx cfssl; do
-	command -v $t >/dev/null 2>&1 || { skip "make bench needs $t (tests/scripts/deps-debian.sh installs it)"; exit 0; }
+	command -v $t >/dev/null 2>&1 || { skip "make bench needs $t (make bench, or tests/scripts/deps-debian.sh bench, installs it)"; exit 0; }
 done
 python3 "$top_srcdir/tests/bench/run.py" --seconds 1 --crypto-seconds 0 --members 40 --admins 2 \
 	--connections 8 --json "$WORK/bench.json" >"$WORK/run" 2>&1

@@ -53,3 +53,24 @@ is "it serves" 200 "" "$(node_url "$P")/v1/health"
 check "a token minted over REST is signed with the key it read" sh -c \
 	"curl -sS --cacert '$CA' --cert '$P/node.crt' --key '$P/node.key' --pass '$NODE_PASS' -X POST --json '{\"node\":\"m2\",\"role\":\"spn\",\"trust\":1,\"services\":[\"echo\"]}' '$(node_url "$P")/v1/token' | grep -q '\"token\":\"spn1\\.'"
 check "spnctl tree reads the passphrase from the same file" sh -c "setsid -w '$SPNCTL' tree -c '$C' -F json </dev/null | grep -q '\"node\":\"psp\"'"
+node_stop "$P"
+
+# From systemd's credentials (LoadCredential=ca-passphrase:...,
+# node-key-passphrase:...): nothing in the configuration, the environment
+# or a terminal.
+sed -i '/^key_passphrase_file = /d' "$C"
+mkdir -m 0700 "$WORK/creds" "$WORK/wrong"
+printf '%s\n' "$NODE_PASS" >"$WORK/creds/node-key-passphrase"
+printf '%s\n' "$SPN_CA_PASSPHRASE_VALUE" >"$WORK/creds/ca-passphrase"
+printf 'wrong\n' >"$WORK/wrong/node-key-passphrase"
+cp "$WORK/creds/ca-passphrase" "$WORK/wrong/"
+chmod 0400 "$WORK/creds/"* "$WORK/wrong/"*
+refuse "a wrong credential is refused" "wrong passphrase" setsid -w env -u SPN_CA_PASSPHRASE -u SPN_NODE_PASSPHRASE \
+	CREDENTIALS_DIRECTORY="$WORK/wrong" "$SPND" -c "$C" </dev/null
+rm -f "$P/spnd.port"
+setsid env -u SPN_CA_PASSPHRASE -u SPN_NODE_PASSPHRASE CREDENTIALS_DIRECTORY="$WORK/creds" "$SPND" -c "$C" \
+	</dev/null >>"$P/spnd.log" 2>&1 &
+echo $! >"$P/pid"
+check "spnd starts with both passphrases from \$CREDENTIALS_DIRECTORY" wait_for 10 test -s "$P/spnd.port"
+is "it serves" 200 "" "$(node_url "$P")/v1/health"
+node_stop "$P"

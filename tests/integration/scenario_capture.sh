@@ -6,7 +6,7 @@
 # nor their replies.
 . "$top_srcdir/tests/lib.sh"
 if [ "$(id -u)" != 0 ] || ! command -v tcpdump >/dev/null 2>&1; then
-	skip "capturing loopback needs root and tcpdump (tests/scripts/deps-debian.sh installs it)"
+	skip "capturing loopback needs root and tcpdump (tests/scripts/deps-debian.sh test installs it)"
 	exit 0
 fi
 P="$WORK/psp"; CA="$P/ca/root.crt"

@@ -8,7 +8,8 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
-sh tests/scripts/deps-debian.sh || exit 1
+# The tests, and the smoke run of the benchmark, need their tools too.
+sh tests/scripts/deps-debian.sh test && sh tests/scripts/deps-debian.sh bench || exit 1
 # Separate build directories need an unconfigured source tree.
 if [ -f config.status ]; then
 	echo "check-all: the source tree is configured in place; running make distclean"

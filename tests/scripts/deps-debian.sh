@@ -1,14 +1,27 @@
 #!/bin/sh
-# Installs every build, test and benchmark dependency of spn from Debian 12
-# packages. Idempotent: when everything is already present it only checks.
+# Installs spn's dependencies from Debian 12 packages, by purpose:
+#   deps-debian.sh [build]  what spn needs to build and run, and the
+#                           command-line tools the demo shows (the default)
+#   deps-debian.sh test     that, and the tools the tests run against
+#   deps-debian.sh bench    that, and the baselines make bench measures
+# Idempotent: when everything is already present it only checks.
 set -eu
 
-PKGS="build-essential autoconf automake libtool pkg-config
+BUILD="build-essential autoconf automake libtool pkg-config
 libgnutls28-dev nettle-dev libmicrohttpd-dev libjson-c-dev
-libltdl-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libinih-dev
-libseccomp-dev libcmocka-dev gnutls-bin openssl python3 python3-cryptography
-clang llvm libclang-rt-14-dev curl tcpdump procps
-wrk nginx golang-cfssl prometheus"
+libltdl-dev libcurl4-gnutls-dev libsqlite3-dev libinih-dev libseccomp-dev
+sqlite3 curl openssl python3 procps"
+TEST="libcmocka-dev gnutls-bin python3-cryptography
+clang llvm libclang-rt-14-dev tcpdump systemd prometheus"
+BENCH="wrk nginx golang-cfssl"
+
+what=${1:-build}
+case $what in
+build) PKGS=$BUILD ;;
+test) PKGS="$BUILD $TEST" ;;
+bench) PKGS="$BUILD $BENCH" ;;
+*) echo "usage: deps-debian.sh [build|test|bench]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PKGS; do
@@ -19,29 +32,38 @@ done
 
 # node and npm may come from another packaging of Node.js; only ask Debian
 # for them when there is no npm at all.
-command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+[ "$what" != test ] || command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "deps-debian.sh: missing packages:$missing (run as root to install)" >&2
-		exit 1
-	fi
-	echo "deps-debian.sh: installing$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	# The tests run prometheus (and promtool) themselves on loopback: the
-	# package's own service must not start. Without a policy-rc.d already
-	# in place, one refuses every start for the time of the install.
-	policy=""
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		policy=/usr/sbin/policy-rc.d
-		printf '#!/bin/sh\nexit 101\n' >"$policy"
-		chmod 755 "$policy"
-	fi
-	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing
-	[ -z "$policy" ] || rm -f "$policy"
-	if [ -d /run/systemd/system ] && systemctl is-enabled prometheus >/dev/null 2>&1; then
-		systemctl disable --now prometheus
-	fi
+[ -n "$missing" ] || exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps-debian.sh: missing packages:$missing (run as root to install)" >&2
+	exit 1
 fi
+echo "deps-debian.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Debian starts and enables a daemon when its package is installed; the
+# benchmark's nginx runs under make bench only and the tests run
+# prometheus themselves on loopback, so a policy-rc.d keeps the packages'
+# scripts from starting them, and their units are disabled afterwards.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ "$what" != build ] && [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	own_policy=yes
+fi
+rc=0
+apt-get update -qq || rc=$?
+# shellcheck disable=SC2086
+[ "$rc" != 0 ] || apt-get install -y -qq --no-install-recommends $missing || rc=$?
+[ -z "$own_policy" ] || rm -f "$policy"
+for daemon in nginx prometheus; do
+	case "$missing " in
+	*" $daemon "*)
+		if command -v systemctl >/dev/null 2>&1; then
+			systemctl disable --now "$daemon" >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
+done
+exit "$rc"
