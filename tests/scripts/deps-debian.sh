@@ -8,7 +8,7 @@ libgnutls28-dev nettle-dev libmicrohttpd-dev libjson-c-dev
 libltdl-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libinih-dev
 libseccomp-dev libcmocka-dev gnutls-bin openssl python3 python3-cryptography
 clang llvm libclang-rt-14-dev curl tcpdump procps
-wrk nginx golang-cfssl prometheus"
+wrk nginx golang-cfssl prometheus chromium"
 
 missing=""
 for p in $PKGS; do
