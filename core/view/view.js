@@ -25,8 +25,13 @@
 		return (ms / 1000).toFixed(1) + ' s';
 	}
 
-	function days(s) {
-		return s >= 86400 ? Math.floor(s / 86400) + ' d' : Math.max(0, Math.floor(s / 3600)) + ' h';
+	function span(s) {
+		s = Math.max(0, s);
+		if (s < 120)
+			return Math.floor(s) + ' s';
+		if (s < 7200)
+			return Math.floor(s / 60) + ' min';
+		return s < 172800 ? Math.floor(s / 3600) + ' h' : Math.floor(s / 86400) + ' d';
 	}
 
 	function card(v, n) {
@@ -84,8 +89,8 @@
 		const rows = [
 			['Node', h.node + ' (' + h.role + ')'],
 			['Health', h.status + (h.degraded.length ? ': ' + h.degraded.join(', ') : '')],
-			['Certificate expires', when(h.certificate.not_after) + ', in ' + days(h.certificate.expires_in)],
-			['CRL', h.crl.number ? 'number ' + h.crl.number + ', signed ' + days(h.crl.age) + ' ago' : 'none held'],
+			['Certificate expires', when(h.certificate.not_after) + ', in ' + span(h.certificate.expires_in)],
+			['CRL', h.crl.number ? 'number ' + h.crl.number + ', signed ' + span(h.crl.age) + ' ago' : 'none held'],
 		];
 		if (h.parent)
 			rows.push(['Parent', (h.parent.registered ? 'registered' : 'not registered') +
