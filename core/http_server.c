@@ -296,6 +296,11 @@ static enum MHD_Result queue(spn_http_server_t *s, const spn_http_route_t *rt, s
 	resp->body = NULL;
 	count(s, rt, resp->status);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type ? resp->content_type : "text/plain");
+	/* Every answer is what its type says, and a page (the live view) runs
+	 * only what this server sends as files of their own: no inline
+	 * script, nothing from elsewhere, not in anyone's frame. */
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
 	ret = MHD_queue_response(conn, resp->status, r);
 	MHD_destroy_response(r);
 	return ret;

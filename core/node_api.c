@@ -339,6 +339,11 @@ const spn_http_route_t spn_node_routes[] = {
 	{"POST", "/v1/tree/leave", spn_node_tree_leave, 1024, true, false},
 	{"GET", "/v1/tree", spn_node_tree_get, 0, false, false},
 	{"GET", "/v1/tree.dot", spn_node_tree_get, 0, false, false},
+	{"GET", "/view", spn_node_view_get, 0, false, false},
+	{"GET", "/view.js", spn_node_view_get, 0, false, false},
+	{"GET", "/view.css", spn_node_view_get, 0, false, false},
+	/* At the PSP it reads the ledger. */
+	{"GET", "/v1/view", spn_node_view_get, 0, true, false},
 	{"POST", "/v1/route", spn_node_route, 0, false, true},
 	{"POST", "/v1/session", spn_node_session_open, 256 * 1024, false, true},
 	{"POST", "/v1/message", spn_node_message, 0, false, true},

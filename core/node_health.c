@@ -79,12 +79,10 @@ static bool plugins_part(spn_node_t *n, json_object *o)
 	return ok;
 }
 
-void spn_node_health(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+json_object *spn_node_health_json(spn_node_t *n, bool *ok)
 {
-	spn_node_t *n = user;
 	json_object *o = json_object_new_object(), *why = json_object_new_array();
 
-	(void)req;
 	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
 	json_object_object_add(o, "group", json_object_new_string(n->id.group));
 	json_object_object_add(o, "role", json_object_new_string(spn_role_name(n->id.role)));
@@ -95,8 +93,17 @@ void spn_node_health(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 	crl_part(n, o);
 	if (!plugins_part(n, o))
 		json_object_array_add(why, json_object_new_string("plugins"));
-	json_object_object_add(o, "status",
-			       json_object_new_string(json_object_array_length(why) ? "degraded" : "ok"));
+	*ok = json_object_array_length(why) == 0;
+	json_object_object_add(o, "status", json_object_new_string(*ok ? "ok" : "degraded"));
 	json_object_object_add(o, "degraded", why);
-	spn_http_json(resp, json_object_array_length(why) ? 503 : 200, o);
+	return o;
+}
+
+void spn_node_health(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
+{
+	bool ok;
+	json_object *o = spn_node_health_json(user, &ok);
+
+	(void)req;
+	spn_http_json(resp, ok ? 200 : 503, o);
 }

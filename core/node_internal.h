@@ -139,11 +139,18 @@ void spn_node_worker_stop(spn_node_t *n);
 /* Writes port to the file [section] port_file names, when it names one. */
 int spn_node_port_file(spn_node_t *n, const char *section, uint16_t port);
 
+/* What GET /v1/health answers; *ok is whether the node does its work. */
+json_object *spn_node_health_json(spn_node_t *n, bool *ok);
+
 /* Handlers. */
 void spn_node_health(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_tree_sync(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_tree_leave(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_tree_get(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+/* The live view: GET /view, its script and style, and GET /v1/view, for
+ * members over HTTPS and for anyone on the local listener (node_view.c). */
+void spn_node_view_get(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
+void spn_node_view_local(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_crl_push(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_route(spn_http_req_t *req, spn_http_resp_t *resp, void *user);
 void spn_node_enroll_relay(spn_http_req_t *req, spn_http_resp_t *resp, void *user);

@@ -243,6 +243,10 @@ static void local_get(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 
 static const spn_http_route_t local_routes[] = {
 	{"GET", "/metrics", local_get, 0, false, false},
+	{"GET", "/view", spn_node_view_local, 0, false, false},
+	{"GET", "/view.js", spn_node_view_local, 0, false, false},
+	{"GET", "/view.css", spn_node_view_local, 0, false, false},
+	{"GET", "/v1/view", spn_node_view_local, 0, true, false},
 };
 
 /* "127.0.0.1:9464", "[::1]:9464". */

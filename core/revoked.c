@@ -1,5 +1,6 @@
-/* The revoked set: a sorted array of serials swapped whole under a
- * read-write lock, so that checks on every request never wait on an update. */
+/* The revoked set: a sorted array of serials, each with the date it was
+ * revoked, swapped whole under a read-write lock, so that checks on every
+ * request never wait on an update. */
 #include "config.h"
 
 #include <pthread.h>
@@ -13,7 +14,8 @@
 #include "pki_cert.h"
 #include "revoked.h"
 
-typedef char serial_t[SPN_SERIAL_HEX];
+/* The serial first: bsearch and qsort compare entries as strings. */
+typedef spn_revoked_entry_t serial_t;
 
 struct spn_revoked {
 	pthread_rwlock_t lock;
@@ -80,18 +82,19 @@ uint64_t spn_crl_pem_number(const char *pem, size_t len)
 	return number;
 }
 
-/* The serials of crl, sorted. */
+/* The entries of crl, sorted by serial. */
 static int list(gnutls_x509_crl_t crl, serial_t **out, size_t *n_out)
 {
 	gnutls_x509_crl_iter_t iter = NULL;
 	unsigned char raw[20];
 	size_t n = 0, cap = 0, len;
 	serial_t *v = NULL;
+	time_t at;
 	int g;
 
 	for (;;) {
 		len = sizeof(raw);
-		g = gnutls_x509_crl_iter_crt_serial(crl, &iter, raw, &len, NULL);
+		g = gnutls_x509_crl_iter_crt_serial(crl, &iter, raw, &len, &at);
 		if (g == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 			break;
 		if (g < 0) {
@@ -108,7 +111,8 @@ static int list(gnutls_x509_crl_t crl, serial_t **out, size_t *n_out)
 			}
 			v = bigger;
 		}
-		spn_hex(raw, len, v[n++]);
+		spn_hex(raw, len, v[n].serial);
+		v[n++].at = at;
 	}
 	gnutls_x509_crl_iter_deinit(iter);
 	if (n)
@@ -232,4 +236,33 @@ char *spn_revoked_pem(spn_revoked_t *r, size_t *len)
 	}
 	pthread_rwlock_unlock(&r->lock);
 	return copy;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const spn_revoked_entry_t *x = a, *y = b;
+
+	return x->at < y->at ? 1 : x->at > y->at ? -1 : strcmp(x->serial, y->serial);
+}
+
+int spn_revoked_recent(spn_revoked_t *r, size_t max, spn_revoked_entry_t **out, size_t *n, size_t *total)
+{
+	spn_revoked_entry_t *v = NULL;
+	size_t all;
+
+	pthread_rwlock_rdlock(&r->lock);
+	all = r->n;
+	if (all && !(v = malloc(all * sizeof(*v)))) {
+		pthread_rwlock_unlock(&r->lock);
+		return SPN_ENOMEM;
+	}
+	if (all)
+		memcpy(v, r->serials, all * sizeof(*v));
+	pthread_rwlock_unlock(&r->lock);
+	if (all)
+		qsort(v, all, sizeof(*v), newest_first);
+	*out = v;
+	*n = all < max ? all : max;
+	*total = all;
+	return 0;
 }

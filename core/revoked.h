@@ -9,7 +9,16 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "pki_cert.h"
+
 typedef struct spn_revoked spn_revoked_t;
+
+/* A certificate the CRL lists and when it was revoked. CRL entries carry
+ * no reason (see ca_crl.c): the PSP's ledger has it. */
+typedef struct {
+	char serial[SPN_SERIAL_HEX];
+	time_t at;
+} spn_revoked_entry_t;
 
 int spn_revoked_new(gnutls_x509_crt_t root, spn_revoked_t **out);
 void spn_revoked_free(spn_revoked_t *r);
@@ -29,6 +38,10 @@ uint64_t spn_revoked_number(spn_revoked_t *r);
 time_t spn_revoked_next_update(spn_revoked_t *r);
 /* When the CRL held was signed (0: none held). */
 time_t spn_revoked_this_update(spn_revoked_t *r);
+
+/* The entries of the CRL held, newest first: *n of them (at most max) in
+ * *out, which the caller frees; *total is how many it lists. */
+int spn_revoked_recent(spn_revoked_t *r, size_t max, spn_revoked_entry_t **out, size_t *n, size_t *total);
 
 /* A copy of the CRL held (NULL when none); the caller frees. */
 char *spn_revoked_pem(spn_revoked_t *r, size_t *len);

@@ -146,12 +146,14 @@ node_stop() {
 
 node_url() { echo "https://127.0.0.1:$(cat "$1/spnd.port")"; }
 
-# psp_start DIR GROUP [VALIDITY]: a new group whose PSP runs with the tree
-# settings; with VALIDITY (60s) the certificates it issues last that long.
+# psp_start DIR GROUP [VALIDITY [EXTRA_CONF]]: a new group whose PSP runs
+# with the tree settings; with VALIDITY (60s) the certificates it issues
+# last that long.
 psp_start() {
 	new_group "$1" "$2" || return 1
 	[ -z "${3:-}" ] || sed -i "s/^validity = .*/validity = $3/" "$1/spnd.conf"
-	printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n\n%s\n' "$TREE_SETTINGS" >>"$1/spnd.conf"
+	printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n\n%s\n%s\n' "$TREE_SETTINGS" "${4:-}" \
+		>>"$1/spnd.conf"
 	node_start "$1"
 }
 
