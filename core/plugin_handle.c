@@ -18,6 +18,9 @@
 #include "mem.h"
 #include "plugin_internal.h"
 
+/* How long stopping a process that ran out of time may take. */
+#define STOP_MARGIN_MS 1000
+
 static json_object *part_head(const spn_plugin_part_t *part)
 {
 	json_object *o = json_object_new_object();
@@ -187,8 +190,11 @@ static int handle(spn_plugin_proc_t *p, const spn_plugin_req_t *rq, spn_plugin_c
 	char how[64] = "stopped answering";
 	int rc;
 
-	/* A section waits for a process no longer than one may take over it. */
-	if ((rc = spn_plugin_pool_take(p, (int64_t)p->timeout_ms, &w)))
+	/* A section waits for a process no longer than one may take over it,
+	 * and the moment it takes to stop one that took too long: a section
+	 * that came just after a hung one is served by the process started
+	 * in its place, not refused as that one ends. */
+	if ((rc = spn_plugin_pool_take(p, (int64_t)p->timeout_ms + STOP_MARGIN_MS, &w)))
 		return rc;
 	rc = converse(p, w, rq, call, user, out);
 	if (rc == SPN_ETIMEOUT || (rc && rc != SPN_EPLUGIN)) {

@@ -101,8 +101,11 @@ int main(int argc, char **argv)
 		printf("%s: ok\n", path);
 		return 0;
 	}
-	if ((rc = spn_conf_load(path, &conf)) || (rc = spn_schema_check(conf)) || (rc = spn_schema_open_log(conf)))
-		return fail("configuration", rc);
+	if ((rc = spn_conf_load(path, &conf)) || (rc = spn_schema_check(conf)) || (rc = spn_schema_open_log(conf))) {
+		rc = fail("configuration", rc);
+		spn_conf_free(conf);
+		return rc;
+	}
 	if ((rc = spn_node_open(conf, &node))) {
 		spn_conf_free(conf);
 		return fail("start", rc);
