@@ -30,6 +30,8 @@ struct spn_conf {
 	const char *text;
 	int dup_line;
 	char dup[160];
+	int long_line;  /* a line longer than the reader's buffer: refused, not split */
+	int line_max;
 };
 
 static const entry_t *find(const spn_conf_t *c, const char *section, const char *key)
@@ -79,13 +81,30 @@ static int on_value(void *user, const char *section, const char *key, const char
 
 /* inih calls the reader once per line: counting calls gives the line number
  * of the value the handler is about to see. */
+/* The INI reader reads a line in a buffer of its own size and would take
+ * what does not fit as the next line: a long value would be cut and its
+ * tail read as a key. Such a line ends the reading instead. */
+static char *too_long(spn_conf_t *c, int size)
+{
+	c->long_line = (int)c->line;
+	c->line_max = size - 2;
+	return NULL;
+}
+
 static char *read_file_line(char *buf, int size, void *stream)
 {
 	spn_conf_t *c = ((void **)stream)[1];
-	char *r = fgets(buf, size, ((void **)stream)[0]);
+	FILE *f = ((void **)stream)[0];
+	char *r = fgets(buf, size, f);
+	int next;
 
-	if (r)
-		c->line++;
+	if (!r)
+		return NULL;
+	c->line++;
+	if (!strchr(buf, '\n') && (next = fgetc(f)) != EOF) {
+		ungetc(next, f);
+		return too_long(c, size);
+	}
 	return r;
 }
 
@@ -99,12 +118,12 @@ static char *read_string_line(char *buf, int size, void *stream)
 		return NULL;
 	nl = strchr(p, '\n');
 	len = nl ? (size_t)(nl - p + 1) : strlen(p);
+	c->line++;
 	if (len > (size_t)size - 1)
-		len = (size_t)size - 1;
+		return too_long(c, size);
 	memcpy(buf, p, len);
 	buf[len] = '\0';
 	c->text = p + len;
-	c->line++;
 	return buf;
 }
 
@@ -128,11 +147,16 @@ static spn_conf_t *conf_new(const char *name)
 
 static int finish(spn_conf_t *c, int rc, spn_conf_t **out)
 {
-	if (rc == 0 && c->dup_line == 0) {
+	if (rc == 0 && c->dup_line == 0 && c->long_line == 0) {
 		*out = c;
 		return 0;
 	}
-	if (c->dup_line)
+	/* The reading stopped at the long line: what else it found came
+	 * before. */
+	if (c->long_line && rc == 0 && !c->dup_line)
+		rc = spn_err(SPN_ECONFIG, "%s:%d: line longer than %d characters", c->file, c->long_line,
+			     c->line_max);
+	else if (c->dup_line)
 		rc = spn_err(SPN_ECONFIG, "%s:%d: %s: key given twice", c->file, c->dup_line, c->dup);
 	else if (rc > 0)
 		rc = spn_err(SPN_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)",

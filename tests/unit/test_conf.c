@@ -5,8 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -69,6 +71,31 @@ static void errors_name_line_section_key(void **state)
 	expect_error("[node]\nid = n1\n[profile.admn]\nvalidity = 1d\n", "[profile.admn]: unknown section");
 }
 
+/* A line longer than the reader's buffer is refused, naming it, and never
+ * split into a value cut short and a tail read as the next line. */
+static void long_lines_refused(void **state)
+{
+	char text[1024], path[64];
+	spn_conf_t *c = NULL;
+	FILE *f;
+
+	(void)state;
+	snprintf(text, sizeof(text), "[node]\nid = n1\n[plugins]\npath = /%0300d\n", 7);
+	expect_error(text, "t.conf:4: line longer than");
+	snprintf(path, sizeof(path), "/tmp/test_conf.%d", (int)getpid());
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(spn_conf_load(path, &c), SPN_ECONFIG);
+	assert_non_null(strstr(spn_err_detail(SPN_ECONFIG), ":4: line longer than"));
+	unlink(path);
+	/* Up to the bound, and a last line without its newline, are read. */
+	snprintf(text, sizeof(text), "[node]\nid = n1\n[plugins]\npath = /%0180d", 7);
+	assert_int_equal(spn_conf_load_string("t.conf", text, &c), 0);
+	assert_int_equal(strlen(spn_conf_str(c, "plugins", "path", "")), 181);
+	spn_conf_free(c);
+}
+
 static void plugin_sections_are_left_alone(void **state)
 {
 	spn_conf_t *c;
@@ -85,6 +112,7 @@ int main(void)
 		cmocka_unit_test(typed_reads),
 		cmocka_unit_test(errors_name_line_section_key),
 		cmocka_unit_test(plugin_sections_are_left_alone),
+		cmocka_unit_test(long_lines_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
