@@ -34,6 +34,8 @@ struct spn_http_guard {
 	void *addrs;            /* tsearch tree of addr_t */
 	unsigned conns;
 	size_t held;
+	spn_http_guard_proven_fn proven;
+	void *user;
 };
 
 struct spn_http_guard_conns {
@@ -75,13 +77,16 @@ void spn_http_limits_fill(spn_http_limits_t *lim)
 		lim->min_body_rate = 4096;
 }
 
-int spn_http_guard_new(const spn_http_limits_t *lim, spn_http_guard_t **out)
+int spn_http_guard_new(const spn_http_limits_t *lim, spn_http_guard_proven_fn proven, void *user,
+		       spn_http_guard_t **out)
 {
 	spn_http_guard_t *g = calloc(1, sizeof(*g));
 
 	if (!g)
 		return SPN_ENOMEM;
 	g->lim = *lim;
+	g->proven = proven;
+	g->user = user;
 	pthread_mutex_init(&g->lock, NULL);
 	*out = g;
 	return 0;
@@ -197,13 +202,11 @@ static void shut(spn_http_guard_conn_t *c)
 static void vouch(spn_http_guard_conn_t *c)
 {
 	spn_http_guard_t *g = c->l->g;
-	unsigned status = 1, n = 0;
 
 	if (c->vouched || !c->tls || c->shut)
 		return;
 	c->vouched = true;
-	if (!gnutls_certificate_get_peers(c->tls, &n) || n == 0 ||
-	    gnutls_certificate_verify_peers2(c->tls, &status) < 0 || status != 0)
+	if (!g->proven || !g->proven(c->tls, g->user))
 		return;
 	pthread_mutex_lock(&g->lock);
 	if (c->counted)

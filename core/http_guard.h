@@ -29,9 +29,16 @@ typedef struct spn_http_guard spn_http_guard_t;
 typedef struct spn_http_guard_conns spn_http_guard_conns_t;
 typedef struct spn_http_guard_conn spn_http_guard_conn_t;
 
+/* Whether the peer of a TLS session (a gnutls_session_t) proved a
+ * certificate of the group: the server's own check, with what it has
+ * verified before. */
+typedef bool (*spn_http_guard_proven_fn)(void *tls, void *user);
+
 /* The server-wide counts; caller frees with spn_http_guard_free once every
- * loop's list is freed. */
-int spn_http_guard_new(const spn_http_limits_t *lim, spn_http_guard_t **out);
+ * loop's list is freed. A connection whose peer is proven leaves its
+ * address's share. */
+int spn_http_guard_new(const spn_http_limits_t *lim, spn_http_guard_proven_fn proven, void *user,
+		       spn_http_guard_t **out);
 void spn_http_guard_free(spn_http_guard_t *g);
 
 /* One loop's connections; caller frees with spn_http_guard_conns_free,

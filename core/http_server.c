@@ -266,6 +266,20 @@ int spn_http_req_source(spn_http_req_t *r, char *out, size_t cap)
 	return spn_err(SPN_EINVAL, "the connection has no IP address");
 }
 
+/* The guard's question, answered as spn_http_req_peer would: from the
+ * certificates this server verified before, so that a connection's proof
+ * is checked once, the same way, for the guard and the routes. */
+static bool proven(void *tls, void *user)
+{
+	spn_http_server_t *s = user;
+	const gnutls_datum_t *chain;
+	spn_pki_peer_t peer;
+	unsigned n = 0;
+
+	return s->peers && (chain = gnutls_certificate_get_peers(tls, &n)) && n > 0 &&
+	       spn_pki_peers_get(s->peers, &chain[0], &peer) == 0;
+}
+
 /* Bodies are NUL-terminated text (spn_http_text, the client's answers). */
 static void free_wiped(void *p)
 {
@@ -1143,7 +1157,8 @@ int spn_http_start(const spn_http_config_t *cfg, spn_http_server_t **out)
 		server_free(s);
 		return rc;
 	}
-	if ((rc = spn_http_count_new(cfg->n_routes, &s->count)) || (rc = spn_http_guard_new(&s->cfg.limits, &s->guard)) ||
+	if ((rc = spn_http_count_new(cfg->n_routes, &s->count)) ||
+	    (rc = spn_http_guard_new(&s->cfg.limits, proven, s, &s->guard)) ||
 	    (rc = start_workers(s))) {
 		server_free(s);
 		return rc;
