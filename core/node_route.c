@@ -5,7 +5,6 @@
  * already on the path or a spent hop limit ends it. */
 #include "config.h"
 
-#include <ctype.h>
 #include <gnutls/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,6 @@
 #include "json.h"
 #include "log.h"
 #include "node_internal.h"
-#include "sstore.h"
 #include "revoked.h"
 
 
@@ -73,13 +71,13 @@ static int probe_allowed(spn_node_t *n, const route_t *r, bool member)
 /* Whom a provider counts an anonymous client's session to: the entry node
  * and the address the request came from there. Members pass it on; from
  * anyone else it is replaced, so that no client chooses its own. */
-static int origin(spn_node_t *n, route_t *r, const spn_http_peer_t *peer, const char *sent, bool forwarded)
+static void origin(spn_node_t *n, route_t *r, const spn_http_peer_t *peer, const char *sent, bool forwarded)
 {
-	char o[SPN_SSTORE_ORIGIN], src[SPN_NAME_MAX + 1];
+	char o[SPN_ROUTE_ORIGIN_MAX + 1], src[SPN_NAME_MAX + 1];
 
 	if (forwarded && sent) {
 		r->origin = sent;
-		return 0;
+		return;
 	}
 	if (peer)
 		snprintf(o, sizeof(o), "%s", peer->id.node_id);
@@ -89,7 +87,6 @@ static int origin(spn_node_t *n, route_t *r, const spn_http_peer_t *peer, const 
 		snprintf(o, sizeof(o), "%s/local", n->id.node_id);
 	json_object_object_add(r->msg, "origin", json_object_new_string(o));
 	r->origin = spn_json_str_or(r->msg, "origin", "");
-	return 0;
 }
 
 /* Who sent it decides what may be trusted: a member forwards (the path must
@@ -144,8 +141,7 @@ static int admit(spn_node_t *n, const spn_http_peer_t *peer, route_t *r, unsigne
 				       peer->id.node_id);
 		r->from_parent = strcmp(peer->id.node_id, n->id.parent) == 0 && n->id.parent[0];
 	}
-	if ((rc = origin(n, r, peer, f.origin, member && np)))
-		return rc;
+	origin(n, r, peer, f.origin, member && np);
 	for (size_t i = 0; i < np; i++) {
 		json_object *e = json_object_array_get_idx(r->path, i);
 		if (strcmp(json_object_get_string(e), n->id.node_id) == 0) {
