@@ -229,6 +229,21 @@ const char *spn_conf_get(const spn_conf_t *c, const char *section, const char *k
 	return e ? e->value : NULL;
 }
 
+int spn_conf_keys(const spn_conf_t *c, const char *section, const char *prefix, const char ***out, size_t *n)
+{
+	const char **v = calloc(c->n + 1, sizeof(*v));
+	size_t k = 0, plen = strlen(prefix);
+
+	if (!v)
+		return SPN_ENOMEM;
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].section, section) == 0 && strncmp(c->e[i].key, prefix, plen) == 0)
+			v[k++] = c->e[i].key;
+	*out = v;
+	*n = k;
+	return 0;
+}
+
 bool spn_conf_has_section(const spn_conf_t *c, const char *section)
 {
 	for (size_t i = 0; i < c->n; i++)
@@ -376,13 +391,15 @@ static int check_value(const spn_conf_t *c, const entry_t *e, const spn_conf_key
 	return 0;
 }
 
-static bool section_matches(const char *pattern, const char *section)
+/* A name, or a family of them ending in ".*" that needs something after
+ * the dot. */
+static bool name_matches(const char *pattern, const char *name)
 {
 	size_t n = strlen(pattern);
 
 	if (n >= 2 && pattern[n - 1] == '*' && pattern[n - 2] == '.')
-		return strncmp(pattern, section, n - 1) == 0 && section[n - 1];
-	return strcmp(pattern, section) == 0;
+		return strncmp(pattern, name, n - 1) == 0 && name[n - 1];
+	return strcmp(pattern, name) == 0;
 }
 
 int spn_conf_check(const spn_conf_t *c, const spn_conf_key_t *schema, size_t n,
@@ -394,10 +411,10 @@ int spn_conf_check(const spn_conf_t *c, const spn_conf_key_t *schema, size_t n,
 		const spn_conf_key_t *k = NULL;
 
 		for (size_t j = 0; j < n; j++) {
-			if (!section_matches(schema[j].section, e->section))
+			if (!name_matches(schema[j].section, e->section))
 				continue;
 			section_known = true;
-			if (strcmp(schema[j].key, e->key) == 0) {
+			if (name_matches(schema[j].key, e->key)) {
 				k = &schema[j];
 				break;
 			}

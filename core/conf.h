@@ -16,8 +16,8 @@ typedef enum {
 	SPN_CONF_ENUM,
 } spn_conf_type_t;
 
-/* One key a module accepts. section is exact ("ca") or a family ending in
- * ".*" ("profile.*"). For SPN_CONF_ENUM, choices is "a|b|c". */
+/* One key a module accepts. section and key are exact ("ca") or a family
+ * ending in ".*" ("profile.*", "upstream.*"). For SPN_CONF_ENUM, choices is "a|b|c". */
 typedef struct {
 	const char *section;
 	const char *key;
@@ -46,6 +46,9 @@ const char *spn_conf_dir(const spn_conf_t *c);
 
 /* Raw value or NULL; valid until spn_conf_free. */
 const char *spn_conf_get(const spn_conf_t *c, const char *section, const char *key);
+/* The keys of section starting with prefix, in file order (each once:
+ * duplicates are refused on load); the array is the caller's to free. */
+int spn_conf_keys(const spn_conf_t *c, const char *section, const char *prefix, const char ***out, size_t *n);
 bool spn_conf_has_section(const spn_conf_t *c, const char *section);
 
 /* Section names matching prefix, in file order; the array (not the strings)

@@ -27,6 +27,7 @@ static const spn_conf_key_t spnds[] = {
 	{NULL, "cpu", SPN_CONF_DURATION, 1, 0, NULL},
 	{NULL, "files", SPN_CONF_UINT, 16, 65536, NULL},
 	{NULL, "network", SPN_CONF_BOOL, 0, 0, NULL},
+	{NULL, "connect", SPN_CONF_LIST, 1, 0, NULL},
 	{NULL, "log_rate", SPN_CONF_UINT, 256, 1UL << 24, NULL},
 };
 #define SPND_KEYS (sizeof(spnds) / sizeof(spnds[0]))
@@ -37,6 +38,51 @@ bool spn_plugin_key_is_spnds(const char *name)
 		if (strcmp(spnds[i].key, name) == 0)
 			return true;
 	return false;
+}
+
+/* One option's value into p->options: paths relative to the plugin's data
+ * directory when it has one, else to the configuration file. */
+static int option(spn_plugin_proc_t *p, const spn_conf_t *conf, const char *section, const char *key, const char *def,
+		  bool path)
+{
+	const char *v = spn_conf_str(conf, section, key, def);
+	char *abs = NULL;
+	int rc = 0;
+
+	if (path) {
+		if (v[0] == '/' || p->data)
+			abs = strdup(v);
+		else if ((rc = spn_conf_path(conf, section, key, def, &abs)))
+			return rc;
+		if (!abs)
+			return SPN_ENOMEM;
+		if ((rc = spn_plugin_confine_path(p, conf, section, key, &abs))) {
+			free(abs);
+			return rc;
+		}
+		v = abs;
+	}
+	json_object_object_add(p->options, key, json_object_new_string(v));
+	free(abs);
+	return 0;
+}
+
+/* ABI 1.2: a family ("upstream.*") is every key of the section under its
+ * stem, each an option of its own; none is required. */
+static int family(spn_plugin_proc_t *p, const spn_conf_t *conf, const char *section, const char *name, bool path)
+{
+	char stem[64];
+	const char **keys = NULL;
+	size_t n = 0;
+	int rc;
+
+	snprintf(stem, sizeof(stem), "%.*s", (int)strlen(name) - 1, name);
+	if ((rc = spn_conf_keys(conf, section, stem, &keys, &n)))
+		return rc;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = option(p, conf, section, keys[i], NULL, path);
+	free(keys);
+	return rc;
 }
 
 /* The plugin's options, checked against what it declares (with the file,
@@ -80,29 +126,16 @@ static int options(spn_plugin_proc_t *p, const spn_conf_t *conf, json_object *de
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		json_object *o = json_object_array_get_idx(list, i);
 		const char *key = spn_json_str_or(o, "name", ""), *def = spn_json_str_or(o, "default", NULL);
-		const char *v = spn_conf_str(conf, section, key, def);
-		char *abs = NULL;
-		if (!v) {
+		bool path = strcmp(spn_json_str_or(o, "type", ""), "path") == 0;
+		size_t kl = strlen(key);
+		if (kl >= 2 && strcmp(key + kl - 2, ".*") == 0) {
+			rc = family(p, conf, section, key, path);
+		} else if (!spn_conf_str(conf, section, key, def)) {
 			rc = spn_err(SPN_ECONFIG, "%s: [%s] %s: required by plugin %s", spn_conf_file(conf), section, key,
 				     p->name);
-			break;
+		} else {
+			rc = option(p, conf, section, key, def, path);
 		}
-		if (strcmp(spn_json_str_or(o, "type", ""), "path") == 0) {
-			/* Relative to its data directory when it has one, else
-			 * to the configuration file. */
-			if (v[0] == '/' || p->data)
-				abs = strdup(v);
-			else if ((rc = spn_conf_path(conf, section, key, def, &abs)))
-				break;
-			if (!abs || (rc = spn_plugin_confine_path(p, conf, section, key, &abs))) {
-				rc = abs ? rc : SPN_ENOMEM;
-				free(abs);
-				break;
-			}
-			v = abs;
-		}
-		json_object_object_add(p->options, key, json_object_new_string(v));
-		free(abs);
 	}
 	if (rc == 0)
 		rc = spn_conf_duration(conf, section, "timeout", SPN_PLUGIN_TIMEOUT_MS / 1000, &p->timeout_ms);

@@ -1,5 +1,5 @@
 /* What a plugin's processes may reach ([plugins] user, [plugin.<name>]
- * confine, data, memory, cpu, files, network), turned into the "confine"
+ * confine, data, memory, cpu, files, network, connect), turned into the "confine"
  * object of the hello that the plugin host applies to itself before it
  * loads the plugin (core/plugin_host/confine.c). spnd decides what is
  * granted, so that it can refuse a grant that would reach its own keys,
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -139,6 +140,44 @@ static int data_dir(spn_plugin_proc_t *p, const spn_conf_t *conf, const char *se
 	return 0;
 }
 
+/* [plugin.<name>] connect: the TCP ports it may connect to (its
+ * upstreams'), as numbers; with them it may open sockets and bind an
+ * ephemeral port, nothing more. */
+static int connect_ports(const spn_plugin_proc_t *p, const spn_conf_t *conf, const char *section, json_object *c)
+{
+	const char *v = spn_conf_get(conf, section, "connect");
+	char *copy, *save = NULL, *end;
+	json_object *ports;
+	int rc = 0;
+
+	if (!v)
+		return 0;
+	if (!(copy = strdup(v)))
+		return SPN_ENOMEM;
+	ports = json_object_new_array();
+	for (char *t = strtok_r(copy, ", ", &save); t && rc == 0; t = strtok_r(NULL, ", ", &save)) {
+		unsigned long port = strtoul(t, &end, 10);
+		if (*end || port == 0 || port > 65535 || t[0] == '0')
+			rc = spn_err(SPN_ECONFIG, "%s: [%s] connect: '%s' is not a TCP port (1 to 65535)",
+				     spn_conf_file(conf), section, t);
+		else
+			json_object_array_add(ports, json_object_new_int((int)port));
+	}
+	free(copy);
+	if (rc) {
+		json_object_put(ports);
+		return rc;
+	}
+	json_object_object_add(c, "connect", ports);
+	/* Ports are Landlock's to hold (ABI 4, Linux 6.7); before, the
+	 * plugin may connect anywhere, and the operator must know. */
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) < 4)
+		spn_log_warn("plugin %s: [%s] connect: this kernel's Landlock cannot restrict TCP ports; the plugin "
+			     "may connect to any port",
+			     p->name, section);
+	return 0;
+}
+
 static json_object *strings(const char *const *s, size_t n)
 {
 	json_object *a = json_object_new_array();
@@ -179,7 +218,8 @@ int spn_plugin_confine_load(spn_plugin_proc_t *p, const spn_conf_t *conf)
 	    (rc = spn_conf_duration(conf, section, "cpu", SPN_PLUGIN_CPU_S, &cpu)) ||
 	    (rc = spn_conf_uint(conf, section, "files", SPN_PLUGIN_FILES, 16, 65536, &files)) ||
 	    (rc = spn_conf_uint(conf, section, "log_rate", SPN_PLUGIN_LOG_RATE, 256, 1UL << 24, &p->log_rate)) ||
-	    (rc = plugin_user(p, conf, c)) || (rc = data_dir(p, conf, section, c)))
+	    (rc = plugin_user(p, conf, c)) || (rc = data_dir(p, conf, section, c)) ||
+	    (rc = connect_ports(p, conf, section, c)))
 		goto out;
 	protected_add(&pr, conf, NULL, NULL);
 	protected_add(&pr, conf, "node", "key");

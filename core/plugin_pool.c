@@ -221,12 +221,16 @@ int spn_plugin_pool_hello(spn_plugin_proc_t *p, spn_plugin_worker_t *w, json_obj
 
 int spn_plugin_pool_init(spn_plugin_proc_t *p, spn_plugin_worker_t *w)
 {
-	json_object *h = json_object_new_object(), *ans = NULL;
+	json_object *h = json_object_new_object(), *ans = NULL, *services = json_object_new_array();
 	int rc;
 
+	for (size_t i = 0; i < SPN_PLUGIN_SERVICES_MAX && p->services[i]; i++)
+		json_object_array_add(services, json_object_new_string(p->services[i]));
 	json_object_object_add(h, "op", json_object_new_string("init"));
 	json_object_object_add(h, "node", json_object_new_string(p->node));
 	json_object_object_add(h, "options", json_object_get(p->options));
+	json_object_object_add(h, "services", services);
+	json_object_object_add(h, "timeout_ms", json_object_new_int64((int64_t)p->timeout_ms));
 	if ((rc = spn_plugin_pool_send(w, h)) || (rc = spn_plugin_pool_expect(p, w, "ready", HELLO_MS, &ans))) {
 		spn_plugin_pool_end(p, w, true, NULL, 0);
 		return rc == SPN_EPLUGIN ? rc : spn_err(SPN_EPLUGIN, "plugin %s: init did not answer", p->name);

@@ -55,6 +55,21 @@ const char *spn_plugin_node(spn_plugin_ctx_t *ctx)
 	return ctx->node;
 }
 
+size_t spn_plugin_services(spn_plugin_ctx_t *ctx)
+{
+	return ctx->services ? json_object_array_length(ctx->services) : 0;
+}
+
+const char *spn_plugin_service(spn_plugin_ctx_t *ctx, size_t i)
+{
+	return i < spn_plugin_services(ctx) ? json_object_get_string(json_object_array_get_idx(ctx->services, i)) : NULL;
+}
+
+unsigned long spn_plugin_timeout_ms(spn_plugin_ctx_t *ctx)
+{
+	return ctx->timeout_ms;
+}
+
 void spn_plugin_log(spn_plugin_ctx_t *ctx, int level, const char *fmt, ...)
 {
 	va_list ap;

@@ -41,6 +41,11 @@ struct ruleset_attr {
 #define NET_CONNECT_TCP (1ULL << 1)
 #define SCOPE_ABSTRACT_UNIX (1ULL << 0) /* ABI 6 */
 #define SCOPE_SIGNAL (1ULL << 1)
+#define RULE_NET_PORT 2 /* ABI 4 */
+struct net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
 
 #define FS_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 #define FS_WRITE                                                                                                       \
@@ -160,7 +165,24 @@ static int landlock_abi(void)
 	return (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 }
 
-static int landlock(const grants_t *g, bool network, char *why, size_t cap)
+/* TCP connections to the ports spnd lists, and a bind to an ephemeral
+ * port (rule port 0), for a plugin that talks to local services. */
+static int net_rules(int rfd, json_object *ports, char *why, size_t cap)
+{
+	struct net_port_attr np = {NET_BIND_TCP, 0};
+
+	if (syscall(SYS_landlock_add_rule, rfd, RULE_NET_PORT, &np, 0) != 0)
+		return fail(why, cap, "landlock_add_rule (bind)", errno);
+	for (size_t i = 0; i < json_object_array_length(ports); i++) {
+		np.allowed_access = NET_CONNECT_TCP;
+		np.port = (uint64_t)json_object_get_int(json_object_array_get_idx(ports, i));
+		if (syscall(SYS_landlock_add_rule, rfd, RULE_NET_PORT, &np, 0) != 0)
+			return fail(why, cap, "landlock_add_rule (connect)", errno);
+	}
+	return 0;
+}
+
+static int landlock(const grants_t *g, bool network, json_object *ports, char *why, size_t cap)
 {
 	int abi = landlock_abi(), rfd;
 	struct ruleset_attr attr = {0};
@@ -186,6 +208,10 @@ static int landlock(const grants_t *g, bool network, char *why, size_t cap)
 		size = offsetof(struct ruleset_attr, scoped);
 	if ((rfd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0)) < 0)
 		return fail(why, cap, "landlock_create_ruleset", errno);
+	if (attr.handled_access_net && ports && net_rules(rfd, ports, why, cap)) {
+		close(rfd);
+		return -1;
+	}
 	for (size_t i = 0; i < g->n; i++) {
 		struct landlock_path_beneath_attr pb = {g->access[i] & attr.handled_access_fs, g->fd[i]};
 		if (syscall(SYS_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
@@ -208,7 +234,30 @@ static int self_only(scmp_filter_ctx f, int nr, pid_t me)
 	return seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), nr, 1, SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)me));
 }
 
-static int seccomp(bool network, char *why, size_t cap)
+/* socketpair stays: it reaches no one. Without ports to connect to, no
+ * socket; with them, only TCP streams (Landlock holds their ports) and
+ * unix ones, for a plugin that talks to local services: no UDP, no raw
+ * or packet socket, which Landlock would not hold. */
+static int socket_rules(scmp_filter_ctx f, bool ports)
+{
+	int rc;
+
+	if (!ports)
+		return seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
+	rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_GT, AF_INET6));
+	for (int fam = 0; rc == 0 && fam < AF_INET6; fam++)
+		if (fam != AF_UNIX && fam != AF_INET)
+			rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fam));
+	/* The type's low bits; the flags (SOCK_CLOEXEC, SOCK_NONBLOCK) above. */
+	for (int type = 0; rc == 0 && type < 16; type++)
+		if (type != SOCK_STREAM)
+			rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+					      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)type));
+	return rc;
+}
+
+static int seccomp(bool network, json_object *ports, char *why, size_t cap)
 {
 	static const int denied[] = {
 	    SCMP_SYS(process_vm_readv),
@@ -291,9 +340,8 @@ static int seccomp(bool network, char *why, size_t cap)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execve), 0);
 	if (rc == 0 && !SANITIZED)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execveat), 0);
-	/* socketpair stays: it reaches no one. */
 	if (rc == 0 && !network)
-		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
+		rc = socket_rules(f, ports != NULL);
 	if (rc == 0)
 		rc = seccomp_load(f);
 	if (f)
@@ -307,7 +355,7 @@ static int seccomp(bool network, char *why, size_t cap)
 
 int spn_host_confine(json_object *c, char *why, size_t cap)
 {
-	json_object *read, *write, *v;
+	json_object *read, *write, *v, *ports = NULL;
 	const char *cwd = spn_json_str_or(c, "cwd", "/");
 	bool on = json_object_object_get_ex(c, "landlock", &v) && json_object_get_boolean(v);
 	bool network = json_object_object_get_ex(c, "network", &v) && json_object_get_boolean(v);
@@ -316,6 +364,8 @@ int spn_host_confine(json_object *c, char *why, size_t cap)
 
 	json_object_object_get_ex(c, "read", &read);
 	json_object_object_get_ex(c, "write", &write);
+	if (!json_object_object_get_ex(c, "connect", &ports) || !json_object_is_type(ports, json_type_array))
+		ports = NULL;
 	if (open_grants(read, FS_READ | (SANITIZED ? LANDLOCK_ACCESS_FS_EXECUTE : 0), true, &g, why, cap) ||
 	    open_grants(write, FS_READ | FS_WRITE, false, &g, why, cap))
 		goto out;
@@ -341,7 +391,7 @@ int spn_host_confine(json_object *c, char *why, size_t cap)
 		fail(why, cap, "no_new_privs", errno);
 		goto out;
 	}
-	if (on && (landlock(&g, network, why, cap) || seccomp(network, why, cap)))
+	if (on && (landlock(&g, network, ports, why, cap) || seccomp(network, ports, why, cap)))
 		goto out;
 	rc = 0;
 out:

@@ -12,6 +12,8 @@ struct spn_plugin_ctx {
 	char name[64];
 	char node[64];
 	json_object *options;     /* name -> value, checked by spnd */
+	json_object *services;    /* what it provides on this node */
+	unsigned long timeout_ms; /* spnd's bound on one section */
 	void *state;
 };
 

@@ -101,8 +101,16 @@ static int load(json_object *head, char *why, size_t cap)
 	}
 	for (const spn_plugin_opt_t *o = d->options; o && o->name; o++) {
 		bool spnds = spn_plugin_key_is_spnds(o->name);
-		if ((unsigned)o->type > SPN_OPT_PATH || spnds) {
-			snprintf(why, cap, "option '%s': %s", o->name, spnds ? "the name is spnd's" : "unknown type");
+		size_t l = strlen(o->name);
+		/* Families came with ABI 1.2, and stand for names after a stem. */
+		bool fam = l >= 2 && strcmp(o->name + l - 2, ".*") == 0;
+		if ((unsigned)o->type > SPN_OPT_PATH || spnds || (fam && (d->abi_minor < 2 || l < 3 || o->def)) ||
+		    (!fam && strchr(o->name, '*'))) {
+			snprintf(why, cap, "option '%s': %s", o->name,
+				 spnds ? "the name is spnd's"
+				 : (unsigned)o->type > SPN_OPT_PATH ? "unknown type"
+				 : fam && d->abi_minor < 2	    ? "a family of options needs plugin ABI 1.2"
+								    : "a family is a stem and '.*', without a default");
 			return -1;
 		}
 	}
@@ -301,6 +309,10 @@ int main(int argc, char **argv)
 			snprintf(ctx.node, sizeof(ctx.node), "%s", spn_json_str_or(head, "node", ""));
 			if (json_object_object_get_ex(head, "options", &o))
 				ctx.options = json_object_get(o);
+			if (json_object_object_get_ex(head, "services", &o) && json_object_is_type(o, json_type_array))
+				ctx.services = json_object_get(o);
+			if (json_object_object_get_ex(head, "timeout_ms", &o))
+				ctx.timeout_ms = (unsigned long)json_object_get_int64(o);
 			if (ctx.desc->init && ctx.desc->init(&ctx) != 0) {
 				answer("error", "init failed (its log says why)");
 			} else {
@@ -323,6 +335,7 @@ int main(int argc, char **argv)
 	if (ready && ctx.desc->fini)
 		ctx.desc->fini(&ctx);
 	json_object_put(ctx.options);
+	json_object_put(ctx.services);
 	lt_dlexit();
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* The spn plugin ABI, version 1.1 (doc/plugin-guide.md). A plugin is a shared
+/* The spn plugin ABI, version 1.2 (doc/plugin-guide.md). A plugin is a shared
  * object that provides services of a group: it exports one descriptor,
  * made with SPN_PLUGIN, and spnd hands it, for each section addressed to
  * one of its services, the section's plaintext and who wrote it.
@@ -26,8 +26,10 @@ extern "C" {
 #endif
 
 #define SPN_PLUGIN_ABI_MAJOR 1
-/* 1.1: spn_request_attached_reply, SPN_PLUGIN_CONFIGURED_SERVICES. */
-#define SPN_PLUGIN_ABI_MINOR 1
+/* 1.1: spn_request_attached_reply, SPN_PLUGIN_CONFIGURED_SERVICES.
+ * 1.2: families of options ("upstream.*"), spn_plugin_services,
+ *      spn_plugin_service, spn_plugin_timeout_ms. */
+#define SPN_PLUGIN_ABI_MINOR 2
 
 /* An entry of a descriptor's services meaning "the services the node's
  * configuration names" ([plugin.<name>] services), for a plugin that can
@@ -53,7 +55,11 @@ typedef enum {
  * configuration. The file is checked against these before the plugin
  * starts: an unknown key or a bad value stops spnd with the file, the line,
  * the section and the key. The keys timeout and services are spnd's own
- * (doc/plugin-guide.md §4): a plugin may not declare them. */
+ * (doc/plugin-guide.md §4): a plugin may not declare them.
+ * ABI 1.2: a name ending in ".*" ("upstream.*") declares a family: every
+ * key with that stem and something after it ("upstream.hospital") is
+ * taken and checked as the entry's type, none is required, and there is
+ * no default; each is read by its full name with spn_plugin_opt. */
 typedef struct {
 	const char *name;
 	spn_opt_type_t type;
@@ -119,6 +125,16 @@ void *spn_plugin_state(spn_plugin_ctx_t *ctx);
 
 /* The id of the node the plugin serves. */
 const char *spn_plugin_node(spn_plugin_ctx_t *ctx);
+
+/* ABI 1.2: the services the plugin provides on this node (its
+ * descriptor's, as [plugin.<name>] services narrows or names them): their
+ * number, and each one (NULL past the end). */
+size_t spn_plugin_services(spn_plugin_ctx_t *ctx);
+const char *spn_plugin_service(spn_plugin_ctx_t *ctx, size_t i);
+
+/* ABI 1.2: how long spnd gives each section ([plugin.<name>] timeout), in
+ * milliseconds: a handle that takes longer has its process replaced. */
+unsigned long spn_plugin_timeout_ms(spn_plugin_ctx_t *ctx);
 
 enum { SPN_PLUGIN_LOG_ERROR = 0, SPN_PLUGIN_LOG_WARN = 1, SPN_PLUGIN_LOG_INFO = 2, SPN_PLUGIN_LOG_DEBUG = 3 };
 

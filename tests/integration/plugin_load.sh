@@ -33,7 +33,7 @@ refused "a plugin that is not there" "plugin nosuch: cannot be loaded from .*plu
 with "$(plugins_from nodesc "$TP")"
 refused "a shared object without a descriptor" "plugin nodesc: .*nodesc.* no plugin descriptor \(nodesc_LTX_spn_plugin"
 with "$(plugins_from badabi "$TP")"
-refused "a plugin built for another ABI" "plugin badabi: built for plugin ABI 2.0; this spnd takes 1.0 to 1.1"
+refused "a plugin built for another ABI" "plugin badabi: built for plugin ABI 2.0; this spnd takes 1.0 to 1.2"
 with "$(plugins_from misnamed "$TP")"
 refused "a plugin whose descriptor names another" "plugin misnamed: its descriptor names it 'someone-else', not 'misnamed'"
 with "$(plugins_from initfail "$TP" "$(printf '\n[plugin.initfail]\nlimit = 5\n')")"
