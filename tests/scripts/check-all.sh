@@ -74,7 +74,7 @@ tests/integration/tree_routing.sh tests/integration/scenario.sh tests/integratio
 tests/integration/plugin_echo.sh tests/integration/plugin_concurrency.sh tests/integration/plugin_calls.sh tests/integration/session_attack.sh tests/integration/session_evil.sh
 tests/integration/tree_renew.sh tests/integration/tree_renew_inflight.sh tests/integration/strict_input.sh
 tests/unit/test_heap tests/integration/conn_hygiene.sh tests/integration/strict_edge.sh tests/integration/plugin_confine.sh
-tests/integration/metrics.sh tests/integration/health.sh"
+tests/integration/metrics.sh tests/integration/health.sh tests/integration/plugin_http.sh"
 only=$(echo $only)
 run threads --enable-thread-sanitizer
 only=
