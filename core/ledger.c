@@ -1,270 +1,119 @@
-/* The ledger on SQLite. */
+/* The ledger (ledger.h) over either backend (ledger_db.h): the checks and
+ * records of the CA, each a statement both databases run alike. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <pthread.h>
-#include <sqlite3.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "error.h"
 #include "ledger.h"
-#include "log.h"
-
-/* Statements kept compiled: an issuance runs a dozen, and compiling them
- * again each time cost as much as running them. */
-#define KEPT 32
+#include "ledger_db.h"
 
 struct spn_ledger {
-	sqlite3 *db;     /* NULL once the file was lost */
-	char *path;
-	bool lost;       /* the file was moved or deleted: nothing more is recorded */
+	const spn_ldb_driver_t *d;
+	spn_ldb_t *db;
+	char *where;     /* the file, or the URI without its password */
 	unsigned depth;  /* open transactions; the inner ones are savepoints */
-	pthread_mutex_t lock;  /* of kept[] only */
-	struct {
-		const char *sql;
-		sqlite3_stmt *st;
-		bool busy;  /* a statement is used by one caller at a time */
-	} kept[KEPT];
-	size_t n_kept;
 };
 
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS certs("
-	" serial TEXT PRIMARY KEY, node_id TEXT NOT NULL, grp TEXT NOT NULL,"
-	" role TEXT NOT NULL, trust INTEGER NOT NULL, services TEXT NOT NULL,"
-	" parent TEXT NOT NULL, token_id TEXT NOT NULL,"
-	" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, issued_at INTEGER NOT NULL,"
-	" status INTEGER NOT NULL DEFAULT 0 CHECK(status IN (0,1,2)),"
-	" reason INTEGER NOT NULL DEFAULT 0, revoked_at INTEGER NOT NULL DEFAULT 0,"
-	" pem TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS certs_node ON certs(node_id);"
-	"CREATE INDEX IF NOT EXISTS certs_parent ON certs(parent);"
-	"CREATE TABLE IF NOT EXISTS tokens("
-	" id TEXT PRIMARY KEY, node_id TEXT NOT NULL, minted_by TEXT NOT NULL,"
-	" expires INTEGER NOT NULL, minted_at INTEGER NOT NULL,"
-	" used_at INTEGER NOT NULL DEFAULT 0, used_by TEXT NOT NULL DEFAULT '');"
-	"CREATE TABLE IF NOT EXISTS events("
-	" seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, kind TEXT NOT NULL,"
-	" serial TEXT NOT NULL DEFAULT '', node_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');"
-	"INSERT OR IGNORE INTO meta VALUES('schema', '1');"
-	"INSERT OR IGNORE INTO meta VALUES('crl_number', '0');";
+static const char seed[] = "INSERT INTO meta VALUES('schema', '" SPN_LDB_SCHEMA_VERSION "') ON CONFLICT(key) DO NOTHING";
+static const char seed_crl[] = "INSERT INTO meta VALUES('crl_number', '0') ON CONFLICT(key) DO NOTHING";
 
-/* What a caller is told once the file is lost; the log has the paths. */
-static int lost_err(void)
+bool spn_ledger_is_uri(const char *where)
 {
-	return spn_err(SPN_ELEDGERLOST, "the CA's ledger was moved or deleted while in use: it records and issues "
-					"nothing more until it is started again with its ledger in place (its log "
-					"says where what it recorded is)");
+	return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
 }
 
-static int db_err(spn_ledger_t *l, const char *what)
+static int exec(spn_ledger_t *l, const char *sql, const spn_ldb_arg_t *args, int n, int64_t *changes)
 {
-	if (l->lost)
-		return lost_err();
-	return spn_err(SPN_ELEDGER, "ledger %s: %s: %s", l->path, what, sqlite3_errmsg(l->db));
+	return l->d->exec(l->db, sql, args, n, NULL, changes);
 }
 
-static int exec(spn_ledger_t *l, const char *sql, const char *what)
+static int rows(spn_ledger_t *l, const char *sql, const spn_ldb_arg_t *args, int n, spn_ldb_rows_t **r)
 {
-	if (!l->db)
-		return db_err(l, what);
-	return sqlite3_exec(l->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_err(l, what);
-}
-
-/* What is at path, named before SQLite touches it: SQLite would make a
- * missing or empty file into a database, and says only "unable to open"
- * for a file it may not read. */
-static int check_file(const char *path, spn_ledger_mode_t mode)
-{
-	char *dir;
-	struct stat st;
-	int rc = 0;
-
-	if (stat(path, &st) != 0) {
-		if (errno == ENOENT && mode == SPN_LEDGER_CREATE)
-			return 0;
-		if (errno == ENOENT)
-			return spn_err(SPN_ENOTFOUND,
-				       "%s: no ledger here: no such file (is this the PSP's configuration?)", path);
-		return spn_err(SPN_ELEDGER, "ledger %s: %s", path, strerror(errno));
-	}
-	if (!S_ISREG(st.st_mode))
-		return spn_err(SPN_ELEDGER, "ledger %s is not a regular file", path);
-	if (mode == SPN_LEDGER_CREATE)
-		return st.st_size == 0 ? 0 : spn_err(SPN_EEXIST, "%s already exists; not making a ledger there", path);
-	if (st.st_size == 0)
-		return spn_err(SPN_ELEDGER, "ledger %s is an empty file, not a ledger (spnctl init makes one)", path);
-	if (access(path, R_OK) != 0)
-		return spn_err(SPN_ELEDGER, "cannot read ledger %s: %s", path, strerror(errno));
-	if (mode != SPN_LEDGER_WRITE)
-		return 0;
-	if (access(path, W_OK) != 0)
-		return spn_err(SPN_ELEDGER, "ledger %s is not writable (%s): the CA cannot record anything in it", path,
-			       strerror(errno));
-	/* SQLite keeps its -wal and -shm files next to the ledger. */
-	if (!(dir = strdup(path)))
-		return SPN_ENOMEM;
-	if (access(dirname(dir), W_OK) != 0)
-		rc = spn_err(SPN_ELEDGER, "the directory of ledger %s is not writable (%s): SQLite keeps its -wal and "
-					  "-shm files there", path, strerror(errno));
-	free(dir);
-	return rc;
+	return l->d->exec(l->db, sql, args, n, r, NULL);
 }
 
 /* A database made by spnctl init, of the schema this code reads. */
 static int check_schema(spn_ledger_t *l)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	char v[16];
+	int rc = spn_ledger_meta_get(l, "schema", v, sizeof(v));
 
-	if (sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) != SQLITE_OK)
-		return spn_err(SPN_ELEDGER, "%s is not a ledger: %s", l->path, sqlite3_errmsg(l->db));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "1") == 0)
-		rc = 0;
-	else if (rc == SQLITE_ROW)
-		rc = spn_err(SPN_ELEDGER, "ledger %s has schema %s; this spn reads schema 1", l->path,
-			     (const char *)sqlite3_column_text(st, 0));
-	else if (rc == SQLITE_DONE)
-		rc = spn_err(SPN_ELEDGER, "%s is not a ledger: it records no schema", l->path);
-	else
-		rc = spn_err(SPN_ELEDGER, "cannot read ledger %s: %s", l->path, sqlite3_errmsg(l->db));
-	sqlite3_finalize(st);
-	return rc;
+	if (rc == SPN_ENOTFOUND)
+		return spn_err(SPN_ELEDGER, "%s is not a ledger: it records no schema", l->where);
+	if (rc)
+		return spn_err(SPN_ELEDGER, "%s is not a ledger: %s", l->where, spn_err_detail(rc));
+	if (strcmp(v, SPN_LDB_SCHEMA_VERSION) != 0)
+		return spn_err(SPN_ELEDGER, "ledger %s has schema %s; this spn reads schema " SPN_LDB_SCHEMA_VERSION,
+			       l->where, v);
+	return 0;
 }
 
-int spn_ledger_open(const char *path, spn_ledger_mode_t mode, spn_ledger_t **out)
+/* A URI's password stays out of every message. */
+static char *shown(const char *where)
 {
-	spn_ledger_t *l;
-	int flags = SQLITE_OPEN_FULLMUTEX, rc;
+	const char *at = strchr(where, '@'), *colon, *start = strstr(where, "://");
+	char *s;
 
-	if ((rc = check_file(path, mode)))
-		return rc;
-	if (!(l = calloc(1, sizeof(*l))) || !(l->path = strdup(path))) {
+	if (!spn_ledger_is_uri(where) || !at || !start || !(colon = memchr(start + 3, ':', (size_t)(at - start - 3))))
+		return strdup(where);
+	if (!(s = malloc(strlen(where) + 4)))
+		return NULL;
+	sprintf(s, "%.*s:***%s", (int)(colon - where), where, at);
+	return s;
+}
+
+int spn_ledger_open(const char *where, spn_ledger_mode_t mode, spn_ledger_t **out)
+{
+	spn_ledger_t *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l || !(l->where = shown(where))) {
 		free(l);
 		return SPN_ENOMEM;
 	}
-	pthread_mutex_init(&l->lock, NULL);
-	flags |= mode == SPN_LEDGER_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	flags |= mode == SPN_LEDGER_CREATE ? SQLITE_OPEN_CREATE : 0;
-	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
-		rc = db_err(l, "cannot open");
+	l->d = spn_ledger_is_uri(where) ? &spn_ldb_pg : &spn_ldb_sqlite;
+	if ((rc = l->d->open(where, l->where, mode, &l->db))) {
+		free(l->where);
+		free(l);
+		return rc;
+	}
+	if (mode == SPN_LEDGER_CREATE &&
+	    ((rc = l->d->script(l->db, l->d->schema)) || (rc = exec(l, seed, NULL, 0, NULL)) ||
+	     (rc = exec(l, seed_crl, NULL, 0, NULL))))
+		rc = spn_err(rc, "ledger %s: cannot create its schema: %s", l->where, spn_err_detail(rc));
+	if (rc == 0)
+		rc = check_schema(l);
+	if (rc) {
 		spn_ledger_close(l);
 		return rc;
 	}
-	sqlite3_busy_timeout(l->db, 10000);
-	/* WAL + FULL: a committed issuance survives a crash or power loss. */
-	if (mode != SPN_LEDGER_READ &&
-	    (rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-		       "cannot configure")))
-		goto fail;
-	if (mode == SPN_LEDGER_CREATE && (rc = exec(l, schema, "cannot create schema")))
-		goto fail;
-	if ((rc = check_schema(l)))
-		goto fail;
 	*out = l;
 	return 0;
-fail:
-	spn_ledger_close(l);
-	return rc;
-}
-
-static void forget_statements(spn_ledger_t *l)
-{
-	for (size_t i = 0; i < l->n_kept; i++) {
-		sqlite3_finalize(l->kept[i].st);
-		free((char *)l->kept[i].sql);
-	}
-	l->n_kept = 0;
 }
 
 void spn_ledger_close(spn_ledger_t *l)
 {
 	if (!l)
 		return;
-	forget_statements(l);
-	pthread_mutex_destroy(&l->lock);
-	sqlite3_close(l->db);
-	free(l->path);
+	l->d->close(l->db);
+	free(l->where);
 	free(l);
 }
 
-/* Copies what the connection holds into a new file next to the ledger's
- * path: a deleted ledger lives on only in the connection. */
-static int rescue(spn_ledger_t *l, char *copy, size_t cap)
+const char *spn_ledger_where(const spn_ledger_t *l)
 {
-	sqlite3 *dst = NULL;
-	sqlite3_backup *b;
-	int fd, rc;
-
-	snprintf(copy, cap, "%s.rescued-%lld", l->path, (long long)time(NULL));
-	if ((fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-		return spn_err(SPN_EIO, "%s: %s", copy, strerror(errno));
-	close(fd);
-	if (sqlite3_open_v2(copy, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    !(b = sqlite3_backup_init(dst, "main", l->db, "main"))) {
-		rc = spn_err(SPN_EIO, "%s: %s", copy, sqlite3_errmsg(dst));
-	} else {
-		sqlite3_backup_step(b, -1);
-		rc = sqlite3_backup_finish(b) == SQLITE_OK ? 0 : spn_err(SPN_EIO, "%s: %s", copy, sqlite3_errmsg(dst));
-	}
-	sqlite3_close(dst);
-	return rc;
+	return l->where;
 }
 
-/* The ledger file is no longer at its path: whatever is recorded from now
- * on would go with it, and be lost at close if it was deleted. Nothing more
- * is recorded; what is recorded is made whole in the file as it is now
- * (the -wal stays under the old name) and copied next to the path, and
- * the connection, which holds the -wal and -shm of the old name, closed. */
-static void lose(spn_ledger_t *l)
-{
-	char copy[4096 + 32];
-	int rc;
-
-	if (!sqlite3_get_autocommit(l->db))
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-	l->depth = 0;
-	sqlite3_wal_checkpoint_v2(l->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	rc = rescue(l, copy, sizeof(copy));
-	spn_log_error("ledger %s was moved or deleted while in use: the CA records and issues nothing more until it is "
-		      "started again with its ledger in place; what it recorded is in the file it had open%s%s%s",
-		      l->path, rc ? " (no copy could be saved: " : " and in the copy ", rc ? spn_err_detail(rc) : copy,
-		      rc ? ")" : "");
-	forget_statements(l);
-	sqlite3_close(l->db);
-	l->db = NULL;
-	l->lost = true;
-}
-
-/* Before a transaction begins and before it commits: the file this
- * connection writes is still the one at the ledger's path. */
-static int in_place(spn_ledger_t *l)
-{
-	int moved = 0;
-
-	if (!l->db)
-		return db_err(l, "lost");
-	if (sqlite3_file_control(l->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || !moved)
-		return 0;
-	lose(l);
-	return db_err(l, "lost");
-}
-
-/* SQLite rolls a whole transaction back by itself on some errors (a full
- * disk, an I/O error): then there is nothing left to nest in or commit. */
+/* The database may end a transaction by itself (SQLite on some errors, a
+ * PostgreSQL connection that dropped): then there is nothing left to nest
+ * in or commit. */
 static bool gone(spn_ledger_t *l)
 {
-	if (l->depth && (!l->db || sqlite3_get_autocommit(l->db))) {
+	if (l->depth && !l->d->active(l->db)) {
 		l->depth = 0;
 		return true;
 	}
@@ -273,7 +122,7 @@ static bool gone(spn_ledger_t *l)
 
 bool spn_ledger_active(spn_ledger_t *l)
 {
-	return l->db && !sqlite3_get_autocommit(l->db);
+	return l->d->active(l->db);
 }
 
 int spn_ledger_begin(spn_ledger_t *l)
@@ -281,11 +130,8 @@ int spn_ledger_begin(spn_ledger_t *l)
 	int rc;
 
 	if (gone(l))
-		return l->lost ? lost_err()
-			       : spn_err(SPN_ELEDGER, "ledger %s: the enclosing transaction was rolled back", l->path);
-	if (!l->depth && (rc = in_place(l)))
-		return rc;
-	if ((rc = exec(l, l->depth ? "SAVEPOINT nested" : "BEGIN IMMEDIATE", "cannot begin transaction")) == 0)
+		return spn_err(SPN_ELEDGER, "ledger %s: the enclosing transaction was rolled back", l->where);
+	if ((rc = l->d->begin(l->db, l->depth)) == 0)
 		l->depth++;
 	return rc;
 }
@@ -295,143 +141,71 @@ int spn_ledger_commit(spn_ledger_t *l)
 	int rc;
 
 	if (gone(l))
-		return l->lost ? lost_err()
-			       : spn_err(SPN_ELEDGER, "ledger %s: the transaction was rolled back", l->path);
-	if (l->depth <= 1 && (rc = in_place(l)))
-		return rc;
-	/* Only the outermost commit reaches the disk. */
-	if ((rc = exec(l, l->depth > 1 ? "RELEASE nested" : "COMMIT", "cannot commit")) == 0 && l->depth)
+		return spn_err(SPN_ELEDGER, "ledger %s: the transaction was rolled back", l->where);
+	/* Only the outermost commit makes anything durable. */
+	if ((rc = l->d->commit(l->db, l->depth)) == 0 && l->depth)
 		l->depth--;
 	return rc;
 }
 
 void spn_ledger_rollback(spn_ledger_t *l)
 {
-	if (gone(l) || !l->db)
+	if (gone(l))
 		return;
-	if (l->depth > 1)
-		sqlite3_exec(l->db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
-	else
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	l->d->rollback(l->db, l->depth);
 	if (l->depth)
 		l->depth--;
 	gone(l);
 }
 
-/* A compiled statement for sql, kept for next time when there is room;
- * give it back with release. */
-static int prepare(spn_ledger_t *l, const char *sql, sqlite3_stmt **st)
+/* Runs a statement that changes rows; SPN_EEXIST said as what. */
+static int change(spn_ledger_t *l, const char *sql, const spn_ldb_arg_t *args, int n, int64_t *changes,
+		  const char *what)
 {
-	size_t i;
+	int rc = exec(l, sql, args, n, changes);
 
-	if (!l->db)
-		return db_err(l, "lost");
-	pthread_mutex_lock(&l->lock);
-	for (i = 0; i < l->n_kept; i++)
-		if (!l->kept[i].busy && strcmp(l->kept[i].sql, sql) == 0) {
-			l->kept[i].busy = true;
-			*st = l->kept[i].st;
-			pthread_mutex_unlock(&l->lock);
-			return 0;
-		}
-	if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
-		pthread_mutex_unlock(&l->lock);
-		return db_err(l, "cannot prepare");
-	}
-	for (i = 0; i < l->n_kept && strcmp(l->kept[i].sql, sql) != 0; i++)
-		;
-	if (i == l->n_kept && i < KEPT && (l->kept[i].sql = strdup(sql))) {
-		l->kept[i].st = *st;
-		l->kept[i].busy = true;
-		l->n_kept++;
-	}
-	pthread_mutex_unlock(&l->lock);
-	return 0;
-}
-
-static void release(spn_ledger_t *l, sqlite3_stmt *st)
-{
-	pthread_mutex_lock(&l->lock);
-	for (size_t i = 0; i < l->n_kept; i++)
-		if (l->kept[i].st == st) {
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			l->kept[i].busy = false;
-			pthread_mutex_unlock(&l->lock);
-			return;
-		}
-	pthread_mutex_unlock(&l->lock);
-	sqlite3_finalize(st);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT);
-}
-
-/* Steps a statement that returns no rows and finalises it. */
-static int run(spn_ledger_t *l, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	release(l, st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc == SQLITE_CONSTRAINT)
+	if (rc == SPN_EEXIST)
 		return spn_err(SPN_EEXIST, "ledger: %s: already recorded", what);
-	return db_err(l, what);
+	return rc;
 }
 
 int spn_ledger_meta_get(spn_ledger_t *l, const char *key, char *buf, size_t cap)
 {
-	sqlite3_stmt *st;
+	spn_ldb_arg_t a[] = {LDB_T(key)};
+	spn_ldb_rows_t *r;
 	int rc;
 
-	if ((rc = prepare(l, "SELECT value FROM meta WHERE key = ?", &st)))
+	if ((rc = rows(l, "SELECT value FROM meta WHERE key = $1", a, 1, &r)))
 		return rc;
-	bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	if ((rc = l->d->next(r)) == 1) {
+		snprintf(buf, cap, "%s", l->d->text(r, 0));
 		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? spn_err(SPN_ENOTFOUND, "ledger: no '%s' recorded", key) : db_err(l, "meta");
+	} else if (rc == 0) {
+		rc = spn_err(SPN_ENOTFOUND, "ledger: no '%s' recorded", key);
 	}
-	release(l, st);
+	l->d->end(r);
 	return rc;
 }
 
 int spn_ledger_meta_set(spn_ledger_t *l, const char *key, const char *value)
 {
-	sqlite3_stmt *st;
-	int rc;
+	spn_ldb_arg_t a[] = {LDB_T(key), LDB_T(value)};
 
-	if ((rc = prepare(l, "INSERT OR REPLACE INTO meta VALUES(?, ?)", &st)))
-		return rc;
-	bind_text(st, 1, key);
-	bind_text(st, 2, value);
-	return run(l, st, "meta");
+	return change(l, "INSERT INTO meta VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value", a, 2,
+		      NULL, "meta");
 }
 
 /* Records a token; with keep_existing a token already recorded (minted
  * here) is left as it is. */
 static int token_insert(spn_ledger_t *l, const spn_ledger_token_t *t, time_t now, bool keep_existing)
 {
-	sqlite3_stmt *st;
-	int rc;
+	spn_ldb_arg_t a[] = {LDB_T(t->id), LDB_T(t->node_id), LDB_T(t->minted_by), LDB_N(t->expires), LDB_N(now)};
 
-	if ((rc = prepare(l,
-			  keep_existing ? "INSERT INTO tokens(id, node_id, minted_by, expires, minted_at) VALUES(?,?,?,?,?)"
-					  " ON CONFLICT(id) DO NOTHING"
-					: "INSERT INTO tokens(id, node_id, minted_by, expires, minted_at) VALUES(?,?,?,?,?)",
-			  &st)))
-		return rc;
-	bind_text(st, 1, t->id);
-	bind_text(st, 2, t->node_id);
-	bind_text(st, 3, t->minted_by);
-	sqlite3_bind_int64(st, 4, t->expires);
-	sqlite3_bind_int64(st, 5, now);
-	return run(l, st, "token");
+	return change(l,
+		      keep_existing ? "INSERT INTO tokens(id, node_id, minted_by, expires, minted_at) VALUES($1,$2,$3,$4,$5)"
+				      " ON CONFLICT(id) DO NOTHING"
+				    : "INSERT INTO tokens(id, node_id, minted_by, expires, minted_at) VALUES($1,$2,$3,$4,$5)",
+		      a, 5, NULL, "token");
 }
 
 int spn_ledger_token_add(spn_ledger_t *l, const spn_ledger_token_t *t, time_t now)
@@ -441,19 +215,18 @@ int spn_ledger_token_add(spn_ledger_t *l, const spn_ledger_token_t *t, time_t no
 
 int spn_ledger_token_use(spn_ledger_t *l, const spn_ledger_token_t *t, const char *serial, time_t now)
 {
-	sqlite3_stmt *st;
+	spn_ldb_arg_t a[] = {LDB_N(now), LDB_T(serial), LDB_T(t->id)};
+	int64_t changed = 0;
 	int rc;
 
 	if ((rc = token_insert(l, t, now, true)))
 		return rc;
-	if ((rc = prepare(l, "UPDATE tokens SET used_at = ?, used_by = ? WHERE id = ? AND used_at = 0", &st)))
+	/* One row changes or none: two issuers with one token cannot both
+	 * see it unused, whichever database decides. */
+	if ((rc = change(l, "UPDATE tokens SET used_at = $1, used_by = $2 WHERE id = $3 AND used_at = 0", a, 3, &changed,
+			 "token")))
 		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, serial);
-	bind_text(st, 3, t->id);
-	if ((rc = run(l, st, "token")))
-		return rc;
-	if (sqlite3_changes(l->db) != 1)
+	if (changed != 1)
 		return spn_err(SPN_ETOKENUSED, "join token %s was already used", t->id);
 	return 0;
 }
@@ -461,98 +234,90 @@ int spn_ledger_token_use(spn_ledger_t *l, const spn_ledger_token_t *t, const cha
 int spn_ledger_cert_add(spn_ledger_t *l, const spn_ledger_cert_t *c)
 {
 	char svc[SPN_SERVICES_MAX * (SPN_SERVICE_MAX + 1) + 1];
-	sqlite3_stmt *st;
+	spn_ldb_arg_t a[] = {LDB_T(c->serial), LDB_T(c->id.node_id), LDB_T(c->id.group), LDB_T(spn_role_name(c->id.role)),
+			     LDB_N(c->id.trust), LDB_T(spn_ident_services_str(&c->id, svc, sizeof(svc))),
+			     LDB_T(c->parent), LDB_T(c->token_id), LDB_N(c->not_before), LDB_N(c->not_after),
+			     LDB_N(c->issued_at), LDB_T(c->pem)};
+	int64_t changed = 0;
 	int rc;
 
-	if ((rc = prepare(l, "INSERT INTO certs(serial, node_id, grp, role, trust, services, parent, token_id,"
-			     " not_before, not_after, issued_at, pem) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-			  &st)))
+	/* A taken serial changes nothing rather than failing: on PostgreSQL
+	 * a failed statement would end the whole transaction. */
+	if ((rc = change(l, "INSERT INTO certs(serial, node_id, grp, role, trust, services, parent, token_id,"
+			    " not_before, not_after, issued_at, pem) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
+			    " ON CONFLICT(serial) DO NOTHING",
+			 a, 12, &changed, "certificate")))
 		return rc;
-	bind_text(st, 1, c->serial);
-	bind_text(st, 2, c->id.node_id);
-	bind_text(st, 3, c->id.group);
-	bind_text(st, 4, spn_role_name(c->id.role));
-	sqlite3_bind_int(st, 5, (int)c->id.trust);
-	bind_text(st, 6, spn_ident_services_str(&c->id, svc, sizeof(svc)));
-	bind_text(st, 7, c->parent);
-	bind_text(st, 8, c->token_id);
-	sqlite3_bind_int64(st, 9, c->not_before);
-	sqlite3_bind_int64(st, 10, c->not_after);
-	sqlite3_bind_int64(st, 11, c->issued_at);
-	bind_text(st, 12, c->pem);
-	return run(l, st, "certificate");
+	return changed == 1 ? 0 : spn_err(SPN_EEXIST, "ledger: certificate %s: already recorded", c->serial);
 }
 
 #define CERT_COLS                                                                                          \
 	"serial, node_id, grp, role, trust, services, parent, token_id, not_before, not_after, issued_at,"  \
 	" status, reason, revoked_at, pem"
 
-static void copy(char *dst, size_t cap, const unsigned char *src)
+static int row_to_cert(spn_ledger_t *l, spn_ldb_rows_t *r, spn_ledger_cert_t *c)
 {
-	snprintf(dst, cap, "%s", src ? (const char *)src : "");
-}
+	const spn_ldb_driver_t *d = l->d;
 
-static int row_to_cert(sqlite3_stmt *st, spn_ledger_cert_t *c)
-{
 	memset(c, 0, sizeof(*c));
-	copy(c->serial, sizeof(c->serial), sqlite3_column_text(st, 0));
-	copy(c->id.node_id, sizeof(c->id.node_id), sqlite3_column_text(st, 1));
-	copy(c->id.group, sizeof(c->id.group), sqlite3_column_text(st, 2));
-	if (spn_role_parse((const char *)sqlite3_column_text(st, 3), &c->id.role) != 0)
+	snprintf(c->serial, sizeof(c->serial), "%s", d->text(r, 0));
+	snprintf(c->id.node_id, sizeof(c->id.node_id), "%s", d->text(r, 1));
+	snprintf(c->id.group, sizeof(c->id.group), "%s", d->text(r, 2));
+	if (spn_role_parse(d->text(r, 3), &c->id.role) != 0)
 		return spn_err(SPN_ELEDGER, "ledger: certificate %s has an unknown role", c->serial);
-	c->id.trust = (unsigned)sqlite3_column_int(st, 4);
-	if (spn_ident_set_services(&c->id, (const char *)sqlite3_column_text(st, 5)) != 0)
+	c->id.trust = (unsigned)d->num(r, 4);
+	if (spn_ident_set_services(&c->id, d->text(r, 5)) != 0)
 		return spn_err(SPN_ELEDGER, "ledger: certificate %s has bad services", c->serial);
-	copy(c->parent, sizeof(c->parent), sqlite3_column_text(st, 6));
-	copy(c->id.parent, sizeof(c->id.parent), sqlite3_column_text(st, 6));
-	copy(c->token_id, sizeof(c->token_id), sqlite3_column_text(st, 7));
-	c->not_before = (time_t)sqlite3_column_int64(st, 8);
-	c->not_after = (time_t)sqlite3_column_int64(st, 9);
-	c->issued_at = (time_t)sqlite3_column_int64(st, 10);
-	c->status = (spn_cert_status_t)sqlite3_column_int(st, 11);
-	c->reason = sqlite3_column_int(st, 12);
-	c->revoked_at = (time_t)sqlite3_column_int64(st, 13);
-	c->pem = strdup((const char *)sqlite3_column_text(st, 14));
+	snprintf(c->parent, sizeof(c->parent), "%s", d->text(r, 6));
+	snprintf(c->id.parent, sizeof(c->id.parent), "%s", d->text(r, 6));
+	snprintf(c->token_id, sizeof(c->token_id), "%s", d->text(r, 7));
+	c->not_before = (time_t)d->num(r, 8);
+	c->not_after = (time_t)d->num(r, 9);
+	c->issued_at = (time_t)d->num(r, 10);
+	c->status = (spn_cert_status_t)d->num(r, 11);
+	c->reason = (int)d->num(r, 12);
+	c->revoked_at = (time_t)d->num(r, 13);
+	c->pem = strdup(d->text(r, 14));
 	return c->pem ? 0 : SPN_ENOMEM;
 }
 
-static int one_cert(spn_ledger_t *l, sqlite3_stmt *st, spn_ledger_cert_t *c, const char *what)
+static int one_cert(spn_ledger_t *l, const char *sql, const spn_ldb_arg_t *a, int n, spn_ledger_cert_t *c,
+		    const char *what)
 {
-	int rc = sqlite3_step(st);
+	spn_ldb_rows_t *r;
+	int rc;
 
-	if (rc == SQLITE_ROW)
-		rc = row_to_cert(st, c);
-	else if (rc == SQLITE_DONE)
+	if ((rc = rows(l, sql, a, n, &r)))
+		return rc;
+	if ((rc = l->d->next(r)) == 1)
+		rc = row_to_cert(l, r, c);
+	else if (rc == 0)
 		rc = spn_err(SPN_ENOTFOUND, "no certificate %s in the ledger", what);
-	else
-		rc = db_err(l, "certificate lookup");
-	release(l, st);
+	l->d->end(r);
 	return rc;
 }
 
 int spn_ledger_cert_get(spn_ledger_t *l, const char *serial, spn_ledger_cert_t *c)
 {
-	sqlite3_stmt *st;
-	int rc;
+	spn_ldb_arg_t a[] = {LDB_T(serial)};
 
-	if ((rc = prepare(l, "SELECT " CERT_COLS " FROM certs WHERE serial = ?", &st)))
-		return rc;
-	bind_text(st, 1, serial);
-	return one_cert(l, st, c, serial);
+	return one_cert(l, "SELECT " CERT_COLS " FROM certs WHERE serial = $1", a, 1, c, serial);
 }
+
+/* Certificates in the order they were recorded: the backend's column for
+ * it (SQLite's rowid, PostgreSQL's seq). */
+#define ORDERED(sqlite, pg) (l->d == &spn_ldb_pg ? (pg) : (sqlite))
 
 int spn_ledger_cert_current(spn_ledger_t *l, const char *node_id, time_t now, spn_ledger_cert_t *c)
 {
-	sqlite3_stmt *st;
-	int rc;
+	spn_ldb_arg_t a[] = {LDB_T(node_id), LDB_N(now)};
 
-	if ((rc = prepare(l, "SELECT " CERT_COLS " FROM certs WHERE node_id = ? AND status = 0 AND not_after > ?"
-			     " ORDER BY issued_at DESC, rowid DESC LIMIT 1",
-			  &st)))
-		return rc;
-	bind_text(st, 1, node_id);
-	sqlite3_bind_int64(st, 2, now);
-	return one_cert(l, st, c, node_id);
+	return one_cert(l,
+			ORDERED("SELECT " CERT_COLS " FROM certs WHERE node_id = $1 AND status = 0 AND not_after > $2"
+				" ORDER BY issued_at DESC, rowid DESC LIMIT 1",
+				"SELECT " CERT_COLS " FROM certs WHERE node_id = $1 AND status = 0 AND not_after > $2"
+				" ORDER BY issued_at DESC, seq DESC LIMIT 1"),
+			a, 2, c, node_id);
 }
 
 void spn_ledger_cert_clear(spn_ledger_t *l, spn_ledger_cert_t *c)
@@ -564,28 +329,26 @@ void spn_ledger_cert_clear(spn_ledger_t *l, spn_ledger_cert_t *c)
 
 static int count(spn_ledger_t *l, const char *sql, const char *arg, time_t now, unsigned *out)
 {
-	sqlite3_stmt *st;
+	spn_ldb_arg_t a[] = {LDB_T(arg), LDB_N(now)};
+	spn_ldb_rows_t *r;
 	int rc;
 
-	if ((rc = prepare(l, sql, &st)))
+	if ((rc = rows(l, sql, a, 2, &r)))
 		return rc;
-	bind_text(st, 1, arg);
-	sqlite3_bind_int64(st, 2, now);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = (unsigned)sqlite3_column_int(st, 0);
+	if ((rc = l->d->next(r)) == 1) {
+		*out = (unsigned)l->d->num(r, 0);
 		rc = 0;
-	} else {
-		rc = db_err(l, "count");
+	} else if (rc == 0) {
+		rc = spn_err(SPN_ELEDGER, "ledger %s: a count gave no row", l->where);
 	}
-	release(l, st);
+	l->d->end(r);
 	return rc;
 }
 
 int spn_ledger_node_in_use(spn_ledger_t *l, const char *node_id, time_t now, bool *in_use)
 {
 	unsigned n = 0;
-	int rc = count(l, "SELECT COUNT(*) FROM certs WHERE node_id = ? AND status != 1 AND not_after > ?", node_id,
+	int rc = count(l, "SELECT COUNT(*) FROM certs WHERE node_id = $1 AND status != 1 AND not_after > $2", node_id,
 		       now, &n);
 
 	*in_use = n > 0;
@@ -595,157 +358,137 @@ int spn_ledger_node_in_use(spn_ledger_t *l, const char *node_id, time_t now, boo
 int spn_ledger_children(spn_ledger_t *l, const char *parent, time_t now, unsigned *n)
 {
 	return count(l,
-		     "SELECT COUNT(DISTINCT node_id) FROM certs WHERE parent = ? AND status != 1 AND not_after > ?",
+		     "SELECT COUNT(DISTINCT node_id) FROM certs WHERE parent = $1 AND status != 1 AND not_after > $2",
 		     parent, now, n);
 }
 
 static int set_status(spn_ledger_t *l, const char *serial, const char *sql, int reason, time_t now,
 		      const char *refusal)
 {
-	sqlite3_stmt *st;
+	spn_ldb_arg_t a[] = {LDB_N(reason), LDB_N(now), LDB_T(serial)};
 	spn_ledger_cert_t c;
+	int64_t changed = 0;
 	int rc;
 
 	if ((rc = spn_ledger_cert_get(l, serial, &c)))
 		return rc;
 	spn_ledger_cert_clear(l, &c);
-	if ((rc = prepare(l, sql, &st)))
+	if ((rc = change(l, sql, a, 3, &changed, "status")))
 		return rc;
-	sqlite3_bind_int(st, 1, reason);
-	sqlite3_bind_int64(st, 2, now);
-	bind_text(st, 3, serial);
-	if ((rc = run(l, st, "status")))
-		return rc;
-	if (sqlite3_changes(l->db) != 1)
+	if (changed != 1)
 		return spn_err(SPN_ESTATE, "certificate %s %s", serial, refusal);
 	return 0;
 }
 
 int spn_ledger_cert_revoke(spn_ledger_t *l, const char *serial, int reason, time_t now)
 {
-	return set_status(l, serial, "UPDATE certs SET status = 1, reason = ?1, revoked_at = ?2 WHERE serial = ?3 AND status != 1",
+	return set_status(l, serial,
+			  "UPDATE certs SET status = 1, reason = $1, revoked_at = $2 WHERE serial = $3 AND status != 1",
 			  reason, now, "is already revoked");
 }
 
 int spn_ledger_cert_hold(spn_ledger_t *l, const char *serial, time_t now)
 {
-	return set_status(l, serial, "UPDATE certs SET status = 2, reason = ?1, revoked_at = ?2 WHERE serial = ?3 AND status = 0",
-			  6, now, "is not valid (only a valid certificate can be put on hold)");
+	return set_status(l, serial,
+			  "UPDATE certs SET status = 2, reason = $1, revoked_at = $2 WHERE serial = $3 AND status = 0", 6,
+			  now, "is not valid (only a valid certificate can be put on hold)");
 }
 
 int spn_ledger_cert_release(spn_ledger_t *l, const char *serial, time_t now)
 {
 	/* The hold time stays recorded in the events; the row is valid again. */
-	return set_status(l, serial, "UPDATE certs SET status = 0, reason = ?1, revoked_at = 0 * ?2 WHERE serial = ?3 AND status = 2",
+	return set_status(l, serial,
+			  "UPDATE certs SET status = 0, reason = $1, revoked_at = 0 * $2 WHERE serial = $3 AND status = 2",
 			  0, now, "is not on hold");
 }
 
-static int each(spn_ledger_t *l, const char *sql, time_t now, bool all, spn_ledger_cert_fn fn, void *user)
+static int each(spn_ledger_t *l, const char *sql, const spn_ldb_arg_t *a, int n, spn_ledger_cert_fn fn, void *user)
 {
-	sqlite3_stmt *st;
+	spn_ldb_rows_t *r;
 	int rc;
 
-	if ((rc = prepare(l, sql, &st)))
+	if ((rc = rows(l, sql, a, n, &r)))
 		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	if (sqlite3_bind_parameter_count(st) > 1)
-		sqlite3_bind_int(st, 2, all);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = l->d->next(r)) == 1) {
 		spn_ledger_cert_t c;
-		if ((rc = row_to_cert(st, &c)) == 0)
+		if ((rc = row_to_cert(l, r, &c)) == 0)
 			rc = fn(&c, user);
 		spn_ledger_cert_clear(l, &c);
-		if (rc) {
-			release(l, st);
-			return rc;
-		}
+		if (rc)
+			break;
 	}
-	release(l, st);
-	return rc == SQLITE_DONE ? 0 : db_err(l, "listing");
+	l->d->end(r);
+	return rc;
 }
 
 int spn_ledger_cert_each(spn_ledger_t *l, bool all, time_t now, spn_ledger_cert_fn fn, void *user)
 {
-	return each(l, "SELECT " CERT_COLS " FROM certs WHERE ?2 OR not_after > ?1 ORDER BY issued_at, rowid", now,
-		    all, fn, user);
+	spn_ldb_arg_t a[] = {LDB_N(now), LDB_N(all)};
+
+	return each(l,
+		    ORDERED("SELECT " CERT_COLS " FROM certs WHERE $2 <> 0 OR not_after > $1 ORDER BY issued_at, rowid",
+			    "SELECT " CERT_COLS " FROM certs WHERE $2 <> 0 OR not_after > $1 ORDER BY issued_at, seq"),
+		    a, 2, fn, user);
 }
 
 int spn_ledger_cert_each_revoked(spn_ledger_t *l, time_t now, spn_ledger_cert_fn fn, void *user)
 {
-	return each(l, "SELECT " CERT_COLS " FROM certs WHERE status != 0 AND not_after > ? ORDER BY revoked_at, rowid",
-		    now, false, fn, user);
+	spn_ldb_arg_t a[] = {LDB_N(now)};
+
+	return each(l,
+		    ORDERED("SELECT " CERT_COLS " FROM certs WHERE status != 0 AND not_after > $1 ORDER BY revoked_at, rowid",
+			    "SELECT " CERT_COLS " FROM certs WHERE status != 0 AND not_after > $1 ORDER BY revoked_at, seq"),
+		    a, 1, fn, user);
 }
 
 int spn_ledger_next_crl_number(spn_ledger_t *l, uint64_t published, uint64_t *out)
 {
 	char buf[32];
-	sqlite3_stmt *st;
 	uint64_t next;
 	int rc;
 
+	/* In the caller's transaction, which holds the writers' lock: two
+	 * PSPs never draw one number, and the number never goes back. */
 	if ((rc = spn_ledger_meta_get(l, "crl_number", buf, sizeof(buf))))
 		return rc;
 	next = strtoull(buf, NULL, 10);
 	next = (published > next ? published : next) + 1;
-	if ((rc = prepare(l, "UPDATE meta SET value = ? WHERE key = 'crl_number'", &st)))
-		return rc;
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)next);
-	bind_text(st, 1, buf);
-	if ((rc = run(l, st, "crl number")) == 0)
-		*out = next;
+	{
+		spn_ldb_arg_t a[] = {LDB_T(buf)};
+		if ((rc = change(l, "UPDATE meta SET value = $1 WHERE key = 'crl_number'", a, 1, NULL, "crl number")) == 0)
+			*out = next;
+	}
 	return rc;
 }
 
 int spn_ledger_event(spn_ledger_t *l, time_t now, const char *kind, const char *serial, const char *node_id,
 		     const char *detail)
 {
-	sqlite3_stmt *st;
-	int rc;
+	spn_ldb_arg_t a[] = {LDB_N(now), LDB_T(kind), LDB_T(serial), LDB_T(node_id), LDB_T(detail)};
 
-	if ((rc = prepare(l, "INSERT INTO events(at, kind, serial, node_id, detail) VALUES(?,?,?,?,?)", &st)))
-		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, kind);
-	bind_text(st, 3, serial);
-	bind_text(st, 4, node_id);
-	bind_text(st, 5, detail);
-	return run(l, st, "event");
+	return change(l, "INSERT INTO events(at, kind, serial, node_id, detail) VALUES($1,$2,$3,$4,$5)", a, 5, NULL,
+		      "event");
 }
 
 int spn_ledger_event_each(spn_ledger_t *l, spn_ledger_event_fn fn, void *user)
 {
-	sqlite3_stmt *st;
+	spn_ldb_rows_t *r;
 	int rc;
 
-	if ((rc = prepare(l, "SELECT seq, at, kind, serial, node_id, detail FROM events ORDER BY seq", &st)))
+	if ((rc = rows(l, "SELECT seq, at, kind, serial, node_id, detail FROM events ORDER BY seq", NULL, 0, &r)))
 		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = fn(sqlite3_column_int64(st, 0), (time_t)sqlite3_column_int64(st, 1),
-			(const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-			(const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5), user);
-		if (rc) {
-			release(l, st);
-			return rc;
-		}
-	}
-	release(l, st);
-	return rc == SQLITE_DONE ? 0 : db_err(l, "events");
+	while ((rc = l->d->next(r)) == 1)
+		if ((rc = fn(l->d->num(r, 0), (time_t)l->d->num(r, 1), l->d->text(r, 2), l->d->text(r, 3),
+			     l->d->text(r, 4), l->d->text(r, 5), user)))
+			break;
+	l->d->end(r);
+	return rc;
 }
 
 int spn_ledger_check(spn_ledger_t *l)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((rc = prepare(l, "PRAGMA integrity_check", &st)))
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0)
-		rc = 0;
-	else
-		rc = spn_err(SPN_ELEDGER, "ledger %s fails its integrity check", l->path);
-	release(l, st);
-	return rc;
+	return l->d->check(l->db);
 }
 
 const char *spn_cert_status_name(spn_cert_status_t s)

@@ -1,8 +1,10 @@
 /* The PSP's ledger: every certificate issued, revoked, held and released,
- * and every join token, in SQLite (WAL, synchronous=FULL) so that it survives
- * a crash at any point. A certificate is handed out only after the
- * transaction that records it has committed; serials are a primary key and
- * rows are never deleted, so a serial is never reused. */
+ * and every join token, in SQLite (WAL, synchronous=FULL; the embedded
+ * default) or PostgreSQL (a postgresql:// URI: for two PSPs, and a ledger
+ * that outlives its machine), so that it survives a crash at any point. A
+ * certificate is handed out only after the transaction that records it has
+ * committed; serials are a primary key and rows are never deleted, so a
+ * serial is never reused. */
 #pragma once
 
 #include <stdbool.h>
@@ -55,11 +57,18 @@ typedef enum {
  * more is recorded (SPN_ELEDGER, saying so), and what was recorded is made
  * whole in the file it had open and copied to path.rescued-<time>. Write
  * inside transactions only: a statement on its own is not checked. */
-int spn_ledger_open(const char *path, spn_ledger_mode_t mode, spn_ledger_t **out);
+int spn_ledger_open(const char *where, spn_ledger_mode_t mode, spn_ledger_t **out);
 void spn_ledger_close(spn_ledger_t *l);
+/* Whether where is a PostgreSQL URI (postgresql://, postgres://) rather
+ * than a file. */
+bool spn_ledger_is_uri(const char *where);
+/* Where the ledger is, as messages may show it (no password). */
+const char *spn_ledger_where(const spn_ledger_t *l);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK: issuance checks and the insert happen
- * in one transaction, so two issuers cannot both pass the same check.
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (on PostgreSQL, BEGIN with a
+ * transaction-scoped advisory lock that every PSP of the group takes):
+ * issuance checks and the insert happen in one transaction, so two issuers
+ * cannot both pass the same check.
  * Transactions nest: an inner one is a savepoint, released or rolled back
  * alone, and only the outermost COMMIT makes anything durable (several
  * issuances then share one fsync: node_issue.c). */
@@ -117,7 +126,8 @@ typedef int (*spn_ledger_event_fn)(int64_t seq, time_t at, const char *kind, con
 				   const char *node_id, const char *detail, void *user);
 int spn_ledger_event_each(spn_ledger_t *l, spn_ledger_event_fn fn, void *user);
 
-/* Runs SQLite's integrity check; 0 when the database is sound. */
+/* Runs the database's own check (SQLite's integrity check; PostgreSQL's
+ * answer and the schema); 0 when it is sound. */
 int spn_ledger_check(spn_ledger_t *l);
 
 const char *spn_cert_status_name(spn_cert_status_t s);
