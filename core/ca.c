@@ -204,7 +204,7 @@ static int write_conf(const spn_ca_init_t *p, const char *path)
 			 "[ca]\n"
 			 "key = ca/root.key\n"
 			 "cert = ca/root.crt\n"
-			 "ledger = ledger.db\n"
+			 "ledger = %s\n"
 			 "crl = crl.pem\n"
 			 "passphrase_env = SPN_CA_PASSPHRASE\n"
 			 "admin_threshold = 7\n"
@@ -217,7 +217,7 @@ static int write_conf(const spn_ca_init_t *p, const char *path)
 			 "[profile.spn]\nvalidity = 3d\nkey_usage = digital_signature\next_key_usage = server_auth, client_auth\n\n"
 			 "[profile.client]\nvalidity = 1d\nkey_usage = digital_signature\next_key_usage = client_auth\n\n"
 			 "[log]\nlevel = info\n",
-			 p->psp_id, p->group, spn_key_type_name(p->key_type));
+			 p->psp_id, p->group, p->ledger ? p->ledger : "ledger.db", spn_key_type_name(p->key_type));
 	int rc;
 
 	if (n < 0)
@@ -225,6 +225,15 @@ static int write_conf(const spn_ca_init_t *p, const char *path)
 	rc = spn_file_create(path, text, strlen(text), 0640);
 	free(text);
 	return rc;
+}
+
+int spn_ca_ledger_location(const spn_conf_t *conf, char **out)
+{
+	const char *v = spn_conf_get(conf, "ca", "ledger");
+
+	if (v && spn_ledger_is_uri(v))
+		return (*out = strdup(v)) ? 0 : SPN_ENOMEM;
+	return spn_conf_path(conf, "ca", "ledger", NULL, out);
 }
 
 int spn_ca_init(const spn_ca_init_t *p)
@@ -287,7 +296,7 @@ int spn_ca_init(const spn_ca_init_t *p)
 	if ((rc = write_conf(p, path)) || (rc = spn_conf_load(path, &conf)))
 		goto out;
 	PATH("ledger.db");
-	if ((rc = spn_ledger_open(path, SPN_LEDGER_CREATE, &ledger)))
+	if ((rc = spn_ledger_open(p->ledger ? p->ledger : path, SPN_LEDGER_CREATE, &ledger)))
 		goto out;
 
 	/* The PSP is a member like any other: its own node key and certificate. */
@@ -375,7 +384,7 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 		return SPN_ENOMEM;
 	ca->conf = (spn_conf_t *)conf;
 	if ((rc = spn_conf_path(conf, "ca", "key", NULL, &key)) || (rc = spn_conf_path(conf, "ca", "cert", NULL, &cert)) ||
-	    (rc = spn_conf_path(conf, "ca", "ledger", NULL, &ledger)) ||
+	    (rc = spn_ca_ledger_location(conf, &ledger)) ||
 	    (rc = spn_conf_path(conf, "ca", "crl", NULL, &ca->crl_path)))
 		goto out;
 	if ((rc = spn_ca_policy_load(conf, &ca->policy)))

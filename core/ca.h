@@ -43,7 +43,12 @@ typedef struct {
 	const char *node_passphrase; /* for the PSP's node key; NULL: unencrypted */
 	spn_names_t names;      /* where the PSP serves HTTPS */
 	unsigned long root_validity;
+	const char *ledger;     /* a postgresql:// URI; NULL: ledger.db in dir */
 } spn_ca_init_t;
+
+/* [ca] ledger as the ledger opens it: a file relative to the configuration,
+ * or a PostgreSQL URI as written. Caller frees. */
+int spn_ca_ledger_location(const spn_conf_t *conf, char **out);
 
 /* A freshly issued certificate. Clear with spn_ca_issued_clear. */
 typedef struct {

@@ -23,14 +23,15 @@ int spnctl_init(int argc, char **argv)
 		{"id", required_argument, NULL, 'i'},            {"key-type", required_argument, NULL, 't'},
 		{"name", required_argument, NULL, 'n'},          {"root-validity", required_argument, NULL, 'v'},
 		{"no-passphrase", no_argument, NULL, 'P'},       {"encrypt-node-key", no_argument, NULL, 'E'},
-		{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
+		{"ledger", required_argument, NULL, 'L'},        {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	spn_ca_init_t p = {.psp_id = "psp", .key_type = SPN_KEY_ED25519, .root_validity = 3650UL * 86400};
 	bool no_pass = false, encrypt_node = false;
 	char *pass = NULL, *node_pass = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "d:g:i:t:n:v:PEh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:g:i:t:n:v:PEL:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': p.dir = optarg; break;
 		case 'g': p.group = optarg; break;
@@ -49,13 +50,20 @@ int spnctl_init(int argc, char **argv)
 			break;
 		case 'P': no_pass = true; break;
 		case 'E': encrypt_node = true; break;
+		case 'L':
+			if (!spn_ledger_is_uri(optarg))
+				return spnctl_usage("init: --ledger takes a postgresql:// URI (without it, the ledger is "
+						    "ledger.db in DIR)");
+			p.ledger = optarg;
+			break;
 		case 'h':
 			printf("usage: spnctl init -d DIR -g GROUP [--id PSP_ID] [--key-type ed25519|p256|rsa2048|rsa3072|rsa4096]\n"
 			       "                   [--name DNS_OR_IP]... [--root-validity 3650d] [--no-passphrase]\n"
-			       "                   [--encrypt-node-key]\n"
+			       "                   [--encrypt-node-key] [--ledger postgresql://...]\n"
 			       "  The root key is encrypted with a passphrase from $SPN_CA_PASSPHRASE or the\n"
 			       "  terminal; with --encrypt-node-key the PSP's node key too, with one from\n"
-			       "  $SPN_NODE_PASSPHRASE or the terminal.\n");
+			       "  $SPN_NODE_PASSPHRASE or the terminal. With --ledger the ledger is made in that\n"
+			       "  PostgreSQL database (which must hold none) instead of DIR/ledger.db.\n");
 			return 0;
 		default: return 2;
 		}

@@ -88,7 +88,7 @@ int spnctl_psp_conf(const char *path, spn_conf_t **out)
 int spnctl_ledger(const spn_conf_t *conf, spn_ledger_t **out)
 {
 	char *path;
-	int rc = spn_conf_path(conf, "ca", "ledger", NULL, &path);
+	int rc = spn_ca_ledger_location(conf, &path);
 
 	if (rc)
 		return rc;
