@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -236,8 +237,8 @@ static int self_only(scmp_filter_ctx f, int nr, pid_t me)
 
 /* socketpair stays: it reaches no one. Without ports to connect to, no
  * socket; with them, only TCP streams (Landlock holds their ports) and
- * unix ones, for a plugin that talks to local services: no UDP, no raw
- * or packet socket, which Landlock would not hold. */
+ * unix ones, for a plugin that talks to local services: no UDP, MPTCP,
+ * raw or packet socket, which Landlock would not hold. */
 static int socket_rules(scmp_filter_ctx f, bool ports)
 {
 	int rc;
@@ -254,6 +255,15 @@ static int socket_rules(scmp_filter_ctx f, bool ports)
 		if (type != SOCK_STREAM)
 			rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
 					      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)type));
+	/* The protocol: the default (0) or TCP. A stream socket of another
+	 * protocol (MPTCP, SCTP) is not TCP to Landlock, whose ports would
+	 * not hold it. */
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+				      SCMP_A2(SCMP_CMP_GT, (scmp_datum_t)IPPROTO_TCP));
+	for (int proto = 1; rc == 0 && proto < IPPROTO_TCP; proto++)
+		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+				      SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)proto));
 	return rc;
 }
 

@@ -3,24 +3,56 @@
  * and of a 4xx the reason the service gave in a parts body, when it is a
  * short printable line: never the service's error page. */
 #include <json-c/json.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "answer.h"
 
+bool http_json_finite(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (!http_json_finite(json_object_array_get_idx(o, i)))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			if (!http_json_finite(v))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
 /* The whole body one JSON text, or NULL. The body's NUL is given to the
  * parser too: it ends a number at the end of the text, which would
  * otherwise wait for more. */
 static json_object *parse(const http_answer_t *a)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *o = tok ? json_tokener_parse_ex(tok, (const char *)a->body, (int)a->len + 1) : NULL;
-	size_t end = tok ? json_tokener_get_parse_end(tok) : 0;
+	json_tokener *tok = json_tokener_new_ex(HTTP_JSON_DEPTH);
+	json_object *o;
+	size_t end;
+
+	if (!tok)
+		return NULL;
+	/* RFC 8259 and UTF-8, as spnd reads JSON: no trailing commas, NaN or
+	 * TRUE for the caller to trip on. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, (const char *)a->body, (int)a->len + 1);
+	end = json_tokener_get_parse_end(tok);
 
 	while (o && end < a->len && a->body[end] && strchr(" \t\r\n", a->body[end]))
 		end++;
-	if (o && end < a->len) {
+	if (o && (end < a->len || !http_json_finite(o))) {
 		json_object_put(o);
 		o = NULL;
 	}

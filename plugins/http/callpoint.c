@@ -37,13 +37,32 @@ typedef struct {
 	bool too_big;
 } upload_t;
 
+/* A callee's reply is a section's plaintext: wiped when MHD is done. */
+static void wipe_free(void *cls)
+{
+	upload_t *copy = cls;
+
+	explicit_bzero(copy->data, copy->len);
+	free(copy->data);
+	free(copy);
+}
+
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const void *body, size_t len)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	upload_t *copy = calloc(1, sizeof(*copy));
+	struct MHD_Response *r;
 	enum MHD_Result rc;
 
-	if (!r)
+	if (!copy || !(copy->data = malloc(len ? len : 1))) {
+		free(copy);
 		return MHD_NO;
+	}
+	memcpy(copy->data, body, len);
+	copy->len = len;
+	if (!(r = MHD_create_response_from_buffer_with_free_callback_cls(len, copy->data, wipe_free, copy))) {
+		wipe_free(copy);
+		return MHD_NO;
+	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
@@ -87,6 +106,22 @@ static bool opens(const http_callpoint_t *cp, const char *token)
 	       memeql_sec(token, cp->token, HTTP_TOKEN_HEX);
 }
 
+static enum MHD_Result forbidden(struct MHD_Connection *c)
+{
+	return error(c, MHD_HTTP_FORBIDDEN, "forbidden",
+		     "no section of this node is waiting for an answer with that Spn-Call-Token");
+}
+
+static bool token_opens(http_callpoint_t *cp, const char *token)
+{
+	bool yes;
+
+	pthread_mutex_lock(&cp->lock);
+	yes = opens(cp, token);
+	pthread_mutex_unlock(&cp->lock);
+	return yes;
+}
+
 static enum MHD_Result call(http_callpoint_t *cp, struct MHD_Connection *c, const char *service, upload_t *u)
 {
 	const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Spn-Call-Token");
@@ -98,13 +133,14 @@ static enum MHD_Result call(http_callpoint_t *cp, struct MHD_Connection *c, cons
 	pthread_mutex_lock(&cp->lock);
 	if (!opens(cp, token)) {
 		pthread_mutex_unlock(&cp->lock);
-		return error(c, MHD_HTTP_FORBIDDEN, "forbidden",
-			     "no section of this node is waiting for an answer with that Spn-Call-Token");
+		return forbidden(c);
 	}
 	rc = spn_request_call(cp->req, service, u->data ? u->data : (const uint8_t *)"", u->len, &reply, &rlen);
-	pthread_mutex_unlock(&cp->lock);
+	/* Under the lock: a log line is a frame on the socket to spnd, which
+	 * the main thread may write once the endpoint is closed. */
 	spn_plugin_log(cp->ctx, rc ? SPN_PLUGIN_LOG_WARN : SPN_PLUGIN_LOG_DEBUG, "a call to %s through the endpoint: %s",
 		       service, rc ? "failed" : "answered");
+	pthread_mutex_unlock(&cp->lock);
 	r = rc ? error(c, MHD_HTTP_BAD_GATEWAY, "call_failed", reply ? (const char *)reply : "the call failed")
 	       : respond(c, MHD_HTTP_OK, reply ? reply : (const uint8_t *)"", rlen);
 	if (reply)
@@ -127,6 +163,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				     "the endpoint takes POST /call/<service>");
 		if (!service)
 			return error(c, MHD_HTTP_NOT_FOUND, "not_found", "the endpoint serves /call/<service> only");
+		/* Checked before the body is taken, and again before the call:
+		 * without the token, nothing is held for anyone. */
+		if (!token_opens(cp, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Spn-Call-Token")))
+			return forbidden(c);
 		if (!(u = calloc(1, sizeof(*u))))
 			return MHD_NO;
 		*con_cls = u;
@@ -136,10 +176,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!u->too_big && u->len + *size > cp->max_call) {
 			u->too_big = true;
 		} else if (!u->too_big) {
-			uint8_t *more = realloc(u->data, u->len + *size);
+			/* Not realloc: the old copy is wiped before it is freed. */
+			uint8_t *more = malloc(u->len + *size);
 			if (!more)
 				return MHD_NO;
+			if (u->len)
+				memcpy(more, u->data, u->len);
 			memcpy(more + u->len, data, *size);
+			if (u->data)
+				explicit_bzero(u->data, u->len);
+			free(u->data);
 			u->data = more;
 			u->len += *size;
 		}

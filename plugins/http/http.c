@@ -16,7 +16,7 @@
 #include "callpoint.h"
 #include "upstream.h"
 
-#define SERVICES_MAX 16
+#define SERVICES_MAX 32 /* as many as spnd gives a plugin */
 #define TIMEOUT_S 5
 
 static const char *const services[] = {SPN_PLUGIN_CONFIGURED_SERVICES, NULL};
@@ -44,6 +44,26 @@ static const char *opt(spn_plugin_ctx_t *ctx, const char *family, const char *se
 	return spn_plugin_opt(ctx, key);
 }
 
+/* Whether url is http:// on this machine: the section and the call token
+ * travel to it unencrypted. Through a unix socket the host is only the
+ * Host header. */
+static bool local(const char *url, bool socket)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	bool yes = false;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK && strcmp(scheme, "http") == 0 &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		yes = socket || strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+		      (strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == strlen(host));
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return yes;
+}
+
 /* One service's settings, checked: each error names its key. */
 static int configure(spn_plugin_ctx_t *ctx, const char *service, http_upstream_t *up)
 {
@@ -57,12 +77,13 @@ static int configure(spn_plugin_ctx_t *ctx, const char *service, http_upstream_t
 			       service);
 		return -1;
 	}
-	if (strncmp(up->url, "http://", 7) != 0 || !up->url[7]) {
-		spn_plugin_log(ctx, SPN_PLUGIN_LOG_ERROR, "%s: an http:// URL on this machine", key);
-		return -1;
-	}
 	if ((up->socket = opt(ctx, "socket", service, key, sizeof(key))) && up->socket[0] != '/') {
 		spn_plugin_log(ctx, SPN_PLUGIN_LOG_ERROR, "%s: an absolute path", key);
+		return -1;
+	}
+	if (!local(up->url, up->socket != NULL)) {
+		spn_plugin_log(ctx, SPN_PLUGIN_LOG_ERROR, "upstream.%s: an http:// URL on this machine (localhost, "
+			       "127.0.0.0/8 or [::1]): sections go to it in plaintext", service);
 		return -1;
 	}
 	/* Under spnd's bound on the section, with room to answer: past it,
@@ -115,7 +136,12 @@ static int init(spn_plugin_ctx_t *ctx)
 		fini(ctx);
 		return -1;
 	}
-	for (; s->n < spn_plugin_services(ctx) && s->n < SERVICES_MAX; s->n++)
+	if (spn_plugin_services(ctx) > SERVICES_MAX) {
+		spn_plugin_log(ctx, SPN_PLUGIN_LOG_ERROR, "more than %d services", SERVICES_MAX);
+		fini(ctx);
+		return -1;
+	}
+	for (; s->n < spn_plugin_services(ctx); s->n++)
 		if (configure(ctx, spn_plugin_service(ctx, s->n), &s->up[s->n])) {
 			fini(ctx);
 			return -1;

@@ -27,9 +27,16 @@ static size_t take(char *p, size_t size, size_t n, void *cls)
 		s->over = true;
 		return 0;
 	}
-	if (!(more = realloc(s->a->body, s->a->len + len + 1)))
+	/* Not realloc: the answer is plaintext, and the old copy is wiped
+	 * before it is freed. */
+	if (!(more = malloc(s->a->len + len + 1)))
 		return 0;
+	if (s->a->len)
+		memcpy(more, s->a->body, s->a->len);
 	memcpy(more + s->a->len, p, len);
+	if (s->a->body)
+		explicit_bzero(s->a->body, s->a->len);
+	free(s->a->body);
 	s->a->body = more;
 	s->a->len += len;
 	more[s->a->len] = 0;
@@ -47,21 +54,44 @@ static bool printable(const char *s)
 	return true;
 }
 
-static int add(struct curl_slist **h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int add(struct curl_slist **h, const char *fmt, ...)
+/* "Name: value", or "Name;" for an empty value, which is how libcurl is
+ * told to send a header it would otherwise leave out. */
+static int add(struct curl_slist **h, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int add(struct curl_slist **h, const char *name, const char *fmt, ...)
 {
-	char line[512];
+	char value[400], line[512];
 	struct curl_slist *n;
 	va_list ap;
 	int len;
 
 	va_start(ap, fmt);
-	len = vsnprintf(line, sizeof(line), fmt, ap);
+	len = vsnprintf(value, sizeof(value), fmt, ap);
 	va_end(ap);
-	if (len < 0 || (size_t)len >= sizeof(line) || !(n = curl_slist_append(*h, line)))
+	if (len < 0 || (size_t)len >= sizeof(value))
+		return -1;
+	snprintf(line, sizeof(line), len ? "%s: %s" : "%s;", name, value);
+	if (!(n = curl_slist_append(*h, line)))
 		return -1;
 	*h = n;
 	return 0;
+}
+
+static int append(struct curl_slist **h, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(*h, line);
+
+	if (!n)
+		return -1;
+	*h = n;
+	return 0;
+}
+
+static int add_indexed(struct curl_slist **h, size_t i, const char *what, const char *value)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "Spn-Attached-%zu-%s", i, what);
+	return add(h, name, "%s", value);
 }
 
 /* Spn-Attached-<i>: the section's plaintext in base64, built in place:
@@ -69,7 +99,7 @@ static int add(struct curl_slist **h, const char *fmt, ...)
 static int add_attached(struct curl_slist **h, size_t i, const uint8_t *data, size_t len)
 {
 	char name[40];
-	int nl = snprintf(name, sizeof(name), "Spn-Attached-%zu: ", i);
+	int nl = snprintf(name, sizeof(name), len ? "Spn-Attached-%zu: " : "Spn-Attached-%zu;", i);
 	size_t total = (size_t)nl + BASE64_ENCODE_RAW_LENGTH(len) + 1;
 	char *line = malloc(total);
 	struct curl_slist *n;
@@ -99,14 +129,14 @@ static int headers(spn_request_t *req, const char *call_url, const char *token, 
 		snprintf(why, cap, "the section's author or message id cannot be passed on in a header");
 		return -1;
 	}
-	/* Expect: empty, or curl waits for a 100 Continue on larger bodies. */
-	rc |= add(h, "Expect:");
-	rc |= add(h, "Content-Type: application/json");
-	rc |= add(h, "Spn-Service: %s", spn_request_service(req));
-	rc |= add(h, "Spn-Message-Id: %s", spn_request_message_id(req));
-	rc |= add(h, "Spn-Author: %s", author);
-	rc |= add(h, "Spn-Author-Verified: %s", spn_request_author_verified(req) ? "true" : "false");
-	rc |= add(h, "Spn-Attached: %zu", n);
+	/* No Expect, or curl waits for a 100 Continue on larger bodies. */
+	rc |= append(h, "Expect:");
+	rc |= add(h, "Content-Type", "application/json");
+	rc |= add(h, "Spn-Service", "%s", spn_request_service(req));
+	rc |= add(h, "Spn-Message-Id", "%s", spn_request_message_id(req));
+	rc |= add(h, "Spn-Author", "%s", author);
+	rc |= add(h, "Spn-Author-Verified", "%s", spn_request_author_verified(req) ? "true" : "false");
+	rc |= add(h, "Spn-Attached", "%zu", n);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		size_t len;
 		const uint8_t *d = spn_request_attached_data(req, i, &len);
@@ -116,11 +146,11 @@ static int headers(spn_request_t *req, const char *call_url, const char *token, 
 			return -1;
 		}
 		rc |= add_attached(h, i, d ? d : (const uint8_t *)"", d ? len : 0);
-		rc |= add(h, "Spn-Attached-%zu-Author: %s", i, a);
-		rc |= add(h, "Spn-Attached-%zu-Verified: %s", i, spn_request_attached_verified(req, i) ? "true" : "false");
+		rc |= add_indexed(h, i, "Author", a);
+		rc |= add_indexed(h, i, "Verified", spn_request_attached_verified(req, i) ? "true" : "false");
 	}
-	rc |= add(h, "Spn-Call: %s", call_url);
-	rc |= add(h, "Spn-Call-Token: %s", token);
+	rc |= add(h, "Spn-Call", "%s", call_url);
+	rc |= add(h, "Spn-Call-Token", "%s", token);
 	if (rc)
 		snprintf(why, cap, "the request to the service could not be built");
 	return rc ? -1 : 0;

@@ -419,17 +419,17 @@ def nginx_chain(work, hops, tls_dir=None):
     return p, "%s://127.0.0.1:%d" % ("https" if tls_dir else "http", ports[0])
 
 
-def message_group(work, tls, p1_extra=""):
+def message_group(work, tls, p1_extra="", plugin="echo"):
     """The group of the message rows: entry node e1 and provider p1 (the
-    echo plugin) below an administrator."""
+    echo plugin, or another providing echo) below an administrator."""
     g = Group(os.path.join(work, "msg"), "bench", tls=tls)
     g.join("adm", "psp", "admin", 8, "")
     g.join("e1", "adm", "spn", 3, "")
-    g.join("p1", "adm", "spn", 3, "echo", plugin_section("echo") + p1_extra)
+    g.join("p1", "adm", "spn", 3, "echo", plugin_section(plugin) + p1_extra)
     return g
 
 
-def message_load(g, prefix, seconds, threads, conns):
+def message_load(g, prefix, seconds, threads, conns, also=()):
     """A function that runs wrk against e1 for seconds with 1 KB messages
     for p1's echo, each sent once: a short run first tells how many are
     needed, then that many are sealed before each measured run."""
@@ -450,8 +450,8 @@ def message_load(g, prefix, seconds, threads, conns):
 
     def run():
         prep(need)
-        return loaded(g.procs(), lambda: wrk(g.url("e1"), prefix, "/v1/message", '"section"', seconds, threads,
-                                             conns))
+        return loaded(g.procs() + list(also), lambda: wrk(g.url("e1"), prefix, "/v1/message", '"section"', seconds,
+                                                          threads, conns))
     return run
 
 
@@ -470,6 +470,23 @@ def messages(work, seconds, threads, conns, tls):
     SERVERS.stop_all()
     row("messages through 3 hops, 1 KB (%s)" % ("mutual TLS" if tls else "plain HTTP"), "req/s", spn,
         "3 nginx reverse proxies (keepalive) + 1 KB origin", base, 1.0)
+
+
+def upstream(work, seconds, threads, conns):
+    say("== messages as above (mutual TLS), the provider's service a local HTTP service (nginx answering 1 KB) "
+        "behind the http plugin, beside the echo plugin answering in its own process")
+    work = os.path.join(work, "upstream")
+    base = message_load(message_group(os.path.join(work, "c"), True), os.path.join(work, "c-msgs"), seconds,
+                        threads, conns)()
+    SERVERS.stop_all()
+    ngx, url = nginx_chain(os.path.join(work, "origin"), 0)
+    port = int(url.rsplit(":", 1)[1])
+    g = message_group(os.path.join(work, "h"), True, "\n[plugin.http]\nservices = echo\nupstream.echo = %s/\n"
+                      "connect = %d\n" % (url, port), plugin="http")
+    spn = message_load(g, os.path.join(work, "h-msgs"), seconds, threads, conns, also=[ngx])()
+    SERVERS.stop_all()
+    row("messages through 3 hops, 1 KB, mutual TLS: the service over HTTP (http plugin + nginx)", "req/s", spn,
+        "the same, the echo plugin", base, "report")
 
 
 class Hanger:
@@ -749,7 +766,7 @@ def main():
     ap.add_argument("--crypto-seconds", type=float, default=2, help="per figure of bench_crypto (default 2)")
     ap.add_argument("--members", type=int, default=1000, help="members joining at once (default 1000)")
     ap.add_argument("--admins", type=int, default=10, help="administrators they join below (default 10)")
-    ap.add_argument("--only", default="", help="comma-separated rows: crypto,messages,hang,issuance,memory,registry "
+    ap.add_argument("--only", default="", help="comma-separated rows: crypto,messages,hang,upstream,issuance,memory,registry "
                     "(messages includes hang)")
     a = ap.parse_args()
     need_tools()
@@ -763,6 +780,8 @@ def main():
             messages(work, a.seconds, a.threads, a.connections, False)
         if not only or "messages" in only or "hang" in only:
             hang(work, a.seconds, a.threads, 15)
+        if not only or "upstream" in only:
+            upstream(work, a.seconds, a.threads, a.connections)
         if not only or "memory" in only:
             memory(work)
         if not only or "registry" in only:

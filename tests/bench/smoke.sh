@@ -25,7 +25,8 @@ check "make bench runs every row (run.py exits 0)" test $st = 0
 for r in "messages through 3 hops, 1 KB (mutual TLS)" "messages through 3 hops, 1 KB (plain HTTP)" \
 	"certificate issuance, ECDSA P-256 CA" "certificate issuance, Ed25519 CA (default)" \
 	"spnd idle, the PSP (TLS)" "registry convergence, 40 members joining at once" "session (offer + accept)" \
-	"messages through 3 hops, 1 KB, mutual TLS: 15 at once, one more hanging the plugin"; do
+	"messages through 3 hops, 1 KB, mutual TLS: 15 at once, one more hanging the plugin" \
+	"messages through 3 hops, 1 KB, mutual TLS: the service over HTTP (http plugin + nginx)"; do
 	check "the table has '$r'" grep -qF "$r" "$WORK/run"
 done
 check "no row is invalid" sh -c "! grep -q INVALID '$WORK/run'"
@@ -33,7 +34,8 @@ check "the JSON has each load row with its baseline's figures" python3 -c "
 import json, sys
 rows = {r['row']: r for r in json.load(open('$WORK/bench.json'))['rows']}
 for name in ('messages through 3 hops, 1 KB (mutual TLS)', 'certificate issuance, ECDSA P-256 CA',
-             'messages through 3 hops, 1 KB, mutual TLS: 15 at once, one more hanging the plugin'):
+             'messages through 3 hops, 1 KB, mutual TLS: 15 at once, one more hanging the plugin',
+             'messages through 3 hops, 1 KB, mutual TLS: the service over HTTP (http plugin + nginx)'):
     r = rows[name]
     for side in (r['spn'], r['baseline']):
         assert side['requests'] > 0 and side['failed'] == 0 and side['p99_us'] >= side['p50_us'] > 0, side

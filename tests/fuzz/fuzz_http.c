@@ -32,10 +32,15 @@ size_t spn_request_attached(spn_request_t *req)
 /* data[len] is a NUL, which ends a number at the end of the text. */
 static void must_be_json(const void *data, size_t len)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *o = json_tokener_parse_ex(tok, data, (int)len + 1);
+	json_tokener *tok = json_tokener_new_ex(HTTP_JSON_DEPTH);
+	json_object *o;
 
-	if (!o || json_tokener_get_parse_end(tok) < len)
+	/* As strict as spnd's reader: what json-c forgives by default (NaN,
+	 * trailing commas, bad UTF-8) must not pass. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, data, (int)len + 1);
+
+	if (!o || json_tokener_get_parse_end(tok) < len || !http_json_finite(o))
 		abort();
 	json_object_put(o);
 	json_tokener_free(tok);

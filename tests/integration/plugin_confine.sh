@@ -117,6 +117,33 @@ check "evil, started again, is still confined" failed "$WORK/again" read "$E/nod
 client "$E" echo='at the end' >"$WORK/c3" 2>&1
 check "and the node goes on serving" grep -q '"echo":"at the end"' "$WORK/c3"
 
+# [plugin.<name>] connect: TCP to the ports listed and nothing else: no
+# other port, and no socket Landlock's ports would not hold (UDP, MPTCP,
+# SCTP, raw, packet, netlink, unix datagrams).
+$PY -c "
+import socket, sys, time
+a, b = socket.socket(), socket.socket()
+for s in (a, b):
+    s.bind(('127.0.0.1', 0)); s.listen(8)
+open(sys.argv[1] + '.tmp', 'w').write('%d %d' % (a.getsockname()[1], b.getsockname()[1]))
+import os; os.rename(sys.argv[1] + '.tmp', sys.argv[1])
+time.sleep(600)" "$WORK/listen.ports" &
+check "two ports listen" wait_for 10 test -s "$WORK/listen.ports"
+read -r ALLOWED OTHER <"$WORK/listen.ports"
+check "sock1 joins with evil confined, allowed to connect to one of them" join "$WORK/sock1" "$P" spn 3 evil \
+	"$(printf '[plugins]\nenable = evil\npath = %s/tests/plugins\nhost = %s/core/spn-plugin-host\n\n[plugin.evil]\ndata = ../sock1-data\nconnect = %s\n' "$top_builddir" "$top_builddir" "$ALLOWED")"
+evil "$WORK/sock1" "{\"do\":\"sockets\",\"allowed\":$ALLOWED,\"other\":$OTHER}" sockets
+diag "$(cat "$WORK/sockets")"
+check "it connects to the port listed" is_ok "$WORK/sockets" tcp_allowed
+if [ "$($PY -c 'import ctypes; print(ctypes.CDLL(None).syscall(444, None, 0, 1))')" -ge 4 ]; then
+	check "and not to another" failed "$WORK/sockets" tcp_other
+else
+	skip "this kernel's Landlock holds no TCP ports (before Linux 6.7)"
+fi
+for a in udp mptcp sctp raw packet netlink unix_dgram; do
+	check "its $a socket is refused" failed "$WORK/sockets" "$a"
+done
+
 # A grant that would reach the node's own files is refused at start.
 node_stop "$U"
 chmod 600 "$U/node.key"

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -155,6 +157,48 @@ static int net(void)
 	return 0;
 }
 
+/* A TCP connection to 127.0.0.1:port: 0 when it is made. */
+static int tcp_to(int port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
+
+	if (fd < 0)
+		return -1;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	close(fd);
+	return rc;
+}
+
+static int sock_of(int family, int type, int proto)
+{
+	int fd = socket(family, type, proto);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* With [plugin.evil] connect: what it may and may not open and reach. */
+static void sockets(json_object *in, json_object *out)
+{
+	json_object *v;
+	int allowed = json_object_object_get_ex(in, "allowed", &v) ? json_object_get_int(v) : 0;
+	int other = json_object_object_get_ex(in, "other", &v) ? json_object_get_int(v) : 0;
+
+	put(out, "tcp_allowed", tcp_to(allowed));
+	put(out, "tcp_other", tcp_to(other));
+	put(out, "udp", sock_of(AF_INET, SOCK_DGRAM, 0));
+	put(out, "mptcp", sock_of(AF_INET, SOCK_STREAM, 262 /* IPPROTO_MPTCP */));
+	put(out, "sctp", sock_of(AF_INET, SOCK_STREAM, IPPROTO_SCTP));
+	put(out, "raw", sock_of(AF_INET, SOCK_RAW, IPPROTO_ICMP));
+	put(out, "packet", sock_of(AF_PACKET, SOCK_RAW, 0));
+	put(out, "netlink", sock_of(AF_NETLINK, SOCK_RAW, 0));
+	put(out, "unix_dgram", sock_of(AF_UNIX, SOCK_DGRAM, 0));
+}
+
 /* What /proc/self/status says of NoNewPrivs and Seccomp. */
 static void status(json_object *out)
 {
@@ -238,7 +282,9 @@ static int handle(spn_plugin_ctx_t *ctx, spn_request_t *req)
 	const char *what = in && json_object_object_get_ex(in, "do", &v) ? json_object_get_string(v) : "";
 	int rc;
 
-	if (strcmp(what, "attack") == 0)
+	if (strcmp(what, "sockets") == 0)
+		sockets(in, out);
+	else if (strcmp(what, "attack") == 0)
 		attack(in, out);
 	else if (strcmp(what, "read") == 0)
 		reads(in, out);
