@@ -318,3 +318,57 @@ scenario_send() {
 		+pharmacy='{"deliver_to":"Rue de la Gare 4, 1003 Lausanne"}' \
 		+bank="{\"iban\":\"$2\",\"holder\":\"Ada Muster\",\"max_amount\":\"20.00\"}" >"$WORK/c" 2>&1
 }
+
+# --- the privacy matrix of the reference scenario (privacy_matrix.py) --------
+
+MATRIX="$top_srcdir/tests/integration/privacy_matrix.py"
+# An account whose balance covers no payment.
+POOR=GB29NWBK60161331926819
+
+# keep_memory: SPND_PRELOAD set so that what a process ever held is still
+# in its memory when it is read: nothing is freed or wiped. The
+# sanitizers' quarantine keeps freed memory in their build; there only the
+# wipes are preloaded, after their runtime.
+keep_memory() {
+	if [ "${sanitizers:-no}" = yes ]; then
+		SPND_PRELOAD="$(ldd "$SPND" | awk '/libasan/ { print $3 }') $top_builddir/tests/integration/.libs/keepwipes.so"
+	else
+		SPND_PRELOAD="$top_builddir/tests/integration/.libs/keepfreed.so"
+	fi
+}
+
+# markers: fresh markers, the sections that carry them and the seeds, in
+# $WORK/markers.json; mk PART KEY reads one.
+markers() { $PY "$MATRIX" markers "$WORK/markers.json"; }
+mk() { $PY -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]])" "$WORK/markers.json" "$@"; }
+
+# matrix_group HOSPITAL_CONF: the scenario's group on plain HTTP, each step
+# a check: the PSP ($P, root $CA), admin-care and admin-east, one node per
+# service (hospital-1 with HOSPITAL_CONF, the pharmacy's prices and the
+# bank's account from the markers, the account $POOR beside it) and the
+# wristband enrolled in $WORK/band; then waits for the tree.
+matrix_group() {
+	P="$WORK/psp"; CA="$P/ca/root.crt"
+	check "the PSP starts on plain HTTP" plain_psp "$P" care
+	check "admin-care joins" pjoin "$WORK/admin-care" "$P" admin 8 ""
+	check "admin-east joins" pjoin "$WORK/admin-east" "$P" admin 8 ""
+	check "healthcare-1 joins" pjoin "$WORK/healthcare-1" "$WORK/admin-care" spn 6 healthcare "$(plugins healthcare)"
+	check "hospital-1 joins" pjoin "$WORK/hospital-1" "$WORK/admin-care" spn 6 hospital "$1"
+	check "pharmacy-1 joins, with its prices" pjoin "$WORK/pharmacy-1" "$WORK/admin-east" spn 5 pharmacy "$(plugins pharmacy \
+		"$(printf '[plugin.pharmacy]\nprices = %s' "$(mk seed prices)")")"
+	check "bank-1 joins, with the patient's account" pjoin "$WORK/bank-1" "$P" spn 7 bank "$(plugins bank \
+		"$(printf '[plugin.bank]\ndata = ../bank-1-data\nseed = %s, %s:Bob Broke:2.00' "$(mk seed bank)" "$POOR")")"
+	check "the wristband enrolls" pjoin "$WORK/band" "$P" client 1 ""
+	check "the tree is up" wait_for 10 matrix_up
+}
+matrix_up() { for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do
+	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q " $n " || return 1; done; }
+
+# band FILE BANK_SECTION: one message from the wristband through
+# admin-east, the markers' sections and BANK_SECTION; its answers in FILE.
+band() {
+	"$SPN_CLIENT" --url "$(purl "$WORK/admin-east")" --root "$CA" --cert "$WORK/band/node.crt" --key "$WORK/band/node.key" \
+		healthcare="$(mk sections healthcare)" +pharmacy="$(mk sections pharmacy)" +bank="$2" >"$1" 2>&1
+}
+# band_poor FILE: a message whose payment the balance does not cover.
+band_poor() { band "$1" "{\"iban\":\"$POOR\",\"holder\":\"Bob Broke\",\"max_amount\":\"99999999.00\"}"; }

@@ -11,11 +11,18 @@ exactly the set this file says may read it.
   privacy_matrix.py markers OUT.json
       fresh markers, the sections the wristband sends with them, and what
       the bank and the pharmacy are seeded with
-  privacy_matrix.py check MARKERS.json --node NAME=PID ... [--pcap FILE]
+  privacy_matrix.py check MARKERS.json --node NAME=PID[,PID...] ...
+                    [--pcap FILE [--wire-ports PORT,...]]
                     [--receipts FILE ...] [--logdir DIR] [--quiet]
       the table, and exit status 0 only when every cell is as intended and
-      no node's log (DIR/NAME/spnd.log) holds any marker
+      no node's log (DIR/NAME/*.log) holds any marker. A node is each PID
+      given and every process below it: spnd, and a service of its own
+      that is no child of spnd (a web application behind the plugin http).
+      With --wire-ports, the wire is the connections to or from one of
+      those ports (the nodes'): what a node says on loopback to a service
+      of its own stays on its machine, as its plugins' pipes do.
 """
+import glob
 import json
 import os
 import random
@@ -171,15 +178,18 @@ def scan(pid, needles):
 
 def check(argv):
     markers = json.load(open(argv[0]))["markers"]
-    nodes, pcap, receipts, quiet, logdir = {}, None, [], False, None
+    nodes, pcap, ports, receipts, quiet, logdir = {}, None, None, [], False, None
     i = 1
     while i < len(argv):
         if argv[i] == "--node":
-            name, pid = argv[i + 1].split("=")
-            nodes[name] = int(pid)
+            name, pids = argv[i + 1].split("=")
+            nodes[name] = [int(p) for p in pids.split(",")]
             i += 2
         elif argv[i] == "--pcap":
             pcap = argv[i + 1]
+            i += 2
+        elif argv[i] == "--wire-ports":
+            ports = {int(p) for p in argv[i + 1].split(",")}
             i += 2
         elif argv[i] == "--receipts":
             receipts.append(argv[i + 1])
@@ -199,8 +209,8 @@ def check(argv):
             sys.exit("privacy_matrix.py: no receipt named %s's %s" % (svc, key))
     needles = {f: v.encode() for f, v in markers.items()}
     held = {f: set() for f in markers}
-    for name, pid in nodes.items():
-        for p in children(pid):
+    for name, pids in nodes.items():
+        for p in {c for pid in pids for c in children(pid)}:
             try:
                 got = scan(p, list(needles.values()))
             except OSError as e:
@@ -211,7 +221,7 @@ def check(argv):
     if pcap:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from pcap_grep import streams
-        wire = streams(pcap)
+        wire = streams(pcap, ports)
         if not any(b'"kind":"section"' in s for s in wire):
             sys.exit("privacy_matrix.py: the capture holds no routed section: it saw nothing")
         for f, n in needles.items():
@@ -235,13 +245,14 @@ def check(argv):
         for f in markers:
             print("  %-*s  %s: %s" % (width, f, WHAT[f], markers[f]))
     for name in nodes if logdir else []:
-        try:
-            log = open(os.path.join(logdir, name, "spnd.log"), "rb").read()
-        except OSError:
-            continue
-        for f, n in needles.items():
-            if n in log:
-                bad.append("%s in the log of %s" % (f, name))
+        for path in sorted(glob.glob(os.path.join(logdir, name, "*.log"))):
+            try:
+                log = open(path, "rb").read()
+            except OSError:
+                continue
+            for f, n in needles.items():
+                if n in log:
+                    bad.append("%s in the log of %s (%s)" % (f, name, os.path.basename(path)))
     for b in bad:
         print("not as intended: " + b)
     return 1 if bad else 0

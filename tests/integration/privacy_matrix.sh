@@ -11,42 +11,14 @@ if [ "$(id -u)" != 0 ] || ! command -v tcpdump >/dev/null 2>&1; then
 	skip "reading other processes' memory and capturing loopback need root and tcpdump"
 	exit 0
 fi
-# What a process ever held must still be in its memory when it is read:
-# nothing is freed or wiped. The sanitizers' quarantine keeps freed memory
-# in their build; there only the wipes are preloaded, after their runtime.
-if [ "${sanitizers:-no}" = yes ]; then
-	SPND_PRELOAD="$(ldd "$SPND" | awk '/libasan/ { print $3 }') $top_builddir/tests/integration/.libs/keepwipes.so"
-else
-	SPND_PRELOAD="$top_builddir/tests/integration/.libs/keepfreed.so"
-fi
-M="$top_srcdir/tests/integration/privacy_matrix.py"
-P="$WORK/psp"; CA="$P/ca/root.crt"
-$PY "$M" markers "$WORK/markers.json"
-mk() { $PY -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]])" "$WORK/markers.json" "$@"; }
-POOR=GB29NWBK60161331926819
-check "the PSP starts on plain HTTP" plain_psp "$P" care
-check "admin-care joins" pjoin "$WORK/admin-care" "$P" admin 8 ""
-check "admin-east joins" pjoin "$WORK/admin-east" "$P" admin 8 ""
-check "healthcare-1 joins" pjoin "$WORK/healthcare-1" "$WORK/admin-care" spn 6 healthcare "$(plugins healthcare)"
-check "hospital-1 joins" pjoin "$WORK/hospital-1" "$WORK/admin-care" spn 6 hospital "$(plugins hospital)"
-check "pharmacy-1 joins, with its prices" pjoin "$WORK/pharmacy-1" "$WORK/admin-east" spn 5 pharmacy "$(plugins pharmacy \
-	"$(printf '[plugin.pharmacy]\nprices = %s' "$(mk seed prices)")")"
-check "bank-1 joins, with the patient's account" pjoin "$WORK/bank-1" "$P" spn 7 bank "$(plugins bank \
-	"$(printf '[plugin.bank]\ndata = ../bank-1-data\nseed = %s, %s:Bob Broke:2.00' "$(mk seed bank)" "$POOR")")"
-check "the wristband enrolls" pjoin "$WORK/band" "$P" client 1 ""
-up() { for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do
-	"$SPNCTL" tree -c "$P/spnd.conf" --url "$(purl "$P")" | grep -q " $n " || return 1; done; }
-check "the tree is up" wait_for 10 up
-
-band() { # band FILE BANK_SECTION: one message from the wristband through admin-east
-	"$SPN_CLIENT" --url "$(purl "$WORK/admin-east")" --root "$CA" --cert "$WORK/band/node.crt" --key "$WORK/band/node.key" \
-		healthcare="$(mk sections healthcare)" +pharmacy="$(mk sections pharmacy)" +bank="$2" >"$1" 2>&1
-}
+keep_memory
+markers
+matrix_group "$(plugins hospital)"
 nodes() { for n in psp admin-east admin-care healthcare-1 hospital-1 pharmacy-1 bank-1; do
 	printf -- '--node %s=%s ' "$n" "$(cat "$WORK/$n/pid")"; done; }
 capture_start
 band "$WORK/paid" "$(mk sections bank)"
-band "$WORK/refused" "{\"iban\":\"$POOR\",\"holder\":\"Bob Broke\",\"max_amount\":\"99999999.00\"}"
+band_poor "$WORK/refused"
 capture_stop
 diag "$(cat "$WORK/paid" "$WORK/refused")"
 check "the composition ran: the bank authorised, the pharmacy delivers" \
@@ -54,7 +26,7 @@ check "the composition ran: the bank authorised, the pharmacy delivers" \
 check "and a payment the balance does not cover was refused, the wristband told why" \
 	answer_is "$WORK/refused" bank reason "$(mk markers 'bank>wristband.refusal_reason')"
 
-$PY "$M" check "$WORK/markers.json" $(nodes) --pcap "$WORK/lo.pcap" --receipts "$WORK/paid" --logdir "$WORK" \
+$PY "$MATRIX" check "$WORK/markers.json" $(nodes) --pcap "$WORK/lo.pcap" --receipts "$WORK/paid" --logdir "$WORK" \
 	>"$WORK/matrix" 2>&1
 st=$?
 sed 's/^/# /' "$WORK/matrix"
@@ -67,16 +39,16 @@ sed -i '/^\[plugins\]/,$d' "$WORK/pharmacy-1/spnd.conf"
 printf '[plugins]\nenable = leaky\npath = %s/tests/plugins\nhost = %s/core/spn-plugin-host\n' \
 	"$top_builddir" "$top_builddir" >>"$WORK/pharmacy-1/spnd.conf"
 check "pharmacy-1 comes back with a leaking pharmacy" node_start "$WORK/pharmacy-1"
-check "and is in the tree again" wait_for 10 up
-$PY "$M" markers "$WORK/markers.json"
+check "and is in the tree again" wait_for 10 matrix_up
+markers
 sed -i "s/^seed = .*/seed = $(mk seed bank)/" "$WORK/bank-1/spnd.conf"
 node_stop "$WORK/bank-1"
 check "bank-1 comes back with the new patient's account" node_start "$WORK/bank-1"
-check "and is in the tree again" wait_for 10 up
+check "and is in the tree again" wait_for 10 matrix_up
 band "$WORK/leaky" "$(mk sections bank)"
-band "$WORK/refused2" "{\"iban\":\"$POOR\",\"holder\":\"Bob Broke\",\"max_amount\":\"99999999.00\"}"
+band_poor "$WORK/refused2"
 diag "$(cat "$WORK/leaky")"
-$PY "$M" check "$WORK/markers.json" $(nodes) --receipts "$WORK/leaky" --quiet >"$WORK/matrix2" 2>&1
+$PY "$MATRIX" check "$WORK/markers.json" $(nodes) --receipts "$WORK/leaky" --quiet >"$WORK/matrix2" 2>&1
 st=$?
 sed 's/^/# /' "$WORK/matrix2"
 check "the matrix fails on the leaking pharmacy" test $st = 1

@@ -10,10 +10,19 @@
 # reference scenario: the wristband sends one message, healthcare refers to
 # the hospital, which prescribes, the pharmacy asks the bank to pay, each
 # business service a plugin that reads its own section only.
+# With --hospital-web, hospital-1's service is a web application instead
+# (tests/integration/http_hospital.py, Flask) behind the plugin http, and
+# the privacy matrix counts its process as part of hospital-1.
 set -eu
+web=
+case "${1:-}" in
+"") ;;
+--hospital-web) web=yes ;;
+*) echo "usage: demo.sh [--hospital-web]" >&2; exit 2 ;;
+esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-sh tests/scripts/deps-debian.sh
+sh tests/scripts/deps-debian.sh ${web:+web}
 [ -x configure ] || ./autogen.sh >/dev/null 2>&1
 if [ -f config.status ]; then
 	build="$top"    # a tree configured in place: use its build
@@ -77,6 +86,26 @@ start() {
 }
 url() { echo "https://127.0.0.1:$(cat "$1/spnd.port")"; }
 
+# web_hospital DIR: the hospital's web application on a loopback port,
+# keeping what it frees as the daemons do (with Python's own allocator set
+# aside), and the plugin http in front of it in DIR's configuration. Its
+# log is in DIR, among the node's.
+web_hospital() {
+	mkdir -p "$demo/hospital-web"
+	# It needs no secret of the demo's: the CA's passphrase stays out of it.
+	env -u SPN_CA_PASSPHRASE PYTHONMALLOC=malloc LD_PRELOAD="$KEEP" /usr/bin/python3 "$top/tests/integration/http_hospital.py" \
+		--prescriber "$(basename "$1")" --port-file "$demo/hospital-web/port" >>"$1/http_hospital.log" 2>&1 &
+	echo $! >"$demo/hospital-web/pid"
+	i=0
+	while [ ! -s "$demo/hospital-web/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -s "$demo/hospital-web/port" ] || { echo "demo: the hospital's web application did not start" >&2; cat "$1/http_hospital.log" >&2; exit 1; }
+	app=$(cat "$demo/hospital-web/port")
+	echo "   its service: tests/integration/http_hospital.py (Flask) on 127.0.0.1:$app, behind the plugin http"
+	printf '\n[plugins]\nenable = http\npath = %s/plugins/http\nhost = %s/core/spn-plugin-host\n' "$build" "$build" >>"$1/spnd.conf"
+	printf '\n[plugin.http]\nservices = hospital\nupstream.hospital = http://127.0.0.1:%s/referrals\nconnect = %s\ntimeout = 10s\n' \
+		"$app" "$app" >>"$1/spnd.conf"
+}
+
 step "The PSP creates the group 'care' (root CA, its own certificate, the ledger) and starts"
 run "$S" init -d "$demo/psp" -g care -n 127.0.0.1
 C="$demo/psp/spnd.conf"
@@ -103,7 +132,9 @@ join() {
 	must "$S" enroll --url "$(url "$demo/$parent")" --fingerprint "$fpr" --token "$tok" -d "$demo/$name" >"$demo/enrolled"
 	sed -n '1s/^/   /p' "$demo/enrolled"
 	# The business service of the node is a plugin, in a process of its own.
-	if [ -n "$services" ] && [ "$role" = spn ]; then
+	if [ -n "$web" ] && [ "$services" = hospital ]; then
+		web_hospital "$demo/$name"
+	elif [ -n "$services" ] && [ "$role" = spn ]; then
 		printf '\n[plugins]\nenable = %s\npath = %s/plugins/%s\nhost = %s/core/spn-plugin-host\n' \
 			"$services" "$build" "$services" "$build" >>"$demo/$name/spnd.conf"
 		# The bank keeps its accounts in its own data directory, the one
@@ -177,6 +208,10 @@ step "What each node logged of m-demo-1: ids, authors and sizes, never a value f
 for n in healthcare-1 hospital-1 pharmacy-1 bank-1; do
 	must grep -E 'plugin [a-z]+: message m-demo-1' "$demo/$n/spnd.log" >"$demo/lines"
 	sed "s/^[^ ]* [a-z]* *plugin /   $n: /" "$demo/lines"
+	if [ -n "$web" ] && [ "$n" = hospital-1 ]; then
+		must grep 'hospital: message m-demo-1' "$demo/$n/http_hospital.log" >"$demo/lines"
+		sed "s/^.* hospital: /   $n, its web application: /" "$demo/lines"
+	fi
 done
 for n in admin-east admin-care psp; do
 	echo "   $n, on the way, routed sections of m-demo-1 by their headers:"
@@ -211,8 +246,11 @@ for line in sys.stdin:
 step "Who could read what, measured: every marker searched in the memory of every process of every node"
 echo "   (spnd and each plugin process, /proc/PID/mem; 'reads' where the matrix says the node may read it,"
 echo "    '-' where it may not and does not hold it; a LEAK or a MISSING cell, or a marker in a log, stops the demo)"
+[ -z "$web" ] || echo "   (hospital-1 is its spnd, its plugin processes and its web application, logs included)"
 nodes=""
 for n in psp admin-east admin-care healthcare-1 hospital-1 pharmacy-1 bank-1; do nodes="$nodes --node $n=$(cat "$demo/$n/pid")"; done
+# hospital-1's web application is part of the node: it reads its sections.
+[ -z "$web" ] || nodes=$(echo "$nodes" | sed "s/hospital-1=[0-9]*/&,$(cat "$demo/hospital-web/pid")/")
 # shellcheck disable=SC2086
 if ! python3 "$M" check "$demo/markers.json" $nodes --receipts "$demo/receipts.txt" --logdir "$demo" >"$demo/matrix.txt" 2>&1; then
 	sed 's/^/   /' "$demo/matrix.txt"; echo "demo: the privacy matrix is not as intended" >&2; exit 1

@@ -2,8 +2,10 @@
 # Installs spn's dependencies from Debian 12 packages, by purpose:
 #   deps-debian.sh [build]  what spn needs to build and run, and the
 #                           command-line tools the demo shows (the default)
-#   deps-debian.sh test     that, and the tools the tests run against
-#   deps-debian.sh bench    that, and the baselines make bench measures
+#   deps-debian.sh web      that, and the web framework of the demo's
+#                           hospital as a web application (--hospital-web)
+#   deps-debian.sh test     build and web, and the tools the tests run against
+#   deps-debian.sh bench    build, and the baselines make bench measures
 # Idempotent: when everything is already present it only checks.
 set -eu
 
@@ -11,6 +13,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
 libgnutls28-dev nettle-dev libmicrohttpd-dev libjson-c-dev
 libltdl-dev libcurl4-gnutls-dev libsqlite3-dev libinih-dev libseccomp-dev
 sqlite3 curl openssl python3 procps"
+WEB="python3-flask"
 TEST="libcmocka-dev gnutls-bin python3-cryptography
 clang llvm libclang-rt-14-dev tcpdump systemd prometheus chromium"
 BENCH="wrk nginx golang-cfssl"
@@ -18,9 +21,10 @@ BENCH="wrk nginx golang-cfssl"
 what=${1:-build}
 case $what in
 build) PKGS=$BUILD ;;
-test) PKGS="$BUILD $TEST" ;;
+web) PKGS="$BUILD $WEB" ;;
+test) PKGS="$BUILD $WEB $TEST" ;;
 bench) PKGS="$BUILD $BENCH" ;;
-*) echo "usage: deps-debian.sh [build|test|bench]" >&2; exit 2 ;;
+*) echo "usage: deps-debian.sh [build|web|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=""
