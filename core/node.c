@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "node_internal.h"
 #include "pki_cert.h"
+#include "pki_csr.h"
 #include "pki_key.h"
 #include "plugin.h"
 #include "revoked.h"
@@ -303,6 +304,37 @@ int spn_node_port_file(spn_node_t *n, const char *section, uint16_t port)
 	return rc;
 }
 
+/* Whether the certificate n serves names the host of its URL: its parent
+ * checks that name on every call, and a node that has moved would
+ * otherwise register where it cannot be reached. */
+static int url_named(spn_node_t *n)
+{
+	char host[SPN_URL_MAX], list[SPN_SAN_MAX * 2 * (SPN_DNS_MAX + 2)] = "";
+	const char *p = strstr(n->url, "://");
+	gnutls_x509_crt_t crt = NULL;
+	spn_names_t names = {0};
+	size_t len;
+	int rc, named;
+
+	p = p ? p + 3 : n->url;
+	len = *p == '[' ? strcspn(++p, "]") : strcspn(p, ":/");
+	snprintf(host, sizeof(host), "%.*s", (int)len, p);
+	if ((rc = spn_pki_cert_import(n->served->pem, strlen(n->served->pem), &crt)))
+		return rc;
+	named = gnutls_x509_crt_check_hostname2(crt, host, 0);
+	if (!named && (rc = spn_pki_cert_names(crt, &names)) == 0) {
+		for (size_t i = 0; i < names.n_dns + names.n_ip; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+				 i < names.n_dns ? names.dns[i] : names.ip[i - names.n_dns]);
+		rc = spn_err(SPN_ECONFIG, "%s: this node is reached at %s, but its certificate names %s, not %s: its "
+					  "parent's calls to it would fail the name check; a node that has moved is enrolled "
+					  "again with its new name (spnctl enroll --name)",
+			     spn_conf_file(n->conf), n->url, list[0] ? list : "no host", host);
+	}
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
 int spn_node_start(spn_node_t *n)
 {
 	spn_http_config_t cfg = {0};
@@ -360,8 +392,6 @@ int spn_node_start(spn_node_t *n)
 		return rc;
 	spn_log_info("node %s (%s) of group %s listening on %s port %u (%s)", n->id.node_id, spn_role_name(n->id.role),
 		     n->id.group, cfg.address, (unsigned)spn_http_port(n->http), tls ? "https" : "http");
-	if ((rc = spn_node_port_file(n, "http", spn_http_port(n->http))) || (rc = spn_node_metrics_listen(n)))
-		return rc;
 	if (spn_conf_get(n->conf, "node", "url"))
 		snprintf(n->url, sizeof(n->url), "%s", spn_conf_get(n->conf, "node", "url"));
 	else if (n->parent_url[0] && (strcmp(cfg.address, "0.0.0.0") == 0 || strcmp(cfg.address, "::") == 0))
@@ -372,6 +402,9 @@ int spn_node_start(spn_node_t *n)
 		snprintf(n->url, sizeof(n->url), "%s://%s%s%s:%u", tls ? "https" : "http",
 			 strchr(cfg.address, ':') ? "[" : "", cfg.address, strchr(cfg.address, ':') ? "]" : "",
 			 (unsigned)spn_http_port(n->http));
+	if ((tls && n->parent_url[0] && (rc = url_named(n))) ||
+	    (rc = spn_node_port_file(n, "http", spn_http_port(n->http))) || (rc = spn_node_metrics_listen(n)))
+		return rc;
 	pthread_mutex_lock(&n->state_lock);
 	n->since_ms = spn_clock_mono_ms();
 	pthread_mutex_unlock(&n->state_lock);

@@ -1,6 +1,9 @@
 # TAP helpers and fixtures shared by the shell tests. Sourced, not run.
 # Each test prints "ok N - name" or "not ok N - name" and a plan at exit.
 set -u
+# Once: a test may source another test's body, which sources this again.
+[ -z "${_spn_lib:-}" ] || return 0
+_spn_lib=1
 
 : "${top_builddir:?run through make check}"
 : "${top_srcdir:?run through make check}"
@@ -49,9 +52,18 @@ refuse() {
 
 export SPN_CA_PASSPHRASE_VALUE="correct horse battery staple"
 
+# The host a node runs on, by the node's directory: here every node runs on
+# this one, at 127.0.0.1. tests/integration/hosts.sh gives each node a
+# network namespace and an address of its own instead.
+# on_host DIR: the words to put before a program for it to run on that host.
+on_host() { :; }
+# addr_of DIR: the address the node listens on, and its certificate names.
+addr_of() { echo 127.0.0.1; }
+
 # new_group DIR GROUP [KEYTYPE]: a fresh PSP in DIR.
 new_group() {
-	SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPNCTL" init -d "$1" -g "$2" -t "${3:-ed25519}" >/dev/null 2>&1
+	SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPNCTL" init -d "$1" -g "$2" -t "${3:-ed25519}" \
+		--name "$(addr_of "$1")" >/dev/null 2>&1
 }
 
 # ctl ARGS...: spnctl with the CA passphrase available.
@@ -125,7 +137,7 @@ deadline_ms = 1000'
 node_start() {
 	rm -f "$1/spnd.port"
 	SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" LD_PRELOAD="${SPND_PRELOAD:-}" \
-		"$SPND" -c "$1/spnd.conf" >>"$1/spnd.log" 2>&1 &
+		$(on_host "$1") "$SPND" -c "$1/spnd.conf" >>"$1/spnd.log" 2>&1 &
 	echo $! >"$1/pid"
 	i=0
 	while [ ! -s "$1/spnd.port" ] && [ $i -lt 100 ]; do
@@ -144,7 +156,7 @@ node_stop() {
 	rm -f "$1/pid"
 }
 
-node_url() { echo "https://127.0.0.1:$(cat "$1/spnd.port")"; }
+node_url() { echo "https://$(addr_of "$1"):$(cat "$1/spnd.port")"; }
 
 # psp_start DIR GROUP [VALIDITY [EXTRA_CONF]]: a new group whose PSP runs
 # with the tree settings; with VALIDITY (60s) the certificates it issues
@@ -152,7 +164,7 @@ node_url() { echo "https://127.0.0.1:$(cat "$1/spnd.port")"; }
 psp_start() {
 	new_group "$1" "$2" || return 1
 	[ -z "${3:-}" ] || sed -i "s/^validity = .*/validity = $3/" "$1/spnd.conf"
-	printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n\n%s\n%s\n' "$TREE_SETTINGS" "${4:-}" \
+	printf '\n[http]\nlisten = %s\nport = 0\nport_file = spnd.port\n\n%s\n%s\n' "$(addr_of "$1")" "$TREE_SETTINGS" "${4:-}" \
 		>>"$1/spnd.conf"
 	node_start "$1"
 }
@@ -172,7 +184,8 @@ mint() {
 join() {
 	root=$(if [ -d "$2/ca" ]; then echo "$2/ca/root.crt"; else echo "$2/root.pem"; fi)
 	tok=$(mint "$2" "$(basename "$1")" "$3" "$4" "$5") &&
-	"$SPNCTL" enroll --url "$(node_url "$2")" --fingerprint "$(root_fpr "$root")" --token "$tok" -d "$1" >/dev/null &&
+	$(on_host "$1") "$SPNCTL" enroll --url "$(node_url "$2")" --fingerprint "$(root_fpr "$root")" --token "$tok" \
+		-d "$1" --listen "$(addr_of "$1")" >/dev/null &&
 	printf '\n%s\n%s\n' "$TREE_SETTINGS" "${6:-}" >>"$1/spnd.conf" &&
 	node_start "$1"
 }
@@ -180,7 +193,7 @@ join() {
 # tree_of DIR: the registry of a running node as JSON (with its own key).
 tree_of() {
 	root=$(if [ -d "$1/ca" ]; then echo "$1/ca/root.crt"; else echo "$1/root.pem"; fi)
-	curl -sS --cacert "$root" --cert "$1/node.crt" --key "$1/node.key" "$(node_url "$1")/v1/tree"
+	$(on_host "$1") curl -sS --cacert "$root" --cert "$1/node.crt" --key "$1/node.key" "$(node_url "$1")/v1/tree"
 }
 
 # registry_has DIR NODE: whether NODE is in DIR's registry.
@@ -217,14 +230,16 @@ SPN_CLIENT="$top_builddir/core/spn-client"
 SESSION_PROBE="$top_builddir/tests/integration/session_probe"
 JWE_TOOL="$top_builddir/tests/interop/jwe_tool"
 
-# client DIR ARGS...: spn-client through the node in DIR, trusting $CA.
-client() { dir=$1; shift; "$SPN_CLIENT" --url "$(node_url "$dir")" --root "$CA" "$@"; }
+# client DIR ARGS...: spn-client through the node in DIR, trusting $CA; run
+# on the host of the directory CLIENT_AT when it is set.
+client() { dir=$1; shift; $(on_host "${CLIENT_AT:-}") "$SPN_CLIENT" --url "$(node_url "$dir")" --root "$CA" "$@"; }
 
 # client_cert DIR ID PARENT_DIR: a client certificate of the group in DIR.
 client_cert() {
 	root=$(if [ -d "$3/ca" ]; then echo "$3/ca/root.crt"; else echo "$3/root.pem"; fi)
 	tok=$(mint "$3" "$2" client 1 "") &&
-	"$SPNCTL" enroll --url "$(node_url "$3")" --fingerprint "$(root_fpr "$root")" --token "$tok" -d "$1" >/dev/null
+	$(on_host "$1") "$SPNCTL" enroll --url "$(node_url "$3")" --fingerprint "$(root_fpr "$root")" --token "$tok" \
+		-d "$1" >/dev/null
 }
 
 # --- plain HTTP (the development switch) and plugins ----------------------
