@@ -280,7 +280,10 @@ class Group:
         with open(os.path.join(self.nodes[name][0], "spnd.port")) as f:
             return "%s://127.0.0.1:%s" % ("https" if self.tls else "http", f.read().strip())
 
-    def join(self, name, parent, role, trust, services, extra="", names=(), start=True, deadline_ms=1000):
+    def join(self, name, parent, role, trust, services, extra="", names=(), start=True, deadline_ms=1000,
+             parent_url=None):
+        """parent_url: where the node reaches its parent, when not at the
+        parent's own address (through a Tap)."""
         d, pd = os.path.join(self.work, name), self.nodes[parent][0]
         if parent == "psp":
             tok = spnctl("token", "-c", os.path.join(pd, "spnd.conf"), "--id", name, "--role", role, "--trust",
@@ -294,6 +297,12 @@ class Group:
                *[a for n in names for a in ("--name", n)])
         if not start:
             return d
+        if parent_url:
+            conf = os.path.join(d, "spnd.conf")
+            with open(conf) as f:
+                text = f.read()
+            with open(conf, "w") as f:
+                f.write(text.replace("parent = %s\n" % self.url(parent), "parent = %s\n" % parent_url))
         self.settings(d, "[tree]\nheartbeat_ms = 200\ndeadline_ms = %d\n%s" % (deadline_ms, extra), http=False)
         return self.start(name, d)
 
@@ -667,30 +676,173 @@ def memory(work):
     SERVERS.stop_all()
 
 
-def registry(work, members, admins):
+class Tap:
+    """A TCP relay in front of a node that keeps, for each request through it,
+    the bytes sent each way on the wire (TLS records, HTTP headers and body):
+    HTTP/1.1 alternates, so a request is what goes up until the answer starts
+    coming down."""
+
+    def __init__(self, port):
+        import socket
+        import threading
+        self.port, self.lock, self.requests = port, threading.Lock(), []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = "https://127.0.0.1:%d" % self.sock.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        import socket
+        import threading
+        while True:
+            try:
+                down, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                up = socket.create_connection(("127.0.0.1", self.port))
+            except OSError:  # the node behind is stopping
+                down.close()
+                continue
+            state = {"up": 0, "down": 0, "at": 0.0}
+            threading.Thread(target=self.pump, args=(down, up, state, True), daemon=True).start()
+            threading.Thread(target=self.pump, args=(up, down, state, False), daemon=True).start()
+
+    def pump(self, src, dst, state, upward):
+        while True:
+            try:
+                data = src.recv(65536)
+                if data:
+                    dst.sendall(data)
+            except OSError:
+                data = b""
+            with self.lock:
+                if upward and data and state["down"]:
+                    self.requests.append((state["at"], state["up"], state["down"]))
+                    state["up"] = state["down"] = 0
+                if upward and data and not state["up"]:
+                    state["at"] = time.time()
+                state["up" if upward else "down"] += len(data)
+            if not data:
+                for s_ in (src, dst):
+                    try:
+                        s_.shutdown(2)
+                    except OSError:
+                        pass
+                return
+
+    def since(self, t):
+        with self.lock:
+            return [r for r in self.requests if r[0] >= t]
+
+    def close(self):
+        self.sock.close()
+
+
+def ledger_bytes(db):
+    r = subprocess.run(["sqlite3", "-cmd", ".timeout 10000", db, "PRAGMA page_count", "PRAGMA page_size"],
+                       capture_output=True, text=True)
+    count, size = r.stdout.split()
+    return int(count) * int(size)
+
+
+def crl_der_bytes(pem_file):
+    import base64
+    with open(pem_file) as f:
+        text = f.read()
+    return len(base64.b64decode("".join(l for l in text.splitlines() if l and not l.startswith("-----"))))
+
+
+def crl_per_entry(g, revoke):
+    """Revokes `revoke` members' certificates with spnctl, one by one as an
+    operator would, and returns the CRL's DER size before and per entry."""
+    conf = os.path.join(g.psp, "spnd.conf")
+    serials = [l.split()[0] for l in spnctl("list", "-c", conf).splitlines() if " spn " in l][:revoke]
+    before = crl_der_bytes(os.path.join(g.psp, "crl.pem"))
+    for serial in serials:
+        spnctl("revoke", "-c", conf, serial)
+    return before, (crl_der_bytes(os.path.join(g.psp, "crl.pem")) - before) / max(len(serials), 1)
+
+
+def registry(work, members, admins, revoke=0):
+    """Convergence at the root as members join; with it, what the root holds
+    and receives per member: its memory, the ledger's growth, the bytes of a
+    heartbeat and of one member's delta on the wire (adm0 reaches the PSP
+    through a Tap), the registry code's time at that size (bench_join tree)
+    and, with revoke, the CRL's size per revoked certificate."""
     say("== registry convergence: %d members join below %d administrators at once" % (members, admins))
-    g = Group(os.path.join(work, "reg"), "bench", tls=True, max_children=members)
+    work = os.path.join(work, "reg%d" % members)
+    g = Group(work, "bench", tls=True, max_children=members + 1)
     join_bin = os.path.join(B, "tests", "bench", "bench_join")
+    tap = Tap(int(g.url("psp").rsplit(":", 1)[1]))
     # The simulated members do not send heartbeats during the measurement.
     for i in range(admins):
-        g.join("adm%d" % i, "psp", "admin", 8, "", deadline_ms=600000)
+        g.join("adm%d" % i, "psp", "admin", 8, "", deadline_ms=600000, parent_url=tap.url if i == 0 else None)
+    ledger = os.path.join(g.psp, "ledger.db")
+    ledger0, certs0 = ledger_bytes(ledger), count_rows(ledger, "certs")
     dirs, preps = [], []
     for i in range(admins):
         d = os.path.join(work, "members%d" % i)
         os.makedirs(d)
         dirs.append(d)
         name = "adm%d" % i
+        # adm0 enrolls one more: the member whose delta is measured alone.
         preps.append(subprocess.Popen([join_bin, "members", g.nodes[name][0], g.url(name), g.root,
-                                       str(members // admins), d], stderr=subprocess.PIPE, text=True))
+                                       str(members // admins + (i == 0)), d], stderr=subprocess.PIPE, text=True))
     for p in preps:
         if p.wait() != 0:
             sys.exit("bench: bench_join members: exit %d: %s" % (p.returncode, p.stderr.read().strip()))
-    r = subprocess.run([join_bin, "join", g.psp, g.url("psp"), g.root, "8"] + dirs, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit("bench: bench_join join: exit %d: %s" % (r.returncode, r.stderr.strip()))
-    got = json.loads(r.stdout.strip().splitlines()[-1])
+    enrolled = count_rows(ledger, "certs") - certs0
+    ledger_per_cert = (ledger_bytes(ledger) - ledger0) / max(enrolled, 1)
+    last = os.path.join(work, "last")
+    os.makedirs(last)
+    for f in ("member.key", "url"):
+        shutil.copy(os.path.join(dirs[0], f), last)
+    crt = "adm0-m%d.crt" % (members // admins)
+    os.rename(os.path.join(dirs[0], crt), os.path.join(last, crt))
+
+    def join(threads, *of):
+        r = subprocess.run([join_bin, "join", g.psp, g.url("psp"), g.root, str(threads)] + list(of),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit("bench: bench_join join: exit %d: %s" % (r.returncode, r.stderr.strip()))
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    psp = g.nodes["psp"][1].pid
+    mem0 = (memory_kb([psp], "VmRSS"), private_kb(psp))
+    got = join(8, *dirs)
+    mem1 = (memory_kb([psp], "VmRSS"), private_kb(psp))
     got["peak_rss_kb"] = memory_kb([p.pid for p in g.procs()])
+    got.update({"root_rss_kb_before": mem0[0], "root_rss_kb_after": mem1[0], "root_private_kb_before": mem0[1],
+                "root_private_kb_after": mem1[1], "root_bytes_per_entry": (mem1[1] - mem0[1]) * 1024 / members,
+                "ledger_bytes_per_cert": ledger_per_cert})
+    # adm0's requests to the PSP: heartbeats alone for a few seconds, then
+    # the one that carries its last member's registration.
+    t, cpu = time.time(), cpu_seconds([psp])
+    time.sleep(3)
+    beats = tap.since(t)
+    # Every administrator beats as adm0 does; the PSP's other upkeep in
+    # those seconds is counted too, so this is an upper bound.
+    got["root_cpu_us_per_heartbeat"] = (cpu_seconds([psp]) - cpu) * 1e6 / max(len(beats) * admins, 1)
+    t = time.time()
+    one = join(1, last)
+    time.sleep(0.5)
+    sent = tap.since(t)
+    tap.close()
+    beat = sorted(r[1] for r in beats)[len(beats) // 2] if beats else 0
+    delta = max(sent, key=lambda r: r[1]) if sent else (0, 0, 0)
+    got.update({"heartbeats_per_s": len(beats) / 3, "heartbeat_wire_bytes": beat,
+                "heartbeat_answer_wire_bytes": sorted(r[2] for r in beats)[len(beats) // 2] if beats else 0,
+                "delta_wire_bytes": delta[1], "delta_answer_wire_bytes": delta[2], "last_join_ms": one["p50_ms"]})
     SERVERS.stop_all()
+    if revoke:
+        got["crl_der_bytes_empty"], got["crl_der_bytes_per_entry"] = crl_per_entry(g, min(revoke, members))
+    r = subprocess.run([join_bin, "tree", str(members), str(admins)], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("bench: bench_join tree: " + r.stderr.strip())
+    got["registry_code"] = json.loads(r.stdout)
     ROWS.append({"row": "registry convergence, %d members joining at once" % members, "unit": "ms", "spn": got,
                  "baseline_name": None, "baseline": None, "ratio": None,
                  "goal": "every join at the root within 1 s",
@@ -725,6 +877,32 @@ def per_process(r):
                                                    if "syscalls_per_op" in x else "") for x in parts))
 
 
+def registry_lines(x, goal, verdict_):
+    say("  spn: %d members, %d failed; each join listed at the root after p50 %d ms, p99 %d ms, max %d ms (the "
+        "root listed every %.0f ms); all listed %.1f s after the first started    goal %s  %s"
+        % (x["members"], x["failed"], x["p50_ms"], x["p99_ms"], x["max_ms"], x["listing_every_ms"],
+           x["all_listed_after_ms"] / 1000, goal, verdict_))
+    say("  the root (PSP): VmRSS %.1f -> %.1f MB, private %.1f -> %.1f MB: %.0f bytes per registry entry; ledger "
+        "%.0f bytes per certificate issued" % (x["root_rss_kb_before"] / 1024, x["root_rss_kb_after"] / 1024,
+                                              x["root_private_kb_before"] / 1024, x["root_private_kb_after"] / 1024,
+                                              x["root_bytes_per_entry"], x["ledger_bytes_per_cert"]))
+    say("  adm0 -> the root, on the wire (TLS): a heartbeat %d bytes (its answer %d), %.1f/s, at most %.0f us of the "
+        "root's CPU each; the one that carries a member's joining %d bytes (its answer %d), listed at the root after "
+        "%d ms" % (x["heartbeat_wire_bytes"], x["heartbeat_answer_wire_bytes"], x["heartbeats_per_s"],
+                   x["root_cpu_us_per_heartbeat"], x["delta_wire_bytes"], x["delta_answer_wire_bytes"],
+                   x["last_join_ms"]))
+    c = x["registry_code"]
+    say("  the root's registry code at %d entries (in process): %.0f bytes allocated per entry; a one-member delta "
+        "%.0f us (body %d bytes), a heartbeat %.0f us (%d), a subtree of %d sent whole %.1f ms (%.0f KB), the "
+        "listing (GET /v1/tree) %.0f ms (%.0f KB, %.1f MB of heap while it is built)"
+        % (c["entries"], c["held_bytes_per_entry"], c["delta_us"], c["delta_bytes"], c["heartbeat_us"],
+           c["heartbeat_bytes"], c["subtree_entries"], c["subtree_us"] / 1000, c["subtree_bytes"] / 1024,
+           c["listing_us"] / 1000, c["listing_bytes"] / 1024, c["listing_heap_bytes"] / 1048576))
+    if "crl_der_bytes_per_entry" in x:
+        say("  the CRL (DER): %d bytes with no entry, %.1f bytes per revoked certificate"
+            % (x["crl_der_bytes_empty"], x["crl_der_bytes_per_entry"]))
+
+
 def table():
     cols = "%-52s %9s %8s %8s %10s %7s"
     say("")
@@ -752,6 +930,8 @@ def table():
             say("  spn: RSS %.1f MB (%d threads); %s: RSS %.1f MB; spn's own: %.1f MB    goal %s  %s" % (
                 s_["rss_kb"] / 1024, s_["threads"], r["baseline_name"], b["rss_kb"] / 1024,
                 (s_["rss_kb"] - b["rss_kb"]) / 1024, goal, verdict(r)))
+        elif "within_1s" in r["spn"]:
+            registry_lines(r["spn"], goal, verdict(r))
         else:
             say("  spn: %s    goal %s  %s" % (", ".join("%s %s" % (k, v) for k, v in r["spn"].items()), goal,
                                                 verdict(r)))
@@ -765,6 +945,10 @@ def main():
     ap.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     ap.add_argument("--crypto-seconds", type=float, default=2, help="per figure of bench_crypto (default 2)")
     ap.add_argument("--members", type=int, default=1000, help="members joining at once (default 1000)")
+    ap.add_argument("--members-large", type=int, default=10000,
+                    help="members joining at once in the second registry row; 0: no such row (default 10000)")
+    ap.add_argument("--revoke", type=int, default=50,
+                    help="certificates revoked after the last registry row, for the CRL's size (default 50)")
     ap.add_argument("--admins", type=int, default=10, help="administrators they join below (default 10)")
     ap.add_argument("--only", default="", help="comma-separated rows: crypto,messages,hang,upstream,issuance,memory,registry "
                     "(messages includes hang)")
@@ -785,7 +969,9 @@ def main():
         if not only or "memory" in only:
             memory(work)
         if not only or "registry" in only:
-            registry(work, a.members, a.admins)
+            registry(work, a.members, a.admins, 0 if a.members_large else a.revoke)
+            if a.members_large:
+                registry(work, a.members_large, a.admins, a.revoke)
         if not only or "issuance" in only:
             issuance(work, a.seconds, a.threads, a.connections)
     finally:

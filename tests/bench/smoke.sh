@@ -18,13 +18,14 @@ for t in wrk nginx cfssl; do
 	command -v $t >/dev/null 2>&1 || { skip "make bench needs $t (make bench, or tests/scripts/deps-debian.sh bench, installs it)"; exit 0; }
 done
 python3 "$top_srcdir/tests/bench/run.py" --seconds 1 --crypto-seconds 0 --members 40 --admins 2 \
-	--connections 8 --json "$WORK/bench.json" >"$WORK/run" 2>&1
+	--members-large 60 --revoke 5 --connections 8 --json "$WORK/bench.json" >"$WORK/run" 2>&1
 st=$?
 check "make bench runs every row (run.py exits 0)" test $st = 0
 [ $st = 0 ] || sed 's/^/#   /' "$WORK/run" | tail -20
 for r in "messages through 3 hops, 1 KB (mutual TLS)" "messages through 3 hops, 1 KB (plain HTTP)" \
 	"certificate issuance, ECDSA P-256 CA" "certificate issuance, Ed25519 CA (default)" \
-	"spnd idle, the PSP (TLS)" "registry convergence, 40 members joining at once" "session (offer + accept)" \
+	"spnd idle, the PSP (TLS)" "registry convergence, 40 members joining at once" \
+	"registry convergence, 60 members joining at once" "session (offer + accept)" \
 	"messages through 3 hops, 1 KB, mutual TLS: 15 at once, one more hanging the plugin" \
 	"messages through 3 hops, 1 KB, mutual TLS: the service over HTTP (http plugin + nginx)"; do
 	check "the table has '$r'" grep -qF "$r" "$WORK/run"
@@ -42,6 +43,11 @@ for name in ('messages through 3 hops, 1 KB (mutual TLS)', 'certificate issuance
         assert side['cpu_s_per_op'] > 0 and side['peak_rss_kb'] > 0, side
     assert r['ratio'] > 0
 assert rows['registry convergence, 40 members joining at once']['spn']['failed'] == 0
+big = rows['registry convergence, 60 members joining at once']['spn']
+assert big['failed'] == 0 and big['members'] == 60, big
+assert big['root_private_kb_after'] > 0 and big['ledger_bytes_per_cert'] > 0, big
+assert big['delta_wire_bytes'] > big['heartbeat_wire_bytes'] > 0, big
+assert big['crl_der_bytes_per_entry'] > 0 and big['registry_code']['entries'] == 63, big
 "
 check "every certificate issued was recorded in the ledger" python3 -c "
 import json
