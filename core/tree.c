@@ -17,7 +17,6 @@
 #define RING 1024
 #define RR_SERVICES 64
 #define MAX_NODES 100000
-#define MAX_PER_CHILD 10000
 #define MAX_ANCESTORS 64
 
 typedef struct {
@@ -121,9 +120,11 @@ static int upsert(spn_tree_t *t, const spn_ident_t *id, const char *via)
 			return 0;
 	} else {
 		if (t->n == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 16;
+			/* Doubling would step past the cap at 65,536: the last
+			 * step goes to the cap itself. */
+			size_t cap = t->cap ? (t->cap * 2 < MAX_NODES ? t->cap * 2 : MAX_NODES) : 16;
 			entry_t *bigger;
-			if (cap > MAX_NODES || !(bigger = realloc(t->e, cap * sizeof(*bigger))))
+			if (t->n >= MAX_NODES || !(bigger = realloc(t->e, cap * sizeof(*bigger))))
 				return spn_err(SPN_ELIMIT, "registry full (%zu nodes)", t->n);
 			t->e = bigger;
 			t->cap = cap;
@@ -310,9 +311,9 @@ static int claim(spn_tree_t *t, const spn_tree_child_t *ch, spn_ident_t *id)
 			return 0;
 		}
 	e = find(t, id->node_id);
-	if (!e && count_via(t, ch->id->node_id) >= MAX_PER_CHILD) {
-		spn_log_warn("registry: %s has %d nodes below it already; %s left out", ch->id->node_id, MAX_PER_CHILD,
-			     id->node_id);
+	if (!e && count_via(t, ch->id->node_id) >= t->max_subtree) {
+		spn_log_warn("registry: %s has %zu nodes below it already ([tree] max_subtree); %s left out",
+			     ch->id->node_id, t->max_subtree, id->node_id);
 		return 0;
 	}
 	if (e && strcmp(e->via, ch->id->node_id) != 0) {
