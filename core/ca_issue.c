@@ -88,6 +88,8 @@ static int token_check(spn_ca_t *ca, const char *text, size_t len, time_t now, s
 	rc = spn_ledger_cert_current(ca->ledger, t->minted_by, now, minter);
 	if (lock)
 		pthread_mutex_unlock(lock);
+	if (rc && rc != SPN_ENOTFOUND)
+		return rc; /* the ledger's trouble (503), not the token's */
 	if (rc)
 		return spn_err(SPN_ETOKEN, "join token minted by '%s', which holds no valid certificate here",
 			       t->minted_by);
@@ -215,8 +217,9 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 		return rc;
 	/* What the ledger says now: the minter still holds the certificate
 	 * whose key signed the token, the id is free, the minter has room. */
-	if ((rc = spn_ledger_cert_current(ca->ledger, t->minted_by, now, &cur)) ||
-	    strcmp(cur.serial, p->minter.serial) != 0) {
+	if ((rc = spn_ledger_cert_current(ca->ledger, t->minted_by, now, &cur)) && rc != SPN_ENOTFOUND)
+		goto fail; /* the ledger's trouble, not the token's */
+	if (rc || strcmp(cur.serial, p->minter.serial) != 0) {
 		rc = spn_err(SPN_ETOKEN, "join token minted by '%s', which no longer holds the certificate that signed it",
 			     t->minted_by);
 		goto fail;

@@ -44,6 +44,7 @@ static const struct {
 	[-SPN_EREPLAY] = {"replay", "message already seen"},
 	[-SPN_EPLUGIN] = {"plugin_failed", "the service did not complete the message"},
 	[-SPN_ELEDGERLOST] = {"ledger_lost", "the ledger was moved or deleted while in use"},
+	[-SPN_ESTANDBY] = {"standby", "this PSP is on standby; the group's other PSP serves"},
 };
 
 static _Thread_local char detail[1024];

@@ -39,7 +39,8 @@ enum {
 	SPN_EREPLAY = -31,
 	SPN_EPLUGIN = -32,
 	SPN_ELEDGERLOST = -33,
-	SPN_ELAST = -34,
+	SPN_ESTANDBY = -34,
+	SPN_ELAST = -35,
 };
 
 /* Words for an error code; never NULL, valid for the life of the program. */

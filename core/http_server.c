@@ -143,6 +143,7 @@ unsigned spn_http_status_of(int rc)
 	case SPN_EUNAVAILABLE:
 	case SPN_EPLUGIN: return 502;
 	case SPN_ETIMEOUT: return 504;
+	case SPN_ESTANDBY:
 	case SPN_EBUSY:
 	case SPN_ELEDGERLOST: return 503;
 	case SPN_ETOKENUSED:
@@ -386,13 +387,20 @@ static void push_task(spn_http_server_t *s, task_t *t)
 	pthread_cond_signal(&s->qcond);
 }
 
+/* The route's handler, unless the gate answers for it. */
+static void handle(spn_http_server_t *s, spn_http_req_t *req, spn_http_resp_t *resp)
+{
+	if (!s->cfg.gate || s->cfg.gate(req->route, resp, s->cfg.user))
+		req->route->fn(req, resp, s->cfg.user);
+}
+
 /* A staged handler answers at once, or defers and answers from its loop. */
 static enum MHD_Result run_staged(spn_http_req_t *req)
 {
 	req->state = REQ_STAGED;
 	req->in_handler = true;
 	spn_err_clear();
-	req->route->fn(req, &req->resp, req->server->cfg.user);
+	handle(req->server, req, &req->resp);
 	req->in_handler = false;
 	if (!req->deferred || req->state == REQ_DONE) {
 		if (!req->resp.status)
@@ -752,7 +760,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	spn_err_clear();
-	req->route->fn(req, &resp, s->cfg.user);
+	handle(s, req, &resp);
 	if (!resp.status)
 		spn_http_error(&resp, SPN_EIO, "the handler gave no answer");
 	spn_log_debug("%s %s -> %u", method, url, resp.status);
@@ -806,7 +814,7 @@ static void *async_worker(void *arg)
 			if (stopping)
 				spn_http_error(&req->resp, SPN_EBUSY, "the node is stopping");
 			else
-				req->route->fn(req, &req->resp, s->cfg.user);
+				handle(s, req, &req->resp);
 			if (!req->resp.status)
 				spn_http_error(&req->resp, SPN_EIO, "the handler gave no answer");
 			req->state = REQ_DONE;

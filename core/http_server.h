@@ -52,6 +52,9 @@ typedef struct {
 	size_t max_body;
 	spn_http_limits_t limits; /* a field left 0 takes its default */
 	unsigned workers;       /* threads for async routes (0: 16) */
+	/* Asked before each handler (may be NULL): false after answering
+	 * resp itself keeps the handler from running (a PSP on standby). */
+	bool (*gate)(const spn_http_route_t *route, spn_http_resp_t *resp, void *user);
 	void *user;
 } spn_http_config_t;
 

@@ -486,6 +486,65 @@ int spn_ledger_event_each(spn_ledger_t *l, spn_ledger_event_fn fn, void *user)
 	return rc;
 }
 
+/* PostgreSQL's clock, in milliseconds: every PSP reads the same one. */
+#define PG_NOW_MS "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+
+int spn_ledger_lease(spn_ledger_t *l, const char *holder, unsigned long ms, bool *held, char *who, size_t cap)
+{
+	spn_ldb_arg_t a[] = {LDB_T(holder), LDB_N(ms)};
+	spn_ldb_rows_t *r;
+	int rc;
+
+	*held = true;
+	snprintf(who, cap, "%s", holder);
+	/* One SQLite file has one PSP: nobody to share with. */
+	if (l->d != &spn_ldb_pg)
+		return 0;
+	/* Taken when free or expired, by the database's clock; kept by its
+	 * holder. */
+	if ((rc = l->d->script(l->db, "CREATE TABLE IF NOT EXISTS lease(name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+				      " until_ms BIGINT NOT NULL)")) ||
+	    (rc = exec(l,
+		       "INSERT INTO lease VALUES('psp', $1, " PG_NOW_MS " + $2) ON CONFLICT(name) DO UPDATE"
+		       " SET holder = excluded.holder, until_ms = excluded.until_ms"
+		       " WHERE lease.holder = excluded.holder OR lease.until_ms < " PG_NOW_MS,
+		       a, 2, NULL)) ||
+	    (rc = rows(l, "SELECT holder FROM lease WHERE name = 'psp'", NULL, 0, &r)))
+		return rc;
+	if ((rc = l->d->next(r)) == 1) {
+		snprintf(who, cap, "%s", l->d->text(r, 0));
+		*held = strcmp(who, holder) == 0;
+		rc = 0;
+	} else if (rc == 0) {
+		rc = spn_err(SPN_ELEDGER, "ledger %s: the lease row is missing", l->where);
+	}
+	l->d->end(r);
+	return rc;
+}
+
+int spn_ledger_revocations(spn_ledger_t *l, char *mark, size_t cap)
+{
+	spn_ldb_rows_t *r;
+	int rc;
+
+	if ((rc = rows(l, "SELECT COUNT(*), COALESCE(SUM(status), 0), COALESCE(MAX(revoked_at), 0) FROM certs"
+			  " WHERE status != 0",
+		       NULL, 0, &r)))
+		return rc;
+	if ((rc = l->d->next(r)) == 1) {
+		snprintf(mark, cap, "%lld:%lld:%lld", (long long)l->d->num(r, 0), (long long)l->d->num(r, 1),
+			 (long long)l->d->num(r, 2));
+		rc = 0;
+	}
+	l->d->end(r);
+	return rc;
+}
+
+bool spn_ledger_shared(const spn_ledger_t *l)
+{
+	return l->d == &spn_ldb_pg;
+}
+
 int spn_ledger_check(spn_ledger_t *l)
 {
 	return l->d->check(l->db);

@@ -126,6 +126,19 @@ typedef int (*spn_ledger_event_fn)(int64_t seq, time_t at, const char *kind, con
 				   const char *node_id, const char *detail, void *user);
 int spn_ledger_event_each(spn_ledger_t *l, spn_ledger_event_fn fn, void *user);
 
+/* Whether the ledger may be shared by two PSPs (PostgreSQL). */
+bool spn_ledger_shared(const spn_ledger_t *l);
+
+/* The group's lease on being the active PSP, for ms from now by the
+ * database's clock: taken when nobody holds it or it ran out, renewed by
+ * its holder. *held says whether holder has it; who is the holder. A
+ * ledger that cannot be shared (SQLite) is always held. */
+int spn_ledger_lease(spn_ledger_t *l, const char *holder, unsigned long ms, bool *held, char *who, size_t cap);
+
+/* A mark that changes whenever a certificate is revoked, held or released,
+ * by any PSP or spnctl: the active PSP signs a new CRL when it does. */
+int spn_ledger_revocations(spn_ledger_t *l, char *mark, size_t cap);
+
 /* Runs the database's own check (SQLite's integrity check; PostgreSQL's
  * answer and the schema); 0 when it is sound. */
 int spn_ledger_check(spn_ledger_t *l);

@@ -47,6 +47,8 @@ static const char schema[] =
 	" pem TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS certs_node ON certs(node_id);"
 	"CREATE INDEX IF NOT EXISTS certs_parent ON certs(parent);"
+	"CREATE INDEX IF NOT EXISTS certs_revoked ON certs(status) WHERE status != 0;"
+	"CREATE TABLE IF NOT EXISTS lease(name TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms BIGINT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS tokens("
 	" id TEXT PRIMARY KEY, node_id TEXT NOT NULL, minted_by TEXT NOT NULL,"
 	" expires BIGINT NOT NULL, minted_at BIGINT NOT NULL,"

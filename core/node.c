@@ -72,6 +72,35 @@ static int read_pem(const spn_conf_t *c, const char *key, char **path, char **ou
 	return spn_file_read(*path, SPN_CERT_MAX, out, &len);
 }
 
+/* [node] parent: one URL, or several separated by commas (a group with
+ * two PSPs), tried in turn. */
+static int parents(spn_node_t *n, const char *list)
+{
+	const spn_conf_t *c = n->conf;
+	char *copy = strdup(list), *save = NULL;
+	int rc = copy ? 0 : SPN_ENOMEM;
+
+	for (char *u = copy ? strtok_r(copy, ", ", &save) : NULL; u && rc == 0; u = strtok_r(NULL, ", ", &save)) {
+		char *p = n->parents[n->n_parents];
+		if (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0)
+			rc = spn_err(SPN_ECONFIG, "%s: [node] parent: '%s' is not an http(s):// URL", spn_conf_file(c), u);
+		else if (n->n_parents == SPN_PARENTS_MAX)
+			rc = spn_err(SPN_ECONFIG, "%s: [node] parent: more than %d addresses", spn_conf_file(c),
+				     SPN_PARENTS_MAX);
+		else if (strlen(u) >= SPN_URL_MAX)
+			rc = spn_err(SPN_ECONFIG, "%s: [node] parent: too long", spn_conf_file(c));
+		else {
+			strcpy(p, u);
+			/* A trailing slash would double up with the paths added to it. */
+			while (p[0] && p[strlen(p) - 1] == '/')
+				p[strlen(p) - 1] = '\0';
+			n->n_parents++;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
 /* [tree], [route], [admin] and the parent's address. */
 static int tree_settings(spn_node_t *n)
 {
@@ -98,15 +127,7 @@ static int tree_settings(spn_node_t *n)
 	if (n->id.role != SPN_ROLE_PSP && !parent[0])
 		return spn_err(SPN_ECONFIG, "%s: [node] parent: required (the URL of %s, which accepted this node)",
 			       spn_conf_file(c), n->id.parent[0] ? n->id.parent : "the parent");
-	if (parent[0] && strncmp(parent, "https://", 8) != 0 && strncmp(parent, "http://", 7) != 0)
-		return spn_err(SPN_ECONFIG, "%s: [node] parent: '%s' is not an http(s):// URL", spn_conf_file(c), parent);
-	if (strlen(parent) >= sizeof(n->parent_url))
-		return spn_err(SPN_ECONFIG, "%s: [node] parent: too long", spn_conf_file(c));
-	strcpy(n->parent_url, parent);
-	/* A trailing slash would double up with the paths added to it. */
-	while (n->parent_url[0] && n->parent_url[strlen(n->parent_url) - 1] == '/')
-		n->parent_url[strlen(n->parent_url) - 1] = '\0';
-	return 0;
+	return parents(n, parent);
 }
 
 /* [tree] timeout_ms, how long this node waits for the next one. A
@@ -373,6 +394,7 @@ int spn_node_start(spn_node_t *n)
 	cfg.max_body = max_body;
 	cfg.routes = spn_node_routes;
 	cfg.n_routes = spn_node_nroutes;
+	cfg.gate = spn_node_gate;
 	cfg.user = n;
 	cfg.trust_pem = n->root_pem;
 	if (tls) {
@@ -394,7 +416,7 @@ int spn_node_start(spn_node_t *n)
 		     n->id.group, cfg.address, (unsigned)spn_http_port(n->http), tls ? "https" : "http");
 	if (spn_conf_get(n->conf, "node", "url"))
 		snprintf(n->url, sizeof(n->url), "%s", spn_conf_get(n->conf, "node", "url"));
-	else if (n->parent_url[0] && (strcmp(cfg.address, "0.0.0.0") == 0 || strcmp(cfg.address, "::") == 0))
+	else if (n->n_parents && (strcmp(cfg.address, "0.0.0.0") == 0 || strcmp(cfg.address, "::") == 0))
 		return spn_err(SPN_ECONFIG, "%s: [node] url: required when listening on %s (the address the parent "
 					    "reaches this node at)",
 			       spn_conf_file(n->conf), cfg.address);
@@ -402,7 +424,9 @@ int spn_node_start(spn_node_t *n)
 		snprintf(n->url, sizeof(n->url), "%s://%s%s%s:%u", tls ? "https" : "http",
 			 strchr(cfg.address, ':') ? "[" : "", cfg.address, strchr(cfg.address, ':') ? "]" : "",
 			 (unsigned)spn_http_port(n->http));
-	if ((tls && n->parent_url[0] && (rc = url_named(n))) ||
+	/* A PSP on a shared ledger is on standby from its first request on,
+	 * before its port is known to anyone. */
+	if ((tls && n->n_parents && (rc = url_named(n))) || (rc = spn_node_lease_init(n)) ||
 	    (rc = spn_node_port_file(n, "http", spn_http_port(n->http))) || (rc = spn_node_metrics_listen(n)))
 		return rc;
 	pthread_mutex_lock(&n->state_lock);

@@ -86,7 +86,7 @@ json_object *spn_node_health_json(spn_node_t *n, bool *ok)
 	json_object_object_add(o, "node", json_object_new_string(n->id.node_id));
 	json_object_object_add(o, "group", json_object_new_string(n->id.group));
 	json_object_object_add(o, "role", json_object_new_string(spn_role_name(n->id.role)));
-	if (n->parent_url[0] && !parent_part(n, o))
+	if (n->n_parents && !parent_part(n, o))
 		json_object_array_add(why, json_object_new_string("parent"));
 	if (!certificate_part(n, o))
 		json_object_array_add(why, json_object_new_string("certificate"));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "ca.h"
@@ -19,6 +20,8 @@
 typedef struct spn_revoked spn_revoked_t;
 typedef struct spn_sstore spn_sstore_t;
 typedef struct spn_plugin_proc spn_plugin_proc_t;
+
+#define SPN_PARENTS_MAX 4 /* addresses of one parent: [node] parent */
 
 struct spn_node {
 	spn_conf_t *conf;
@@ -44,7 +47,21 @@ struct spn_node {
 	/* the tree */
 	spn_tree_t *tree;
 	char url[SPN_URL_MAX];        /* where the parent reaches this node */
-	char parent_url[SPN_URL_MAX]; /* "" on the PSP */
+	/* [node] parent: the parent's addresses (two PSPs have two), tried
+	 * in turn; the one that last answered is used first. None on the
+	 * PSP. Read with spn_node_parent_url. */
+	char parents[SPN_PARENTS_MAX][SPN_URL_MAX];
+	unsigned n_parents;
+	atomic_uint parent_at;
+	atomic_bool parent_down[SPN_PARENTS_MAX];
+	/* Two PSPs on one ledger (node_lease.c): the active one holds the
+	 * lease; the other is on standby. */
+	bool lease, lease_held;
+	atomic_bool standby;
+	char lease_holder[SPN_URL_MAX + 64];
+	unsigned long lease_ms;
+	int64_t lease_next, lease_renewed;
+	char revocations[96];      /* the ledger's mark the last CRL was signed at */
 	spn_policy_t policy;
 	unsigned hop_limit;
 	unsigned long max_subtree;    /* registry entries one child may bring */
@@ -99,8 +116,20 @@ int spn_node_peer(spn_node_t *n, spn_http_req_t *req, spn_http_resp_t *resp, uns
 #define SPN_ROLES_MEMBERS ((1u << SPN_ROLE_PSP) | (1u << SPN_ROLE_ADMIN) | (1u << SPN_ROLE_SPN))
 #define SPN_ROLES_ADMINS ((1u << SPN_ROLE_PSP) | (1u << SPN_ROLE_ADMIN))
 
+/* node_lease.c: the lease of a PSP on a shared ledger (none otherwise),
+ * renewed and acted on by the worker; the HTTP gate of a PSP on standby. */
+int spn_node_lease_init(spn_node_t *n);
+void spn_node_lease_tick(spn_node_t *n);
+bool spn_node_gate(const spn_http_route_t *route, spn_http_resp_t *resp, void *user);
+bool spn_node_standby(spn_node_t *n);
+
+/* The parent's address calls go to now ("" on the PSP). */
+const char *spn_node_parent_url(spn_node_t *n);
+
 /* A JSON body for the parent: path is appended to the parent's URL.
- * Returns the HTTP status in *status and the answer in *out. */
+ * Returns the HTTP status in *status and the answer in *out. With several
+ * addresses, one that cannot be reached or answers 503 (a PSP on standby)
+ * gives way to the next, which is then used first. */
 int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size_t len, long *status, char **out,
 			 size_t *out_len);
 

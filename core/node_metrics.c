@@ -177,7 +177,7 @@ static void state(spn_node_t *n, spn_metrics_out_t *o)
 	if (signed_at)
 		single(o, "spn_crl_age_seconds", "gauge", "Seconds since the CRL this node holds was signed.",
 		       (double)(spn_clock_now() - signed_at));
-	if (!n->parent_url[0])
+	if (!n->n_parents)
 		return;
 	pthread_mutex_lock(&n->state_lock);
 	registered = n->registered;

@@ -319,7 +319,7 @@ static void forward(route_t *r)
 		     r->to_parent ? "" : " toward ", r->to_parent ? "" : r->hop.target);
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	if (r->to_parent) {
-		snprintf(url, sizeof(url), "%s/v1/route", n->parent_url);
+		snprintf(url, sizeof(url), "%s/v1/route", spn_node_parent_url(n));
 		expect = n->id.parent;
 	} else {
 		spn_tree_begin(n->tree, r->hop.target);
@@ -386,7 +386,7 @@ static void route_go(route_t *r)
 	if (rc == 0) {
 		r->chosen_here = r->service && !r->node;
 		r->tries = r->chosen_here ? 3 : 1;
-	} else if (r->from_parent || !n->parent_url[0]) {
+	} else if (r->from_parent || !n->n_parents) {
 		if (r->node)
 			rc = spn_err(SPN_ENOPROVIDER, "no node %s %s %s", r->node, r->from_parent ? "below" : "in group",
 				     r->from_parent ? n->id.node_id : n->id.group);

@@ -28,15 +28,50 @@ void spn_node_poke(spn_node_t *n)
 	pthread_mutex_unlock(&n->state_lock);
 }
 
+const char *spn_node_parent_url(spn_node_t *n)
+{
+	return n->n_parents ? n->parents[atomic_load(&n->parent_at) % n->n_parents] : "";
+}
+
 static int call_parent(spn_node_t *n, spn_http_client_t *c, const char *path, const char *body, size_t len,
 		       long *status, char **out, size_t *out_len)
 {
 	char url[SPN_URL_MAX + 64];
+	unsigned at = atomic_load(&n->parent_at);
+	int rc = 0;
 
-	if (!n->parent_url[0])
+	if (!n->n_parents)
 		return spn_err(SPN_ENOTFOUND, "this node is the root and has no parent");
-	snprintf(url, sizeof(url), "%s%s", n->parent_url, path);
-	return spn_http_client_call_node(c, url, n->id.parent, body, len, status, out, out_len);
+	/* Each address once, from the one that answered last: one that does
+	 * not answer, or answers 503 (a PSP on standby), gives way. */
+	for (unsigned i = 0; i < n->n_parents; i++) {
+		unsigned k = (at + i) % n->n_parents;
+		bool last = i + 1 == n->n_parents;
+		*status = 0;
+		*out = NULL;
+		*out_len = 0;
+		snprintf(url, sizeof(url), "%s%s", n->parents[k], path);
+		rc = spn_http_client_call_node(c, url, n->id.parent, body, len, status, out, out_len);
+		if (*status != 0 && *status != 503) {
+			atomic_store(&n->parent_down[k], false);
+			if (k != at) {
+				atomic_store(&n->parent_at, k);
+				spn_log_info("the parent answers at %s now", n->parents[k]);
+			}
+			break;
+		}
+		if (last)
+			break;
+		/* Once per address until it answers again: heartbeats would
+		 * repeat it several times a second. */
+		if (!atomic_exchange(&n->parent_down[k], true))
+			spn_log_warn("the parent at %s %s; trying %s", n->parents[k],
+				     *status ? "is on standby (503)" : "cannot be reached",
+				     n->parents[(k + 1) % n->n_parents]);
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int spn_node_call_parent(spn_node_t *n, const char *path, const char *body, size_t len, long *status, char **out,
@@ -157,7 +192,7 @@ static long sync_up(spn_node_t *n, char *last, size_t cap)
 		if (threshold > 0 && threshold <= SPN_TRUST_MAX)
 			n->admin_threshold = (unsigned)threshold;
 		if (!n->registered)
-			spn_log_info("registered with the parent at %s (registry version %llu)", n->parent_url,
+			spn_log_info("registered with the parent at %s (registry version %llu)", spn_node_parent_url(n),
 				     (unsigned long long)version);
 		n->registered = true;
 		n->heard_at = spn_clock_now();
@@ -271,12 +306,14 @@ static void *worker(void *arg)
 
 		if (spn_tree_reap(n->tree, spn_clock_mono_ms(), (int64_t)n->deadline_ms))
 			dirty = true;
-		if (n->ca)
+		spn_node_lease_tick(n);
+		/* A PSP on standby signs nothing: the active one does. */
+		if (n->ca && !spn_node_standby(n))
 			watch_crl_file(n, &crl_seen);
 		spn_node_renew_if_due(n);
 		if (push)
 			push_crl(n);
-		if (n->parent_url[0] && spn_clock_mono_ms() >= quiet_until &&
+		if (n->n_parents && spn_clock_mono_ms() >= quiet_until &&
 		    (dirty || spn_tree_version(n->tree) != n->acked || spn_clock_mono_ms() - last_sent >= (int64_t)n->heartbeat_ms)) {
 			long status;
 			last_sent = spn_clock_mono_ms();
@@ -324,11 +361,11 @@ void spn_node_worker_stop(spn_node_t *n)
 	pthread_mutex_unlock(&n->state_lock);
 	pthread_join(n->worker, NULL);
 	n->worker_started = false;
-	if (n->parent_url[0] && n->registered) {
+	if (n->n_parents && n->registered) {
 		char *ans = NULL;
 		long status = 0;
 		if (call_parent(n, n->ctl, "/v1/tree/leave", "{}", 2, &status, &ans, NULL) == 0 && status == 200)
-			spn_log_info("left the parent at %s", n->parent_url);
+			spn_log_info("left the parent at %s", spn_node_parent_url(n));
 		free(ans);
 	}
 }

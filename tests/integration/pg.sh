@@ -6,6 +6,15 @@
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
+# The clusters stop with the test, whatever ends it.
+_pg_cleanup() {
+	for f in "$WORK"/pg-*/data/postmaster.pid; do
+		[ -f "$f" ] && kill -9 "$(head -n 1 "$f")" 2>/dev/null
+	done
+	_cleanup
+}
+trap _pg_cleanup EXIT
+
 pg_need() {
 	if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
 		skip "no PostgreSQL server here (Debian: postgresql-15; tests/scripts/deps-debian.sh test installs it)"
@@ -22,9 +31,8 @@ pg_as() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# pg_init NAME PORT [SYNC_STANDBY]: a new primary in $WORK/pg-NAME, listening
-# on $WORK/pg-NAME/.s.PGSQL.PORT only; with SYNC_STANDBY, commits wait for
-# that standby (synchronous replication).
+# pg_init NAME PORT: a new primary in $WORK/pg-NAME, listening on
+# $WORK/pg-NAME/.s.PGSQL.PORT only.
 pg_init() {
 	d="$WORK/pg-$1"
 	mkdir -p "$d" && { [ "$(id -u)" != 0 ] || chown postgres "$d"; } &&
@@ -37,7 +45,6 @@ wal_level = replica
 max_wal_senders = 4
 fsync = on
 synchronous_commit = on
-${3:+synchronous_standby_names = '$3'}
 EOF
 	pg_start "$1"
 }
@@ -66,6 +73,14 @@ pg_standby() {
 		/^synchronous_standby_names/d" "$d/data/postgresql.conf"
 	sed -i "s|^primary_conninfo = '|primary_conninfo = 'application_name=$3 |" "$d/data/postgresql.auto.conf"
 	pg_start "$3"
+}
+
+# pg_sync NAME PORT STANDBY: from now on the primary's commits wait for
+# STANDBY (synchronous replication).
+pg_sync() {
+	pg_as "$PG_BIN/psql" -h "$WORK/pg-$1" -p "$2" -U postgres -d postgres -Atqc \
+		"ALTER SYSTEM SET synchronous_standby_names = '$3'" >/dev/null &&
+	pg_as "$PG_BIN/psql" -h "$WORK/pg-$1" -p "$2" -U postgres -d postgres -Atqc "SELECT pg_reload_conf()" >/dev/null
 }
 
 pg_promote() {
