@@ -11,11 +11,11 @@ set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config
 libgnutls28-dev nettle-dev libmicrohttpd-dev libjson-c-dev
-libltdl-dev libcurl4-gnutls-dev libsqlite3-dev libinih-dev libseccomp-dev
+libltdl-dev libcurl4-gnutls-dev libsqlite3-dev libpq-dev libinih-dev libseccomp-dev
 sqlite3 curl openssl python3 procps"
 WEB="python3-flask"
 TEST="libcmocka-dev gnutls-bin python3-cryptography
-clang llvm libclang-rt-14-dev tcpdump iproute2 systemd prometheus chromium"
+clang llvm libclang-rt-14-dev tcpdump iproute2 systemd prometheus chromium postgresql"
 BENCH="wrk nginx golang-cfssl"
 
 what=${1:-build}
@@ -47,8 +47,9 @@ echo "deps-debian.sh: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 # Debian starts and enables a daemon when its package is installed; the
 # benchmark's nginx runs under make bench only and the tests run
-# prometheus themselves on loopback, so a policy-rc.d keeps the packages'
-# scripts from starting them, and their units are disabled afterwards.
+# prometheus and PostgreSQL clusters of their own on loopback and unix
+# sockets, so a policy-rc.d keeps the packages' scripts from starting them,
+# and their units are disabled afterwards.
 policy=/usr/sbin/policy-rc.d
 own_policy=
 if [ "$what" != build ] && [ ! -e "$policy" ]; then
@@ -61,7 +62,7 @@ apt-get update -qq || rc=$?
 # shellcheck disable=SC2086
 [ "$rc" != 0 ] || apt-get install -y -qq --no-install-recommends $missing || rc=$?
 [ -z "$own_policy" ] || rm -f "$policy"
-for daemon in nginx prometheus; do
+for daemon in nginx prometheus postgresql; do
 	case "$missing " in
 	*" $daemon "*)
 		if command -v systemctl >/dev/null 2>&1; then
