@@ -13,6 +13,7 @@ bench does). Needs wrk, nginx and cfssl from Debian; installs them when
 run as root (tests/scripts/deps-debian.sh bench), else says what to install."""
 
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -246,10 +247,10 @@ def spnctl(*args):
 
 
 class Group:
-    def __init__(self, work, name, keytype="ed25519", tls=False, max_children=None):
+    def __init__(self, work, name, keytype="ed25519", tls=False, max_children=None, ledger=None):
         self.work, self.tls, self.nodes = work, tls, {}
         self.psp = os.path.join(work, "psp")
-        spnctl("init", "-d", self.psp, "-g", name, "-t", keytype)
+        spnctl("init", "-d", self.psp, "-g", name, "-t", keytype, *(("--ledger", ledger) if ledger else ()))
         if max_children:
             conf = os.path.join(self.psp, "spnd.conf")
             with open(conf) as f:
@@ -600,14 +601,62 @@ def count_rows(db, table):
     return int(r.stdout.strip())
 
 
+PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1:] or [None]
+
+
+def pg_server(work):
+    """A PostgreSQL server of the bench's own (unix socket, no TCP, fsync
+    and synchronous commits on), run in the foreground so that its CPU is
+    counted and stop_all ends it; its ledger database's URI. None when
+    there is no server here."""
+    pg = PG_BIN[0]
+    if not pg or not os.path.exists(os.path.join(pg, "initdb")):
+        return None, None
+    d = os.path.join(work, "pg")
+    os.makedirs(d)
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_pg:
+        os.chmod(work, 0o711)  # the server's user passes through, reading nothing
+        shutil.chown(d, "postgres")
+    subprocess.run(as_pg + [os.path.join(pg, "initdb"), "-D", os.path.join(d, "data"), "-A", "trust", "-U",
+                            "postgres"], check=True, capture_output=True)
+    with open(os.path.join(d, "data", "postgresql.conf"), "a") as f:
+        f.write("listen_addresses = ''\nunix_socket_directories = '%s'\nport = 5439\nfsync = on\n"
+                "synchronous_commit = on\n" % d)
+    p = SERVERS.start(as_pg + [os.path.join(pg, "postgres"), "-D", os.path.join(d, "data")],
+                      os.path.join(d, "server.log"))
+    end = time.time() + 30
+    while subprocess.run(as_pg + [os.path.join(pg, "createdb"), "-h", d, "-p", "5439", "-U", "postgres", "spn"],
+                         capture_output=True).returncode != 0:
+        if time.time() > end:
+            sys.exit("bench: the PostgreSQL server did not start (see %s/server.log)" % d)
+        time.sleep(0.2)
+    return p, "postgresql:///spn?host=%s&port=5439&user=postgres" % d
+
+
+def pg_count(uri, table):
+    d = uri.split("host=")[1].split("&")[0]
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    r = subprocess.run(as_pg + [os.path.join(PG_BIN[0], "psql"), "-h", d, "-p", "5439", "-U", "postgres", "-d", "spn",
+                                "-Atqc", "SELECT COUNT(*) FROM %s" % table], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("bench: ledger count: %s" % r.stderr.strip())
+    return int(r.stdout.strip())
+
+
 def issuance(work, seconds, threads, conns):
     say("== certificate issuance over REST: ECDSA P-256 CSRs, every certificate recorded")
     prefix = os.path.join(work, "csr-base")
     results = {}
-    for keytype in ("p256", "ed25519"):
-        g = Group(os.path.join(work, "ca-" + keytype), "bench", keytype=keytype)
+    pg, uri = pg_server(work)
+    for keytype in ("p256", "ed25519") + (("pg",) if uri else ()):
+        g = Group(os.path.join(work, "ca-" + keytype), "bench", keytype="ed25519" if keytype == "pg" else keytype,
+                  ledger=uri if keytype == "pg" else None)
         ledger = os.path.join(g.psp, "ledger.db")
         pre = os.path.join(work, "enroll-" + keytype)
+
+        def ledger_rows(uri=uri if keytype == "pg" else None, ledger=ledger):
+            return pg_count(uri, "certs") if uri else count_rows(ledger, "certs")
 
         def prep(count):
             r = subprocess.run([PREP, "enroll", os.path.join(g.psp, "spnd.conf"), str(count), pre, str(threads)],
@@ -616,14 +665,17 @@ def issuance(work, seconds, threads, conns):
                 sys.exit("bench: " + r.stderr.strip())
         prep(1000)
         probe = wrk(g.url("psp"), pre, "/v1/enroll", '"certificate"', min(2, seconds), threads, conns)
-        before = count_rows(ledger, "certs")
+        before = ledger_rows()
         prep(int(probe["requests"] / probe["seconds"] * seconds * 1.5) + 1000)
-        r = loaded(g.procs(), lambda: wrk(g.url("psp"), pre, "/v1/enroll", '"certificate"', seconds, threads, conns))
-        r["recorded"] = count_rows(ledger, "certs") - before
+        r = loaded(g.procs() + ([pg] if keytype == "pg" else []),
+                   lambda: wrk(g.url("psp"), pre, "/v1/enroll", '"certificate"', seconds, threads, conns))
+        r["recorded"] = ledger_rows() - before
         results[keytype] = r
         if keytype == "p256":
             shutil.copy(pre + ".csr", prefix + ".csr")
-        SERVERS.stop_all()
+        # The PostgreSQL server stays up for its row, stopped with the rest.
+        for name, (d, proc) in list(g.nodes.items()):
+            SERVERS.stop(proc)
     # The baseline signs the same kind of CSR (same key type, same names).
     with open(prefix + ".csr") as f:
         body = json.dumps({"certificate_request": f.read()})
@@ -640,6 +692,9 @@ def issuance(work, seconds, threads, conns):
         "cfssl serve, ECDSA P-256 CA, SQLite certdb", base, 1.2)
     row("certificate issuance, Ed25519 CA (default)", "certs/s", results["ed25519"],
         "cfssl serve (same run as above)", base, 2.0)
+    if "pg" in results:
+        row("certificate issuance, Ed25519 CA, PostgreSQL ledger", "certs/s", results["pg"],
+            "the same on the SQLite ledger (above)", results["ed25519"], "report")
 
 
 def private_kb(pid):
