@@ -49,7 +49,8 @@ static int call_parent(spn_node_t *n, spn_http_client_t *c, const char *path, co
 		bool last = i + 1 == n->n_parents;
 		*status = 0;
 		*out = NULL;
-		*out_len = 0;
+		if (out_len)
+			*out_len = 0;
 		snprintf(url, sizeof(url), "%s%s", n->parents[k], path);
 		rc = spn_http_client_call_node(c, url, n->id.parent, body, len, status, out, out_len);
 		if (*status != 0 && *status != 503) {
