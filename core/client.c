@@ -13,7 +13,10 @@
 #include "clock.h"
 #include "error.h"
 #include "file.h"
+#include "ident.h"
 #include "json.h"
+#include "jwe.h"
+#include "log.h"
 #include "mem.h"
 #include "pki_cert.h"
 #include "pki_key.h"
@@ -401,3 +404,66 @@ const char *spn_client_errname(int code)
 {
 	return spn_errname(code);
 }
+
+const char *spn_client_strerror(int code)
+{
+	return spn_strerror(code);
+}
+
+void spn_client_verbose(bool on)
+{
+	spn_log_set_level(on ? SPN_LOG_DEBUG : SPN_LOG_WARN);
+}
+
+const char *spn_client_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
+/* The public header owns its sizes and codes so that a program needs no
+ * other; they must still be the library's, or buffers overflow and codes
+ * lie. */
+_Static_assert(SPN_CLIENT_SERVICE_MAX == SPN_SERVICE_MAX, "service name size");
+_Static_assert(SPN_CLIENT_NAME_MAX == SPN_NAME_MAX, "node name size");
+_Static_assert(SPN_CLIENT_ID_MAX == SPN_JWE_ID_MAX, "message id size");
+_Static_assert(SPN_CLIENT_SESSIONS_MAX == SPN_CLIENT_SESSIONS, "sessions per client");
+_Static_assert(SPN_CLIENT_ERRNAME_MAX + 1 == sizeof(((spn_client_reply_t *)0)->error_name), "error name size");
+#define SAME(e) _Static_assert((int)SPN_CLIENT_##e == (int)SPN_##e, "error code " #e)
+SAME(OK);
+SAME(ENOMEM);
+SAME(EINVAL);
+SAME(EIO);
+SAME(ECONFIG);
+SAME(ECRYPTO);
+SAME(EBADCSR);
+SAME(EBADCERT);
+SAME(EBADSIG);
+SAME(EUNSUPPORTED);
+SAME(ETOOBIG);
+SAME(ETOKEN);
+SAME(ETOKENUSED);
+SAME(ETOKENEXPIRED);
+SAME(EPOLICY);
+SAME(ELIMIT);
+SAME(EEXIST);
+SAME(ENOTFOUND);
+SAME(ELEDGER);
+SAME(EPASSPHRASE);
+SAME(EREVOKED);
+SAME(EEXPIRED);
+SAME(EDENIED);
+SAME(ESTATE);
+SAME(ERESYNC);
+SAME(ENOPROVIDER);
+SAME(ELOOP);
+SAME(EUNAVAILABLE);
+SAME(ETIMEOUT);
+SAME(EBUSY);
+SAME(ESESSION);
+SAME(EREPLAY);
+SAME(EPLUGIN);
+SAME(ELEDGERLOST);
+SAME(ESTANDBY);
+/* A code added to error.h needs its name here too. */
+_Static_assert(SPN_ELAST == SPN_ESTANDBY - 1, "error.h has codes client.h does not");
+#undef SAME

@@ -25,7 +25,7 @@
 #include "json.h"
 #include "mem.h"
 
-#define PARTS_MAX 16
+#define PARTS_MAX SPN_CLIENT_PARTS_MAX
 #define ROUNDS 3
 
 typedef enum { DONE, RESEND, REOPEN_SAME, REOPEN_ANY } next_t;

@@ -14,7 +14,11 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *out;
-static spn_log_level_t threshold = SPN_LOG_INFO;
+/* libspn-client starts quieter: a program's stderr is not a daemon's log. */
+#ifndef SPN_LOG_DEFAULT
+#define SPN_LOG_DEFAULT SPN_LOG_INFO
+#endif
+static spn_log_level_t threshold = SPN_LOG_DEFAULT;
 static const char *const names[] = {"error", "warn", "info", "debug"};
 
 int spn_log_open(const char *path, spn_log_level_t level)

@@ -1,20 +1,15 @@
 /* spn-client: sends one message, with a section for each SERVICE=DATA, to
  * the providers of those services through any node of the group, and
  * prints what each provider answered (doc/spn-client.1). */
-#include "config.h"
-
+#include <errno.h>
 #include <getopt.h>
+#include <spn/client.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
-#include "file.h"
-#include "log.h"
-#include "spn/client.h"
-
-#define PARTS 16
+#define PARTS SPN_CLIENT_PARTS_MAX
 #define DATA_MAX (16 * 1024 * 1024)
 
 static void usage(FILE *f)
@@ -38,6 +33,47 @@ static void usage(FILE *f)
 		   "  -V, --version        print the version\n");
 }
 
+/* Reads a part's data whole; 0, or -1 having said why. */
+static int read_file(const char *path, char **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	const char *why = NULL;
+	size_t cap = 0, n;
+
+	*buf = NULL;
+	*len = 0;
+	if (!f) {
+		fprintf(stderr, "spn-client: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (!why) {
+		if (*len == cap) {
+			size_t bigger = cap ? cap * 2 : 65536;
+			char *b = cap > DATA_MAX ? NULL : realloc(*buf, bigger + 1);
+			if (!b) {
+				why = cap > DATA_MAX ? "larger than 16 MiB" : "out of memory";
+				break;
+			}
+			*buf = b;
+			cap = bigger;
+		}
+		if ((n = fread(*buf + *len, 1, cap - *len, f)) == 0)
+			break;
+		*len += n;
+	}
+	if (!why && ferror(f))
+		why = strerror(errno);
+	if (!why && *len > DATA_MAX)
+		why = "larger than 16 MiB";
+	fclose(f);
+	if (why) {
+		fprintf(stderr, "spn-client: %s: %s\n", path, why);
+		return -1;
+	}
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
 static int parse_parts(int argc, char **argv, spn_client_part_t *parts, char **bufs, size_t *n)
 {
 	for (int i = 0; i < argc; i++) {
@@ -53,11 +89,8 @@ static int parse_parts(int argc, char **argv, spn_client_part_t *parts, char **b
 		parts[*n].carry = argv[i][0] == '+';
 		parts[*n].service = argv[i] + parts[*n].carry;
 		if (eq[1] == '@') {
-			int rc = spn_file_read(eq + 2, DATA_MAX, &bufs[*n], &len);
-			if (rc) {
-				fprintf(stderr, "spn-client: %s\n", spn_err_detail(rc));
+			if (read_file(eq + 2, &bufs[*n], &len) != 0)
 				return -1;
-			}
 			parts[*n].data = bufs[*n];
 			parts[*n].len = len;
 		} else {
@@ -72,14 +105,21 @@ static int parse_parts(int argc, char **argv, spn_client_part_t *parts, char **b
 int main(int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{"url", required_argument, NULL, 'u'},      {"root", required_argument, NULL, 'r'},
-		{"cert", required_argument, NULL, 'c'},     {"key", required_argument, NULL, 'k'},
-		{"crl", required_argument, NULL, 'C'},      {"name", required_argument, NULL, 'n'},
-		{"repeat", required_argument, NULL, 'R'},   {"wait", required_argument, NULL, 'w'},
-		{"no-reopen", no_argument, NULL, 'N'},      {"timeout", required_argument, NULL, 't'},
-		{"message-id", required_argument, NULL, 'M'}, {"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"url", required_argument, NULL, 'u'},
+	    {"root", required_argument, NULL, 'r'},
+	    {"cert", required_argument, NULL, 'c'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"crl", required_argument, NULL, 'C'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"repeat", required_argument, NULL, 'R'},
+	    {"wait", required_argument, NULL, 'w'},
+	    {"no-reopen", no_argument, NULL, 'N'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"message-id", required_argument, NULL, 'M'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	spn_client_config_t cfg = {0};
 	spn_client_part_t parts[PARTS];
@@ -91,7 +131,6 @@ int main(int argc, char **argv)
 	size_t n = 0;
 	int opt, status = 0, rc;
 
-	spn_log_set_level(SPN_LOG_WARN);
 	while ((opt = getopt_long(argc, argv, "u:r:c:k:n:vhV", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'u': cfg.url = optarg; break;
@@ -105,9 +144,9 @@ int main(int argc, char **argv)
 		case 'N': cfg.no_reopen = true; break;
 		case 't': cfg.timeout_ms = strtol(optarg, NULL, 10); break;
 		case 'M': mid = optarg; break;
-		case 'v': spn_log_set_level(SPN_LOG_DEBUG); break;
+		case 'v': spn_client_verbose(true); break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("spn-client %s\n", PACKAGE_VERSION); return 0;
+		case 'V': printf("spn-client %s\n", spn_client_version()); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
