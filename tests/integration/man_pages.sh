@@ -8,7 +8,7 @@
 DOC="$top_srcdir/doc"
 CLIENT="$top_builddir/core/spn-client"
 
-for page in spnd.8 spnctl.1 spn-client.1; do
+for page in spnd.8 spnctl.1 spn-client.1 spn_client.3; do
 	if ! command -v groff >/dev/null 2>&1; then
 		skip "$page: no groff"
 		continue
