@@ -502,9 +502,7 @@ int spn_ledger_lease(spn_ledger_t *l, const char *holder, unsigned long ms, bool
 		return 0;
 	/* Taken when free or expired, by the database's clock; kept by its
 	 * holder. */
-	if ((rc = l->d->script(l->db, "CREATE TABLE IF NOT EXISTS lease(name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
-				      " until_ms BIGINT NOT NULL)")) ||
-	    (rc = exec(l,
+	if ((rc = exec(l,
 		       "INSERT INTO lease VALUES('psp', $1, " PG_NOW_MS " + $2) ON CONFLICT(name) DO UPDATE"
 		       " SET holder = excluded.holder, until_ms = excluded.until_ms"
 		       " WHERE lease.holder = excluded.holder OR lease.until_ms < " PG_NOW_MS,

@@ -57,8 +57,6 @@ typedef struct {
 	int (*check)(spn_ldb_t *db);
 	/* The schema, for a new ledger. */
 	const char *schema;
-	/* The column that orders certificates as they were recorded. */
-	const char *order;
 } spn_ldb_driver_t;
 
 extern const spn_ldb_driver_t spn_ldb_sqlite;

@@ -349,5 +349,4 @@ const spn_ldb_driver_t spn_ldb_pg = {
 	.active = pg_active,
 	.check = pg_check,
 	.schema = schema,
-	.order = "seq",
 };

@@ -426,5 +426,4 @@ const spn_ldb_driver_t spn_ldb_sqlite = {
 	.active = sqlite_active,
 	.check = sqlite_check,
 	.schema = schema,
-	.order = "rowid",
 };

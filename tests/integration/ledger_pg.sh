@@ -70,12 +70,17 @@ recorded() { # NODE PORT FILE...: every serial answered 201 in FILEs is recorded
 	test "$got" = "$want"
 }
 answered() { cat "$@" 2>/dev/null | grep -c '^201 '; }
-check "800 enrollments are prepared" sh -c "SPN_CA_PASSPHRASE='$SPN_CA_PASSPHRASE_VALUE' '$PREP' enroll '$P1/spnd.conf' 800 '$WORK/b' 4"
-: >"$WORK/a1"; : >"$WORK/a2"
-$BURST "$(node_url "$P1")" "$CA" "$WORK/a1" "$WORK/b.0" "$WORK/b.1" &
-B1=$!
-$BURST "$(node_url "$P2")" "$CA" "$WORK/a2" "$WORK/b.2" "$WORK/b.3" &
-B2=$!
+# burst NAME: NAME.0-1 to psp and NAME.2-3 to psp2 at once, in the
+# background (B1, B2), their answers in NAME1 and NAME2.
+burst() {
+	: >"$WORK/${1}1"; : >"$WORK/${1}2"
+	$BURST "$(node_url "$P1")" "$CA" "$WORK/${1}1" "$WORK/$1.0" "$WORK/$1.1" &
+	B1=$!
+	$BURST "$(node_url "$P2")" "$CA" "$WORK/${1}2" "$WORK/$1.2" "$WORK/$1.3" &
+	B2=$!
+}
+check "800 enrollments are prepared" sh -c "SPN_CA_PASSPHRASE='$SPN_CA_PASSPHRASE_VALUE' '$PREP' enroll '$P1/spnd.conf' 800 '$WORK/a' 4"
+burst a
 check "both PSPs answer enrollments" wait_for 60 sh -c "[ \$(grep -c '^201 ' '$WORK/a1') -ge 50 ] && [ \$(grep -c '^201 ' '$WORK/a2') -ge 50 ]"
 kill -9 "$(cat "$P1/pid")"
 n2=$(answered "$WORK/a2")
@@ -92,11 +97,7 @@ check "every certificate's token is marked used by it" \
 # --- the primary dies, the standby is promoted ----------------------------
 check "psp starts again" node_start "$P1"
 check "800 more enrollments are prepared" sh -c "SPN_CA_PASSPHRASE='$SPN_CA_PASSPHRASE_VALUE' '$PREP' enroll '$P1/spnd.conf' 800 '$WORK/c' 4"
-: >"$WORK/c1"; : >"$WORK/c2"
-$BURST "$(node_url "$P1")" "$CA" "$WORK/c1" "$WORK/c.0" "$WORK/c.1" &
-B1=$!
-$BURST "$(node_url "$P2")" "$CA" "$WORK/c2" "$WORK/c.2" "$WORK/c.3" &
-B2=$!
+burst c
 check "both answer again" wait_for 60 sh -c "[ \$(grep -c '^201 ' '$WORK/c1') -ge 30 ] && [ \$(grep -c '^201 ' '$WORK/c2') -ge 30 ]"
 pg_kill pri
 before=$(answered "$WORK/c1" "$WORK/c2")
