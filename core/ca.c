@@ -50,12 +50,11 @@ static int set_ident(gnutls_x509_crt_t crt, const spn_ident_t *id)
 	return rc;
 }
 
-int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey_t pub, const spn_ident_t *id,
+int spn_ca_sign(gnutls_x509_crt_t root, gnutls_privkey_t key, gnutls_pubkey_t pub, const spn_ident_t *id,
 		const spn_names_t *names, const spn_ca_profile_t *profile, const char *crl_url, time_t now,
 		gnutls_x509_crt_t *out, char *serial_hex)
 {
 	gnutls_x509_crt_t crt;
-	gnutls_privkey_t signer = NULL;
 	unsigned char serial[16], kid[64];
 	size_t kid_len = sizeof(kid);
 	time_t not_after = now + (time_t)profile->validity;
@@ -65,10 +64,9 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey
 		not_after = gnutls_x509_crt_get_expiration_time(root);
 	if ((rc = spn_ca_profile_check_key(profile, id->role, pub)) || (rc = fresh_serial(serial)))
 		return rc;
-	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_privkey_init(&signer) < 0)
+	if (gnutls_x509_crt_init(&crt) < 0)
 		return SPN_ENOMEM;
-	rc = gnutls_privkey_import_x509(signer, key, 0);
-	if (rc >= 0) rc = gnutls_x509_crt_set_version(crt, 3);
+	rc = gnutls_x509_crt_set_version(crt, 3);
 	if (rc >= 0) rc = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, id->node_id, (unsigned)strlen(id->node_id));
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, id->group, (unsigned)strlen(id->group));
@@ -96,9 +94,8 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey
 		rc = gnutls_x509_crt_set_crl_dist_points(crt, GNUTLS_SAN_URI, crl_url, 0);
 	if (rc >= 0) rc = set_ident(crt, id);
 	if (rc >= 0)
-		rc = gnutls_x509_crt_privkey_sign(crt, root, signer,
-						  spn_pki_sign_digest(gnutls_x509_privkey_get_pk_algorithm(key)), 0);
-	gnutls_privkey_deinit(signer);
+		rc = gnutls_x509_crt_privkey_sign(crt, root, key,
+						  spn_pki_sign_digest((gnutls_pk_algorithm_t)gnutls_privkey_get_pk_algorithm(key, NULL)), 0);
 	if (rc < 0) {
 		gnutls_x509_crt_deinit(crt);
 		return spn_err(SPN_ECRYPTO, "cannot sign certificate: %s", gnutls_strerror(rc));
@@ -153,25 +150,28 @@ void spn_ca_issued_clear(spn_ca_issued_t *out)
 	memset(out, 0, sizeof(*out));
 }
 
-static int self_sign_root(gnutls_x509_privkey_t key, const char *group, unsigned long validity, time_t now,
+static int self_sign_root(const spn_pki_signer_t *key, const char *group, unsigned long validity, time_t now,
 			  gnutls_x509_crt_t *out)
 {
 	gnutls_x509_crt_t crt;
+	gnutls_pubkey_t pub = NULL;
 	unsigned char serial[16], kid[64];
 	size_t kid_len = sizeof(kid);
 	char cn[SPN_NAME_MAX + 8];
 	int rc;
 
-	if ((rc = fresh_serial(serial)))
+	if ((rc = fresh_serial(serial)) || (rc = spn_pki_signer_pubkey(key, &pub)))
 		return rc;
 	snprintf(cn, sizeof(cn), "%s root", group);
-	if (gnutls_x509_crt_init(&crt) < 0)
+	if (gnutls_x509_crt_init(&crt) < 0) {
+		gnutls_pubkey_deinit(pub);
 		return SPN_ENOMEM;
+	}
 	rc = gnutls_x509_crt_set_version(crt, 3);
 	if (rc >= 0) rc = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned)strlen(cn));
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, group, (unsigned)strlen(group));
-	if (rc >= 0) rc = gnutls_x509_crt_set_key(crt, key);
+	if (rc >= 0) rc = gnutls_x509_crt_set_pubkey(crt, pub);
 	if (rc >= 0) rc = gnutls_x509_crt_set_activation_time(crt, now - BACKDATE);
 	if (rc >= 0) rc = gnutls_x509_crt_set_expiration_time(crt, now + (time_t)validity);
 	/* Path length 0: the PSP signs every certificate itself. */
@@ -179,7 +179,8 @@ static int self_sign_root(gnutls_x509_privkey_t key, const char *group, unsigned
 	if (rc >= 0) rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN);
 	if (rc >= 0) rc = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, kid, &kid_len);
 	if (rc >= 0) rc = gnutls_x509_crt_set_subject_key_id(crt, kid, kid_len);
-	if (rc >= 0) rc = gnutls_x509_crt_sign2(crt, crt, key, spn_pki_sign_digest(gnutls_x509_privkey_get_pk_algorithm(key)), 0);
+	if (rc >= 0) rc = gnutls_x509_crt_privkey_sign(crt, crt, key->key, spn_pki_signer_digest(key), 0);
+	gnutls_pubkey_deinit(pub);
 	if (rc < 0) {
 		gnutls_x509_crt_deinit(crt);
 		return spn_err(SPN_ECRYPTO, "cannot create the root certificate: %s", gnutls_strerror(rc));
@@ -202,7 +203,7 @@ static int write_conf(const spn_ca_init_t *p, const char *path)
 			 "cert = node.crt\n"
 			 "root = ca/root.crt\n\n"
 			 "[ca]\n"
-			 "key = ca/root.key\n"
+			 "key = %s\n%s%s%s"
 			 "cert = ca/root.crt\n"
 			 "ledger = %s\n"
 			 "crl = crl.pem\n"
@@ -217,7 +218,9 @@ static int write_conf(const spn_ca_init_t *p, const char *path)
 			 "[profile.spn]\nvalidity = 3d\nkey_usage = digital_signature\next_key_usage = server_auth, client_auth\n\n"
 			 "[profile.client]\nvalidity = 1d\nkey_usage = digital_signature\next_key_usage = client_auth\n\n"
 			 "[log]\nlevel = info\n",
-			 p->psp_id, p->group, p->ledger ? p->ledger : "ledger.db", spn_key_type_name(p->key_type));
+			 p->psp_id, p->group, p->key_uri ? p->key_uri : "ca/root.key",
+			 p->pkcs11_module ? "pkcs11_module = " : "", p->pkcs11_module ? p->pkcs11_module : "",
+			 p->pkcs11_module ? "\n" : "", p->ledger ? p->ledger : "ledger.db", spn_key_type_name(p->key_type));
 	int rc;
 
 	if (n < 0)
@@ -236,9 +239,43 @@ int spn_ca_ledger_location(const spn_conf_t *conf, char **out)
 	return spn_conf_path(conf, "ca", "ledger", NULL, out);
 }
 
+/* The root key is created where it is used and never leaves: in the state
+ * directory, or inside the token p->key_uri names. */
+static int make_root_key(const spn_ca_init_t *p, spn_pki_signer_t *out)
+{
+	gnutls_x509_privkey_t key;
+	char *path;
+	bool exists;
+	int rc;
+
+	if (p->key_uri) {
+		if ((rc = spn_pki_token_setup(p->pkcs11_module)))
+			return rc;
+		rc = spn_pki_signer_generate(out, p->key_uri, p->key_type, p->passphrase ? p->passphrase : "", &exists);
+		if (rc && exists)
+			return spn_err(rc, "%s; a group is made with a new key, or adopts a key with its certificate "
+					   "(--import-root, --import-key)", spn_err_detail(rc));
+		return rc;
+	}
+	if ((rc = spn_pki_key_generate(p->key_type, &key)))
+		return rc;
+	if (!(path = spn_file_join(p->dir, "ca/root.key"))) {
+		gnutls_x509_privkey_deinit(key);
+		return SPN_ENOMEM;
+	}
+	rc = spn_pki_key_save(key, path, p->passphrase);
+	free(path);
+	if (rc) {
+		gnutls_x509_privkey_deinit(key);
+		return rc;
+	}
+	return spn_pki_signer_adopt(out, key);
+}
+
 int spn_ca_init(const spn_ca_init_t *p)
 {
-	gnutls_x509_privkey_t root_key = NULL, node_key = NULL;
+	gnutls_x509_privkey_t node_key = NULL;
+	spn_pki_signer_t root_key = {0};
 	gnutls_x509_crt_t root = NULL, node = NULL;
 	gnutls_pubkey_t pub = NULL;
 	spn_ledger_t *ledger = NULL;
@@ -280,13 +317,9 @@ int spn_ca_init(const spn_ca_init_t *p)
 	PATH("ca");
 	if ((rc = spn_file_mkdir(path, 0700)))
 		goto out;
-	/* The root key is created here, where it is used, and never leaves. */
-	if ((rc = spn_pki_key_generate(p->key_type, &root_key)))
+	if ((rc = make_root_key(p, &root_key)))
 		goto out;
-	PATH("ca/root.key");
-	if ((rc = spn_pki_key_save(root_key, path, p->passphrase)))
-		goto out;
-	if ((rc = self_sign_root(root_key, p->group, p->root_validity, now, &root)))
+	if ((rc = self_sign_root(&root_key, p->group, p->root_validity, now, &root)))
 		goto out;
 	PATH("ca/root.crt");
 	if ((rc = spn_pki_cert_export(root, &pem)) || (rc = spn_file_create(path, pem, strlen(pem), 0644)))
@@ -314,7 +347,7 @@ int spn_ca_init(const spn_ca_init_t *p)
 		goto out;
 	if ((rc = spn_pki_key_pubkey(node_key, &pub)))
 		goto out;
-	if ((rc = spn_ca_sign(root, root_key, pub, &id, &p->names, &profile, NULL, now, &node, serial)))
+	if ((rc = spn_ca_sign(root, root_key.key, pub, &id, &p->names, &profile, NULL, now, &node, serial)))
 		goto out;
 	ca.ledger = ledger;
 	if ((rc = spn_ledger_begin(ledger)))
@@ -330,7 +363,7 @@ int spn_ca_init(const spn_ca_init_t *p)
 	if ((rc = spn_file_create(path, issued.cert_pem, strlen(issued.cert_pem), 0644)))
 		goto out;
 	/* An empty CRL from the start, so relying parties always find one. */
-	ca.key = root_key;
+	ca.signer = root_key;
 	ca.root = root;
 	PATH("crl.pem");
 	ca.crl_path = path;
@@ -349,8 +382,7 @@ out:
 	spn_ca_issued_clear(&issued);
 	if (pub)
 		gnutls_pubkey_deinit(pub);
-	if (root_key)
-		gnutls_x509_privkey_deinit(root_key);
+	spn_pki_signer_close(&root_key);
 	if (node_key)
 		gnutls_x509_privkey_deinit(node_key);
 	if (root)
@@ -362,16 +394,19 @@ out:
 	return rc;
 }
 
-/* The root key, its passphrase from [ca] passphrase_file or passphrase_env. */
-static int load_root_key(spn_ca_t *ca, const char *path)
+/* The root key, in a file or a token: its passphrase or PIN from [ca]
+ * passphrase_file, passphrase_env or the service manager's credential. */
+static int load_root_key(spn_ca_t *ca, const char *ref)
 {
 	spn_pass_src_t src;
 	int rc;
 
+	if (spn_pki_is_token_uri(ref) && (rc = spn_pki_token_setup(spn_conf_get(ca->conf, "ca", "pkcs11_module"))))
+		return rc;
 	if ((rc = spn_pass_src_conf(ca->conf, "ca", "passphrase", "SPN_CA_PASSPHRASE", &src)) == 0)
-		rc = spn_pki_key_load_src(path, &src, &ca->key, NULL);
+		rc = spn_pki_signer_open(&ca->signer, ref, "CA key", &src);
 	spn_pass_src_clear(&src);
-	return rc ? spn_err(rc, "CA key %s: %s", path, spn_err_detail(rc)) : 0;
+	return rc ? spn_err(rc, "CA key %s: %s", ref, spn_err_detail(rc)) : 0;
 }
 
 int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
@@ -383,7 +418,11 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 	if (!ca)
 		return SPN_ENOMEM;
 	ca->conf = (spn_conf_t *)conf;
-	if ((rc = spn_conf_path(conf, "ca", "key", NULL, &key)) || (rc = spn_conf_path(conf, "ca", "cert", NULL, &cert)) ||
+	if (spn_pki_is_token_uri(spn_conf_get(conf, "ca", "key")))
+		rc = (key = strdup(spn_conf_get(conf, "ca", "key"))) ? 0 : SPN_ENOMEM;
+	else
+		rc = spn_conf_path(conf, "ca", "key", NULL, &key);
+	if (rc || (rc = spn_conf_path(conf, "ca", "cert", NULL, &cert)) ||
 	    (rc = spn_ca_ledger_location(conf, &ledger)) ||
 	    (rc = spn_conf_path(conf, "ca", "crl", NULL, &ca->crl_path)))
 		goto out;
@@ -400,7 +439,7 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 		goto out;
 	if (with_key && (rc = load_root_key(ca, key)))
 		goto out;
-	if (with_key && (rc = spn_pki_cert_matches_key(ca->root, ca->key))) {
+	if (with_key && (rc = spn_pki_signer_matches(&ca->signer, ca->root))) {
 		rc = spn_err(rc, "CA key %s does not belong to %s", key, cert);
 		goto out;
 	}
@@ -473,8 +512,7 @@ void spn_ca_close(spn_ca_t *ca)
 {
 	if (!ca)
 		return;
-	if (ca->key)
-		gnutls_x509_privkey_deinit(ca->key);
+	spn_pki_signer_close(&ca->signer);
 	if (ca->node_key)
 		gnutls_x509_privkey_deinit(ca->node_key);
 	if (ca->root)
@@ -487,7 +525,7 @@ void spn_ca_close(spn_ca_t *ca)
 
 int spn_ca_need_key(const spn_ca_t *ca)
 {
-	return ca->key ? 0 : spn_err(SPN_ESTATE, "the CA was opened without its root key");
+	return ca->signer.key ? 0 : spn_err(SPN_ESTATE, "the CA was opened without its root key");
 }
 
 spn_ledger_t *spn_ca_ledger(spn_ca_t *ca)

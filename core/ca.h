@@ -39,7 +39,11 @@ typedef struct {
 	const char *group;
 	const char *psp_id;     /* the PSP's node id */
 	spn_key_type_t key_type;
-	const char *passphrase; /* for the root key; NULL leaves it unencrypted */
+	const char *passphrase; /* for the root key (its token's PIN with key_uri);
+				 * NULL leaves a key file unencrypted */
+	const char *key_uri;    /* a PKCS#11 URI: the root key is made in that
+				 * token; NULL: ca/root.key in dir */
+	const char *pkcs11_module; /* NULL: the modules p11-kit registered */
 	const char *node_passphrase; /* for the PSP's node key; NULL: unencrypted */
 	spn_names_t names;      /* where the PSP serves HTTPS */
 	unsigned long root_validity;

@@ -93,7 +93,6 @@ static int fill(spn_ca_t *ca, gnutls_x509_crl_t crl, uint64_t published, time_t 
 static int sign_and_publish(spn_ca_t *ca, char **pem_out)
 {
 	gnutls_x509_crl_t crl;
-	gnutls_privkey_t signer = NULL;
 	gnutls_datum_t pem = {NULL, 0};
 	unsigned char kid[64];
 	size_t kid_len = sizeof(kid);
@@ -103,12 +102,7 @@ static int sign_and_publish(spn_ca_t *ca, char **pem_out)
 
 	if (gnutls_x509_crl_init(&crl) < 0)
 		return SPN_ENOMEM;
-	if (gnutls_privkey_init(&signer) < 0) {
-		gnutls_x509_crl_deinit(crl);
-		return SPN_ENOMEM;
-	}
-	rc = gnutls_privkey_import_x509(signer, ca->key, 0);
-	if (rc >= 0) rc = gnutls_x509_crl_set_version(crl, 2);
+	rc = gnutls_x509_crl_set_version(crl, 2);
 	if (rc >= 0) rc = gnutls_x509_crl_set_this_update(crl, now);
 	if (rc >= 0) rc = gnutls_x509_crl_set_next_update(crl, now + (time_t)ca->policy.crl_validity);
 	if (rc >= 0) rc = gnutls_x509_crt_get_subject_key_id(ca->root, kid, &kid_len, NULL);
@@ -119,8 +113,7 @@ static int sign_and_publish(spn_ca_t *ca, char **pem_out)
 	}
 	if ((rc = fill(ca, crl, published_number(ca->crl_path), now, &number)))
 		goto out;
-	rc = gnutls_x509_crl_privkey_sign(crl, ca->root, signer,
-					  spn_pki_sign_digest(gnutls_x509_privkey_get_pk_algorithm(ca->key)), 0);
+	rc = gnutls_x509_crl_privkey_sign(crl, ca->root, ca->signer.key, spn_pki_signer_digest(&ca->signer), 0);
 	if (rc >= 0)
 		rc = gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem);
 	if (rc < 0) {
@@ -141,7 +134,6 @@ static int sign_and_publish(spn_ca_t *ca, char **pem_out)
 		rc = SPN_ENOMEM;
 out:
 	gnutls_free(pem.data);
-	gnutls_privkey_deinit(signer);
 	gnutls_x509_crl_deinit(crl);
 	return rc;
 }

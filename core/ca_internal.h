@@ -5,10 +5,11 @@
 #include <gnutls/abstract.h>
 
 #include "ca.h"
+#include "pki_signer.h"
 
 struct spn_ca {
 	spn_conf_t *conf; /* not owned */
-	gnutls_x509_privkey_t key;
+	spn_pki_signer_t signer; /* the root key, in a file or a token */
 	gnutls_x509_crt_t root;
 	gnutls_x509_privkey_t node_key; /* the PSP's node key, for tokens */
 	char psp_id[SPN_NAME_MAX + 1];
@@ -28,7 +29,7 @@ int spn_ca_need_key(const spn_ca_t *ca);
 
 /* Signs a certificate for pub binding id and names under profile, with a
  * fresh serial, issued by (root, key); *serial receives the hex serial. */
-int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey_t pub, const spn_ident_t *id,
+int spn_ca_sign(gnutls_x509_crt_t root, gnutls_privkey_t key, gnutls_pubkey_t pub, const spn_ident_t *id,
 		const spn_names_t *names, const spn_ca_profile_t *profile, const char *crl_url, time_t now,
 		gnutls_x509_crt_t *out, char *serial);
 

@@ -190,7 +190,7 @@ static int sign(spn_ca_t *ca, spn_ca_pending_t *p)
 
 	if ((rc = spn_ca_need_key(ca)) || (rc = policy(ca, &p->t, p->minter.id.node_id, &p->id, &p->prof)))
 		return rc;
-	return spn_ca_sign(ca->root, ca->key, p->pub, &p->id, &p->names, &p->prof, ca->crl_url, p->now, &p->crt,
+	return spn_ca_sign(ca->root, ca->signer.key, p->pub, &p->id, &p->names, &p->prof, ca->crl_url, p->now, &p->crt,
 			   p->serial);
 }
 
@@ -247,7 +247,7 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 			break;
 		gnutls_x509_crt_deinit(p->crt);
 		p->crt = NULL;
-		if ((rc = spn_ca_sign(ca->root, ca->key, p->pub, &p->id, &p->names, &p->prof, ca->crl_url, p->now,
+		if ((rc = spn_ca_sign(ca->root, ca->signer.key, p->pub, &p->id, &p->names, &p->prof, ca->crl_url, p->now,
 				      &p->crt, p->serial)))
 			break;
 	}

@@ -17,6 +17,7 @@ const spn_conf_key_t spn_ca_conf_keys[] = {
 	{"ca", "ledger", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "crl", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "crl_url", SPN_CONF_STR, 0, 0, NULL},
+	{"ca", "pkcs11_module", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "lease_ms", SPN_CONF_UINT, 300, 600000, NULL},
 	{"ca", "passphrase_env", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "passphrase_file", SPN_CONF_STR, 1, 0, NULL},

@@ -112,7 +112,7 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 	if (rc || (rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
 		goto out;
 	snprintf(token_id, sizeof(token_id), "renew:%s", serial);
-	rc = spn_ca_sign(ca->root, ca->key, pub, &cur.id, &names, &ca->profiles[cur.id.role], ca->crl_url, now, &issued,
+	rc = spn_ca_sign(ca->root, ca->signer.key, pub, &cur.id, &names, &ca->profiles[cur.id.role], ca->crl_url, now, &issued,
 			 new_serial);
 	if (rc == 0)
 		rc = spn_ca_record(ca, issued, &cur.id, cur.parent, token_id, now, out);

@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "pass.h"
 #include "pki_cert.h"
+#include "pki_signer.h"
 #include "spnctl.h"
 #include "token.h"
 
@@ -24,6 +25,7 @@ int spnctl_init(int argc, char **argv)
 		{"name", required_argument, NULL, 'n'},          {"root-validity", required_argument, NULL, 'v'},
 		{"no-passphrase", no_argument, NULL, 'P'},       {"encrypt-node-key", no_argument, NULL, 'E'},
 		{"ledger", required_argument, NULL, 'L'},        {"help", no_argument, NULL, 'h'},
+		{"key", required_argument, NULL, 'K'},           {"pkcs11-module", required_argument, NULL, 'M'},
 		{NULL, 0, NULL, 0},
 	};
 	spn_ca_init_t p = {.psp_id = "psp", .key_type = SPN_KEY_ED25519, .root_validity = 3650UL * 86400};
@@ -31,7 +33,7 @@ int spnctl_init(int argc, char **argv)
 	char *pass = NULL, *node_pass = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "d:g:i:t:n:v:PEL:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:g:i:t:n:v:PEL:K:M:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': p.dir = optarg; break;
 		case 'g': p.group = optarg; break;
@@ -56,14 +58,26 @@ int spnctl_init(int argc, char **argv)
 						    "ledger.db in DIR)");
 			p.ledger = optarg;
 			break;
+		case 'K':
+			if (!spn_pki_is_token_uri(optarg))
+				return spnctl_usage("init: --key takes a PKCS#11 URI (pkcs11:token=...;object=...); "
+						    "without it the root key is DIR/ca/root.key");
+			p.key_uri = optarg;
+			break;
+		case 'M': p.pkcs11_module = optarg; break;
 		case 'h':
 			printf("usage: spnctl init -d DIR -g GROUP [--id PSP_ID] [--key-type ed25519|p256|rsa2048|rsa3072|rsa4096]\n"
 			       "                   [--name DNS_OR_IP]... [--root-validity 3650d] [--no-passphrase]\n"
 			       "                   [--encrypt-node-key] [--ledger postgresql://...]\n"
+			       "                   [--key pkcs11:token=...;object=... [--pkcs11-module PATH]]\n"
 			       "  The root key is encrypted with a passphrase from $SPN_CA_PASSPHRASE or the\n"
 			       "  terminal; with --encrypt-node-key the PSP's node key too, with one from\n"
 			       "  $SPN_NODE_PASSPHRASE or the terminal. With --ledger the ledger is made in that\n"
-			       "  PostgreSQL database (which must hold none) instead of DIR/ledger.db.\n");
+			       "  PostgreSQL database (which must hold none) instead of DIR/ledger.db.\n"
+			       "  With --key the root key is made inside that PKCS#11 token (labelled with the\n"
+			       "  URI's object) and never leaves it; $SPN_CA_PASSPHRASE or the terminal gives\n"
+			       "  the token's PIN. --pkcs11-module names the token's module when p11-kit does\n"
+			       "  not have it registered.\n");
 			return 0;
 		default: return 2;
 		}
@@ -72,7 +86,14 @@ int spnctl_init(int argc, char **argv)
 		return spnctl_usage("init: -d DIR and -g GROUP are required");
 	if (p.names.n_dns + p.names.n_ip == 0)
 		spn_names_add(&p.names, "127.0.0.1");
-	if (no_pass)
+	if (p.pkcs11_module && !p.key_uri)
+		return spnctl_usage("init: --pkcs11-module goes with --key pkcs11:...");
+	if (p.key_uri) {
+		if (no_pass)
+			return spnctl_usage("init: --no-passphrase is for a key file; a token asks for its PIN");
+		if ((rc = spn_pass_get("SPN_CA_PASSPHRASE", "PIN of the token for the root key: ", false, &pass)))
+			return spnctl_fail("init", rc);
+	} else if (no_pass)
 		fprintf(stderr, "spnctl: warning: the root key is stored unencrypted (--no-passphrase)\n");
 	else if ((rc = spn_pass_get("SPN_CA_PASSPHRASE", "New passphrase for the root key: ", true, &pass)))
 		return spnctl_fail("init", rc);
