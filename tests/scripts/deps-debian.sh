@@ -15,7 +15,7 @@ libltdl-dev libcurl4-gnutls-dev libsqlite3-dev libpq-dev libinih-dev libseccomp-
 sqlite3 curl openssl python3 procps"
 WEB="python3-flask"
 TEST="libcmocka-dev gnutls-bin python3-cryptography
-clang llvm libclang-rt-14-dev tcpdump iproute2 systemd prometheus chromium postgresql"
+clang llvm libclang-rt-14-dev tcpdump iproute2 systemd prometheus chromium postgresql softhsm2"
 BENCH="wrk nginx golang-cfssl"
 
 what=${1:-build}
