@@ -247,10 +247,10 @@ def spnctl(*args):
 
 
 class Group:
-    def __init__(self, work, name, keytype="ed25519", tls=False, max_children=None, ledger=None):
+    def __init__(self, work, name, keytype="ed25519", tls=False, max_children=None, ledger=None, init=()):
         self.work, self.tls, self.nodes = work, tls, {}
         self.psp = os.path.join(work, "psp")
-        spnctl("init", "-d", self.psp, "-g", name, "-t", keytype, *(("--ledger", ledger) if ledger else ()))
+        spnctl("init", "-d", self.psp, "-g", name, "-t", keytype, *(("--ledger", ledger) if ledger else ()), *init)
         if max_children:
             conf = os.path.join(self.psp, "spnd.conf")
             with open(conf) as f:
@@ -644,14 +644,35 @@ def pg_count(uri, table):
     return int(r.stdout.strip())
 
 
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+def softhsm_token(work):
+    """A SoftHSM2 token of the run's own, its PIN the CA passphrase: the
+    arguments that make the group's root key in it, or () without SoftHSM2."""
+    if not os.path.exists(SOFTHSM) or not shutil.which("softhsm2-util"):
+        say("   (softhsm2 not installed: no row for the CA key in a token)")
+        return ()
+    d = os.path.join(work, "softhsm")
+    os.makedirs(os.path.join(d, "tokens"))
+    with open(os.path.join(d, "softhsm2.conf"), "w") as f:
+        f.write("directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n" % d)
+    ENV["SOFTHSM2_CONF"] = os.path.join(d, "softhsm2.conf")
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench", "--pin", PASS, "--so-pin", PASS],
+                   check=True, capture_output=True, env=ENV)
+    return ("--key", "pkcs11:token=bench;object=root", "--pkcs11-module", SOFTHSM)
+
+
 def issuance(work, seconds, threads, conns):
     say("== certificate issuance over REST: ECDSA P-256 CSRs, every certificate recorded")
     prefix = os.path.join(work, "csr-base")
     results = {}
     pg, uri = pg_server(work)
-    for keytype in ("p256", "ed25519") + (("pg",) if uri else ()):
-        g = Group(os.path.join(work, "ca-" + keytype), "bench", keytype="ed25519" if keytype == "pg" else keytype,
-                  ledger=uri if keytype == "pg" else None)
+    token = softhsm_token(work)
+    for keytype in ("p256", "ed25519") + (("pg",) if uri else ()) + (("token",) if token else ()):
+        g = Group(os.path.join(work, "ca-" + keytype), "bench",
+                  keytype={"pg": "ed25519", "token": "p256"}.get(keytype, keytype),
+                  ledger=uri if keytype == "pg" else None, init=token if keytype == "token" else ())
         ledger = os.path.join(g.psp, "ledger.db")
         pre = os.path.join(work, "enroll-" + keytype)
 
@@ -695,6 +716,9 @@ def issuance(work, seconds, threads, conns):
     if "pg" in results:
         row("certificate issuance, Ed25519 CA, PostgreSQL ledger", "certs/s", results["pg"],
             "the same on the SQLite ledger (above)", results["ed25519"], "report")
+    if "token" in results:
+        row("certificate issuance, ECDSA P-256 CA key in a PKCS#11 token (SoftHSM2)", "certs/s", results["token"],
+            "the same with the key in a file (first row)", results["p256"], "report")
 
 
 def private_kb(pid):

@@ -16,7 +16,7 @@ sqlite3 curl openssl python3 procps"
 WEB="python3-flask"
 TEST="libcmocka-dev gnutls-bin python3-cryptography
 clang llvm libclang-rt-14-dev tcpdump iproute2 systemd prometheus chromium postgresql softhsm2"
-BENCH="wrk nginx golang-cfssl"
+BENCH="wrk nginx golang-cfssl softhsm2"
 
 what=${1:-build}
 case $what in
