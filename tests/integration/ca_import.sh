@@ -86,6 +86,10 @@ for kt in p256 ed25519 rsa2048; do
 		openssl verify -crl_check -CAfile "$O/root-$kt.pem" -CRLfile "$G/crl.pem" "$WORK/m-$kt.crt"
 done
 
+openssl x509 -in "$O/root-ed25519.pem" -outform DER -out "$O/root-ed25519.der"
+check "a CA certificate in DER is adopted too" adopt "$WORK/g-der" "$O/root-ed25519.der" "$O/root-ed25519.key"
+check "and kept as PEM" cmp -s "$WORK/g-der/ca/root.crt" "$O/root-ed25519.pem"
+
 # The P-256 group runs: the PSP starts under the adopted CA, a member joins
 # over REST pinning it, and a message routes between them over TLS.
 P="$WORK/g-p256"; CA="$P/ca/root.crt"
@@ -173,7 +177,8 @@ SPN_P12_PASSPHRASE=bundle-pass ctl issue-pseudo -c "$I/spnd.conf" --json "$WORK/
 check "a CA-made PKCS#12 bundle holds the key, the certificate and the chain" sh -c \
 	"openssl pkcs12 -in '$WORK/band.p12' -passin pass:bundle-pass -nodes -out '$WORK/band.pem' && \
 	 [ \$(grep -c 'BEGIN CERTIFICATE' '$WORK/band.pem') = 3 ] && grep -q 'PRIVATE KEY' '$WORK/band.pem'"
-check "the PSP starts under the intermediate" psp_serve "$I"
+# One-minute certificates: the member renews within the test.
+check "the PSP starts under the intermediate" psp_serve "$I" 60s
 check "a member joins over REST, pinning the intermediate" join "$WORK/j-inter" "$I" spn 3 pay "$(echo_for pay)"
 check "its node.crt carries the chain" sh -c "[ \$(grep -c 'BEGIN CERTIFICATE' '$WORK/j-inter/node.crt') = 3 ]"
 answered() { [ "$(route "$I" '{"service":"pay"}')" = 200 ] && [ "$(path_of)" = "psp>j-inter" ]; }
@@ -183,6 +188,14 @@ check "and the member to the PSP" wait_for 10 back
 check "the member presents the chain in TLS" sh -c \
 	"openssl s_client -connect 127.0.0.1:\$(cat '$WORK/j-inter/spnd.port') -showcerts </dev/null 2>/dev/null | \
 	 grep -c 'BEGIN CERTIFICATE' | grep -qx 3"
+first=$(openssl x509 -in "$WORK/j-inter/node.crt" -noout -serial)
+renewed() { [ "$(openssl x509 -in "$WORK/j-inter/node.crt" -noout -serial)" != "$first" ]; }
+check "the member renews its certificate" wait_for 45 renewed
+first_cert "$WORK/j-inter/node.crt" >"$WORK/j-inter.leaf"
+check "the renewed certificate carries the chain to the outside root" sh -c \
+	"[ \$(grep -c 'BEGIN CERTIFICATE' '$WORK/j-inter/node.crt') = 3 ] && \
+	 openssl verify -CAfile '$O/top.pem' -untrusted '$WORK/j-inter/node.crt' '$WORK/j-inter.leaf'"
+check "messages still route to the member" wait_for 10 answered
 node_stop "$WORK/j-inter"
 node_stop "$I"
 
