@@ -45,7 +45,8 @@ static int check_time(const char *path, const char *what, gnutls_x509_crt_t crt,
 	char when[32];
 
 	if (from > now)
-		return spn_err(SPN_EEXPIRED, "%s: %s is not valid before %s", path, what, utc(from, when, sizeof(when)));
+		return spn_err(SPN_EEXPIRED, "%s: %s is not valid before %s", path, what,
+			       utc(from, when, sizeof(when)));
 	if (until <= now)
 		return spn_err(SPN_EEXPIRED, "%s: %s expired on %s", path, what, utc(until, when, sizeof(when)));
 	return 0;
@@ -72,8 +73,8 @@ static int check_ca(const char *path, const char *what, gnutls_x509_crt_t crt, u
 		return spn_err(SPN_EBADCERT, "%s: %s: its keyUsage lacks keyCertSign: it may not sign certificates",
 			       path, what);
 	if (i == 0 && !(usage & GNUTLS_KEY_CRL_SIGN))
-		return spn_err(SPN_EBADCERT, "%s: %s: its keyUsage lacks cRLSign: it may not sign the group's CRL", path,
-			       what);
+		return spn_err(SPN_EBADCERT, "%s: %s: its keyUsage lacks cRLSign: it may not sign the group's CRL",
+			       path, what);
 	return 0;
 }
 
@@ -92,8 +93,8 @@ static int check_chain(const char *path, const spn_ca_import_t *im)
 		if (gnutls_x509_crt_verify(im->certs[i], &im->certs[i + 1], 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS,
 					   &status) < 0 ||
 		    status)
-			return spn_err(SPN_EBADCERT, "%s: %s does not verify with %s, which follows it (status 0x%x)", path,
-				       what, next, status);
+			return spn_err(SPN_EBADCERT, "%s: %s does not verify with %s, which follows it (status 0x%x)",
+				       path, what, next, status);
 	}
 	return 0;
 }
@@ -105,8 +106,9 @@ static int check_ski(const char *path, const char *what, gnutls_x509_crt_t crt)
 	size_t n = sizeof(kid);
 
 	if (gnutls_x509_crt_get_subject_key_id(crt, kid, &n, NULL) < 0)
-		return spn_err(SPN_EBADCERT, "%s: %s has no subjectKeyIdentifier, which the certificates it issues name "
-					     "it by; issue it again with one",
+		return spn_err(SPN_EBADCERT,
+			       "%s: %s has no subjectKeyIdentifier, which the certificates it issues name "
+			       "it by; issue it again with one",
 			       path, what);
 	return 0;
 }

@@ -11,7 +11,7 @@
 typedef struct {
 	gnutls_x509_crt_t *certs; /* [0] the CA to adopt, then each one's issuer */
 	unsigned n;
-	spn_pki_signer_t key;     /* the CA's key, proven to belong to certs[0] */
+	spn_pki_signer_t key; /* the CA's key, proven to belong to certs[0] */
 } spn_ca_import_t;
 
 /* Reads p->import_root and p->import_key and checks them at now: a CA
