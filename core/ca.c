@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ca_import.h"
 #include "ca_internal.h"
 #include "clock.h"
 #include "b64.h"
@@ -132,10 +133,14 @@ int spn_ca_record(spn_ca_t *ca, gnutls_x509_crt_t crt, const spn_ident_t *id, co
 		return rc;
 	}
 	memset(out, 0, sizeof(*out));
+	/* The ledger keeps the certificate; the answer carries the chain. */
+	rc = spn_ca_chain_attach(ca, rec.pem, &out->cert_pem);
+	free(rec.pem);
+	if (rc)
+		return rc;
 	strcpy(out->serial, rec.serial);
 	out->id = *id;
 	out->not_after = rec.not_after;
-	out->cert_pem = rec.pem;
 	return 0;
 }
 
@@ -189,7 +194,8 @@ static int self_sign_root(const spn_pki_signer_t *key, const char *group, unsign
 	return 0;
 }
 
-static int write_conf(const spn_ca_init_t *p, const char *path)
+/* key: where [ca] key points; chain: whether ca/chain.pem was written. */
+static int write_conf(const spn_ca_init_t *p, const char *key, bool chain, const char *path)
 {
 	char *text = NULL;
 	int n = asprintf(&text,
@@ -204,7 +210,7 @@ static int write_conf(const spn_ca_init_t *p, const char *path)
 			 "root = ca/root.crt\n\n"
 			 "[ca]\n"
 			 "key = %s\n%s%s%s"
-			 "cert = ca/root.crt\n"
+			 "cert = ca/root.crt\n%s"
 			 "ledger = %s\n"
 			 "crl = crl.pem\n"
 			 "passphrase_env = SPN_CA_PASSPHRASE\n"
@@ -218,9 +224,9 @@ static int write_conf(const spn_ca_init_t *p, const char *path)
 			 "[profile.spn]\nvalidity = 3d\nkey_usage = digital_signature\next_key_usage = server_auth, client_auth\n\n"
 			 "[profile.client]\nvalidity = 1d\nkey_usage = digital_signature\next_key_usage = client_auth\n\n"
 			 "[log]\nlevel = info\n",
-			 p->psp_id, p->group, p->key_uri ? p->key_uri : "ca/root.key",
-			 p->pkcs11_module ? "pkcs11_module = " : "", p->pkcs11_module ? p->pkcs11_module : "",
-			 p->pkcs11_module ? "\n" : "", p->ledger ? p->ledger : "ledger.db", spn_key_type_name(p->key_type));
+			 p->psp_id, p->group, key, p->pkcs11_module ? "pkcs11_module = " : "",
+			 p->pkcs11_module ? p->pkcs11_module : "", p->pkcs11_module ? "\n" : "",
+			 chain ? "chain = ca/chain.pem\n" : "", p->ledger ? p->ledger : "ledger.db", spn_key_type_name(p->key_type));
 	int rc;
 
 	if (n < 0)
@@ -272,6 +278,34 @@ static int make_root_key(const spn_ca_init_t *p, spn_pki_signer_t *out)
 	return spn_pki_signer_adopt(out, key);
 }
 
+/* The group's CA, made here or adopted (checked by spn_ca_import_open
+ * before anything was written), and its certificate in ca/root.crt. */
+static int make_root(const spn_ca_init_t *p, spn_ca_import_t *im, time_t now, spn_pki_signer_t *key,
+		     gnutls_x509_crt_t *root)
+{
+	char *pem = NULL, *path;
+	int rc;
+
+	if (p->import_root) {
+		if ((rc = spn_ca_import_write(p, im)))
+			return rc;
+		*key = im->key;
+		memset(&im->key, 0, sizeof(im->key));
+		*root = im->certs[0];
+		im->certs[0] = NULL;
+		return 0;
+	}
+	if ((rc = make_root_key(p, key)) || (rc = self_sign_root(key, p->group, p->root_validity, now, root)))
+		return rc;
+	if (!(path = spn_file_join(p->dir, "ca/root.crt")))
+		return SPN_ENOMEM;
+	if ((rc = spn_pki_cert_export(*root, &pem)) == 0)
+		rc = spn_file_create(path, pem, strlen(pem), 0644);
+	free(pem);
+	free(path);
+	return rc;
+}
+
 int spn_ca_init(const spn_ca_init_t *p)
 {
 	gnutls_x509_privkey_t node_key = NULL;
@@ -281,10 +315,11 @@ int spn_ca_init(const spn_ca_init_t *p)
 	spn_ledger_t *ledger = NULL;
 	spn_conf_t *conf = NULL;
 	spn_ca_t ca;
+	spn_ca_import_t im = {0};
 	spn_ca_profile_t profile;
 	spn_ca_issued_t issued;
 	spn_ident_t id;
-	char *path = NULL, *pem = NULL, serial[SPN_SERIAL_HEX];
+	char *path = NULL, serial[SPN_SERIAL_HEX];
 	struct stat st;
 	time_t now = spn_clock_now();
 	int rc;
@@ -304,6 +339,10 @@ int spn_ca_init(const spn_ca_init_t *p)
 	}
 	free(path);
 	path = NULL;
+	/* Every check before the first file, so that a refusal leaves nothing
+	 * in the way of the next attempt. */
+	if (p->import_root && (rc = spn_ca_import_open(p, now, &im)))
+		return rc;
 
 #define PATH(name)                                                                                         \
 	do {                                                                                               \
@@ -317,17 +356,16 @@ int spn_ca_init(const spn_ca_init_t *p)
 	PATH("ca");
 	if ((rc = spn_file_mkdir(path, 0700)))
 		goto out;
-	if ((rc = make_root_key(p, &root_key)))
-		goto out;
-	if ((rc = self_sign_root(&root_key, p->group, p->root_validity, now, &root)))
-		goto out;
-	PATH("ca/root.crt");
-	if ((rc = spn_pki_cert_export(root, &pem)) || (rc = spn_file_create(path, pem, strlen(pem), 0644)))
+	if ((rc = make_root(p, &im, now, &root_key, &root)) ||
+	    (rc = spn_ca_chain_tail(root, im.n > 1 ? im.certs + 1 : NULL, im.n > 1 ? im.n - 1 : 0, &ca.tail)))
 		goto out;
 
 	PATH("spnd.conf");
-	if ((rc = write_conf(p, path)) || (rc = spn_conf_load(path, &conf)))
+	if ((rc = write_conf(p, root_key.in_token ? root_key.uri : "ca/root.key", im.n > 1, path)) ||
+	    (rc = spn_conf_load(path, &conf)))
 		goto out;
+	if (p->import_root)
+		spn_ca_import_warn_expiry(conf, root, now);
 	PATH("ledger.db");
 	if ((rc = spn_ledger_open(p->ledger ? p->ledger : path, SPN_LEDGER_CREATE, &ledger)))
 		goto out;
@@ -372,13 +410,14 @@ int spn_ca_init(const spn_ca_init_t *p)
 	ca.crl_path = NULL;
 	if (rc)
 		goto out;
-	spn_log_info("group %s created in %s: root %s, PSP %s (serial %s)", p->group, p->dir,
-		     spn_key_type_name(p->key_type), p->psp_id, issued.serial);
+	spn_log_info("group %s created in %s: %s root, PSP %s (serial %s)", p->group, p->dir,
+		     p->import_root ? "adopted" : spn_key_type_name(p->key_type), p->psp_id, issued.serial);
 	rc = 0;
 #undef PATH
 out:
 	free(path);
-	free(pem);
+	free(ca.tail);
+	spn_ca_import_clear(&im);
 	spn_ca_issued_clear(&issued);
 	if (pub)
 		gnutls_pubkey_deinit(pub);
@@ -435,7 +474,7 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 		rc = SPN_ENOMEM;
 		goto out;
 	}
-	if ((rc = spn_pki_cert_load(cert, &ca->root)))
+	if ((rc = spn_pki_cert_load(cert, &ca->root)) || (rc = spn_ca_chain_load(ca)))
 		goto out;
 	if (with_key && (rc = load_root_key(ca, key)))
 		goto out;
@@ -517,6 +556,8 @@ void spn_ca_close(spn_ca_t *ca)
 		gnutls_x509_privkey_deinit(ca->node_key);
 	if (ca->root)
 		gnutls_x509_crt_deinit(ca->root);
+	spn_pki_cert_list_free(ca->above, ca->n_above);
+	free(ca->tail);
 	spn_ledger_close(ca->ledger);
 	free(ca->crl_path);
 	free(ca->crl_url);

@@ -44,6 +44,12 @@ typedef struct {
 	const char *key_uri;    /* a PKCS#11 URI: the root key is made in that
 				 * token; NULL: ca/root.key in dir */
 	const char *pkcs11_module; /* NULL: the modules p11-kit registered */
+	const char *import_root; /* adopt this CA certificate (and those above
+				  * it, after it in the file) instead of
+				  * making a root; NULL: make one */
+	const char *import_key;  /* its key: a PKCS#8 file, copied to
+				  * ca/root.key under passphrase, or a PKCS#11
+				  * URI, used where it is */
 	const char *node_passphrase; /* for the PSP's node key; NULL: unencrypted */
 	spn_names_t names;      /* where the PSP serves HTTPS */
 	unsigned long root_validity;
@@ -71,9 +77,10 @@ typedef struct {
 extern const spn_conf_key_t spn_ca_conf_keys[];
 extern const size_t spn_ca_conf_nkeys;
 
-/* Creates a new group in p->dir: root key and certificate, the PSP's node
- * key and certificate, the ledger, the CRL and spnd.conf. Refuses to touch a
- * directory that already holds a group. */
+/* Creates a new group in p->dir: root key and certificate (made, or the
+ * ones p->import_root and p->import_key name, once they pass every check of
+ * ca_import.c), the PSP's node key and certificate, the ledger, the CRL and
+ * spnd.conf. Refuses to touch a directory that already holds a group. */
 int spn_ca_init(const spn_ca_init_t *p);
 
 /* Opens the CA described by conf: the root certificate, the ledger, the
@@ -177,10 +184,11 @@ bool spn_ca_crl_stale(spn_ca_t *ca);
  * *pem (optional) is the caller's to free. */
 int spn_ca_crl_update(spn_ca_t *ca, char **pem);
 
-/* Builds a PKCS#12 bundle of key, certificate and root, encrypted and
+/* Builds a PKCS#12 bundle of key, certificate, root and the n
+ * certificates above root (an adopted intermediate's chain), encrypted and
  * MAC-protected with pass. *der is the caller's (gnutls_free). */
-int spn_ca_p12(gnutls_x509_privkey_t key, gnutls_x509_crt_t crt, gnutls_x509_crt_t root, const char *name,
-	       const char *pass, gnutls_datum_t *der);
+int spn_ca_p12(gnutls_x509_privkey_t key, gnutls_x509_crt_t crt, gnutls_x509_crt_t root,
+	       const gnutls_x509_crt_t *above, unsigned n, const char *name, const char *pass, gnutls_datum_t *der);
 
 /* Policy hooks (a plugin's, doc/plugin-guide.md §9): asked before a
  * certificate is issued for an enrollment (AUTHORIZE: nonzero refuses,

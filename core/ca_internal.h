@@ -10,7 +10,11 @@
 struct spn_ca {
 	spn_conf_t *conf; /* not owned */
 	spn_pki_signer_t signer; /* the root key, in a file or a token */
-	gnutls_x509_crt_t root;
+	gnutls_x509_crt_t root;   /* the group's CA, self-signed or not */
+	gnutls_x509_crt_t *above; /* [ca] chain: the certificates above root */
+	unsigned n_above;
+	char *tail;               /* what issued certificates carry after
+				   * themselves (ca_chain.c); NULL: nothing */
 	gnutls_x509_privkey_t node_key; /* the PSP's node key, for tokens */
 	char psp_id[SPN_NAME_MAX + 1];
 	char group[SPN_NAME_MAX + 1];
@@ -37,3 +41,15 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_privkey_t key, gnutls_pubkey_t pu
  * transaction. */
 int spn_ca_record(spn_ca_t *ca, gnutls_x509_crt_t crt, const spn_ident_t *id, const char *parent,
 		  const char *token_id, time_t now, spn_ca_issued_t *out);
+
+/* The certificates above the group's CA (ca_chain.c). A CA that is not
+ * self-signed is an intermediate of some other authority: the certificates
+ * it issues carry it and what is above it, so that a relying party holding
+ * only the top one can build the path.
+ *   spn_ca_chain_tail: that text for root and above (*out NULL when root
+ *     is self-signed; else the caller's).
+ *   spn_ca_chain_load: [ca] chain, when set, into ca->above; ca->tail.
+ *   spn_ca_chain_attach: leaf followed by ca->tail, in *out (caller's). */
+int spn_ca_chain_tail(gnutls_x509_crt_t root, const gnutls_x509_crt_t *above, unsigned n, char **out);
+int spn_ca_chain_load(spn_ca_t *ca);
+int spn_ca_chain_attach(const spn_ca_t *ca, const char *leaf, char **out);

@@ -470,7 +470,7 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 			rc = random_pass(&out->p12_pass);
 		}
 		if (rc == 0)
-			rc = spn_ca_p12(key, p->crt, ca->root, rq.node_id, out->p12_pass, &der);
+			rc = spn_ca_p12(key, p->crt, ca->root, ca->above, ca->n_above, rq.node_id, out->p12_pass, &der);
 		if (rc) {
 			/* The certificate is recorded but its key is lost: revoke
 			 * it so that nothing accepted is left dangling. */

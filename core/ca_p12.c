@@ -1,5 +1,6 @@
 /* PKCS#12 bundles for CA-generated keys: the key (shrouded with PBES2 and
- * AES-256), its certificate and the group's root, under a SHA-256 MAC. */
+ * AES-256), its certificate, the group's root and what is above it, under a
+ * SHA-256 MAC. */
 #include "config.h"
 
 #include <gnutls/pkcs12.h>
@@ -16,8 +17,8 @@ static int add_bag(gnutls_pkcs12_t p12, gnutls_pkcs12_bag_t bag, const char *pas
 	return rc < 0 ? rc : gnutls_pkcs12_set_bag(p12, bag);
 }
 
-int spn_ca_p12(gnutls_x509_privkey_t key, gnutls_x509_crt_t crt, gnutls_x509_crt_t root, const char *name,
-	       const char *pass, gnutls_datum_t *der)
+int spn_ca_p12(gnutls_x509_privkey_t key, gnutls_x509_crt_t crt, gnutls_x509_crt_t root,
+	       const gnutls_x509_crt_t *above, unsigned n, const char *name, const char *pass, gnutls_datum_t *der)
 {
 	gnutls_pkcs12_t p12 = NULL;
 	gnutls_pkcs12_bag_t certs = NULL, keys = NULL;
@@ -42,6 +43,8 @@ int spn_ca_p12(gnutls_x509_privkey_t key, gnutls_x509_crt_t crt, gnutls_x509_crt
 	}
 	if (rc >= 0 && root)
 		rc = gnutls_pkcs12_bag_set_crt(certs, root);
+	for (unsigned i = 0; rc >= 0 && i < n; i++)
+		rc = gnutls_pkcs12_bag_set_crt(certs, above[i]);
 	if (rc >= 0)
 		rc = add_bag(p12, certs, pass);
 	if (rc >= 0)

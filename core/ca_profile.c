@@ -14,6 +14,7 @@
 const spn_conf_key_t spn_ca_conf_keys[] = {
 	{"ca", "key", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "cert", SPN_CONF_STR, 1, 0, NULL},
+	{"ca", "chain", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "ledger", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "crl", SPN_CONF_STR, 1, 0, NULL},
 	{"ca", "crl_url", SPN_CONF_STR, 0, 0, NULL},

@@ -29,9 +29,9 @@ static int newest_and_parent(spn_ca_t *ca, const spn_ledger_cert_t *cur, time_t 
 		strcpy(out->serial, latest.serial);
 		out->id = latest.id;
 		out->not_after = latest.not_after;
-		out->cert_pem = latest.pem;
-		latest.pem = NULL;
-		rc = 1;
+		rc = spn_ca_chain_attach(ca, latest.pem, &out->cert_pem);
+		if (rc == 0)
+			rc = 1;
 	} else if (strcmp(latest.serial, cur->serial) != 0) {
 		rc = spn_err(SPN_EDENIED, "%s holds a newer certificate (%s); renew that one", cur->id.node_id,
 			     latest.serial);

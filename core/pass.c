@@ -170,6 +170,8 @@ int spn_pass_read(const spn_pass_src_t *src, const char *prompt, char **out)
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
 	char path[PATH_MAX];
 
+	if (src->given)
+		return (*out = strdup(src->given)) ? 0 : SPN_ENOMEM;
 	if (src->file)
 		return read_file(src->file, out);
 	/* systemd names the directory only when the unit loads credentials;

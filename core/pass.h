@@ -23,6 +23,7 @@ typedef struct {
 	char *file;    /* owned; NULL: none */
 	char cred[64]; /* looked up in $CREDENTIALS_DIRECTORY; "": none */
 	const char *env;
+	const char *given; /* a passphrase already read (borrowed); taken first */
 } spn_pass_src_t;
 
 /* The source a configuration names in section: the keys <prefix>_file (a

@@ -55,6 +55,64 @@ int spn_pki_cert_load(const char *path, gnutls_x509_crt_t *out)
 	return 0;
 }
 
+int spn_pki_cert_list_load(const char *path, unsigned max, gnutls_x509_crt_t **out, unsigned *n)
+{
+	gnutls_x509_crt_t *certs = NULL;
+	gnutls_datum_t d;
+	char *buf;
+	size_t len;
+	bool pem;
+	int rc = spn_file_read(path, (size_t)max * SPN_CERT_MAX, &buf, &len);
+
+	if (rc)
+		return rc;
+	d.data = (unsigned char *)buf;
+	d.size = (unsigned)len;
+	pem = memmem(buf, len, "-----BEGIN CERTIFICATE-----", 27) != NULL;
+	rc = gnutls_x509_crt_list_import2(&certs, n, &d, pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, 0);
+	free(buf);
+	if (rc < 0)
+		return spn_err(SPN_EBADCERT, "%s: not a certificate in PEM or DER: %s", path, gnutls_strerror(rc));
+	if (*n > max) {
+		spn_pki_cert_list_free(certs, *n);
+		return spn_err(SPN_EBADCERT, "%s: %u certificates, more than %u", path, *n, max);
+	}
+	*out = certs;
+	return 0;
+}
+
+void spn_pki_cert_list_free(gnutls_x509_crt_t *certs, unsigned n)
+{
+	for (unsigned i = 0; certs && i < n; i++)
+		if (certs[i])
+			gnutls_x509_crt_deinit(certs[i]);
+	gnutls_free(certs);
+}
+
+int spn_pki_cert_list_export(const gnutls_x509_crt_t *certs, unsigned n, char **pem)
+{
+	char *all = strdup(""), *one, *grown;
+	int rc = all ? 0 : SPN_ENOMEM;
+
+	for (unsigned i = 0; rc == 0 && i < n; i++) {
+		if ((rc = spn_pki_cert_export(certs[i], &one)))
+			break;
+		if (asprintf(&grown, "%s%s", all, one) < 0)
+			rc = SPN_ENOMEM;
+		else {
+			free(all);
+			all = grown;
+		}
+		free(one);
+	}
+	if (rc) {
+		free(all);
+		return rc;
+	}
+	*pem = all;
+	return 0;
+}
+
 int spn_pki_cert_export(gnutls_x509_crt_t crt, char **pem)
 {
 	gnutls_datum_t d;

@@ -15,6 +15,14 @@
 int spn_pki_cert_import(const char *pem, size_t len, gnutls_x509_crt_t *out);
 int spn_pki_cert_load(const char *path, gnutls_x509_crt_t *out);
 
+/* The certificates in a file, in their order: PEM (one or more) or one
+ * DER certificate; at most max of them. Release with spn_pki_cert_list_free. */
+int spn_pki_cert_list_load(const char *path, unsigned max, gnutls_x509_crt_t **out, unsigned *n);
+void spn_pki_cert_list_free(gnutls_x509_crt_t *certs, unsigned n);
+
+/* The certificates as consecutive PEM blocks; *pem is the caller's. */
+int spn_pki_cert_list_export(const gnutls_x509_crt_t *certs, unsigned n, char **pem);
+
 /* The DER of a PEM certificate in standard base64; caller frees. */
 int spn_pki_cert_b64(const char *pem, char **out);
 

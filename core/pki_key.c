@@ -58,6 +58,23 @@ int spn_pki_key_type_of(gnutls_pk_algorithm_t pk, unsigned bits, spn_key_type_t 
 		       gnutls_pk_get_name(pk) ? gnutls_pk_get_name(pk) : "unknown algorithm", bits);
 }
 
+int spn_pki_pubkey_type(gnutls_pubkey_t pub, spn_key_type_t *out)
+{
+	gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+	unsigned bits = 0;
+	int pk = gnutls_pubkey_get_pk_algorithm(pub, &bits);
+
+	/* A token's EC key reports no size; its curve says it all. */
+	if (pk == GNUTLS_PK_ECDSA) {
+		if (gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL, 0) < 0 || curve != GNUTLS_ECC_CURVE_SECP256R1)
+			return spn_err(SPN_EUNSUPPORTED, "unsupported key: ECDSA on a curve other than P-256 (%s)",
+				       gnutls_ecc_curve_get_name(curve) ? gnutls_ecc_curve_get_name(curve) : "unknown");
+		*out = SPN_KEY_P256;
+		return 0;
+	}
+	return spn_pki_key_type_of((gnutls_pk_algorithm_t)pk, bits, out);
+}
+
 /* v as exactly 32 big-endian bytes; GnuTLS hands out integers with a
  * leading zero or without the zeros a fixed width has. */
 static int fixed32(const gnutls_datum_t *v, uint8_t out[32])

@@ -46,6 +46,10 @@ int spn_pki_key_load(const char *path, const char *pass_env, gnutls_x509_privkey
 /* The key's type when spn supports it, else SPN_EUNSUPPORTED. */
 int spn_pki_key_type_of(gnutls_pk_algorithm_t pk, unsigned bits, spn_key_type_t *out);
 
+/* The same for a public key, whether in a file, a certificate or a token
+ * (which reports an EC key's curve but not its size). */
+int spn_pki_pubkey_type(gnutls_pubkey_t pub, spn_key_type_t *out);
+
 /* The signature algorithm spn uses for a public key of this kind. */
 gnutls_sign_algorithm_t spn_pki_sign_algo(gnutls_pk_algorithm_t pk);
 /* The digest handed to GnuTLS when it signs certificates, CRLs and CSRs. */

@@ -115,23 +115,13 @@ static int check_uri(const char *uri, const char *what)
 static int check_type(const spn_pki_signer_t *s, const char *what)
 {
 	gnutls_pubkey_t pub;
-	gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
 	spn_key_type_t t;
-	unsigned bits = 0;
-	int pk, rc;
+	int rc;
 
 	/* A token's key reports its size through the public half only. */
 	if ((rc = spn_pki_signer_pubkey(s, &pub)))
 		return spn_err(rc, "%s: %s", what, spn_err_detail(rc));
-	pk = gnutls_pubkey_get_pk_algorithm(pub, &bits);
-	if (pk == GNUTLS_PK_ECDSA) {
-		/* A token's EC key reports no size; its curve says it all. */
-		if (gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL, 0) < 0 || curve != GNUTLS_ECC_CURVE_SECP256R1)
-			rc = spn_err(SPN_EUNSUPPORTED, "an ECDSA key on a curve other than P-256 (%s)",
-				     gnutls_ecc_curve_get_name(curve) ? gnutls_ecc_curve_get_name(curve) : "unknown");
-	} else {
-		rc = spn_pki_key_type_of((gnutls_pk_algorithm_t)pk, bits, &t);
-	}
+	rc = spn_pki_pubkey_type(pub, &t);
 	gnutls_pubkey_deinit(pub);
 	return rc ? spn_err(rc, "%s: %s", what, spn_err_detail(rc)) : 0;
 }

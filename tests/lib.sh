@@ -163,8 +163,14 @@ node_url() { echo "https://$(addr_of "$1"):$(cat "$1/spnd.port")"; }
 # last that long.
 psp_start() {
 	new_group "$1" "$2" || return 1
-	[ -z "${3:-}" ] || sed -i "s/^validity = .*/validity = $3/" "$1/spnd.conf"
-	printf '\n[http]\nlisten = %s\nport = 0\nport_file = spnd.port\n\n%s\n%s\n' "$(addr_of "$1")" "$TREE_SETTINGS" "${4:-}" \
+	psp_serve "$1" "${3:-}" "${4:-}"
+}
+
+# psp_serve DIR [VALIDITY [EXTRA_CONF]]: starts the PSP of the group made
+# in DIR as psp_start does.
+psp_serve() {
+	[ -z "${2:-}" ] || sed -i "s/^validity = .*/validity = $2/" "$1/spnd.conf"
+	printf '\n[http]\nlisten = %s\nport = 0\nport_file = spnd.port\n\n%s\n%s\n' "$(addr_of "$1")" "$TREE_SETTINGS" "${3:-}" \
 		>>"$1/spnd.conf"
 	node_start "$1"
 }

@@ -26,14 +26,15 @@ int spnctl_init(int argc, char **argv)
 		{"no-passphrase", no_argument, NULL, 'P'},       {"encrypt-node-key", no_argument, NULL, 'E'},
 		{"ledger", required_argument, NULL, 'L'},        {"help", no_argument, NULL, 'h'},
 		{"key", required_argument, NULL, 'K'},           {"pkcs11-module", required_argument, NULL, 'M'},
+		{"import-root", required_argument, NULL, 'R'},   {"import-key", required_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0},
 	};
 	spn_ca_init_t p = {.psp_id = "psp", .key_type = SPN_KEY_ED25519, .root_validity = 3650UL * 86400};
-	bool no_pass = false, encrypt_node = false;
+	bool no_pass = false, encrypt_node = false, validity_set = false;
 	char *pass = NULL, *node_pass = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "d:g:i:t:n:v:PEL:K:M:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:g:i:t:n:v:PEL:K:M:R:I:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': p.dir = optarg; break;
 		case 'g': p.group = optarg; break;
@@ -49,6 +50,7 @@ int spnctl_init(int argc, char **argv)
 		case 'v':
 			if ((rc = spn_duration_parse(optarg, &p.root_validity)))
 				return spnctl_fail("init", rc);
+			validity_set = true;
 			break;
 		case 'P': no_pass = true; break;
 		case 'E': encrypt_node = true; break;
@@ -65,11 +67,15 @@ int spnctl_init(int argc, char **argv)
 			p.key_uri = optarg;
 			break;
 		case 'M': p.pkcs11_module = optarg; break;
+		case 'R': p.import_root = optarg; break;
+		case 'I': p.import_key = optarg; break;
 		case 'h':
 			printf("usage: spnctl init -d DIR -g GROUP [--id PSP_ID] [--key-type ed25519|p256|rsa2048|rsa3072|rsa4096]\n"
 			       "                   [--name DNS_OR_IP]... [--root-validity 3650d] [--no-passphrase]\n"
 			       "                   [--encrypt-node-key] [--ledger postgresql://...]\n"
 			       "                   [--key pkcs11:token=...;object=... [--pkcs11-module PATH]]\n"
+			       "       spnctl init -d DIR -g GROUP --import-root CERT --import-key KEYFILE|pkcs11:...\n"
+			       "                   [--pkcs11-module PATH] [other options as above]\n"
 			       "  The root key is encrypted with a passphrase from $SPN_CA_PASSPHRASE or the\n"
 			       "  terminal; with --encrypt-node-key the PSP's node key too, with one from\n"
 			       "  $SPN_NODE_PASSPHRASE or the terminal. With --ledger the ledger is made in that\n"
@@ -77,7 +83,12 @@ int spnctl_init(int argc, char **argv)
 			       "  With --key the root key is made inside that PKCS#11 token (labelled with the\n"
 			       "  URI's object) and never leaves it; $SPN_CA_PASSPHRASE or the terminal gives\n"
 			       "  the token's PIN. --pkcs11-module names the token's module when p11-kit does\n"
-			       "  not have it registered.\n");
+			       "  not have it registered.\n"
+			       "  With --import-root and --import-key the group adopts an existing CA instead of\n"
+			       "  making a root: CERT holds its certificate (PEM or DER), followed by those above\n"
+			       "  it when it is an intermediate; the key is a PKCS#8 file, copied to\n"
+			       "  DIR/ca/root.key under the passphrase (which also opens it when it is\n"
+			       "  encrypted), or a key in a token, used where it is, with the token's PIN.\n");
 			return 0;
 		default: return 2;
 		}
@@ -86,9 +97,13 @@ int spnctl_init(int argc, char **argv)
 		return spnctl_usage("init: -d DIR and -g GROUP are required");
 	if (p.names.n_dns + p.names.n_ip == 0)
 		spn_names_add(&p.names, "127.0.0.1");
-	if (p.pkcs11_module && !p.key_uri)
-		return spnctl_usage("init: --pkcs11-module goes with --key pkcs11:...");
-	if (p.key_uri) {
+	if (!p.import_root != !p.import_key)
+		return spnctl_usage("init: --import-root and --import-key go together");
+	if (p.import_root && (p.key_uri || validity_set))
+		return spnctl_usage("init: --key and --root-validity are for a root made here, not with --import-root");
+	if (p.pkcs11_module && !p.key_uri && !spn_pki_is_token_uri(p.import_key))
+		return spnctl_usage("init: --pkcs11-module goes with --key pkcs11:... or --import-key pkcs11:...");
+	if (p.key_uri || spn_pki_is_token_uri(p.import_key)) {
 		if (no_pass)
 			return spnctl_usage("init: --no-passphrase is for a key file; a token asks for its PIN");
 		if ((rc = spn_pass_get("SPN_CA_PASSPHRASE", "PIN of the token for the root key: ", false, &pass)))

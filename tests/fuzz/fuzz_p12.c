@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (name)
 		*name++ = '\0';
 	/* The CA refuses shorter passphrases before it makes a key. */
-	if (strlen(pass) >= 8 && spn_ca_p12(key, root, root, name ? name : "node", pass, &der) == 0) {
+	if (strlen(pass) >= 8 && spn_ca_p12(key, root, root, NULL, 0, name ? name : "node", pass, &der) == 0) {
 		if (opens(&der, pass, key) != 0)
 			abort();
 		gnutls_free(der.data);
