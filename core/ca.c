@@ -52,7 +52,7 @@ static int set_ident(gnutls_x509_crt_t crt, const spn_ident_t *id)
 
 int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey_t pub, const spn_ident_t *id,
 		const spn_names_t *names, const spn_ca_profile_t *profile, const char *crl_url, time_t now,
-		gnutls_x509_crt_t *out, char *serial_hex)
+		gnutls_x509_crt_t *out, char *serial_hex, const spn_ca_subject_t *subject)
 {
 	gnutls_x509_crt_t crt;
 	gnutls_privkey_t signer = NULL;
@@ -72,6 +72,7 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey
 	if (rc >= 0) rc = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, id->node_id, (unsigned)strlen(id->node_id));
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, id->group, (unsigned)strlen(id->group));
+	if (rc >= 0 && subject) rc = spn_ca_subject_apply(subject, crt);
 	if (rc >= 0) rc = gnutls_x509_crt_set_pubkey(crt, pub);
 	if (rc >= 0) rc = gnutls_x509_crt_set_activation_time(crt, now - BACKDATE);
 	if (rc >= 0) rc = gnutls_x509_crt_set_expiration_time(crt, not_after);
@@ -314,7 +315,7 @@ int spn_ca_init(const spn_ca_init_t *p)
 		goto out;
 	if ((rc = spn_pki_key_pubkey(node_key, &pub)))
 		goto out;
-	if ((rc = spn_ca_sign(root, root_key, pub, &id, &p->names, &profile, NULL, now, &node, serial)))
+	if ((rc = spn_ca_sign(root, root_key, pub, &id, &p->names, &profile, NULL, now, &node, serial, NULL)))
 		goto out;
 	ca.ledger = ledger;
 	if ((rc = spn_ledger_begin(ledger)))

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "ident.h"
+#include "ca_subject.h"
 #include "ledger.h"
 #include "pki_csr.h"
 #include "pki_key.h"
@@ -130,12 +131,13 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 void spn_ca_pending_announce(spn_ca_t *ca, const spn_ca_pending_t *p);
 void spn_ca_pending_free(spn_ca_t *ca, spn_ca_pending_t *p);
 
-/* A JSON pseudo-CSR (doc/ca.md) read: the node id, the names asked for
- * and, when it has one, the public key (NULL: the CA is to make the key).
- * Release with spn_ca_pseudo_clear. */
+/* A JSON pseudo-CSR (doc/ca.md) read: the node id, the names and subject
+ * attributes asked for and, when it has one, the public key (NULL: the CA
+ * is to make the key). Release with spn_ca_pseudo_clear. */
 typedef struct {
 	char node_id[SPN_NAME_MAX + 1];
 	spn_names_t names;
+	spn_ca_subject_t subject;
 	gnutls_pubkey_t pub;
 } spn_ca_pseudo_t;
 int spn_ca_pseudo_parse(const char *json, size_t json_len, spn_ca_pseudo_t *out);

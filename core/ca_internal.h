@@ -27,10 +27,11 @@ struct spn_ca {
 int spn_ca_need_key(const spn_ca_t *ca);
 
 /* Signs a certificate for pub binding id and names under profile, with a
- * fresh serial, issued by (root, key); *serial receives the hex serial. */
+ * fresh serial, issued by (root, key); *serial receives the hex serial.
+ * subject (NULL: none) adds the attributes beyond CN and O. */
 int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey_t pub, const spn_ident_t *id,
 		const spn_names_t *names, const spn_ca_profile_t *profile, const char *crl_url, time_t now,
-		gnutls_x509_crt_t *out, char *serial);
+		gnutls_x509_crt_t *out, char *serial, const spn_ca_subject_t *subject);
 
 /* Records crt in the ledger and returns it in out; inside the caller's
  * transaction. */

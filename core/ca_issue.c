@@ -165,6 +165,7 @@ struct spn_ca_pending {
 	spn_ca_profile_t prof;
 	gnutls_pubkey_t pub;
 	spn_names_t names;
+	spn_ca_subject_t subject;
 	gnutls_x509_crt_t crt;
 	char serial[SPN_SERIAL_HEX];
 	time_t now;
@@ -191,7 +192,7 @@ static int sign(spn_ca_t *ca, spn_ca_pending_t *p)
 	if ((rc = spn_ca_need_key(ca)) || (rc = policy(ca, &p->t, p->minter.id.node_id, &p->id, &p->prof)))
 		return rc;
 	return spn_ca_sign(ca->root, ca->key, p->pub, &p->id, &p->names, &p->prof, ca->crl_url, p->now, &p->crt,
-			   p->serial);
+			   p->serial, &p->subject);
 }
 
 int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *out)
@@ -248,7 +249,7 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 		gnutls_x509_crt_deinit(p->crt);
 		p->crt = NULL;
 		if ((rc = spn_ca_sign(ca->root, ca->key, p->pub, &p->id, &p->names, &p->prof, ca->crl_url, p->now,
-				      &p->crt, p->serial)))
+				      &p->crt, p->serial, &p->subject)))
 			break;
 	}
 	if (rc)
@@ -365,8 +366,8 @@ static int random_pass(char **out)
 
 int spn_ca_pseudo_parse(const char *json, size_t json_len, spn_ca_pseudo_t *out)
 {
-	static const char *const allowed[] = {"node_id", "dns", "ip", "public_key", NULL};
-	json_object *o = NULL;
+	static const char *const allowed[] = {"node_id", "dns", "ip", "public_key", "subject", NULL};
+	json_object *o = NULL, *subject;
 	const char *node_id, *pubkey_pem, **dns = NULL, **ip = NULL;
 	size_t ndns = 0, nip = 0;
 	int rc;
@@ -383,6 +384,11 @@ int spn_ca_pseudo_parse(const char *json, size_t json_len, spn_ca_pseudo_t *out)
 		goto out;
 	}
 	snprintf(out->node_id, sizeof(out->node_id), "%s", node_id);
+	if (json_object_object_get_ex(o, "subject", &subject) && subject &&
+	    (rc = spn_ca_subject_parse(subject, &out->subject))) {
+		rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s", spn_err_detail(rc));
+		goto out;
+	}
 	/* Each entry is of the type its member says, or refused. */
 	for (size_t i = 0; i < ndns + nip; i++) {
 		bool is_dns = i < ndns;
@@ -445,6 +451,7 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 	}
 	p->now = spn_clock_now();
 	p->names = rq.names;
+	p->subject = rq.subject;
 	/* The pending request owns the key from here. */
 	p->pub = rq.pub;
 	rq.pub = NULL;
@@ -453,6 +460,10 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 	if (strcmp(rq.node_id, p->t.node.node_id) != 0) {
 		rc = spn_err(SPN_ETOKEN, "join token is for node '%s' but the pseudo-CSR asks for '%s'",
 			     p->t.node.node_id, rq.node_id);
+		goto out;
+	}
+	if ((rc = spn_ca_subject_check_ident(&rq.subject, rq.node_id, ca->group))) {
+		rc = spn_err(rc, "pseudo-CSR: %s", spn_err_detail(rc));
 		goto out;
 	}
 	/* The constrained-device flow: the key is made here and leaves only
