@@ -110,10 +110,10 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey
 }
 
 int spn_ca_record(spn_ca_t *ca, gnutls_x509_crt_t crt, const spn_ident_t *id, const char *parent,
-		  const char *token_id, time_t now, spn_ca_issued_t *out)
+		  const char *token_id, const char *tpl, time_t now, spn_ca_issued_t *out)
 {
 	spn_ledger_cert_t rec;
-	char detail[128];
+	char detail[256];
 	int rc;
 
 	memset(&rec, 0, sizeof(rec));
@@ -127,8 +127,8 @@ int spn_ca_record(spn_ca_t *ca, gnutls_x509_crt_t crt, const spn_ident_t *id, co
 	rec.issued_at = now;
 	rc = spn_ledger_cert_add(ca->ledger, &rec);
 	if (rc == 0) {
-		snprintf(detail, sizeof(detail), "role=%s trust=%u by=%s", spn_role_name(id->role), id->trust,
-			 rec.parent[0] ? rec.parent : "-");
+		snprintf(detail, sizeof(detail), "role=%s trust=%u by=%s%s%s", spn_role_name(id->role), id->trust,
+			 rec.parent[0] ? rec.parent : "-", tpl && *tpl ? " template=" : "", tpl ? tpl : "");
 		rc = spn_ledger_event(ca->ledger, now, "issue", rec.serial, id->node_id, detail);
 	}
 	if (rc) {
@@ -322,7 +322,7 @@ int spn_ca_init(const spn_ca_init_t *p)
 		goto out;
 	if ((rc = spn_ledger_meta_set(ledger, "group", p->group)) ||
 	    (rc = spn_ledger_meta_set(ledger, "psp", p->psp_id)) ||
-	    (rc = spn_ca_record(&ca, node, &id, "", "", now, &issued)) ||
+	    (rc = spn_ca_record(&ca, node, &id, "", "", NULL, now, &issued)) ||
 	    (rc = spn_ledger_event(ledger, now, "init", "", p->psp_id, p->group)) || (rc = spn_ledger_commit(ledger))) {
 		spn_ledger_rollback(ledger);
 		goto out;
@@ -393,6 +393,8 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 	for (int r = SPN_ROLE_PSP; r <= SPN_ROLE_CLIENT; r++)
 		if ((rc = spn_ca_profile_load(conf, (spn_role_t)r, &ca->profiles[r])))
 			goto out;
+	if ((rc = spn_ca_templates_load(conf, ca->profiles, &ca->templates)))
+		goto out;
 	if (spn_conf_get(conf, "ca", "crl_url") && !(ca->crl_url = strdup(spn_conf_get(conf, "ca", "crl_url")))) {
 		rc = SPN_ENOMEM;
 		goto out;
@@ -478,6 +480,7 @@ void spn_ca_close(spn_ca_t *ca)
 		gnutls_x509_privkey_deinit(ca->key);
 	if (ca->node_key)
 		gnutls_x509_privkey_deinit(ca->node_key);
+	spn_ca_templates_free(&ca->templates);
 	if (ca->root)
 		gnutls_x509_crt_deinit(ca->root);
 	spn_ledger_close(ca->ledger);

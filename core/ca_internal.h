@@ -5,6 +5,7 @@
 #include <gnutls/abstract.h>
 
 #include "ca.h"
+#include "ca_template.h"
 
 struct spn_ca {
 	spn_conf_t *conf; /* not owned */
@@ -19,6 +20,7 @@ struct spn_ca {
 	spn_ledger_t *ledger;
 	spn_ca_policy_t policy;
 	spn_ca_profile_t profiles[4];
+	spn_ca_templates_t templates;
 	spn_ca_hook_fn hook;
 	void *hook_user;
 };
@@ -34,6 +36,6 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_x509_privkey_t key, gnutls_pubkey
 		gnutls_x509_crt_t *out, char *serial, const spn_ca_subject_t *subject);
 
 /* Records crt in the ledger and returns it in out; inside the caller's
- * transaction. */
+ * transaction. tpl (NULL: none) is the template it was issued under. */
 int spn_ca_record(spn_ca_t *ca, gnutls_x509_crt_t crt, const spn_ident_t *id, const char *parent,
-		  const char *token_id, time_t now, spn_ca_issued_t *out);
+		  const char *token_id, const char *tpl, time_t now, spn_ca_issued_t *out);

@@ -118,7 +118,7 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 		rc = spn_ca_sign(ca->root, ca->key, pub, &cur.id, &names, &ca->profiles[cur.id.role], ca->crl_url, now,
 				 &issued, new_serial, &subject);
 	if (rc == 0)
-		rc = spn_ca_record(ca, issued, &cur.id, cur.parent, token_id, now, out);
+		rc = spn_ca_record(ca, issued, &cur.id, cur.parent, token_id, NULL, now, out);
 	if (rc == 0 && (rc = spn_ledger_event(ca->ledger, now, "renew", new_serial, cur.id.node_id, serial)) == 0)
 		rc = spn_ledger_commit(ca->ledger);
 	if (rc) {
