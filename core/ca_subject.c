@@ -15,19 +15,19 @@ static const struct {
 	const char *key;
 	const char *oid; /* NULL: CN and O, which the signer sets */
 	size_t off, cap; /* the field in spn_ca_subject_t */
-	size_t max;      /* characters */
+	size_t max;	 /* characters */
 	kind_t kind;
 } attrs[] = {
 #define F(f) offsetof(spn_ca_subject_t, f), sizeof(((spn_ca_subject_t *)0)->f)
-	{"CN", NULL, F(cn), SPN_CA_SUBJECT_NAME_MAX, KIND_TEXT},
-	{"O", NULL, F(o), SPN_CA_SUBJECT_NAME_MAX, KIND_TEXT},
-	{"OU", GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, F(ou), SPN_CA_SUBJECT_NAME_MAX, KIND_TEXT},
-	{"C", GNUTLS_OID_X520_COUNTRY_NAME, F(c), 2, KIND_COUNTRY},
-	{"ST", GNUTLS_OID_X520_STATE_OR_PROVINCE_NAME, F(st), SPN_CA_SUBJECT_PLACE_MAX, KIND_TEXT},
-	{"L", GNUTLS_OID_X520_LOCALITY_NAME, F(l), SPN_CA_SUBJECT_PLACE_MAX, KIND_TEXT},
-	{"E", GNUTLS_OID_PKCS9_EMAIL, F(e), SPN_CA_SUBJECT_EMAIL_MAX, KIND_EMAIL},
-	{"GN", GNUTLS_OID_X520_GIVEN_NAME, F(gn), SPN_CA_SUBJECT_NAME_MAX, KIND_TEXT},
-	{"SN", GNUTLS_OID_X520_SURNAME, F(sn), SPN_CA_SUBJECT_NAME_MAX, KIND_TEXT},
+    {"CN", NULL, F(cn), SPN_CA_SUBJECT_NAME_MAX, KIND_TEXT},
+    {"O", NULL, F(o), SPN_CA_SUBJECT_NAME_MAX, KIND_TEXT},
+    {"OU", GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, F(ou), SPN_CA_SUBJECT_NAME_MAX, KIND_TEXT},
+    {"C", GNUTLS_OID_X520_COUNTRY_NAME, F(c), 2, KIND_COUNTRY},
+    {"ST", GNUTLS_OID_X520_STATE_OR_PROVINCE_NAME, F(st), SPN_CA_SUBJECT_PLACE_MAX, KIND_TEXT},
+    {"L", GNUTLS_OID_X520_LOCALITY_NAME, F(l), SPN_CA_SUBJECT_PLACE_MAX, KIND_TEXT},
+    {"E", GNUTLS_OID_PKCS9_EMAIL, F(e), SPN_CA_SUBJECT_EMAIL_MAX, KIND_EMAIL},
+    {"GN", GNUTLS_OID_X520_GIVEN_NAME, F(gn), SPN_CA_SUBJECT_NAME_MAX, KIND_TEXT},
+    {"SN", GNUTLS_OID_X520_SURNAME, F(sn), SPN_CA_SUBJECT_NAME_MAX, KIND_TEXT},
 #undef F
 };
 #define NATTRS (sizeof(attrs) / sizeof(attrs[0]))
@@ -76,7 +76,8 @@ static long text_chars(const char *p)
 				return -1;
 			cp = (cp << 6) | (s[k] & 0x3f);
 		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 			return -1;
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			return -1;

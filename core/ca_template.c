@@ -65,11 +65,13 @@ static int load_one(const spn_conf_t *c, const char *section, const spn_ca_profi
 			       spn_conf_file(c), section, name);
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	if (!role)
-		return spn_err(SPN_ECONFIG, "%s: [%s] role: required (admin, spn or client)", spn_conf_file(c), section);
+		return spn_err(SPN_ECONFIG, "%s: [%s] role: required (admin, spn or client)", spn_conf_file(c),
+			       section);
 	if (spn_role_parse(role, &t->role) != 0 || t->role == SPN_ROLE_PSP)
-		return spn_err(SPN_ECONFIG, "%s: [%s] role: '%s' is not admin, spn or client", spn_conf_file(c), section,
-			       role);
-	if ((rc = spn_ca_profile_read(c, section, &profiles[t->role], &t->profile)) || (rc = read_services(c, section, t)))
+		return spn_err(SPN_ECONFIG, "%s: [%s] role: '%s' is not admin, spn or client", spn_conf_file(c),
+			       section, role);
+	if ((rc = spn_ca_profile_read(c, section, &profiles[t->role], &t->profile)) ||
+	    (rc = read_services(c, section, t)))
 		return rc;
 	return no_wider(c, section, t, &profiles[t->role]);
 }

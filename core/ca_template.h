@@ -13,8 +13,8 @@ typedef struct {
 	char name[SPN_NAME_MAX + 1];
 	spn_role_t role;
 	spn_ca_profile_t profile; /* the role's, narrowed */
-	bool has_services;        /* else the token's services stand */
-	spn_ident_t services;     /* only its services are used */
+	bool has_services;	  /* else the token's services stand */
+	spn_ident_t services;	  /* only its services are used */
 } spn_ca_template_t;
 
 typedef struct {

@@ -74,9 +74,9 @@ static void bounds_exact(void **state)
 
 static void email_rules(void **state)
 {
-	static const char *const bad[] = {"no-at.example",    "a@b@c.example",       "@clinic.example",
-					  "ops@",             "o ps@clinic.example", "ops@clinic..example",
-					  "op\xc3\xa9@clinic.example"};
+	static const char *const bad[] = {
+	    "no-at.example",	   "a@b@c.example",	  "@clinic.example",	      "ops@",
+	    "o ps@clinic.example", "ops@clinic..example", "op\xc3\xa9@clinic.example"};
 	spn_ca_subject_t s;
 	char v[300];
 
@@ -112,9 +112,9 @@ static void country_rules(void **state)
 static void text_rules(void **state)
 {
 	static const char *const bad[] = {
-		"a\x01", "tab\there", "line\nbreak", "del\x7f", "c1\xc2\x85", /* C0, DEL, C1 controls */
-		"\xc3", "\xc3\x28", "\xe2\x82", "\xc0\xaf",                  /* truncated, bad continuation, overlong */
-		"\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff",                  /* surrogate, above U+10FFFF, never valid */
+	    "a\x01",	    "tab\there",	"line\nbreak", "del\x7f",  "c1\xc2\x85", /* C0, DEL, C1 controls */
+	    "\xc3",	    "\xc3\x28",		"\xe2\x82",    "\xc0\xaf", /* truncated, bad continuation, overlong */
+	    "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff",			   /* surrogate, above U+10FFFF, never valid */
 	};
 	spn_ca_subject_t s;
 
@@ -207,9 +207,9 @@ static void dn_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(bounds_exact),  cmocka_unit_test(email_rules),           cmocka_unit_test(country_rules),
-		cmocka_unit_test(text_rules),    cmocka_unit_test(json_subject),          cmocka_unit_test(cn_o_against_identity),
-		cmocka_unit_test(dn_round_trip),
+	    cmocka_unit_test(bounds_exact),  cmocka_unit_test(email_rules),  cmocka_unit_test(country_rules),
+	    cmocka_unit_test(text_rules),    cmocka_unit_test(json_subject), cmocka_unit_test(cn_o_against_identity),
+	    cmocka_unit_test(dn_round_trip),
 	};
 
 	gnutls_global_init();
