@@ -53,7 +53,7 @@ static int set_ident(gnutls_x509_crt_t crt, const spn_ident_t *id)
 
 int spn_ca_sign(gnutls_x509_crt_t root, gnutls_privkey_t key, gnutls_pubkey_t pub, const spn_ident_t *id,
 		const spn_names_t *names, const spn_ca_profile_t *profile, const char *crl_url, time_t now,
-		gnutls_x509_crt_t *out, char *serial_hex)
+		gnutls_x509_crt_t *out, char *serial_hex, const spn_ca_subject_t *subject)
 {
 	gnutls_x509_crt_t crt;
 	unsigned char serial[16], kid[64];
@@ -71,6 +71,7 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_privkey_t key, gnutls_pubkey_t pu
 	if (rc >= 0) rc = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, id->node_id, (unsigned)strlen(id->node_id));
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, id->group, (unsigned)strlen(id->group));
+	if (rc >= 0 && subject) rc = spn_ca_subject_apply(subject, crt);
 	if (rc >= 0) rc = gnutls_x509_crt_set_pubkey(crt, pub);
 	if (rc >= 0) rc = gnutls_x509_crt_set_activation_time(crt, now - BACKDATE);
 	if (rc >= 0) rc = gnutls_x509_crt_set_expiration_time(crt, not_after);
@@ -107,10 +108,10 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_privkey_t key, gnutls_pubkey_t pu
 }
 
 int spn_ca_record(spn_ca_t *ca, gnutls_x509_crt_t crt, const spn_ident_t *id, const char *parent,
-		  const char *token_id, time_t now, spn_ca_issued_t *out)
+		  const char *token_id, const char *tpl, time_t now, spn_ca_issued_t *out)
 {
 	spn_ledger_cert_t rec;
-	char detail[128];
+	char detail[256];
 	int rc;
 
 	memset(&rec, 0, sizeof(rec));
@@ -124,8 +125,8 @@ int spn_ca_record(spn_ca_t *ca, gnutls_x509_crt_t crt, const spn_ident_t *id, co
 	rec.issued_at = now;
 	rc = spn_ledger_cert_add(ca->ledger, &rec);
 	if (rc == 0) {
-		snprintf(detail, sizeof(detail), "role=%s trust=%u by=%s", spn_role_name(id->role), id->trust,
-			 rec.parent[0] ? rec.parent : "-");
+		snprintf(detail, sizeof(detail), "role=%s trust=%u by=%s%s%s", spn_role_name(id->role), id->trust,
+			 rec.parent[0] ? rec.parent : "-", tpl && *tpl ? " template=" : "", tpl ? tpl : "");
 		rc = spn_ledger_event(ca->ledger, now, "issue", rec.serial, id->node_id, detail);
 	}
 	if (rc) {
@@ -385,14 +386,14 @@ int spn_ca_init(const spn_ca_init_t *p)
 		goto out;
 	if ((rc = spn_pki_key_pubkey(node_key, &pub)))
 		goto out;
-	if ((rc = spn_ca_sign(root, root_key.key, pub, &id, &p->names, &profile, NULL, now, &node, serial)))
+	if ((rc = spn_ca_sign(root, root_key.key, pub, &id, &p->names, &profile, NULL, now, &node, serial, NULL)))
 		goto out;
 	ca.ledger = ledger;
 	if ((rc = spn_ledger_begin(ledger)))
 		goto out;
 	if ((rc = spn_ledger_meta_set(ledger, "group", p->group)) ||
 	    (rc = spn_ledger_meta_set(ledger, "psp", p->psp_id)) ||
-	    (rc = spn_ca_record(&ca, node, &id, "", "", now, &issued)) ||
+	    (rc = spn_ca_record(&ca, node, &id, "", "", NULL, now, &issued)) ||
 	    (rc = spn_ledger_event(ledger, now, "init", "", p->psp_id, p->group)) || (rc = spn_ledger_commit(ledger))) {
 		spn_ledger_rollback(ledger);
 		goto out;
@@ -470,6 +471,8 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 	for (int r = SPN_ROLE_PSP; r <= SPN_ROLE_CLIENT; r++)
 		if ((rc = spn_ca_profile_load(conf, (spn_role_t)r, &ca->profiles[r])))
 			goto out;
+	if ((rc = spn_ca_templates_load(conf, ca->profiles, &ca->templates)))
+		goto out;
 	if (spn_conf_get(conf, "ca", "crl_url") && !(ca->crl_url = strdup(spn_conf_get(conf, "ca", "crl_url")))) {
 		rc = SPN_ENOMEM;
 		goto out;
@@ -554,6 +557,7 @@ void spn_ca_close(spn_ca_t *ca)
 	spn_pki_signer_close(&ca->signer);
 	if (ca->node_key)
 		gnutls_x509_privkey_deinit(ca->node_key);
+	spn_ca_templates_free(&ca->templates);
 	if (ca->root)
 		gnutls_x509_crt_deinit(ca->root);
 	spn_pki_cert_list_free(ca->above, ca->n_above);

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "ident.h"
+#include "ca_subject.h"
 #include "ledger.h"
 #include "pki_csr.h"
 #include "pki_key.h"
@@ -105,13 +106,18 @@ const char *spn_ca_group(spn_ca_t *ca);
 /* Reads [ca] and [profile.*] from conf. */
 int spn_ca_policy_load(const spn_conf_t *conf, spn_ca_policy_t *policy);
 int spn_ca_profile_load(const spn_conf_t *conf, spn_role_t role, spn_ca_profile_t *profile);
+/* The validity, key_usage and ext_key_usage of section over def: what a
+ * profile and a template (core/ca_template.c) both read. */
+int spn_ca_profile_read(const spn_conf_t *conf, const char *section, const spn_ca_profile_t *def,
+			spn_ca_profile_t *profile);
 /* Refuses (SPN_EPOLICY, naming the profile and the key type) a profile whose
  * key usages a key of pub's type may not carry, such as key_encipherment on
  * an Ed25519 or ECDSA key. */
 int spn_ca_profile_check_key(const spn_ca_profile_t *profile, spn_role_t role, gnutls_pubkey_t pub);
 
-/* Mints a join token with the PSP's own node key, recorded in the ledger. */
-int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, char **token);
+/* Mints a join token with the PSP's own node key, recorded in the ledger;
+ * tpl (NULL or "": none) must be a configured template for node's role. */
+int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, const char *tpl, char **token);
 
 /* Issues a certificate for a CSR under a join token, after every check:
  * token signature, minter, expiry, one use, group, node id, the admin
@@ -141,12 +147,13 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 void spn_ca_pending_announce(spn_ca_t *ca, const spn_ca_pending_t *p);
 void spn_ca_pending_free(spn_ca_t *ca, spn_ca_pending_t *p);
 
-/* A JSON pseudo-CSR (doc/ca.md) read: the node id, the names asked for
- * and, when it has one, the public key (NULL: the CA is to make the key).
- * Release with spn_ca_pseudo_clear. */
+/* A JSON pseudo-CSR (doc/ca.md) read: the node id, the names and subject
+ * attributes asked for and, when it has one, the public key (NULL: the CA
+ * is to make the key). Release with spn_ca_pseudo_clear. */
 typedef struct {
 	char node_id[SPN_NAME_MAX + 1];
 	spn_names_t names;
+	spn_ca_subject_t subject;
 	gnutls_pubkey_t pub;
 } spn_ca_pseudo_t;
 int spn_ca_pseudo_parse(const char *json, size_t json_len, spn_ca_pseudo_t *out);

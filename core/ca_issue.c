@@ -18,8 +18,10 @@
 #include "pki_cert.h"
 #include "token.h"
 
-int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, char **out)
+int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, const char *tpl, char **out)
 {
+	spn_ident_t narrowed = *node;
+	spn_ca_profile_t prof;
 	gnutls_x509_privkey_t key;
 	spn_token_t t;
 	spn_ledger_token_t rec;
@@ -38,10 +40,14 @@ int spn_ca_token_mint(spn_ca_t *ca, const spn_ident_t *node, unsigned long ttl, 
 	if (node->role == SPN_ROLE_ADMIN && node->trust < ca->policy.admin_threshold)
 		return spn_err(SPN_EPOLICY, "trust level %u is under the admin threshold %u", node->trust,
 			       ca->policy.admin_threshold);
+	/* Said now rather than at enrollment: the PSP knows its templates. */
+	if (tpl && *tpl && (rc = spn_ca_template_apply(&ca->templates, tpl, &narrowed, &prof)))
+		return rc;
 	memset(&t, 0, sizeof(t));
 	if ((rc = spn_token_new_id(&t)))
 		return rc;
 	t.node = *node;
+	snprintf(t.tpl, sizeof(t.tpl), "%s", tpl ? tpl : "");
 	strcpy(t.node.group, ca->group);
 	strcpy(t.minted_by, ca->psp_id);
 	t.issued_at = now;
@@ -123,19 +129,23 @@ void spn_ca_set_hook(spn_ca_t *ca, spn_ca_hook_fn fn, void *user)
 	ca->hook_user = user;
 }
 
-/* The policy hook's say on what is about to be issued: a refusal, or a
- * narrower identity and validity. Only narrower: a hook cannot grant what
- * the token did not. */
+/* The template the token names, then the policy hook's say on what is
+ * about to be issued: a refusal, or a narrower identity and validity. Each
+ * only narrows: neither can grant what the token and the profile did not. */
 static int policy(spn_ca_t *ca, const spn_token_t *t, const char *minter, spn_ident_t *id, spn_ca_profile_t *prof)
 {
 	spn_ca_hook_req_t r;
+	spn_ident_t base = t->node;
+	int rc;
 
-	*id = t->node;
 	*prof = ca->profiles[t->node.role];
+	if (t->tpl[0] && (rc = spn_ca_template_apply(&ca->templates, t->tpl, &base, prof)))
+		return rc;
+	*id = base;
 	if (!ca->hook)
 		return 0;
 	memset(&r, 0, sizeof(r));
-	r.id = t->node;
+	r.id = base;
 	r.accepted_by = minter;
 	r.validity = prof->validity;
 	if (ca->hook(ca->hook_user, SPN_CA_HOOK_AUTHORIZE, &r) != 0)
@@ -145,7 +155,7 @@ static int policy(spn_ca_t *ca, const spn_token_t *t, const char *minter, spn_id
 		return spn_err(SPN_EPOLICY, "enrollment of %s refused by policy: %s", t->node.node_id,
 			       r.why[0] ? r.why : "no reason given");
 	for (size_t i = 0; i < r.id.n_services; i++)
-		if (!spn_ident_provides(&t->node, r.id.services[i]))
+		if (!spn_ident_provides(&base, r.id.services[i]))
 			return spn_err(SPN_EPOLICY, "the policy hook added service %s, which the token does not grant",
 				       r.id.services[i]);
 	if (strcmp(r.id.node_id, t->node.node_id) != 0 || r.id.role != t->node.role || r.id.trust > t->node.trust ||
@@ -165,6 +175,7 @@ struct spn_ca_pending {
 	spn_ca_profile_t prof;
 	gnutls_pubkey_t pub;
 	spn_names_t names;
+	spn_ca_subject_t subject;
 	gnutls_x509_crt_t crt;
 	char serial[SPN_SERIAL_HEX];
 	time_t now;
@@ -191,7 +202,7 @@ static int sign(spn_ca_t *ca, spn_ca_pending_t *p)
 	if ((rc = spn_ca_need_key(ca)) || (rc = policy(ca, &p->t, p->minter.id.node_id, &p->id, &p->prof)))
 		return rc;
 	return spn_ca_sign(ca->root, ca->signer.key, p->pub, &p->id, &p->names, &p->prof, ca->crl_url, p->now, &p->crt,
-			   p->serial);
+			   p->serial, &p->subject);
 }
 
 int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *out)
@@ -242,13 +253,13 @@ int spn_ca_pending_record(spn_ca_t *ca, spn_ca_pending_t *p, spn_ca_issued_t *ou
 	/* A serial collision is astronomically unlikely; the primary key makes
 	 * it harmless, and a new signature draws a fresh one. */
 	for (tries = 0; tries < 3; tries++) {
-		rc = spn_ca_record(ca, p->crt, &p->id, p->minter.id.node_id, t->id, p->now, out);
+		rc = spn_ca_record(ca, p->crt, &p->id, p->minter.id.node_id, t->id, t->tpl, p->now, out);
 		if (rc != SPN_EEXIST)
 			break;
 		gnutls_x509_crt_deinit(p->crt);
 		p->crt = NULL;
 		if ((rc = spn_ca_sign(ca->root, ca->signer.key, p->pub, &p->id, &p->names, &p->prof, ca->crl_url, p->now,
-				      &p->crt, p->serial)))
+				      &p->crt, p->serial, &p->subject)))
 			break;
 	}
 	if (rc)
@@ -365,8 +376,8 @@ static int random_pass(char **out)
 
 int spn_ca_pseudo_parse(const char *json, size_t json_len, spn_ca_pseudo_t *out)
 {
-	static const char *const allowed[] = {"node_id", "dns", "ip", "public_key", NULL};
-	json_object *o = NULL;
+	static const char *const allowed[] = {"node_id", "dns", "ip", "public_key", "subject", NULL};
+	json_object *o = NULL, *subject;
 	const char *node_id, *pubkey_pem, **dns = NULL, **ip = NULL;
 	size_t ndns = 0, nip = 0;
 	int rc;
@@ -383,6 +394,11 @@ int spn_ca_pseudo_parse(const char *json, size_t json_len, spn_ca_pseudo_t *out)
 		goto out;
 	}
 	snprintf(out->node_id, sizeof(out->node_id), "%s", node_id);
+	if (json_object_object_get_ex(o, "subject", &subject) && subject &&
+	    (rc = spn_ca_subject_parse(subject, &out->subject))) {
+		rc = spn_err(SPN_EBADCSR, "pseudo-CSR: %s", spn_err_detail(rc));
+		goto out;
+	}
 	/* Each entry is of the type its member says, or refused. */
 	for (size_t i = 0; i < ndns + nip; i++) {
 		bool is_dns = i < ndns;
@@ -445,6 +461,7 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 	}
 	p->now = spn_clock_now();
 	p->names = rq.names;
+	p->subject = rq.subject;
 	/* The pending request owns the key from here. */
 	p->pub = rq.pub;
 	rq.pub = NULL;
@@ -453,6 +470,10 @@ int spn_ca_enroll_pseudo(spn_ca_t *ca, const char *json, size_t json_len, const 
 	if (strcmp(rq.node_id, p->t.node.node_id) != 0) {
 		rc = spn_err(SPN_ETOKEN, "join token is for node '%s' but the pseudo-CSR asks for '%s'",
 			     p->t.node.node_id, rq.node_id);
+		goto out;
+	}
+	if ((rc = spn_ca_subject_check_ident(&rq.subject, rq.node_id, ca->group))) {
+		rc = spn_err(rc, "pseudo-CSR: %s", spn_err_detail(rc));
 		goto out;
 	}
 	/* The constrained-device flow: the key is made here and leaves only

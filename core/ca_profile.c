@@ -30,6 +30,11 @@ const spn_conf_key_t spn_ca_conf_keys[] = {
 	{"profile.*", "validity", SPN_CONF_DURATION, 60, 10 * 365 * 86400UL, NULL},
 	{"profile.*", "key_usage", SPN_CONF_LIST, 1, 0, NULL},
 	{"profile.*", "ext_key_usage", SPN_CONF_LIST, 0, 0, NULL},
+	{"template.*", "role", SPN_CONF_ENUM, 0, 0, "admin|spn|client"},
+	{"template.*", "validity", SPN_CONF_DURATION, 60, 10 * 365 * 86400UL, NULL},
+	{"template.*", "services", SPN_CONF_LIST, 0, 0, NULL},
+	{"template.*", "key_usage", SPN_CONF_LIST, 1, 0, NULL},
+	{"template.*", "ext_key_usage", SPN_CONF_LIST, 0, 0, NULL},
 };
 const size_t spn_ca_conf_nkeys = sizeof(spn_ca_conf_keys) / sizeof(spn_ca_conf_keys[0]);
 
@@ -113,28 +118,39 @@ static int add_eku(const char *w, void *u)
 	return 0;
 }
 
+int spn_ca_profile_read(const spn_conf_t *c, const char *section, const spn_ca_profile_t *def, spn_ca_profile_t *p)
+{
+	const char *v;
+	int rc;
+
+	*p = *def;
+	if ((rc = spn_conf_duration(c, section, "validity", def->validity, &p->validity)))
+		return rc;
+	if ((v = spn_conf_get(c, section, "key_usage"))) {
+		p->key_usage = 0;
+		if (each_word(v, add_usage, p) != 0)
+			return spn_err(SPN_ECONFIG, "%s: [%s] key_usage: '%s' is not a list of digital_signature, "
+					      "non_repudiation, key_encipherment, key_agreement",
+				       spn_conf_file(c), section, v);
+	}
+	if ((v = spn_conf_get(c, section, "ext_key_usage"))) {
+		p->server_auth = p->client_auth = false;
+		if (each_word(v, add_eku, p) != 0)
+			return spn_err(SPN_ECONFIG, "%s: [%s] ext_key_usage: '%s' is not a list of server_auth, client_auth",
+				       spn_conf_file(c), section, v);
+	}
+	return 0;
+}
+
 int spn_ca_profile_load(const spn_conf_t *c, spn_role_t role, spn_ca_profile_t *p)
 {
 	/* Short-lived by default: nodes renew well before expiry. */
 	static const unsigned long validity[] = {30 * 86400, 7 * 86400, 3 * 86400, 86400};
+	spn_ca_profile_t def = {validity[role], GNUTLS_KEY_DIGITAL_SIGNATURE, role != SPN_ROLE_CLIENT, true};
 	char section[32];
-	const char *v;
-	int rc;
 
 	snprintf(section, sizeof(section), "profile.%s", spn_role_name(role));
-	memset(p, 0, sizeof(*p));
-	if ((rc = spn_conf_duration(c, section, "validity", validity[role], &p->validity)))
-		return rc;
-	v = spn_conf_str(c, section, "key_usage", "digital_signature");
-	if (each_word(v, add_usage, p) != 0)
-		return spn_err(SPN_ECONFIG, "%s: [%s] key_usage: '%s' is not a list of digital_signature, "
-				      "non_repudiation, key_encipherment, key_agreement",
-			       spn_conf_file(c), section, v);
-	v = spn_conf_str(c, section, "ext_key_usage", role == SPN_ROLE_CLIENT ? "client_auth" : "server_auth, client_auth");
-	if (each_word(v, add_eku, p) != 0)
-		return spn_err(SPN_ECONFIG, "%s: [%s] ext_key_usage: '%s' is not a list of server_auth, client_auth",
-			       spn_conf_file(c), section, v);
-	return 0;
+	return spn_ca_profile_read(c, section, &def, p);
 }
 
 /* The key usages a key of each algorithm may carry: Ed25519 signs only (RFC

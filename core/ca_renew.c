@@ -58,6 +58,7 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 	gnutls_pubkey_t pub = NULL;
 	spn_ledger_cert_t cur;
 	spn_names_t names, old_names;
+	spn_ca_subject_t subject;
 	char serial[SPN_SERIAL_HEX], new_serial[SPN_SERIAL_HEX], cn[SPN_NAME_MAX + 1];
 	char pin_old[SPN_PIN_MAX], pin_new[SPN_PIN_MAX], token_id[SPN_SERIAL_HEX + 8];
 	time_t now = spn_clock_now();
@@ -112,10 +113,12 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 	if (rc || (rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
 		goto out;
 	snprintf(token_id, sizeof(token_id), "renew:%s", serial);
-	rc = spn_ca_sign(ca->root, ca->signer.key, pub, &cur.id, &names, &ca->profiles[cur.id.role], ca->crl_url, now, &issued,
-			 new_serial);
+	/* The subject attributes beyond CN and O go on as they were. */
+	if ((rc = spn_ca_subject_from_crt(crt, &subject)) == 0)
+		rc = spn_ca_sign(ca->root, ca->signer.key, pub, &cur.id, &names, &ca->profiles[cur.id.role], ca->crl_url, now,
+				 &issued, new_serial, &subject);
 	if (rc == 0)
-		rc = spn_ca_record(ca, issued, &cur.id, cur.parent, token_id, now, out);
+		rc = spn_ca_record(ca, issued, &cur.id, cur.parent, token_id, NULL, now, out);
 	if (rc == 0 && (rc = spn_ledger_event(ca->ledger, now, "renew", new_serial, cur.id.node_id, serial)) == 0)
 		rc = spn_ledger_commit(ca->ledger);
 	if (rc) {

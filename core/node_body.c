@@ -72,9 +72,9 @@ void spn_enroll_body_clear(spn_enroll_body_t *b)
 
 int spn_token_body_parse(const char *body, size_t len, spn_token_body_t *out)
 {
-	static const char *const fields[] = {"node", "role", "trust", "services", "ttl", NULL};
+	static const char *const fields[] = {"node", "role", "trust", "services", "ttl", "template", NULL};
 	json_object *msg = NULL;
-	const char *id, *role, **svc = NULL;
+	const char *id, *role, *tpl = NULL, **svc = NULL;
 	int64_t trust = 0, ttl = 900;
 	size_t ns = 0;
 	int rc;
@@ -85,12 +85,17 @@ int spn_token_body_parse(const char *body, size_t len, spn_token_body_t *out)
 	    (rc = spn_json_str(msg, "role", true, 16, &role)) ||
 	    (rc = spn_json_int(msg, "trust", false, 0, SPN_TRUST_MAX, &trust)) ||
 	    (rc = spn_json_int(msg, "ttl", false, 1, 7 * 86400, &ttl)) ||
+	    (rc = spn_json_str(msg, "template", false, SPN_NAME_MAX, &tpl)) ||
 	    (rc = spn_json_strs(msg, "services", false, SPN_SERVICES_MAX, SPN_SERVICE_MAX, &svc, &ns)) ||
 	    (rc = spn_role_parse(role, &out->node.role)))
 		goto out;
 	snprintf(out->node.node_id, sizeof(out->node.node_id), "%s", id);
 	out->node.trust = (unsigned)trust;
 	out->ttl = (unsigned long)ttl;
+	if (tpl && !spn_name_is_valid(tpl))
+		rc = spn_err(SPN_EINVAL, "template: '%s' is not a valid template name", tpl);
+	else
+		snprintf(out->tpl, sizeof(out->tpl), "%s", tpl ? tpl : "");
 	for (size_t i = 0; rc == 0 && i < ns; i++)
 		rc = spn_ident_add_service(&out->node, svc[i]);
 out:

@@ -41,10 +41,11 @@ void spn_enroll_body_clear(spn_enroll_body_t *b);
 /* endorsed_by: 1 to SPN_ENDORSEMENTS_MAX objects {"node", "sig"}. */
 int spn_endorsements_parse(json_object *list, spn_endorsement_t *out, size_t *n);
 
-/* POST /v1/token {"node", "role", "trust"?, "services"?, "ttl"?}. */
+/* POST /v1/token {"node", "role", "trust"?, "services"?, "ttl"?, "template"?}. */
 typedef struct {
 	spn_ident_t node;
 	unsigned long ttl;
+	char tpl[SPN_NAME_MAX + 1]; /* "" for none */
 } spn_token_body_t;
 
 int spn_token_body_parse(const char *body, size_t len, spn_token_body_t *out);

@@ -245,10 +245,10 @@ void spn_node_token(spn_http_req_t *req, spn_http_resp_t *resp, void *user)
 		goto out;
 	if (n->ca) {
 		pthread_mutex_lock(&n->ca_lock);
-		rc = spn_ca_token_mint(n->ca, node, tb.ttl, &token);
+		rc = spn_ca_token_mint(n->ca, node, tb.ttl, tb.tpl, &token);
 		pthread_mutex_unlock(&n->ca_lock);
 	} else {
-		rc = spn_token_issue(n->key, &n->id, node, tb.ttl, &token);
+		rc = spn_token_issue(n->key, &n->id, node, tb.ttl, tb.tpl, &token);
 	}
 out:
 	if (rc) {

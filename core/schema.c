@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ca.h"
+#include "ca_template.h"
 #include "error.h"
 #include "log.h"
 #include "node.h"
@@ -53,6 +54,10 @@ int spn_schema_check(const spn_conf_t *c)
 					     spn_conf_file(c), sections[i]);
 		free(sections);
 	}
+	/* A template wider than its role's profile stops the check, as it
+	 * would stop the CA from opening. */
+	if (rc == 0)
+		rc = spn_ca_templates_check(c);
 	if (rc == 0 && !spn_conf_get(c, "node", "id"))
 		rc = spn_err(SPN_ECONFIG, "%s: [node] id: required", spn_conf_file(c));
 	if (rc == 0 && !spn_name_is_valid(spn_conf_get(c, "node", "id")))

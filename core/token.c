@@ -26,7 +26,7 @@ int spn_token_new_id(spn_token_t *t)
 }
 
 int spn_token_issue(gnutls_x509_privkey_t key, const spn_ident_t *minter, const spn_ident_t *node, unsigned long ttl,
-		    char **out)
+		    const char *tpl, char **out)
 {
 	spn_token_t t;
 	time_t now = spn_clock_now();
@@ -44,7 +44,10 @@ int spn_token_issue(gnutls_x509_privkey_t key, const spn_ident_t *minter, const 
 			       node->trust);
 	if (ttl == 0)
 		return spn_err(SPN_EINVAL, "token lifetime must be at least 1s");
+	if (tpl && *tpl && !spn_name_is_valid(tpl))
+		return spn_err(SPN_EINVAL, "invalid template name '%.80s'", tpl);
 	memset(&t, 0, sizeof(t));
+	snprintf(t.tpl, sizeof(t.tpl), "%s", tpl ? tpl : "");
 	if ((rc = spn_token_new_id(&t)))
 		return rc;
 	t.node = *node;
@@ -80,6 +83,9 @@ int spn_token_mint(const spn_token_t *t, gnutls_x509_privkey_t key, char **out)
 	json_object_object_add(o, "by", json_object_new_string(t->minted_by));
 	json_object_object_add(o, "iat", json_object_new_int64(t->issued_at));
 	json_object_object_add(o, "exp", json_object_new_int64(t->expires));
+	/* Only when set: a token without it reads as before everywhere. */
+	if (t->tpl[0])
+		json_object_object_add(o, "tpl", json_object_new_string(t->tpl));
 	text = spn_json_text(o, &len);
 	if ((rc = spn_b64url_encode((const uint8_t *)text, len, &claims)))
 		goto out;
@@ -105,8 +111,9 @@ out:
 
 static int claims_parse(json_object *o, spn_token_t *t)
 {
-	static const char *const allowed[] = {"v", "tid", "grp", "node", "role", "trust", "svc", "by", "iat", "exp", NULL};
-	const char *tid, *grp, *node, *role, *by, **svc = NULL;
+	static const char *const allowed[] = {"v",  "tid", "grp", "node", "role", "trust",
+					      "svc", "by", "iat", "exp",  "tpl",  NULL};
+	const char *tid, *grp, *node, *role, *by, *tpl = NULL, **svc = NULL;
 	int64_t v = 0, trust = 0, iat = 0, exp = 0;
 	size_t nsvc = 0;
 	int rc;
@@ -119,13 +126,15 @@ static int claims_parse(json_object *o, spn_token_t *t)
 	    (rc = spn_json_str(o, "by", true, SPN_NAME_MAX, &by)) ||
 	    (rc = spn_json_int(o, "iat", true, 0, INT64_MAX / 2, &iat)) ||
 	    (rc = spn_json_int(o, "exp", true, 0, INT64_MAX / 2, &exp)) ||
+	    (rc = spn_json_str(o, "tpl", false, SPN_NAME_MAX, &tpl)) ||
 	    (rc = spn_json_strs(o, "svc", true, SPN_SERVICES_MAX, SPN_SERVICE_MAX, &svc, &nsvc)))
 		return spn_err(SPN_ETOKEN, "join token: %s", spn_err_detail(rc));
 	rc = SPN_ETOKEN;
 	if (strlen(tid) != 32 || strspn(tid, "0123456789abcdef") != 32)
 		rc = spn_err(SPN_ETOKEN, "join token: bad token id");
-	else if (!spn_name_is_valid(grp) || !spn_name_is_valid(node) || !spn_name_is_valid(by))
-		rc = spn_err(SPN_ETOKEN, "join token: bad group, node or minter name");
+	else if (!spn_name_is_valid(grp) || !spn_name_is_valid(node) || !spn_name_is_valid(by) ||
+		 (tpl && !spn_name_is_valid(tpl)))
+		rc = spn_err(SPN_ETOKEN, "join token: bad group, node, minter or template name");
 	else if (spn_role_parse(role, &t->node.role) != 0 || t->node.role == SPN_ROLE_PSP)
 		rc = spn_err(SPN_ETOKEN, "join token: role must be admin, spn or client");
 	else
@@ -140,6 +149,7 @@ static int claims_parse(json_object *o, spn_token_t *t)
 	strcpy(t->node.group, grp);
 	strcpy(t->node.node_id, node);
 	strcpy(t->minted_by, by);
+	snprintf(t->tpl, sizeof(t->tpl), "%s", tpl ? tpl : "");
 	t->node.trust = (unsigned)trust;
 	t->issued_at = (time_t)iat;
 	t->expires = (time_t)exp;

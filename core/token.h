@@ -19,6 +19,7 @@ typedef struct {
 	char id[33];                          /* 128 random bits, hex */
 	spn_ident_t node;                     /* node id, group, role, trust, services */
 	char minted_by[SPN_NAME_MAX + 1];     /* node id of the minter */
+	char tpl[SPN_NAME_MAX + 1];           /* certificate template, "" for none */
 	time_t issued_at, expires;
 	/* filled by spn_token_decode */
 	size_t signed_len;
@@ -30,10 +31,11 @@ typedef struct {
 int spn_token_new_id(spn_token_t *t);
 
 /* Mints a token for node as minter (an administrator or the PSP, whose key
- * this is), valid ttl seconds; checks what the minter alone can check: its
- * role, and that it grants no more trust than it holds. */
+ * this is), valid ttl seconds, naming certificate template tpl (NULL or ""
+ * for none; the PSP checks it at issuance); checks what the minter alone
+ * can check: its role, and that it grants no more trust than it holds. */
 int spn_token_issue(gnutls_x509_privkey_t key, const spn_ident_t *minter, const spn_ident_t *node, unsigned long ttl,
-		    char **out);
+		    const char *tpl, char **out);
 
 /* Signs t's claims with the minter's key; *out is the caller's to free. */
 int spn_token_mint(const spn_token_t *t, gnutls_x509_privkey_t key, char **out);

@@ -142,7 +142,7 @@ int spnctl_init(int argc, char **argv)
 /* Options shared by the commands that act on the CA. */
 typedef struct {
 	const char *conf, *csr, *json, *token, *out, *reason;
-	const char *id, *role, *services, *key, *cert;
+	const char *id, *role, *services, *key, *cert, *tpl;
 	unsigned long trust, ttl;
 	const char *arg;
 } ca_args_t;
@@ -156,7 +156,8 @@ static int ca_args(int argc, char **argv, const char *usage, bool want_arg, ca_a
 		{"id", required_argument, NULL, 'i'},      {"role", required_argument, NULL, 'l'},
 		{"trust", required_argument, NULL, 't'},   {"services", required_argument, NULL, 's'},
 		{"ttl", required_argument, NULL, 'L'},     {"key", required_argument, NULL, 'k'},
-		{"cert", required_argument, NULL, 'C'},    {"help", no_argument, NULL, 'h'},
+		{"cert", required_argument, NULL, 'C'},    {"template", required_argument, NULL, 'M'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -175,6 +176,7 @@ static int ca_args(int argc, char **argv, const char *usage, bool want_arg, ca_a
 		case 's': a->services = optarg; break;
 		case 'k': a->key = optarg; break;
 		case 'C': a->cert = optarg; break;
+		case 'M': a->tpl = optarg; break;
 		case 't':
 			a->trust = strtoul(optarg, &end, 10);
 			if (*end || !*optarg || a->trust > SPN_TRUST_MAX)
@@ -235,7 +237,7 @@ static int mint_as_admin(const ca_args_t *a, spn_ident_t *node, char **out)
 	/* Offline, the group's token_ttl is unknown: 15 minutes fits any
 	 * sensible one; --ttl overrides. */
 	if (rc == 0)
-		rc = spn_token_issue(key, &me, node, a->ttl ? a->ttl : 900, out);
+		rc = spn_token_issue(key, &me, node, a->ttl ? a->ttl : 900, a->tpl, out);
 	gnutls_x509_privkey_deinit(key);
 	return rc;
 }
@@ -244,6 +246,7 @@ int spnctl_token(int argc, char **argv)
 {
 	static const char usage[] =
 		"spnctl token -c CONF --id NODE_ID --role admin|spn|client [--trust N] [--services a,b] [--ttl 15m]\n"
+		"             [--template NAME]\n"
 		"       spnctl token --key ADMIN_KEY --cert ADMIN_CERT --id NODE_ID --role ... (an admin, offline)";
 	ca_args_t a = {0};
 	spn_conf_t *conf;
@@ -266,7 +269,7 @@ int spnctl_token(int argc, char **argv)
 	if (a.conf) {
 		if ((rc = open_ca(a.conf, false, &conf, &ca)))
 			return spnctl_fail("token", rc);
-		rc = spn_ca_token_mint(ca, &node, a.ttl ? a.ttl : spn_ca_policy(ca)->token_ttl, &token);
+		rc = spn_ca_token_mint(ca, &node, a.ttl ? a.ttl : spn_ca_policy(ca)->token_ttl, a.tpl, &token);
 		close_ca(conf, ca);
 	} else {
 		rc = mint_as_admin(&a, &node, &token);

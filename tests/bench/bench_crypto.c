@@ -93,7 +93,7 @@ static void setup(void)
 	prov_id.trust = 3;
 	spn_ident_set_services(&prov_id, "bank");
 	if (spn_pki_key_generate(SPN_KEY_ED25519, &prov_key) || spn_pki_csr_build(prov_key, "bank-1", NULL, &csr) ||
-	    spn_ca_token_mint(ca, &prov_id, 600, &tok) || spn_ca_enroll_csr(ca, csr, strlen(csr), tok, strlen(tok), &is))
+	    spn_ca_token_mint(ca, &prov_id, 600, NULL, &tok) || spn_ca_enroll_csr(ca, csr, strlen(csr), tok, strlen(tok), &is))
 		fail("the provider's certificate");
 	prov_cert = strdup(is.cert_pem);
 	spn_ca_issued_clear(&is);

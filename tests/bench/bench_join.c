@@ -104,7 +104,7 @@ static int members(char **argv)
 			rc = SPN_EINVAL;
 		node.role = SPN_ROLE_SPN;
 		node.trust = 1;
-		if (rc || (rc = spn_token_issue(akey, &admin, &node, 900, &token)) ||
+		if (rc || (rc = spn_token_issue(akey, &admin, &node, 900, NULL, &token)) ||
 		    (rc = spn_pki_csr_build(key, node.node_id, &names, &csr))) {
 			json_object_put(o);
 			break;

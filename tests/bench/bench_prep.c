@@ -156,7 +156,7 @@ static int enroll(char **argv)
 		snprintf(node.node_id, sizeof(node.node_id), "b%08x-%07zu", run, i);
 		node.role = SPN_ROLE_SPN;
 		node.trust = 1;
-		if ((rc = spn_ca_token_mint(ca, &node, spn_ca_policy(ca)->token_ttl, &token)) ||
+		if ((rc = spn_ca_token_mint(ca, &node, spn_ca_policy(ca)->token_ttl, NULL, &token)) ||
 		    (rc = spn_pki_csr_build(key, node.node_id, &names, &csr)))
 			break;
 		o = json_object_new_object();

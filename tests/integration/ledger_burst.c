@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		snprintf(node.node_id, sizeof(node.node_id), "%s-%ld", argv[2], i);
 		node.role = SPN_ROLE_SPN;
 		node.trust = 1;
-		if ((rc = spn_ca_token_mint(ca, &node, 600, &token)) || (rc = spn_pki_csr_build(key, node.node_id, NULL, &csr))) {
+		if ((rc = spn_ca_token_mint(ca, &node, 600, NULL, &token)) || (rc = spn_pki_csr_build(key, node.node_id, NULL, &csr))) {
 			fprintf(stderr, "ledger_burst: %s\n", spn_err_detail(rc));
 			return 1;
 		}

@@ -49,7 +49,7 @@ static void member(spn_ca_t *ca, const char *id, const char *services, member_t 
 	assert_int_equal(spn_ident_set_services(&node, services), 0);
 	assert_int_equal(spn_pki_key_generate(SPN_KEY_ED25519, &m->key), 0);
 	assert_int_equal(spn_pki_csr_build(m->key, id, NULL, &csr), 0);
-	assert_int_equal(spn_ca_token_mint(ca, &node, 600, &tok), 0);
+	assert_int_equal(spn_ca_token_mint(ca, &node, 600, NULL, &tok), 0);
 	assert_int_equal(spn_ca_enroll_csr(ca, csr, strlen(csr), tok, strlen(tok), &is), 0);
 	m->cert = strdup(is.cert_pem);
 	strcpy(m->serial, is.serial);
