@@ -147,6 +147,7 @@ static int open_token(spn_pki_signer_t *s, const char *uri, const char *what)
 {
 	int rc;
 
+	free(s->uri); /* a second open, after generation */
 	if (!(s->uri = strdup(uri)))
 		return SPN_ENOMEM;
 	s->in_token = true;
