@@ -64,7 +64,7 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 
 # The daemon's threads share state (loops, workers, the session store, the
 # tree): its message-path tests run again under ThreadSanitizer; a race is
-# a failure.
+# a failure. ca_pkcs11.sh: the CA key in a token, one object for all issuing threads.
 # A plugin that crashes on purpose dies of its signal, not of the
 # sanitizer's report of it.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 handle_segv=0"
@@ -74,7 +74,7 @@ tests/integration/tree_routing.sh tests/integration/scenario.sh tests/integratio
 tests/integration/plugin_echo.sh tests/integration/plugin_concurrency.sh tests/integration/plugin_calls.sh tests/integration/session_attack.sh tests/integration/session_evil.sh
 tests/integration/tree_renew.sh tests/integration/tree_renew_inflight.sh tests/integration/strict_input.sh
 tests/unit/test_heap tests/integration/conn_hygiene.sh tests/integration/strict_edge.sh tests/integration/plugin_confine.sh
-tests/integration/metrics.sh tests/integration/health.sh tests/integration/plugin_http.sh"
+tests/integration/metrics.sh tests/integration/health.sh tests/integration/plugin_http.sh tests/integration/ca_pkcs11.sh"
 only=$(echo $only)
 run threads --enable-thread-sanitizer
 only=
