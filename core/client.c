@@ -18,6 +18,7 @@
 #include "jwe.h"
 #include "log.h"
 #include "mem.h"
+#include "pki_anchor.h"
 #include "pki_cert.h"
 #include "pki_key.h"
 #include "revoked.h"
@@ -69,7 +70,7 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 	spn_pass_src_t src = {.env = "SPN_KEY_PASSPHRASE"};
 	gnutls_x509_crt_t crt = NULL;
 	spn_ident_t id;
-	char *pass = NULL;
+	char *pass = NULL, *anchor = NULL, *ca_pem = NULL;
 	size_t len;
 	int rc;
 
@@ -93,12 +94,25 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 			     SPN_NAME_MAX);
 		goto fail;
 	}
-	if ((rc = spn_pki_cert_load(cfg->root_file, &c->root)) || (rc = spn_revoked_new(c->root, &c->revoked)))
+	if ((rc = spn_file_read(cfg->root_file, SPN_CERT_MAX, &anchor, &len)))
+		goto fail;
+	if (cfg->cert_file && (rc = spn_file_read(cfg->cert_file, SPN_CERT_MAX, &c->cert_pem, &len)))
+		goto fail;
+	/* A client with a certificate may trust an anchor above the group's
+	 * CA; one without needs the group's CA itself. */
+	if (c->cert_pem && (rc = spn_pki_anchor_ca(anchor, c->cert_pem, &ca_pem))) {
+		rc = spn_err(rc, "%s, %s: %s", cfg->root_file, cfg->cert_file, spn_err_detail(rc));
+		goto fail;
+	}
+	if ((rc = spn_pki_cert_import(ca_pem ? ca_pem : anchor, strlen(ca_pem ? ca_pem : anchor), &c->root))) {
+		rc = spn_err(rc, "%s: %s", cfg->root_file, spn_err_detail(rc));
+		goto fail;
+	}
+	if ((rc = spn_revoked_new(c->root, &c->revoked)))
 		goto fail;
 	if (cfg->cert_file) {
-		if ((rc = spn_file_read(cfg->cert_file, SPN_CERT_MAX, &c->cert_pem, &len)) ||
-		    (rc = spn_pki_key_load_src(cfg->key_file, &src, &c->key, &pass)) ||
-		    (rc = spn_pki_cert_import(c->cert_pem, len, &crt)))
+		if ((rc = spn_pki_key_load_src(cfg->key_file, &src, &c->key, &pass)) ||
+		    (rc = spn_pki_cert_import(c->cert_pem, strlen(c->cert_pem), &crt)))
 			goto fail;
 		if ((rc = spn_pki_cert_matches_key(crt, c->key)) || (rc = spn_pki_cert_verify(crt, c->root)) ||
 		    (rc = spn_pki_cert_ident(crt, &id))) {
@@ -108,6 +122,7 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 		snprintf(c->name, sizeof(c->name), "%s", id.node_id);
 	}
 	hc.root_file = cfg->root_file;
+	hc.root_pem = ca_pem;
 	hc.cert_file = cfg->cert_file;
 	hc.key_file = cfg->key_file;
 	hc.key_pass = pass; /* libcurl reads the key file again */
@@ -120,15 +135,14 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 	}
 	if ((rc = spn_http_client_new(&hc, &c->http)) || (rc = load_crl(c, c->crl_file)))
 		goto fail;
-	if (crt)
-		gnutls_x509_crt_deinit(crt);
-	spn_free_secret_str(pass);
 	*out = c;
-	return 0;
+	c = NULL;
 fail:
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
 	spn_free_secret_str(pass);
+	free(anchor);
+	free(ca_pem);
 	spn_client_free(c);
 	return rc;
 }

@@ -70,6 +70,7 @@ int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t *
 	if (!c)
 		return SPN_ENOMEM;
 	c->cfg = *cfg;
+	c->cfg.root_pem = NULL; /* read below, not kept */
 	c->cert = dup_or_null(cfg->cert_file);
 	c->key = dup_or_null(cfg->key_file);
 	c->root = dup_or_null(cfg->root_file);
@@ -87,7 +88,9 @@ int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t *
 	}
 	if (cfg->tls && c->root && !cfg->no_verify) {
 		int rc;
-		if ((rc = spn_pki_cert_load(c->root, &c->root_crt)) || (rc = spn_pki_peers_new(c->root_crt, &c->peers))) {
+		rc = cfg->root_pem ? spn_pki_cert_import(cfg->root_pem, strlen(cfg->root_pem), &c->root_crt)
+				   : spn_pki_cert_load(c->root, &c->root_crt);
+		if (rc || (rc = spn_pki_peers_new(c->root_crt, &c->peers))) {
 			spn_http_client_free(c);
 			return rc;
 		}

@@ -11,6 +11,8 @@ typedef struct spn_http_client spn_http_client_t;
 
 typedef struct {
 	const char *cert_file, *key_file, *root_file; /* NULL cert: anonymous */
+	const char *root_pem; /* the group's CA when root_file is an anchor above
+			       * it (pki_anchor.h): peers are checked against it */
 	const char *key_pass;                          /* for an encrypted key */
 	bool tls;                                      /* false: plain HTTP (development) */
 	bool no_verify;  /* accept any server: only to fetch a root that is then pinned by fingerprint */

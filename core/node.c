@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mem.h"
 #include "node_internal.h"
+#include "pki_anchor.h"
 #include "pki_cert.h"
 #include "pki_csr.h"
 #include "pki_key.h"
@@ -177,7 +178,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	spn_pass_src_t src = {0};
 	spn_http_client_config_t cc = {0};
 	const spn_node_me_t *me = NULL;
-	char *pass = NULL, *cert_pem = NULL;
+	char *pass = NULL, *cert_pem = NULL, *anchor_pem = NULL;
 	int rc;
 
 	if (!n)
@@ -188,9 +189,14 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	pthread_mutex_init(&n->state_lock, NULL);
 	pthread_cond_init(&n->wake, NULL);
 	if ((rc = spn_node_issuing_new(n)) || (rc = read_pem(conf, "cert", &n->cert_path, &cert_pem)) ||
-	    (rc = read_pem(conf, "root", &n->root_path, &n->root_pem)) ||
+	    (rc = read_pem(conf, "root", &n->root_path, &anchor_pem)) ||
 	    (rc = spn_conf_path(conf, "node", "key", NULL, &n->key_path)))
 		goto out;
+	/* From here on the root is the group's CA, under whatever anchor. */
+	if ((rc = spn_pki_anchor_ca(anchor_pem, cert_pem, &n->root_pem))) {
+		rc = spn_err(rc, "%s, %s: %s", n->root_path, n->cert_path, spn_err_detail(rc));
+		goto out;
+	}
 	/* The passphrase is kept until the clients are made: libcurl reads the
 	 * key file again at each handshake. */
 	if ((rc = spn_pass_src_conf(conf, "node", "key_passphrase", "SPN_KEY_PASSPHRASE", &src)) ||
@@ -249,6 +255,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	cc.cert_file = n->cert_path;
 	cc.key_file = n->key_path;
 	cc.root_file = n->root_path;
+	cc.root_pem = n->root_pem;
 	cc.key_pass = pass;
 	cc.tls = true;
 	cc.timeout_ms = (long)n->timeout_ms;
@@ -264,6 +271,7 @@ out:
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
 	free(cert_pem);
+	free(anchor_pem);
 	spn_free_secret_str(pass);
 	spn_pass_src_clear(&src);
 	spn_node_close(n);

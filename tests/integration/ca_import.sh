@@ -196,6 +196,28 @@ check "the renewed certificate carries the chain to the outside root" sh -c \
 	"[ \$(grep -c 'BEGIN CERTIFICATE' '$WORK/j-inter/node.crt') = 3 ] && \
 	 openssl verify -CAfile '$O/top.pem' -untrusted '$WORK/j-inter/node.crt' '$WORK/j-inter.leaf'"
 check "messages still route to the member" wait_for 10 answered
+# A member that trusts only the outside root: it finds the group's CA in
+# the chain its certificate carries and proves that chain to the root.
+K="$WORK/k-inter"
+check "a second member joins" join "$K" "$I" spn 3 pay "$(echo_for pay)"
+node_stop "$K"
+cp "$O/top.pem" "$K/anchor.pem"
+sed -i 's|^root = .*|root = anchor.pem|' "$K/spnd.conf"
+check "with [node] root = the outside root it starts" node_start "$K"
+kanswered() { [ "$(route "$K" '{"node":"j-inter"}')" = 200 ] && [ "$(path_of)" = "k-inter>psp>j-inter" ]; }
+check "and routes to another member through the PSP" wait_for 10 kanswered
+check "it serves the group's CA as its root, not the anchor" sh -c \
+	"curl -sS --cacert '$O/top.pem' '$(node_url "$K")/v1/root' | cmp -s - '$O/inter.pem'"
+node_stop "$K"
+selfsigned elsewhere p256
+cp "$O/elsewhere.pem" "$K/anchor.pem"
+refuse "an anchor the carried chain does not lead to stops the node" "does not lead to \[node\] root" \
+	"$SPND" -c "$K/spnd.conf"
+cp "$O/top.pem" "$K/anchor.pem"
+first_cert "$K/node.crt" >"$K/leaf.crt"
+sed -i 's|^cert = .*|cert = leaf.crt|' "$K/spnd.conf"
+refuse "a certificate without its chain under the outside root stops the node" "carries no CA that did" \
+	"$SPND" -c "$K/spnd.conf"
 node_stop "$WORK/j-inter"
 node_stop "$I"
 
