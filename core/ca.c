@@ -18,8 +18,6 @@
 #include "mem.h"
 #include "pki_cert.h"
 
-/* Clock skew tolerated between members: certificates start a little early. */
-#define BACKDATE 60
 
 static int fresh_serial(unsigned char serial[16])
 {
@@ -73,7 +71,7 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_privkey_t key, gnutls_pubkey_t pu
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, id->group, (unsigned)strlen(id->group));
 	if (rc >= 0 && subject) rc = spn_ca_subject_apply(subject, crt);
 	if (rc >= 0) rc = gnutls_x509_crt_set_pubkey(crt, pub);
-	if (rc >= 0) rc = gnutls_x509_crt_set_activation_time(crt, now - BACKDATE);
+	if (rc >= 0) rc = gnutls_x509_crt_set_activation_time(crt, now - SPN_CA_BACKDATE);
 	if (rc >= 0) rc = gnutls_x509_crt_set_expiration_time(crt, not_after);
 	if (rc >= 0) rc = gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
 	if (rc >= 0) rc = gnutls_x509_crt_set_key_usage(crt, profile->key_usage);
@@ -178,7 +176,7 @@ static int self_sign_root(const spn_pki_signer_t *key, const char *group, unsign
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned)strlen(cn));
 	if (rc >= 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, group, (unsigned)strlen(group));
 	if (rc >= 0) rc = gnutls_x509_crt_set_pubkey(crt, pub);
-	if (rc >= 0) rc = gnutls_x509_crt_set_activation_time(crt, now - BACKDATE);
+	if (rc >= 0) rc = gnutls_x509_crt_set_activation_time(crt, now - SPN_CA_BACKDATE);
 	if (rc >= 0) rc = gnutls_x509_crt_set_expiration_time(crt, now + (time_t)validity);
 	/* Path length 0: the PSP signs every certificate itself. */
 	if (rc >= 0) rc = gnutls_x509_crt_set_basic_constraints(crt, 1, 0);

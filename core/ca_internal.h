@@ -8,6 +8,9 @@
 #include "pki_signer.h"
 #include "ca_template.h"
 
+/* Clock skew tolerated between members: certificates start a little early. */
+#define SPN_CA_BACKDATE 60
+
 struct spn_ca {
 	spn_conf_t *conf; /* not owned */
 	spn_pki_signer_t signer; /* the root key, in a file or a token */

@@ -50,6 +50,33 @@ static int newest_and_parent(spn_ca_t *ca, const spn_ledger_cert_t *cur, time_t 
 	return rc;
 }
 
+/* The role's profile, narrowed to what crt had: a certificate issued under
+ * a template (a shorter validity, fewer key usages) renews as it was, never
+ * as the wider profile. */
+static void as_it_was(const spn_ca_profile_t *role, gnutls_x509_crt_t crt, spn_ca_profile_t *out)
+{
+	time_t lived = gnutls_x509_crt_get_expiration_time(crt) - gnutls_x509_crt_get_activation_time(crt) -
+		       SPN_CA_BACKDATE;
+	unsigned ku = 0;
+	bool server = false, client = false;
+	char oid[128];
+
+	*out = *role;
+	if (lived > 0 && (unsigned long)lived < out->validity)
+		out->validity = (unsigned long)lived;
+	if (gnutls_x509_crt_get_key_usage(crt, &ku, NULL) >= 0)
+		out->key_usage &= ku;
+	for (unsigned i = 0;; i++) {
+		size_t len = sizeof(oid);
+		if (gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &len, NULL) < 0)
+			break;
+		server |= strcmp(oid, GNUTLS_KP_TLS_WWW_SERVER) == 0;
+		client |= strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0;
+	}
+	out->server_auth = out->server_auth && server;
+	out->client_auth = out->client_auth && client;
+}
+
 int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert, size_t cert_len,
 		 spn_ca_issued_t *out)
 {
@@ -59,6 +86,7 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 	spn_ledger_cert_t cur;
 	spn_names_t names, old_names;
 	spn_ca_subject_t subject;
+	spn_ca_profile_t prof;
 	char serial[SPN_SERIAL_HEX], new_serial[SPN_SERIAL_HEX], cn[SPN_NAME_MAX + 1];
 	char pin_old[SPN_PIN_MAX], pin_new[SPN_PIN_MAX], token_id[SPN_SERIAL_HEX + 8];
 	time_t now = spn_clock_now();
@@ -113,10 +141,12 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 	if (rc || (rc = spn_ca_need_key(ca)) || (rc = spn_ledger_begin(ca->ledger)))
 		goto out;
 	snprintf(token_id, sizeof(token_id), "renew:%s", serial);
-	/* The subject attributes beyond CN and O go on as they were. */
+	/* The subject attributes beyond CN and O, the validity and the usages
+	 * go on as they were, within the role's profile as it is now. */
+	as_it_was(&ca->profiles[cur.id.role], crt, &prof);
 	if ((rc = spn_ca_subject_from_crt(crt, &subject)) == 0)
-		rc = spn_ca_sign(ca->root, ca->signer.key, pub, &cur.id, &names, &ca->profiles[cur.id.role], ca->crl_url, now,
-				 &issued, new_serial, &subject);
+		rc = spn_ca_sign(ca->root, ca->signer.key, pub, &cur.id, &names, &prof, ca->crl_url, now, &issued,
+				 new_serial, &subject);
 	if (rc == 0)
 		rc = spn_ca_record(ca, issued, &cur.id, cur.parent, token_id, NULL, now, out);
 	if (rc == 0 && (rc = spn_ledger_event(ca->ledger, now, "renew", new_serial, cur.id.node_id, serial)) == 0)

@@ -79,6 +79,18 @@ serial=$(openssl x509 -in "$WORK/ward.crt" -noout -serial | cut -d= -f2 | tr A-F
 check "the ledger's issue event names the template" test \
 	"$(sqlite3 "$G/ledger.db" "SELECT detail FROM events WHERE kind='issue' AND serial='$serial'")" = \
 	"role=spn trust=3 by=psp template=ward-short"
+# A renewal goes on as the certificate was, not as the wider profile.
+"$SPNCTL" csr --key "$WORK/w.key" --id ward-1 --name 127.0.0.1 -o "$WORK/ward-renew.csr"
+$PY -c "import json,sys; print(json.dumps({'csr': open(sys.argv[1]).read(), 'certificate': open(sys.argv[2]).read()}))" \
+	"$WORK/ward-renew.csr" "$WORK/ward.crt" >"$WORK/renew.json"
+is "the ward's certificate renews" 201 "" --cert "$WORK/ward.crt" --key "$WORK/w.key" -X POST --json @"$WORK/renew.json" \
+	"$U/v1/renew"
+$PY -c "import json; open('$WORK/ward2.crt','w').write(json.load(open('$WORK/body'))['certificate'])"
+nb=$(date -d "$(openssl x509 -in "$WORK/ward2.crt" -noout -startdate | cut -d= -f2)" +%s)
+na=$(date -d "$(openssl x509 -in "$WORK/ward2.crt" -noout -enddate | cut -d= -f2)" +%s)
+check "the renewed certificate keeps the template's 1d, not the profile's 3d" test $((na - nb)) = $((86400 + 60))
+check "and its services" sh -c \
+	"openssl x509 -in '$WORK/ward2.crt' -noout -ext subjectAltName | grep -Fq 'services=echo&parent=psp'"
 refuse "spnctl refuses to mint a token with a template of another role" "template 'ward-short' is for the role spn" \
 	ctl token -c "$C" --id c-1 --role client --template ward-short
 refuse "and with a template that is not configured" "template 'nosuch'.*not configured" \
