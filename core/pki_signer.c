@@ -5,7 +5,6 @@
 #include <gnutls/crypto.h>
 #include <gnutls/pkcs11.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,24 +73,36 @@ static int pin_cb(void *user, int attempt, const char *token_url, const char *to
 	return 0;
 }
 
-/* The value of a URI path attribute (RFC 7512 §2.3), percent-decoded. */
-static int uri_attr(const char *uri, const char *name, char *out, size_t cap)
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int spn_pki_uri_attr(const char *uri, const char *name, char *out, size_t cap)
 {
 	size_t nl = strlen(name), o = 0;
-	const char *p = uri + 7, *end = p + strcspn(p, "?");
+	const char *p, *end;
 
+	if (!spn_pki_is_token_uri(uri) || cap == 0)
+		return spn_err(SPN_EINVAL, "not a PKCS#11 URI");
+	p = uri + 7;
+	end = p + strcspn(p, "?");
 	while (p < end) {
 		size_t len = strcspn(p, ";?");
 		if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
 			for (const char *v = p + nl + 1; v < p + len; v++) {
-				unsigned c = (unsigned char)*v;
+				int c = (unsigned char)*v;
 				if (c == '%') {
-					if (v + 2 >= p + len || sscanf(v + 1, "%2x", &c) != 1)
+					int hi = v + 2 < p + len ? hex_digit(v[1]) : -1, lo = hi < 0 ? -1 : hex_digit(v[2]);
+					if (lo < 0)
 						return spn_err(SPN_EINVAL, "PKCS#11 URI: bad %%-escape in %s", name);
+					c = hi * 16 + lo;
 					v += 2;
 				}
-				if (o + 1 >= cap || c == 0)
-					return spn_err(SPN_EINVAL, "PKCS#11 URI: %s too long", name);
+				if (c == 0)
+					return spn_err(SPN_EINVAL, "PKCS#11 URI: %s holds a NUL", name);
+				if (o + 1 >= cap)
+					return spn_err(SPN_EINVAL, "PKCS#11 URI: %s longer than %zu bytes", name, cap - 1);
 				out[o++] = (char)c;
 			}
 			out[o] = '\0';
@@ -205,8 +216,10 @@ int spn_pki_signer_generate(spn_pki_signer_t *s, const char *uri, spn_key_type_t
 	*exists = false;
 	if ((rc = check_uri(uri, "the CA key")))
 		return rc;
-	if ((rc = uri_attr(uri, "object", label, sizeof(label))) <= 0)
-		return rc ? rc : spn_err(SPN_EINVAL, "%s: name the key with object=<label>", uri);
+	if ((rc = spn_pki_uri_attr(uri, "object", label, sizeof(label))) < 0)
+		return rc;
+	if (rc == 0 || !label[0])
+		return spn_err(SPN_EINVAL, "%s: name the key with object=<label>", uri);
 	if (!(s->pin = strdup(pin))) {
 		rc = SPN_ENOMEM;
 		goto fail;

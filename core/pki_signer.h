@@ -22,6 +22,11 @@ typedef struct {
 /* Whether ref names a key in a token ("pkcs11:...") rather than a file. */
 bool spn_pki_is_token_uri(const char *ref);
 
+/* The value of the path attribute name (RFC 7512 §2.3) in a "pkcs11:" URI,
+ * percent-decoded into out: 1 when found, 0 when absent, SPN_EINVAL for a
+ * bad escape, a NUL or a value longer than cap - 1. */
+int spn_pki_uri_attr(const char *uri, const char *name, char *out, size_t cap);
+
 /* Loads PKCS#11 modules once per process: module (a path such as
  * /usr/lib/softhsm/libsofthsm2.so) alone, or with NULL the modules p11-kit
  * has registered on this machine. A second call must name the same. */
