@@ -23,8 +23,11 @@ static int import_list(const char *pem, const char *what, gnutls_x509_crt_t **ou
 	if (rc < 0)
 		return spn_err(SPN_EBADCERT, "%s: no PEM certificate: %s", what, gnutls_strerror(rc));
 	if (*n > CHAIN_MAX) {
+		rc = spn_err(SPN_EBADCERT, "%s: %u certificates, more than %d", what, *n, CHAIN_MAX);
 		spn_pki_cert_list_free(*out, *n);
-		return spn_err(SPN_EBADCERT, "%s: %u certificates, more than %d", what, *n, CHAIN_MAX);
+		*out = NULL;
+		*n = 0;
+		return rc;
 	}
 	return 0;
 }
