@@ -70,7 +70,8 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 	spn_pass_src_t src = {.env = "SPN_KEY_PASSPHRASE"};
 	gnutls_x509_crt_t crt = NULL;
 	spn_ident_t id;
-	char *pass = NULL, *anchor = NULL, *ca_pem = NULL;
+	char *pass = NULL, *ca_pem = NULL;
+	bool above = false;
 	size_t len;
 	int rc;
 
@@ -94,20 +95,15 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 			     SPN_NAME_MAX);
 		goto fail;
 	}
-	if ((rc = spn_file_read(cfg->root_file, SPN_CERT_MAX, &anchor, &len)))
-		goto fail;
 	if (cfg->cert_file && (rc = spn_file_read(cfg->cert_file, SPN_CERT_MAX, &c->cert_pem, &len)))
 		goto fail;
 	/* A client with a certificate may trust an anchor above the group's
 	 * CA; one without needs the group's CA itself. */
-	if (c->cert_pem && (rc = spn_pki_anchor_ca(anchor, c->cert_pem, &ca_pem))) {
-		rc = spn_err(rc, "%s, %s: %s", cfg->root_file, cfg->cert_file, spn_err_detail(rc));
+	if (cfg->cert_file && (rc = spn_pki_anchor_files(cfg->root_file, cfg->cert_file, &ca_pem, &above)))
 		goto fail;
-	}
-	if ((rc = spn_pki_cert_import(ca_pem ? ca_pem : anchor, strlen(ca_pem ? ca_pem : anchor), &c->root))) {
-		rc = spn_err(rc, "%s: %s", cfg->root_file, spn_err_detail(rc));
+	rc = ca_pem ? spn_pki_cert_import(ca_pem, strlen(ca_pem), &c->root) : spn_pki_cert_load(cfg->root_file, &c->root);
+	if (rc)
 		goto fail;
-	}
 	if ((rc = spn_revoked_new(c->root, &c->revoked)))
 		goto fail;
 	if (cfg->cert_file) {
@@ -122,7 +118,7 @@ int spn_client_new(const spn_client_config_t *cfg, spn_client_t **out)
 		snprintf(c->name, sizeof(c->name), "%s", id.node_id);
 	}
 	hc.root_file = cfg->root_file;
-	hc.root_pem = ca_pem;
+	hc.root_pem = above ? ca_pem : NULL;
 	hc.cert_file = cfg->cert_file;
 	hc.key_file = cfg->key_file;
 	hc.key_pass = pass; /* libcurl reads the key file again */
@@ -141,7 +137,6 @@ fail:
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
 	spn_free_secret_str(pass);
-	free(anchor);
 	free(ca_pem);
 	spn_client_free(c);
 	return rc;

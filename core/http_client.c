@@ -27,6 +27,7 @@ struct spn_http_client {
 	char *cert, *key, *root, *pass;
 	gnutls_x509_crt_t root_crt;
 	spn_pki_peers_t *peers;  /* servers' certificates read before */
+	bool anchored;           /* root is an anchor above the group's CA */
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	CURL *idle[POOL];
@@ -71,6 +72,7 @@ int spn_http_client_new(const spn_http_client_config_t *cfg, spn_http_client_t *
 		return SPN_ENOMEM;
 	c->cfg = *cfg;
 	c->cfg.root_pem = NULL; /* read below, not kept */
+	c->anchored = cfg->root_pem != NULL;
 	c->cert = dup_or_null(cfg->cert_file);
 	c->key = dup_or_null(cfg->key_file);
 	c->root = dup_or_null(cfg->root_file);
@@ -186,7 +188,7 @@ int spn_http_client_call_node(spn_http_client_t *c, const char *url, const char 
 
 static void check_server(spn_http_sink_t *s, const spn_ident_t *id, const char *serial)
 {
-	if (strcmp(id->node_id, s->expect) != 0)
+	if (s->expect && strcmp(id->node_id, s->expect) != 0)
 		s->id_rc = spn_err(SPN_EDENIED, "the server is %s, not %s", id->node_id, s->expect);
 	else if (s->cfg->is_revoked && s->cfg->is_revoked(serial, s->cfg->revoked_user))
 		s->id_rc = spn_err(SPN_EREVOKED, "the certificate %s of %s is revoked", serial, id->node_id);
@@ -267,7 +269,11 @@ int spn_http_xfer_setup(spn_http_client_t *c, CURL *h, spn_http_xfer_t *x, const
 		curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, SPN_TLS_PRIORITIES);
 		if (pin)
 			curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
-		if (expect) {
+		/* Under an anchor above the group's CA, libcurl's check alone
+		 * would take any certificate that anchor vouches for: every
+		 * server is checked to be a member, whichever node it is. */
+		if (expect || (c->anchored && c->peers && !pin)) {
+			x->sink.must_check = true;
 			x->sink.h = h;
 			x->sink.cfg = &c->cfg;
 			x->sink.peers = c->peers;
@@ -328,7 +334,7 @@ int spn_http_xfer_result(spn_http_xfer_t *x, CURL *h, const char *url, CURLcode 
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_slist_free_all(x->headers);
 	x->headers = NULL;
-	if (x->sink.id_rc || (cc == CURLE_OK && x->sink.expect && !x->sink.checked)) {
+	if (x->sink.id_rc || (cc == CURLE_OK && x->sink.must_check && !x->sink.checked)) {
 		/* The answer is not to be trusted, nor the connection kept. */
 		rc = x->sink.id_rc ? spn_err(x->sink.id_rc, "%s: %s", url, spn_err_detail(x->sink.id_rc))
 				   : spn_err(SPN_EDENIED, "%s: the server was not checked", url);

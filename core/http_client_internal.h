@@ -17,8 +17,8 @@ typedef struct {
 	CURL *h;
 	const spn_http_client_config_t *cfg;
 	spn_pki_peers_t *peers;
-	const char *expect;
-	bool checked;
+	const char *expect;   /* NULL: any member */
+	bool must_check, checked;
 	int id_rc;
 } spn_http_sink_t;
 

@@ -178,7 +178,8 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	spn_pass_src_t src = {0};
 	spn_http_client_config_t cc = {0};
 	const spn_node_me_t *me = NULL;
-	char *pass = NULL, *cert_pem = NULL, *anchor_pem = NULL;
+	char *pass = NULL, *cert_pem = NULL;
+	bool above = false;
 	int rc;
 
 	if (!n)
@@ -189,11 +190,11 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	pthread_mutex_init(&n->state_lock, NULL);
 	pthread_cond_init(&n->wake, NULL);
 	if ((rc = spn_node_issuing_new(n)) || (rc = read_pem(conf, "cert", &n->cert_path, &cert_pem)) ||
-	    (rc = read_pem(conf, "root", &n->root_path, &anchor_pem)) ||
+	    (rc = read_pem(conf, "root", &n->root_path, &n->anchor_pem)) ||
 	    (rc = spn_conf_path(conf, "node", "key", NULL, &n->key_path)))
 		goto out;
 	/* From here on the root is the group's CA, under whatever anchor. */
-	if ((rc = spn_pki_anchor_ca(anchor_pem, cert_pem, &n->root_pem))) {
+	if ((rc = spn_pki_anchor_ca(n->anchor_pem, cert_pem, &n->root_pem, &above))) {
 		rc = spn_err(rc, "%s, %s: %s", n->root_path, n->cert_path, spn_err_detail(rc));
 		goto out;
 	}
@@ -255,7 +256,7 @@ int spn_node_open(spn_conf_t *conf, spn_node_t **out)
 	cc.cert_file = n->cert_path;
 	cc.key_file = n->key_path;
 	cc.root_file = n->root_path;
-	cc.root_pem = n->root_pem;
+	cc.root_pem = above ? n->root_pem : NULL;
 	cc.key_pass = pass;
 	cc.tls = true;
 	cc.timeout_ms = (long)n->timeout_ms;
@@ -271,7 +272,6 @@ out:
 	if (crt)
 		gnutls_x509_crt_deinit(crt);
 	free(cert_pem);
-	free(anchor_pem);
 	spn_free_secret_str(pass);
 	spn_pass_src_clear(&src);
 	spn_node_close(n);
@@ -469,6 +469,7 @@ void spn_node_close(spn_node_t *n)
 	spn_node_me_put(n->served);
 	spn_node_me_slot_clear(&n->me);
 	free(n->root_pem);
+	free(n->anchor_pem);
 	spn_node_issuing_free(n);
 	spn_node_metrics_free(n);
 	pthread_mutex_destroy(&n->ca_lock);

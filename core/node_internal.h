@@ -32,7 +32,8 @@ struct spn_node {
 	spn_node_me_slot_t me;         /* the certificate now: read with spn_node_me */
 	const spn_node_me_t *served;   /* the one given to the HTTPS server, which keeps its text */
 	/* The key and the root outlive every certificate. */
-	char *key_pem, *root_pem;
+	char *key_pem, *root_pem; /* root_pem: the group's CA */
+	char *anchor_pem;         /* [node] root as read: the CA or above it */
 	char *key_path, *cert_path, *root_path;
 	gnutls_x509_privkey_t key;
 	gnutls_x509_crt_t root;

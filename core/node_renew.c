@@ -14,6 +14,7 @@
 #include "json.h"
 #include "log.h"
 #include "node_internal.h"
+#include "pki_anchor.h"
 #include "pki_csr.h"
 
 /* POST /v1/renew {"csr": PEM, "certificate": PEM} */
@@ -114,6 +115,16 @@ static int take(spn_node_t *n, const char *pem)
 		rc = spn_err(SPN_EBADCERT, "the renewed certificate is for another identity (%s) than this node's",
 			     me->id.node_id);
 	gnutls_x509_crt_deinit(crt);
+	/* The chain after the certificate came through the parents as it is:
+	 * the file is kept only when it leads to this group's CA under the
+	 * node's anchor, as it must at the next start. */
+	if (rc == 0) {
+		char *ca = NULL;
+		bool above;
+		if ((rc = spn_pki_anchor_ca(n->anchor_pem, pem, &ca, &above)) == 0 && strcmp(ca, n->root_pem) != 0)
+			rc = spn_err(SPN_EBADCERT, "the renewed certificate's chain leads to another CA");
+		free(ca);
+	}
 	if (rc == 0)
 		rc = spn_file_write(n->cert_path, pem, strlen(pem), 0644);
 	if (rc == 0 && n->http && n->tls && (rc = spn_http_set_identity(n->http, me->pem, n->key_pem)) == 0) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "file.h"
 #include "pki_anchor.h"
 #include "pki_cert.h"
 
@@ -67,13 +68,14 @@ static int verify_to(gnutls_x509_crt_t *anchors, unsigned na, gnutls_x509_crt_t 
 	return 0;
 }
 
-int spn_pki_anchor_ca(const char *anchor_pem, const char *cert_pem, char **ca_pem)
+int spn_pki_anchor_ca(const char *anchor_pem, const char *cert_pem, char **ca_pem, bool *above)
 {
 	gnutls_x509_crt_t *anchors = NULL, *chain = NULL;
 	unsigned na = 0, n = 0;
 	int rc;
 
 	*ca_pem = NULL;
+	*above = false;
 	if ((rc = import_list(anchor_pem, "[node] root", &anchors, &na)))
 		return rc;
 	if ((rc = import_list(cert_pem, "the node's certificate", &chain, &n)))
@@ -89,10 +91,27 @@ int spn_pki_anchor_ca(const char *anchor_pem, const char *cert_pem, char **ca_pe
 					   "carries no CA that did");
 		goto out;
 	}
-	if ((rc = verify_to(anchors, na, chain, n)) == 0)
-		rc = spn_pki_cert_export(chain[1], ca_pem);
+	if ((rc = verify_to(anchors, na, chain, n)) == 0 && (rc = spn_pki_cert_export(chain[1], ca_pem)) == 0)
+		*above = true;
 out:
 	spn_pki_cert_list_free(anchors, na);
 	spn_pki_cert_list_free(chain, n);
+	return rc;
+}
+
+int spn_pki_anchor_files(const char *anchor_file, const char *cert_file, char **ca_pem, bool *above)
+{
+	char *anchor = NULL, *cert = NULL;
+	size_t len;
+	int rc;
+
+	*ca_pem = NULL;
+	*above = false;
+	if ((rc = spn_file_read(anchor_file, (size_t)CHAIN_MAX * SPN_CERT_MAX, &anchor, &len)) == 0 &&
+	    (rc = spn_file_read(cert_file, (size_t)CHAIN_MAX * SPN_CERT_MAX, &cert, &len)) == 0 &&
+	    (rc = spn_pki_anchor_ca(anchor, cert, ca_pem, above)))
+		rc = spn_err(rc, "%s, %s: %s", anchor_file, cert_file, spn_err_detail(rc));
+	free(anchor);
+	free(cert);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "http_client.h"
 #include "json.h"
 #include "mem.h"
+#include "pki_anchor.h"
 #include "pki_cert.h"
 #include "pki_key.h"
 #include "spnctl.h"
@@ -139,6 +140,8 @@ int spnctl_tree(int argc, char **argv)
 	spn_http_client_t *c = NULL;
 	spn_conf_t *conf = NULL;
 	char url[600], base[512], *cert = NULL, *key = NULL, *root = NULL, *body = NULL, *pass = NULL;
+	char *ca_pem = NULL;
+	bool above = false;
 	size_t len = 0;
 	long status = 0;
 	int ch, rc;
@@ -171,7 +174,11 @@ int spnctl_tree(int argc, char **argv)
 		cfg.key_file = key;
 		cfg.root_file = root;
 		cfg.tls = strncmp(base, "http://", 7) != 0;
-		rc = node_identity(conf, cert, key, &cfg, &pass);
+		/* Under an anchor above the group's CA, the node must be a member. */
+		if ((rc = spn_pki_anchor_files(root, cert, &ca_pem, &above)) == 0)
+			cfg.root_pem = above ? ca_pem : NULL;
+		if (rc == 0)
+			rc = node_identity(conf, cert, key, &cfg, &pass);
 		if (cfg.tls && cfg.sign_key) {
 			/* Over TLS the key signs nothing itself. */
 			gnutls_x509_privkey_deinit(cfg.sign_key);
@@ -197,6 +204,7 @@ int spnctl_tree(int argc, char **argv)
 	free(cert);
 	free(key);
 	free(root);
+	free(ca_pem);
 	free(body);
 	return rc ? spnctl_fail("tree", rc) : 0;
 }

@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cut = strstr(text, "\n%\n");
 	if (cut) {
 		*cut = '\0';
-		spn_pki_anchor_ca(text, cut + 3, &ca);
+		bool above;
+		spn_pki_anchor_ca(text, cut + 3, &ca, &above);
 		free(ca);
 	}
 	free(text);

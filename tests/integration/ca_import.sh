@@ -208,6 +208,21 @@ kanswered() { [ "$(route "$K" '{"node":"j-inter"}')" = 200 ] && [ "$(path_of)" =
 check "and routes to another member through the PSP" wait_for 10 kanswered
 check "it serves the group's CA as its root, not the anchor" sh -c \
 	"curl -sS --cacert '$O/top.pem' '$(node_url "$K")/v1/root' | cmp -s - '$O/inter.pem'"
+# A server the outside root vouches for that is no member: a sibling
+# intermediate's certificate for the same address.
+signed sibling p256 top "basicConstraints=critical,CA:TRUE,pathlen:0" "keyUsage=critical,keyCertSign,cRLSign"
+signed impostor p256 sibling "basicConstraints=CA:FALSE" "subjectAltName=IP:127.0.0.1" "extendedKeyUsage=serverAuth"
+iport=$($PY -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+openssl s_server -quiet -accept "$iport" -cert "$O/impostor.pem" -cert_chain "$O/sibling.pem" -key "$O/impostor.key" \
+	-www >/dev/null 2>&1 &
+IMPOSTOR=$!
+check "the impostor's certificate chains to the outside root" sh -c \
+	"openssl verify -CAfile '$O/top.pem' -untrusted '$O/sibling.pem' '$O/impostor.pem'"
+wait_for 10 sh -c "curl -sk https://127.0.0.1:$iport/ >/dev/null"
+refuse "spnctl tree under the outside root refuses a server that is no member" "not a valid one of the group" \
+	"$SPNCTL" tree -c "$K/spnd.conf" --url "https://127.0.0.1:$iport"
+check "and still reads the real node" "$SPNCTL" tree -c "$K/spnd.conf"
+kill "$IMPOSTOR" 2>/dev/null
 node_stop "$K"
 selfsigned elsewhere p256
 cp "$O/elsewhere.pem" "$K/anchor.pem"
