@@ -61,6 +61,10 @@ int spn_ca_sign(gnutls_x509_crt_t root, gnutls_privkey_t key, gnutls_pubkey_t pu
 
 	if (root && not_after > gnutls_x509_crt_get_expiration_time(root))
 		not_after = gnutls_x509_crt_get_expiration_time(root);
+	/* Never a certificate without usages: it would serve any purpose
+	 * (a renewal's narrowing could otherwise come to nothing). */
+	if (!profile->key_usage || (!profile->server_auth && !profile->client_auth))
+		return spn_err(SPN_EPOLICY, "no key usage or extended key usage left for %s's certificate", id->node_id);
 	if ((rc = spn_ca_profile_check_key(profile, id->role, pub)) || (rc = fresh_serial(serial)))
 		return rc;
 	if (gnutls_x509_crt_init(&crt) < 0)
@@ -420,6 +424,8 @@ out:
 	spn_ca_issued_clear(&issued);
 	if (pub)
 		gnutls_pubkey_deinit(pub);
+	if (rc)
+		spn_pki_signer_discard(&root_key);
 	spn_pki_signer_close(&root_key);
 	if (node_key)
 		gnutls_x509_privkey_deinit(node_key);

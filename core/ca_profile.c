@@ -139,6 +139,14 @@ int spn_ca_profile_read(const spn_conf_t *c, const char *section, const spn_ca_p
 			return spn_err(SPN_ECONFIG, "%s: [%s] ext_key_usage: '%s' is not a list of server_auth, client_auth",
 				       spn_conf_file(c), section, v);
 	}
+	/* A certificate without either extension may serve any purpose:
+	 * empty is the widest value, never the narrowest. */
+	if (!p->key_usage)
+		return spn_err(SPN_ECONFIG, "%s: [%s] key_usage: empty; a certificate needs at least one usage",
+			       spn_conf_file(c), section);
+	if (!p->server_auth && !p->client_auth)
+		return spn_err(SPN_ECONFIG, "%s: [%s] ext_key_usage: empty; a certificate without one would serve any "
+					    "purpose", spn_conf_file(c), section);
 	return 0;
 }
 

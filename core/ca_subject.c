@@ -175,23 +175,41 @@ int spn_ca_subject_apply(const spn_ca_subject_t *s, gnutls_x509_crt_t crt)
 	return rc;
 }
 
+/* The AVA's value as it is in the certificate: get_dn_by_oid would give
+ * it escaped as RFC 4514 writes it, and each renewal would escape it again. */
+static int ava_value(const gnutls_x509_ava_st *ava, char *buf, size_t cap)
+{
+	/* UTF8String, PrintableString, IA5String: what GnuTLS writes. */
+	if (ava->value_tag != 12 && ava->value_tag != 19 && ava->value_tag != 22)
+		return spn_err(SPN_EBADCERT, "certificate subject: a string of ASN.1 type %lu", ava->value_tag);
+	if (ava->value.size >= cap || memchr(ava->value.data, 0, ava->value.size))
+		return spn_err(SPN_EBADCERT, "certificate subject: a value of %u bytes", ava->value.size);
+	memcpy(buf, ava->value.data, ava->value.size);
+	buf[ava->value.size] = '\0';
+	return 0;
+}
+
 int spn_ca_subject_from_crt(gnutls_x509_crt_t crt, spn_ca_subject_t *s)
 {
 	char buf[4 * SPN_CA_SUBJECT_PLACE_MAX + 1];
+	gnutls_x509_dn_t dn;
+	gnutls_x509_ava_st ava;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
-	for (size_t i = 0; i < NATTRS; i++) {
-		size_t len = sizeof(buf);
-		int rc;
-		if (!attrs[i].oid)
-			continue;
-		rc = gnutls_x509_crt_get_dn_by_oid(crt, attrs[i].oid, 0, 0, buf, &len);
-		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			continue;
-		if (rc < 0)
-			return spn_err(SPN_EBADCERT, "certificate subject %s: %s", attrs[i].key, gnutls_strerror(rc));
-		if ((rc = spn_ca_subject_set(s, attrs[i].key, buf)))
-			return rc;
+	if ((rc = gnutls_x509_crt_get_subject(crt, &dn)) < 0)
+		return spn_err(SPN_EBADCERT, "certificate subject: %s", gnutls_strerror(rc));
+	for (int r = 0; gnutls_x509_dn_get_rdn_ava(dn, r, 0, &ava) == 0; r++) {
+		for (int a = 0; gnutls_x509_dn_get_rdn_ava(dn, r, a, &ava) == 0; a++) {
+			/* GnuTLS counts the OID's terminating NUL in its size. */
+			size_t olen = ava.oid.size - (ava.oid.size && ava.oid.data[ava.oid.size - 1] == 0);
+			for (size_t i = 0; i < NATTRS; i++) {
+				if (!attrs[i].oid || olen != strlen(attrs[i].oid) || memcmp(ava.oid.data, attrs[i].oid, olen) != 0)
+					continue;
+				if ((rc = ava_value(&ava, buf, sizeof(buf))) || (rc = spn_ca_subject_set(s, attrs[i].key, buf)))
+					return rc;
+			}
+		}
 	}
 	return 0;
 }

@@ -6,9 +6,11 @@
 #include <gnutls/pkcs11.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
+#include "log.h"
 #include "mem.h"
 #include "pki_signer.h"
 
@@ -196,6 +198,24 @@ int spn_pki_signer_open(spn_pki_signer_t *s, const char *ref, const char *what, 
 	return rc;
 }
 
+/* uri with the object id cid added as a path attribute (RFC 7512). */
+static int with_id(const char *uri, const unsigned char *cid, size_t n, char **out)
+{
+	size_t path = strcspn(uri, "?"), len = strlen(uri);
+	char *u = malloc(len + 4 + 3 * n + 1), *p;
+
+	if (!u)
+		return SPN_ENOMEM;
+	memcpy(u, uri, path);
+	p = u + path;
+	p += sprintf(p, ";id=");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%%%02X", cid[i]);
+	memcpy(p, uri + path, len - path + 1);
+	*out = u;
+	return 0;
+}
+
 int spn_pki_signer_generate(spn_pki_signer_t *s, const char *uri, spn_key_type_t type, const char *pin,
 			    bool *exists)
 {
@@ -210,6 +230,8 @@ int spn_pki_signer_generate(spn_pki_signer_t *s, const char *uri, spn_key_type_t
 		[SPN_KEY_RSA4096] = {GNUTLS_PK_RSA, 4096},
 	};
 	char label[128];
+	unsigned char cid[20];
+	gnutls_datum_t id = {cid, sizeof(cid)};
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -234,25 +256,53 @@ int spn_pki_signer_generate(spn_pki_signer_t *s, const char *uri, spn_key_type_t
 		goto fail;
 	gnutls_privkey_deinit(s->key);
 	s->key = NULL;
+	/* An id of its own, so that exactly these objects can be removed again. */
+	if (gnutls_rnd(GNUTLS_RND_NONCE, cid, sizeof(cid)) < 0 || (rc = with_id(uri, cid, sizeof(cid), &s->made))) {
+		rc = rc ? rc : spn_err(SPN_ECRYPTO, "no randomness");
+		goto fail;
+	}
 	/* Generation has no key object to carry a PIN function yet. */
 	gnutls_pkcs11_set_pin_function(pin_cb, s->pin);
 	rc = gnutls_pkcs11_privkey_generate3(
 		uri, how[type].pk,
 		how[type].pk == GNUTLS_PK_ECDSA ? GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1) : how[type].bits,
-		label, NULL, 0, NULL, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN | GNUTLS_KEY_DIGITAL_SIGNATURE,
+		label, &id, 0, NULL, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN | GNUTLS_KEY_DIGITAL_SIGNATURE,
 		GNUTLS_PKCS11_OBJ_FLAG_LOGIN | GNUTLS_PKCS11_OBJ_FLAG_MARK_PRIVATE |
 			GNUTLS_PKCS11_OBJ_FLAG_MARK_SENSITIVE);
 	gnutls_pkcs11_set_pin_function(NULL, NULL);
 	if (rc < 0) {
 		rc = spn_err(rc == GNUTLS_E_PKCS11_PIN_ERROR ? SPN_EPASSPHRASE : SPN_ECRYPTO,
 			     "cannot make a %s key in %s: %s", spn_key_type_name(type), uri, gnutls_strerror(rc));
+		free(s->made);
+		s->made = NULL;
 		goto fail;
 	}
-	if ((rc = open_token(s, uri, "the CA key")) == 0)
+	if ((rc = open_token(s, s->made, "the CA key")) == 0)
 		return 0;
+	spn_pki_signer_discard(s);
 fail:
 	spn_pki_signer_close(s);
 	return rc;
+}
+
+void spn_pki_signer_discard(spn_pki_signer_t *s)
+{
+	int rc;
+
+	if (!s->made)
+		return;
+	if (s->key) {
+		gnutls_privkey_deinit(s->key);
+		s->key = NULL;
+	}
+	gnutls_pkcs11_set_pin_function(pin_cb, s->pin);
+	rc = gnutls_pkcs11_delete_url(s->made, GNUTLS_PKCS11_OBJ_FLAG_LOGIN);
+	gnutls_pkcs11_set_pin_function(NULL, NULL);
+	if (rc < 0)
+		spn_log_warn("the key made in the token stays there (%s): remove it before using its label again",
+			     gnutls_strerror(rc));
+	free(s->made);
+	s->made = NULL;
 }
 
 int spn_pki_signer_pubkey(const spn_pki_signer_t *s, gnutls_pubkey_t *out)
@@ -306,5 +356,6 @@ void spn_pki_signer_close(spn_pki_signer_t *s)
 		gnutls_privkey_deinit(s->key);
 	spn_free_secret_str(s->pin);
 	free(s->uri);
+	free(s->made);
 	memset(s, 0, sizeof(*s));
 }

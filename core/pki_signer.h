@@ -17,6 +17,7 @@ typedef struct {
 			* again (a new session, after fork); wiped on close */
 	bool in_token;
 	char *uri;     /* the key's PKCS#11 URI; NULL for a file key */
+	char *made;    /* the objects spn_pki_signer_generate made, by id */
 } spn_pki_signer_t;
 
 /* Whether ref names a key in a token ("pkcs11:...") rather than a file. */
@@ -49,6 +50,11 @@ int spn_pki_signer_adopt(spn_pki_signer_t *s, gnutls_x509_privkey_t key);
  * name. */
 int spn_pki_signer_generate(spn_pki_signer_t *s, const char *uri, spn_key_type_t type, const char *pin,
 			    bool *exists);
+
+/* Removes from the token the key spn_pki_signer_generate made (when the
+ * group it was made for could not be created), so that the label is free
+ * for another try; nothing for a key it opened. */
+void spn_pki_signer_discard(spn_pki_signer_t *s);
 
 /* Proves that s holds the private half of crt's public key: signs fresh
  * random data and verifies it with crt (a token's key never leaves it). */

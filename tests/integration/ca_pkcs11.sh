@@ -24,7 +24,7 @@ p11() { GNUTLS_PIN="$SPN_CA_PASSPHRASE_VALUE" p11tool --provider "$MOD" --login 
 check "init makes the root key in the token" ctl init -d "$G" -g hsm -t p256 --key "$URI" --pkcs11-module "$MOD" \
 	--name 127.0.0.1
 check "no key file in the CA directory" test -z "$(ls "$G/ca" | grep -v '^root\.crt$')"
-check "the configuration names the token's key" grep -qx "key = $URI" "$C"
+check "the configuration names the token's key, by label and id" grep -q "^key = $URI;id=%" "$C"
 p11 --list-all-privkeys "pkcs11:token=spn-ca" >"$WORK/privkeys"
 check "one private key in the token, labelled as asked" test "$(grep -c 'Label: group-root' "$WORK/privkeys")" = 1
 check "it is sensitive and never extractable" sh -c \
@@ -40,6 +40,11 @@ check "certtool verifies the first CRL" sh -c \
 refuse "a second group under the same label is refused" "already holds a private key labelled 'group-root'" \
 	ctl init -d "$WORK/again" -g hsm -t p256 --key "$URI" --pkcs11-module "$MOD"
 check "and leaves no configuration behind" test ! -e "$WORK/again/spnd.conf"
+refuse "an init that fails after making its key (no ledger at that address)" "ledger|connect|PostgreSQL|postgres" \
+	ctl init -d "$WORK/late" -g hsm -t p256 --key "$URI-late" --pkcs11-module "$MOD" --ledger postgresql://127.0.0.1:1/none
+check "takes its key out of the token again" sh -c "! p11 --list-all 'pkcs11:token=spn-ca' | grep -q 'group-root-late'"
+check "so that the same init can be run again" ctl init -d "$WORK/late-2" -g hsm -t p256 --key "$URI-late" \
+	--pkcs11-module "$MOD"
 refuse "a URI without an object label is refused" "object=" \
 	ctl init -d "$WORK/nolabel" -g hsm -t p256 --key "pkcs11:token=spn-ca" --pkcs11-module "$MOD"
 refuse "a URI carrying its PIN is refused" "carries a PIN" \

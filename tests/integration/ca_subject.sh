@@ -140,6 +140,18 @@ refuse "a template with an extra key usage" "usage.conf(:[0-9]+)?: \[template.us
 wide eku 'role = client
 ext_key_usage = server_auth'
 refuse "a template with an extra extended key usage" "eku.conf(:[0-9]+)?: \[template.eku\] ext_key_usage" ctl crl -c "$WORK/eku.conf"
+wide noeku 'role = client
+ext_key_usage ='
+refuse "a template with no extended key usage at all (any purpose)" \
+	"noeku.conf(:[0-9]+)?: \[template.noeku\] ext_key_usage: empty" "$SPND" --check-config -c "$WORK/noeku.conf"
+wide noku 'role = client
+key_usage ='
+refuse "a template with no key usage at all" "noku.conf(:[0-9]+)?: \[template.noku\] key_usage: (must not be )?empty" \
+	"$SPND" --check-config -c "$WORK/noku.conf"
+cp "$C" "$WORK/profile-noeku.conf"
+sed -i '/^\[profile.client\]/,/^\[/s/^ext_key_usage = .*/ext_key_usage =/' "$WORK/profile-noeku.conf"
+refuse "and a profile with none" "profile-noeku.conf(:[0-9]+)?: \[profile.client\] ext_key_usage: empty" \
+	"$SPND" --check-config -c "$WORK/profile-noeku.conf"
 wide norole 'validity = 1h'
 refuse "a template without a role" "norole.conf(:[0-9]+)?: \[template.norole\] role: required" "$SPND" --check-config -c "$WORK/norole.conf"
 wide psp 'role = psp'

@@ -204,12 +204,33 @@ static void dn_round_trip(void **state)
 	gnutls_x509_crt_deinit(crt);
 }
 
+/* Characters RFC 4514 escapes come back as they went in, renewal after
+ * renewal: never escaped twice. */
+static void dn_specials_round_trip(void **state)
+{
+	spn_ca_subject_t s, back;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(spn_ca_subject_set(&s, "OU", "a,b+c;\"d\\e<f>=g"), 0);
+	assert_int_equal(spn_ca_subject_set(&s, "L", "#lead"), 0);
+	assert_int_equal(spn_ca_subject_set(&s, "ST", " space "), 0);
+	for (int round = 0; round < 3; round++) {
+		gnutls_x509_crt_t crt;
+		assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+		assert_true(spn_ca_subject_apply(&s, crt) >= 0);
+		assert_int_equal(spn_ca_subject_from_crt(crt, &back), 0);
+		gnutls_x509_crt_deinit(crt);
+		assert_memory_equal(&s, &back, sizeof(s));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(bounds_exact),  cmocka_unit_test(email_rules),  cmocka_unit_test(country_rules),
 	    cmocka_unit_test(text_rules),    cmocka_unit_test(json_subject), cmocka_unit_test(cn_o_against_identity),
-	    cmocka_unit_test(dn_round_trip),
+	    cmocka_unit_test(dn_round_trip), cmocka_unit_test(dn_specials_round_trip),
 	};
 
 	gnutls_global_init();
