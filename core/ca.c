@@ -443,6 +443,7 @@ out:
 static int load_root_key(spn_ca_t *ca, const char *ref)
 {
 	spn_pass_src_t src;
+	char buf[1024];
 	int rc;
 
 	if (spn_pki_is_token_uri(ref) && (rc = spn_pki_token_setup(spn_conf_get(ca->conf, "ca", "pkcs11_module"))))
@@ -450,7 +451,7 @@ static int load_root_key(spn_ca_t *ca, const char *ref)
 	if ((rc = spn_pass_src_conf(ca->conf, "ca", "passphrase", "SPN_CA_PASSPHRASE", &src)) == 0)
 		rc = spn_pki_signer_open(&ca->signer, ref, "CA key", &src);
 	spn_pass_src_clear(&src);
-	return rc ? spn_err(rc, "CA key %s: %s", ref, spn_err_detail(rc)) : 0;
+	return rc ? spn_err(rc, "CA key %s: %s", spn_pki_key_ref_shown(ref, buf, sizeof(buf)), spn_err_detail(rc)) : 0;
 }
 
 int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
@@ -486,7 +487,8 @@ int spn_ca_open(const spn_conf_t *conf, bool with_key, spn_ca_t **out)
 	if (with_key && (rc = load_root_key(ca, key)))
 		goto out;
 	if (with_key && (rc = spn_pki_signer_matches(&ca->signer, ca->root))) {
-		rc = spn_err(rc, "CA key %s does not belong to %s", key, cert);
+		char shown[1024];
+		rc = spn_err(rc, "CA key %s does not belong to %s", spn_pki_key_ref_shown(key, shown, sizeof(shown)), cert);
 		goto out;
 	}
 	if ((rc = spn_ledger_open(ledger, SPN_LEDGER_WRITE, &ca->ledger)) ||

@@ -135,17 +135,18 @@ static int open_key(const spn_ca_init_t *p, spn_ca_import_t *im)
 	/* One passphrase: the one that opens an encrypted key file is the one
 	 * the copy is written under; for a token, its PIN. */
 	spn_pass_src_t src = {.env = "SPN_CA_PASSPHRASE", .given = p->passphrase};
+	char buf[1024];
+	const char *shown = spn_pki_key_ref_shown(p->import_key, buf, sizeof(buf));
 	int rc;
 
 	if (spn_pki_is_token_uri(p->import_key) && (rc = spn_pki_token_setup(p->pkcs11_module)))
 		return rc;
-	if ((rc = spn_pki_signer_open(&im->key, p->import_key, p->import_key, &src)))
+	if ((rc = spn_pki_signer_open(&im->key, p->import_key, shown, &src)))
 		return spn_err(rc, "--import-key: %s", spn_err_detail(rc));
 	rc = spn_pki_signer_matches(&im->key, im->certs[0]);
 	if (rc == SPN_EINVAL)
-		return spn_err(rc, "--import-key %s does not belong to the CA certificate in %s", p->import_key,
-			       p->import_root);
-	return rc ? spn_err(rc, "--import-key %s: %s", p->import_key, spn_err_detail(rc)) : 0;
+		return spn_err(rc, "--import-key %s does not belong to the CA certificate in %s", shown, p->import_root);
+	return rc ? spn_err(rc, "--import-key %s: %s", shown, spn_err_detail(rc)) : 0;
 }
 
 int spn_ca_import_open(const spn_ca_init_t *p, time_t now, spn_ca_import_t *out)

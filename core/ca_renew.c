@@ -53,10 +53,14 @@ static int newest_and_parent(spn_ca_t *ca, const spn_ledger_cert_t *cur, time_t 
 /* The role's profile, narrowed to what crt had: a certificate issued under
  * a template (a shorter validity, fewer key usages) renews as it was, never
  * as the wider profile. */
-static void as_it_was(const spn_ca_profile_t *role, gnutls_x509_crt_t crt, spn_ca_profile_t *out)
+static void as_it_was(const spn_ca_profile_t *role, gnutls_x509_crt_t crt, gnutls_x509_crt_t ca,
+		      spn_ca_profile_t *out)
 {
-	time_t lived = gnutls_x509_crt_get_expiration_time(crt) - gnutls_x509_crt_get_activation_time(crt) -
-		       SPN_CA_BACKDATE;
+	time_t end = gnutls_x509_crt_get_expiration_time(crt);
+	/* A lifetime the CA's own end cut short says nothing of the profile. */
+	time_t lived = end >= gnutls_x509_crt_get_expiration_time(ca)
+			       ? 0
+			       : end - gnutls_x509_crt_get_activation_time(crt) - SPN_CA_BACKDATE;
 	unsigned ku = 0;
 	bool server = false, client = false;
 	char oid[128];
@@ -143,7 +147,7 @@ int spn_ca_renew(spn_ca_t *ca, const char *csr, size_t csr_len, const char *cert
 	snprintf(token_id, sizeof(token_id), "renew:%s", serial);
 	/* The subject attributes beyond CN and O, the validity and the usages
 	 * go on as they were, within the role's profile as it is now. */
-	as_it_was(&ca->profiles[cur.id.role], crt, &prof);
+	as_it_was(&ca->profiles[cur.id.role], crt, ca->root, &prof);
 	if ((rc = spn_ca_subject_from_crt(crt, &subject)) == 0)
 		rc = spn_ca_sign(ca->root, ca->signer.key, pub, &cur.id, &names, &prof, ca->crl_url, now, &issued,
 				 new_serial, &subject);

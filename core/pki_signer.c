@@ -57,9 +57,8 @@ out:
 	return rc;
 }
 
-/* A PIN typed wrong is never offered again: tokens lock after a few. */
-static int pin_cb(void *user, int attempt, const char *token_url, const char *token_label, unsigned flags,
-		  char *pin, size_t pin_max)
+int spn_pki_pin_offer(void *user, int attempt, const char *token_url, const char *token_label, unsigned flags,
+		      char *pin, size_t pin_max)
 {
 	const char *have = user;
 	size_t n;
@@ -115,6 +114,25 @@ int spn_pki_uri_attr(const char *uri, const char *name, char *out, size_t cap)
 	return 0;
 }
 
+const char *spn_pki_key_ref_shown(const char *ref, char *buf, size_t cap)
+{
+	size_t o = 0;
+
+	if (!spn_pki_is_token_uri(ref) || !strstr(ref, "pin-") || cap == 0)
+		return ref;
+	for (const char *p = ref; *p;) {
+		/* One attribute with the separator before it ("pkcs11:" first). */
+		size_t len = (p == ref ? 0 : 1) + strcspn(p + (p == ref ? 0 : 1), ";?&");
+		const char *name = p + (p == ref ? 0 : 1);
+		if (strncmp(name, "pin-", 4) != 0)
+			for (size_t i = 0; i < len && o + 1 < cap; i++)
+				buf[o++] = p[i];
+		p += len;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static int check_uri(const char *uri, const char *what)
 {
 	if (strstr(uri, "pin-value=") || strstr(uri, "pin-source="))
@@ -166,7 +184,7 @@ static int open_token(spn_pki_signer_t *s, const char *uri, const char *what)
 	s->in_token = true;
 	if (gnutls_privkey_init(&s->key) < 0)
 		return SPN_ENOMEM;
-	gnutls_privkey_set_pin_function(s->key, pin_cb, s->pin);
+	gnutls_privkey_set_pin_function(s->key, spn_pki_pin_offer, s->pin);
 	rc = gnutls_privkey_import_url(s->key, uri, 0);
 	if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 		return spn_err(SPN_ENOTFOUND, "%s: no private key at %s", what, uri);
@@ -262,7 +280,7 @@ int spn_pki_signer_generate(spn_pki_signer_t *s, const char *uri, spn_key_type_t
 		goto fail;
 	}
 	/* Generation has no key object to carry a PIN function yet. */
-	gnutls_pkcs11_set_pin_function(pin_cb, s->pin);
+	gnutls_pkcs11_set_pin_function(spn_pki_pin_offer, s->pin);
 	rc = gnutls_pkcs11_privkey_generate3(
 		uri, how[type].pk,
 		how[type].pk == GNUTLS_PK_ECDSA ? GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1) : how[type].bits,
@@ -295,7 +313,7 @@ void spn_pki_signer_discard(spn_pki_signer_t *s)
 		gnutls_privkey_deinit(s->key);
 		s->key = NULL;
 	}
-	gnutls_pkcs11_set_pin_function(pin_cb, s->pin);
+	gnutls_pkcs11_set_pin_function(spn_pki_pin_offer, s->pin);
 	rc = gnutls_pkcs11_delete_url(s->made, GNUTLS_PKCS11_OBJ_FLAG_LOGIN);
 	gnutls_pkcs11_set_pin_function(NULL, NULL);
 	if (rc < 0)

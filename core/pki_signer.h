@@ -28,6 +28,17 @@ bool spn_pki_is_token_uri(const char *ref);
  * bad escape, a NUL or a value longer than cap - 1. */
 int spn_pki_uri_attr(const char *uri, const char *name, char *out, size_t cap);
 
+/* ref as it may be shown in a message or a log: a PKCS#11 URI without its
+ * pin-value and pin-source attributes (in buf, cut to cap); else ref. */
+const char *spn_pki_key_ref_shown(const char *ref, char *buf, size_t cap);
+
+/* GnuTLS's PIN callback for a signer, user its PIN: the PIN on a token's
+ * first request, and a refusal (-1) on any further attempt or when GnuTLS
+ * says the last one was wrong, since tokens lock after a few wrong PINs;
+ * also when the PIN does not fit. */
+int spn_pki_pin_offer(void *user, int attempt, const char *token_url, const char *token_label, unsigned flags,
+		      char *pin, size_t pin_max);
+
 /* Loads PKCS#11 modules once per process: module (a path such as
  * /usr/lib/softhsm/libsofthsm2.so) alone, or with NULL the modules p11-kit
  * has registered on this machine. A second call must name the same. */

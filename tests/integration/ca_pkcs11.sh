@@ -53,6 +53,10 @@ refuse "a wrong PIN at init is refused" "refused the PIN" \
 	env SPN_CA_PASSPHRASE=0000 "$SPNCTL" init -d "$WORK/wrongpin" -g hsm -t p256 --key "$URI-3" --pkcs11-module "$MOD"
 check "and made no key" sh -c "! p11 --list-all-privkeys 'pkcs11:token=spn-ca' | grep -q 'group-root-3'"
 
+sed "s|^key = .*|key = $URI?pin-value=s3cret-pin|" "$C" >"$G/pinned.conf"
+refuse "a configured URI carrying its PIN is refused" "carries a PIN" ctl crl -c "$G/pinned.conf"
+check "and the PIN is not in the message" sh -c "! grep -q 's3cret-pin' '$WORK/out'"
+
 # The PSP signs over REST with the key in the token.
 printf '\n[http]\nlisten = 127.0.0.1\nport = 0\nport_file = spnd.port\n\n%s\n' "$TREE_SETTINGS" >>"$C"
 check "spnd starts with the key in the token" node_start "$G"

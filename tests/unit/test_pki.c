@@ -25,6 +25,7 @@
 #include "pki_csr.h"
 #include "pki_key.h"
 #include "pki_peers.h"
+#include "pki_signer.h"
 #include "token.h"
 
 /* 2030-01-01T00:00:00Z: far from today, so nothing here depends on it. */
@@ -340,6 +341,39 @@ static void p256_scalar_fixed_length(void **state)
 	free(path);
 }
 
+/* A token's PIN is offered once: a second attempt, or one after GnuTLS
+ * says the PIN was wrong, gets nothing, so that spn never spends the
+ * token's retry counter; and a PIN that does not fit is not cut. */
+static void pin_offered_once(void **state)
+{
+	char pin[16], pin_value[] = "1234";
+
+	(void)state;
+	memset(pin, 'x', sizeof(pin));
+	assert_int_equal(spn_pki_pin_offer(pin_value, 0, "pkcs11:token=t", "t", 0, pin, sizeof(pin)), 0);
+	assert_string_equal(pin, "1234");
+	assert_int_equal(spn_pki_pin_offer(pin_value, 1, "pkcs11:token=t", "t", 0, pin, sizeof(pin)), -1);
+	assert_int_equal(spn_pki_pin_offer(pin_value, 0, "pkcs11:token=t", "t", GNUTLS_PIN_WRONG, pin, sizeof(pin)), -1);
+	assert_int_equal(spn_pki_pin_offer(NULL, 0, "pkcs11:token=t", "t", 0, pin, sizeof(pin)), -1);
+	assert_int_equal(spn_pki_pin_offer(pin_value, 0, "pkcs11:token=t", "t", 0, pin, 4), -1);
+	assert_int_equal(spn_pki_pin_offer(pin_value, 0, "pkcs11:token=t", "t", 0, pin, 5), 0);
+}
+
+/* A URI's PIN never reaches a message: pin-value and pin-source go. */
+static void key_ref_shown(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	assert_string_equal(spn_pki_key_ref_shown("/etc/spn/root.key", buf, sizeof(buf)), "/etc/spn/root.key");
+	assert_string_equal(spn_pki_key_ref_shown("pkcs11:token=a;object=b", buf, sizeof(buf)), "pkcs11:token=a;object=b");
+	assert_string_equal(spn_pki_key_ref_shown("pkcs11:token=a;object=b?pin-value=1111", buf, sizeof(buf)),
+			    "pkcs11:token=a;object=b");
+	assert_string_equal(
+		spn_pki_key_ref_shown("pkcs11:token=a;pin-value=22;object=b?module-path=/m&pin-source=/p", buf, sizeof(buf)),
+		"pkcs11:token=a;object=b?module-path=/m");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,7 +383,8 @@ int main(void)
 		cmocka_unit_test(validity_follows_the_pinned_clock),
 		cmocka_unit_test(peers_cache),
 		cmocka_unit_test(key_files),
-		cmocka_unit_test(p256_scalar_fixed_length),
+		cmocka_unit_test(p256_scalar_fixed_length), cmocka_unit_test(pin_offered_once),
+	    cmocka_unit_test(key_ref_shown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
