@@ -95,6 +95,8 @@ start_spnd() {
 	rm -f "$dir/spnd.port"
 	SPN_CA_PASSPHRASE="$SPN_CA_PASSPHRASE_VALUE" "$SPND" -c "$1" >>"$dir/spnd.log" 2>&1 &
 	SPND_PID=$!
+	# For the EXIT trap: jobs -p in a pipeline sees no jobs under dash.
+	echo $SPND_PID >"$dir/pid"
 	i=0
 	while [ ! -s "$dir/spnd.port" ] && [ $i -lt 100 ]; do
 		kill -0 $SPND_PID 2>/dev/null || { cat "$dir/spnd.log"; return 1; }
