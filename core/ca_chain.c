@@ -11,17 +11,14 @@
 #include "error.h"
 #include "pki_cert.h"
 
-/* More than any real hierarchy has; bounds what a configuration loads. */
-#define CHAIN_MAX 8
-
 int spn_ca_chain_tail(gnutls_x509_crt_t root, const gnutls_x509_crt_t *above, unsigned n, char **out)
 {
-	gnutls_x509_crt_t all[CHAIN_MAX + 1];
+	gnutls_x509_crt_t all[SPN_CERT_PATH_MAX + 1];
 
 	*out = NULL;
 	/* A self-signed CA is what relying parties hold already. */
-	if (gnutls_x509_crt_check_issuer(root, root) || n > CHAIN_MAX)
-		return n > CHAIN_MAX ? spn_err(SPN_EINVAL, "more than %d certificates above the CA", CHAIN_MAX) : 0;
+	if (gnutls_x509_crt_check_issuer(root, root) || n > SPN_CERT_PATH_MAX)
+		return n > SPN_CERT_PATH_MAX ? spn_err(SPN_EINVAL, "more than %d certificates above the CA", SPN_CERT_PATH_MAX) : 0;
 	all[0] = root;
 	memcpy(all + 1, above, n * sizeof(*above));
 	return spn_pki_cert_list_export(all, n + 1, out);
@@ -35,7 +32,7 @@ int spn_ca_chain_load(spn_ca_t *ca)
 	if (spn_conf_get(ca->conf, "ca", "chain")) {
 		if ((rc = spn_conf_path(ca->conf, "ca", "chain", NULL, &path)))
 			return rc;
-		rc = spn_pki_cert_list_load(path, CHAIN_MAX, &ca->above, &ca->n_above);
+		rc = spn_pki_cert_list_load(path, SPN_CERT_PATH_MAX, &ca->above, &ca->n_above);
 		free(path);
 		if (rc)
 			return spn_err(rc, "[ca] chain: %s", spn_err_detail(rc));

@@ -14,9 +14,6 @@
 #include "log.h"
 #include "pki_cert.h"
 
-/* The CA and the certificates above it, as far as an operator's file goes. */
-#define IMPORT_MAX 8
-
 /* The certificate's place in the file, and its subject, for errors. */
 static void describe(const spn_ca_import_t *im, unsigned i, char *buf, size_t cap)
 {
@@ -156,7 +153,7 @@ int spn_ca_import_open(const spn_ca_init_t *p, time_t now, spn_ca_import_t *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = spn_pki_cert_list_load(path, IMPORT_MAX, &out->certs, &out->n)))
+	if ((rc = spn_pki_cert_list_load(path, SPN_CERT_PATH_MAX, &out->certs, &out->n)))
 		return rc;
 	for (unsigned i = 0; i < out->n; i++) {
 		describe(out, i, what, sizeof(what));

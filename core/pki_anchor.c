@@ -14,23 +14,13 @@
 #include "pki_anchor.h"
 #include "pki_cert.h"
 
-#define CHAIN_MAX 8
-
+/* Only PEM: the files a node reads hold PEM, and a DER certificate is one
+ * alone. */
 static int import_list(const char *pem, const char *what, gnutls_x509_crt_t **out, unsigned *n)
 {
-	gnutls_datum_t d = {(unsigned char *)pem, (unsigned)strlen(pem)};
-	int rc = gnutls_x509_crt_list_import2(out, n, &d, GNUTLS_X509_FMT_PEM, 0);
-
-	if (rc < 0)
-		return spn_err(SPN_EBADCERT, "%s: no PEM certificate: %s", what, gnutls_strerror(rc));
-	if (*n > CHAIN_MAX) {
-		rc = spn_err(SPN_EBADCERT, "%s: %u certificates, more than %d", what, *n, CHAIN_MAX);
-		spn_pki_cert_list_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-		return rc;
-	}
-	return 0;
+	if (!strstr(pem, "-----BEGIN CERTIFICATE-----"))
+		return spn_err(SPN_EBADCERT, "%s: no PEM certificate", what);
+	return spn_pki_cert_list_import(pem, strlen(pem), what, SPN_CERT_PATH_MAX, out, n);
 }
 
 static bool issued(gnutls_x509_crt_t crt, gnutls_x509_crt_t by)
@@ -107,8 +97,8 @@ int spn_pki_anchor_files(const char *anchor_file, const char *cert_file, char **
 
 	*ca_pem = NULL;
 	*above = false;
-	if ((rc = spn_file_read(anchor_file, (size_t)CHAIN_MAX * SPN_CERT_MAX, &anchor, &len)) == 0 &&
-	    (rc = spn_file_read(cert_file, (size_t)CHAIN_MAX * SPN_CERT_MAX, &cert, &len)) == 0 &&
+	if ((rc = spn_file_read(anchor_file, (size_t)SPN_CERT_PATH_MAX * SPN_CERT_MAX, &anchor, &len)) == 0 &&
+	    (rc = spn_file_read(cert_file, (size_t)SPN_CERT_PATH_MAX * SPN_CERT_MAX, &cert, &len)) == 0 &&
 	    (rc = spn_pki_anchor_ca(anchor, cert, ca_pem, above)))
 		rc = spn_err(rc, "%s, %s: %s", anchor_file, cert_file, spn_err_detail(rc));
 	free(anchor);

@@ -55,30 +55,39 @@ int spn_pki_cert_load(const char *path, gnutls_x509_crt_t *out)
 	return 0;
 }
 
+int spn_pki_cert_list_import(const char *text, size_t len, const char *what, unsigned max, gnutls_x509_crt_t **out,
+			     unsigned *n)
+{
+	gnutls_datum_t d = {(unsigned char *)text, (unsigned)len};
+	bool pem = memmem(text, len, "-----BEGIN CERTIFICATE-----", 27) != NULL;
+	int rc = gnutls_x509_crt_list_import2(out, n, &d, pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, 0);
+
+	if (rc < 0) {
+		*out = NULL;
+		*n = 0;
+		return spn_err(SPN_EBADCERT, "%s: not a certificate in PEM or DER: %s", what, gnutls_strerror(rc));
+	}
+	if (*n > max) {
+		rc = spn_err(SPN_EBADCERT, "%s: %u certificates, more than %u", what, *n, max);
+		spn_pki_cert_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return rc;
+	}
+	return 0;
+}
+
 int spn_pki_cert_list_load(const char *path, unsigned max, gnutls_x509_crt_t **out, unsigned *n)
 {
-	gnutls_x509_crt_t *certs = NULL;
-	gnutls_datum_t d;
 	char *buf;
 	size_t len;
-	bool pem;
 	int rc = spn_file_read(path, (size_t)max * SPN_CERT_MAX, &buf, &len);
 
 	if (rc)
 		return rc;
-	d.data = (unsigned char *)buf;
-	d.size = (unsigned)len;
-	pem = memmem(buf, len, "-----BEGIN CERTIFICATE-----", 27) != NULL;
-	rc = gnutls_x509_crt_list_import2(&certs, n, &d, pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, 0);
+	rc = spn_pki_cert_list_import(buf, len, path, max, out, n);
 	free(buf);
-	if (rc < 0)
-		return spn_err(SPN_EBADCERT, "%s: not a certificate in PEM or DER: %s", path, gnutls_strerror(rc));
-	if (*n > max) {
-		spn_pki_cert_list_free(certs, *n);
-		return spn_err(SPN_EBADCERT, "%s: %u certificates, more than %u", path, *n, max);
-	}
-	*out = certs;
-	return 0;
+	return rc;
 }
 
 void spn_pki_cert_list_free(gnutls_x509_crt_t *certs, unsigned n)

@@ -15,9 +15,17 @@
 int spn_pki_cert_import(const char *pem, size_t len, gnutls_x509_crt_t *out);
 int spn_pki_cert_load(const char *path, gnutls_x509_crt_t *out);
 
+/* The most certificates a path (a CA and those above it, or a leaf and
+ * those above it) may hold where spn reads one. */
+#define SPN_CERT_PATH_MAX 8
+
 /* The certificates in a file, in their order: PEM (one or more) or one
  * DER certificate; at most max of them. Release with spn_pki_cert_list_free. */
 int spn_pki_cert_list_load(const char *path, unsigned max, gnutls_x509_crt_t **out, unsigned *n);
+/* The same from memory; what names the text in errors. On failure *out is
+ * NULL and *n 0. */
+int spn_pki_cert_list_import(const char *text, size_t len, const char *what, unsigned max, gnutls_x509_crt_t **out,
+			     unsigned *n);
 void spn_pki_cert_list_free(gnutls_x509_crt_t *certs, unsigned n);
 
 /* The certificates as consecutive PEM blocks; *pem is the caller's. */
